@@ -44,8 +44,8 @@ class AudioTooLargeError(AudioError):
 class CheckpointError(GenreEngineError):
     """A model checkpoint is missing or does not fit this version of the engine."""
 
-    HINT = ("Use the shipped default (data/model.pt, omit --checkpoint) or train one with "
-            "`python -m training.train --data DIR --model NAME --out OUTDIR`.")
+    HINT = ("Omit --checkpoint to use the shipped data/model.pt (restore it with `git checkout data/model.pt`), "
+            "or train one with `python -m training.train --data DIR --model NAME --out OUTDIR`.")
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"{detail} {self.HINT}")
