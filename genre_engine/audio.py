@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import av
 import numpy as np
 import soundfile as sf
 import soxr
@@ -72,7 +71,9 @@ def decode_windows(
             decoded = _decode_soundfile(handle, sample_rate, window_s, max_windows)
         except sf.LibsndfileError:
             handle.seek(0)
-            decoded = _decode_pyav(handle, sample_rate, window_s, max_windows)
+            from genre_engine.audio_pyav import decode_pyav  # FFmpeg loads only for what libsndfile can't read
+
+            decoded = decode_pyav(handle, sample_rate, window_s, max_windows)
     _check_content(decoded)
     return decoded
 
@@ -91,7 +92,7 @@ def _open(source: AudioSource) -> BinaryIO:
     return open(source, "rb")
 
 
-def _is_long(duration_s: float, window_s: float, max_windows: int | None) -> bool:
+def is_long(duration_s: float, window_s: float, max_windows: int | None) -> bool:
     return max_windows is not None and duration_s > window_s * max_windows
 
 
@@ -99,13 +100,13 @@ def _to_mono(block: np.ndarray) -> np.ndarray:
     return block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32)
 
 
-def _resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate:
         return np.ascontiguousarray(samples, dtype=np.float32)
     return soxr.resample(samples, from_rate, to_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def _fit(samples: np.ndarray, length: int) -> np.ndarray:
+def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
     if len(samples) >= length:
         return samples[:length]
     return np.pad(samples, (0, length - len(samples)))
@@ -118,81 +119,19 @@ def _decode_soundfile(handle: BinaryIO, rate: int, window_s: float, max_windows:
         duration = frames / native if native else 0.0
         if frames <= 0:
             raise EmptyAudioError()
-        if not _is_long(duration, window_s, max_windows):
-            return DecodedAudio(_resample(_to_mono(f.read(dtype="float32", always_2d=True)), native, rate)[None],
+        if not is_long(duration, window_s, max_windows):
+            return DecodedAudio(resample(_to_mono(f.read(dtype="float32", always_2d=True)), native, rate)[None],
                                 duration)
         native_window = int(round(window_s * native))
         windows = []
         for start in window_starts(duration, window_s, max_windows):
             f.seek(int(start * native))
             block = _to_mono(f.read(native_window, dtype="float32", always_2d=True))
-            windows.append(_fit(_resample(block, native, rate), int(round(window_s * rate))))
+            windows.append(fit_length(resample(block, native, rate), int(round(window_s * rate))))
         return DecodedAudio(np.stack(windows), duration)
 
 
-def _decode_pyav(handle: BinaryIO, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
-    try:
-        container = av.open(handle, mode="r")
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise _undecodable(handle, exc) from None
-    with container:
-        if not container.streams.audio:
-            raise NotAudioError("no audio track")
-        stream = container.streams.audio[0]
-        duration = _pyav_duration(container, stream)
-        try:
-            if duration is not None and _is_long(duration, window_s, max_windows):
-                windows = [
-                    _pyav_window(container, stream, start, window_s, rate)
-                    for start in window_starts(duration, window_s, max_windows)
-                ]
-                return DecodedAudio(np.stack(windows), duration)
-            samples, native = _pyav_read(container, stream, None)
-        except av.error.FFmpegError as exc:
-            raise CorruptAudioError(str(exc)) from None
-    if samples.size == 0:
-        raise EmptyAudioError()
-    return DecodedAudio(_resample(samples, native, rate)[None], len(samples) / native)
-
-
-def _pyav_duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
-
-
-def _pyav_read(container, stream, max_seconds: float | None) -> tuple[np.ndarray, int]:
-    """Decode from the current position, mixing to mono, up to ``max_seconds`` (or the end)."""
-    chunks: list[np.ndarray] = []
-    total = 0
-    native = stream.codec_context.sample_rate or stream.sample_rate
-    limit = None if max_seconds is None else int(max_seconds * native)
-    for frame in container.decode(stream):
-        raw = frame.to_ndarray()
-        block = raw.astype(np.float32, copy=False)
-        if frame.format.is_planar:
-            mono = block.mean(axis=0)
-        else:
-            mono = block.reshape(-1, len(frame.layout.channels)).mean(axis=1)
-        if np.issubdtype(raw.dtype, np.integer):
-            mono = mono / float(np.iinfo(raw.dtype).max)
-        chunks.append(mono)
-        total += len(mono)
-        if limit is not None and total >= limit:
-            break
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return (samples if limit is None else samples[:limit]), native
-
-
-def _pyav_window(container, stream, start_s: float, window_s: float, rate: int) -> np.ndarray:
-    container.seek(int(start_s * av.time_base), any_frame=False)
-    samples, native = _pyav_read(container, stream, window_s)
-    return _fit(_resample(samples, native, rate), int(round(window_s * rate)))
-
-
-def _undecodable(handle: BinaryIO, exc: Exception) -> Exception:
+def undecodable(handle: BinaryIO, exc: Exception) -> Exception:
     handle.seek(0)
     head = handle.read(12)
     looks_like_audio = head.startswith(_AUDIO_MAGIC) or head[4:8] == b"ftyp"
