@@ -131,7 +131,7 @@ def _decode_soundfile(handle: BinaryIO, rate: int, window_s: float, max_windows:
         return DecodedAudio(np.stack(windows), duration)
 
 
-def undecodable(handle: BinaryIO, exc: Exception) -> Exception:
+def undecodable(handle: BinaryIO) -> Exception:
     handle.seek(0)
     head = handle.read(12)
     looks_like_audio = head.startswith(_AUDIO_MAGIC) or head[4:8] == b"ftyp"

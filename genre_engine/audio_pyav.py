@@ -14,8 +14,8 @@ from genre_engine.errors import CorruptAudioError, EmptyAudioError, NotAudioErro
 def decode_pyav(handle: BinaryIO, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
     try:
         container = av.open(handle, mode="r")
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise undecodable(handle, exc) from None
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
+        raise undecodable(handle) from None
     with container:
         if not container.streams.audio:
             raise NotAudioError("no audio track")
