@@ -20,6 +20,7 @@ from storage.base import (
     Store,
     UserSettings,
 )
+from storage.sqlite import SQLiteStore, open_store
 
 __all__ = [
     "DEFAULT_VARIETY",
@@ -33,7 +34,9 @@ __all__ = [
     "NewSong",
     "PoolMatrix",
     "PoolStats",
+    "SQLiteStore",
     "Song",
     "Store",
     "UserSettings",
+    "open_store",
 ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import abc
 import enum
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +26,6 @@ from types import TracebackType
 from typing import NamedTuple, Self
 
 import numpy as np
-
-from storage.errors import InvalidVarietyError
 
 #: Variety of a user who never set one: mostly their own taste, with a little exploration.
 DEFAULT_VARIETY = 0.25
@@ -193,17 +190,6 @@ class ForgetReport:
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of items processed so far during long operations."""
-
-
-def check_variety(value: object) -> float:
-    """The variety as a float in [0, 1], or :class:`~storage.errors.InvalidVarietyError` (NaN, inf,
-    bools and non-numbers are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InvalidVarietyError(value)
-    number = float(value)
-    if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise InvalidVarietyError(value)
-    return number
 
 
 class Store(abc.ABC):
