@@ -169,14 +169,19 @@ class PoolMatrix:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
-    def rows_of(self, song_ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Row positions of the given song ids, silently dropping ids not in the pool (a song can
-        vanish between reading a history and reading the pool)."""
+    def locate(self, song_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, found): for each song id its row position and whether it is in the pool at all
+        (rows of ids not found are meaningless). A song can be in a history but not in the pool."""
         wanted = np.asarray(song_ids, dtype=np.int64)
         if len(self) == 0:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(wanted.shape, np.int64), np.zeros(wanted.shape, bool)
         rows = np.searchsorted(self.ids, wanted).clip(max=len(self) - 1)
-        return rows[self.ids[rows] == wanted]
+        return rows, self.ids[rows] == wanted
+
+    def rows_of(self, song_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row positions of the given song ids that are in the pool, silently dropping the others."""
+        rows, found = self.locate(song_ids)
+        return rows[found]
 
 
 @dataclass(frozen=True)

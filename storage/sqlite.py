@@ -366,9 +366,11 @@ class SQLiteStore(Store):
             return []
         async with self._reading() as db:
             async with db.execute(
-                f"SELECT {_SONG_COLUMNS} FROM songs WHERE guild_id = ? "
-                "AND id IN (SELECT value FROM json_each(?))",
-                (guild_id, f"[{','.join(map(str, wanted))}]"),
+                # the unary + keeps SQLite from scanning the server's pool by guild_id instead of
+                # looking up each id by primary key (25 ms instead of 0.2 ms at 100k songs)
+                f"SELECT {_SONG_COLUMNS} FROM songs "
+                "WHERE id IN (SELECT value FROM json_each(?)) AND +guild_id = ?",
+                (f"[{','.join(map(str, wanted))}]", guild_id),
             ) as cursor:
                 found = {row[0]: _song(row) for row in await cursor.fetchall()}
         return [found[song_id] for song_id in wanted if song_id in found]
