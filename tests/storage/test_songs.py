@@ -1,0 +1,229 @@
+"""Songs and pools: de-duplication, validation, removal, bulk indexing, the cached pool matrix."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from storage import EventKind, SQLiteStore
+from storage.errors import (
+    IncompatibleEmbeddingError,
+    InvalidIdError,
+    InvalidSongError,
+    UnknownSongError,
+)
+from tests.storage.conftest import ALICE, BOB, DIM, GUILD, OTHER_GUILD, make_song, one_hot
+
+
+async def test_add_song_returns_a_stored_copy_with_normalised_vectors(store: SQLiteStore) -> None:
+    new = make_song(1, embedding=np.full(DIM, 3.0), probabilities=one_hot(5) * 1.0005)
+    added = await store.add_song(new)
+    assert added.created
+    song = added.song
+    assert (song.guild_id, song.title, song.added_by, song.in_pool) == (GUILD, "Song 1", ALICE, True)
+    assert song.probabilities.dtype == np.float32 and song.embedding.dtype == np.float32
+    assert math.isclose(float(song.probabilities.sum()), 1.0, rel_tol=1e-6)
+    assert math.isclose(float(np.linalg.norm(song.embedding)), 1.0, rel_tol=1e-6)
+    assert song.added_at.tzinfo is not None
+    assert await store.get_song(GUILD, song.id) == song
+
+
+async def test_same_audio_twice_in_a_server_returns_the_existing_song(store: SQLiteStore) -> None:
+    first = await store.add_song(make_song(1))
+    again = await store.add_song(make_song(1, title="Renamed upload", added_by=BOB))
+    assert again.created is False
+    assert again.song.id == first.song.id and again.song.title == "Song 1"
+    assert await store.pool_size(GUILD) == 1
+
+
+async def test_same_audio_in_another_server_is_a_separate_song(store: SQLiteStore) -> None:
+    here = await store.add_song(make_song(1))
+    there = await store.add_song(make_song(1, guild_id=OTHER_GUILD))
+    assert there.created and there.song.id != here.song.id
+    with pytest.raises(UnknownSongError):
+        await store.get_song(OTHER_GUILD, here.song.id)
+
+
+async def test_history_only_song_joins_the_pool_when_added_again(store: SQLiteStore) -> None:
+    kept = await store.add_song(make_song(1, in_pool=False))
+    assert await store.pool_size(GUILD) == 0
+    assert len(await store.pool_matrix(GUILD)) == 0
+    again = await store.add_song(make_song(1))
+    assert again.created is False and again.song.in_pool
+    assert (await store.pool_matrix(GUILD)).ids.tolist() == [kept.song.id]
+
+
+async def test_set_in_pool_moves_a_song_in_and_out(store: SQLiteStore) -> None:
+    song = (await store.add_song(make_song(1))).song
+    assert (await store.set_in_pool(GUILD, song.id, False)).in_pool is False
+    assert await store.pool_size(GUILD) == 0
+    assert (await store.set_in_pool(GUILD, song.id, True)).in_pool
+    assert await store.pool_size(GUILD) == 1
+
+
+async def test_get_songs_keeps_the_order_asked_and_skips_missing(store: SQLiteStore) -> None:
+    ids = [(await store.add_song(make_song(number))).song.id for number in range(3)]
+    other = (await store.add_song(make_song(9, guild_id=OTHER_GUILD))).song.id
+    songs = await store.get_songs(GUILD, [ids[2], 999_999, ids[0], other])
+    assert [song.id for song in songs] == [ids[2], ids[0]]
+    assert await store.get_songs(GUILD, []) == []
+
+
+async def test_find_song_by_content_hash(store: SQLiteStore) -> None:
+    song = (await store.add_song(make_song(4))).song
+    assert await store.find_song(GUILD, song.content_hash) == song
+    assert await store.find_song(GUILD, "f" * 64) is None
+    assert await store.find_song(OTHER_GUILD, song.content_hash) is None
+
+
+async def test_removing_a_song_takes_its_events_with_it(store: SQLiteStore) -> None:
+    keep = (await store.add_song(make_song(1))).song
+    gone = (await store.add_song(make_song(2))).song
+    for song in (keep, gone):
+        await store.record_event(GUILD, BOB, song.id, EventKind.LIKED)
+    removed = await store.remove_song(GUILD, gone.id)
+    assert removed == gone
+    assert [event.song_id for event in await store.listen_events(GUILD, BOB)] == [keep.id]
+    assert (await store.pool_matrix(GUILD)).ids.tolist() == [keep.id]
+    with pytest.raises(UnknownSongError) as caught:
+        await store.remove_song(GUILD, gone.id)
+    assert "not in this server's pool" in str(caught.value)
+
+
+async def test_an_admin_cannot_remove_another_servers_song(store: SQLiteStore) -> None:
+    song = (await store.add_song(make_song(1, guild_id=OTHER_GUILD))).song
+    with pytest.raises(UnknownSongError):
+        await store.remove_song(GUILD, song.id)
+    assert await store.pool_size(OTHER_GUILD) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"probabilities": np.ones(9) / 9}, "has 9 values"),
+        ({"probabilities": np.full(10, 0.2)}, "sum to 1"),
+        ({"probabilities": np.r_[1.1, -0.1, np.zeros(8)]}, "non-negative"),
+        ({"probabilities": np.r_[np.nan, np.zeros(9)]}, "finite"),
+        ({"probabilities": "jazz"}, "not a vector"),
+        ({"embedding": np.zeros(DIM)}, "all zeros"),
+        ({"embedding": np.r_[np.inf, np.ones(DIM - 1)]}, "finite"),
+        ({"embedding": np.ones((2, 4))}, "one row"),
+        ({"title": "   "}, "title is missing"),
+        ({"content_hash": ""}, "content hash is missing"),
+        ({"content_hash": "a" * 129}, "longer than 128"),
+        ({"duration_s": -1.0}, "negative"),
+        ({"source_url": "x" * 3000}, "longer than"),
+    ],
+)
+async def test_bad_songs_are_refused_and_nothing_is_stored(
+    store: SQLiteStore, fields: dict, message: str
+) -> None:
+    with pytest.raises(InvalidSongError) as caught:
+        await store.add_song(make_song(1, **fields))
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("This song could not be saved")
+    assert await store.pool_size(GUILD) == 0
+
+
+@pytest.mark.parametrize("bad_id", [0, -5, 2**63, True, "111", 1.0, None])
+async def test_bad_ids_are_refused(store: SQLiteStore, bad_id: object) -> None:
+    with pytest.raises(InvalidIdError) as caught:
+        await store.get_song(bad_id, 1)  # type: ignore[arg-type]
+    assert "not a valid server id" in str(caught.value)
+    with pytest.raises(InvalidIdError):
+        await store.add_song(make_song(1, guild_id=bad_id))
+    with pytest.raises(InvalidIdError):
+        await store.pool_matrix(bad_id)  # type: ignore[arg-type]
+
+
+async def test_a_different_embedding_size_is_refused_for_the_same_server(store: SQLiteStore) -> None:
+    await store.add_song(make_song(1))
+    with pytest.raises(IncompatibleEmbeddingError) as caught:
+        await store.add_song(make_song(2, dim=DIM * 2))
+    assert (caught.value.expected, caught.value.got) == (DIM, DIM * 2)
+    assert "different model version" in str(caught.value)
+    assert (await store.add_song(make_song(3, dim=DIM * 2, guild_id=OTHER_GUILD))).created
+
+
+async def test_bulk_add_skips_duplicates_and_reports_progress(store: SQLiteStore) -> None:
+    await store.add_song(make_song(0, in_pool=False))
+    seen: list[int] = []
+    songs = [make_song(number) for number in range(12)] + [make_song(3), make_song(0)]
+    report = await store.add_songs(iter(songs), progress=seen.append)
+    assert (report.added, report.duplicates) == (11, 3)
+    assert seen and seen[-1] == len(songs)
+    assert await store.pool_size(GUILD) == 12  # the history-only song 0 joined the pool
+
+
+async def test_bulk_add_uses_the_vectorised_checks_with_the_same_result(store: SQLiteStore) -> None:
+    await store.add_songs([make_song(1, embedding=np.full(DIM, 2.0))])
+    single = (await store.add_song(make_song(2, embedding=np.full(DIM, 2.0)))).song
+    bulk = await store.find_song(GUILD, f"{1:064x}")
+    np.testing.assert_allclose(bulk.embedding, single.embedding, rtol=1e-6)
+    np.testing.assert_allclose(bulk.probabilities, make_song(1).probabilities, rtol=1e-6)
+
+
+async def test_bulk_add_refuses_a_bad_song_with_its_reason(store: SQLiteStore) -> None:
+    songs = [make_song(1), make_song(2, probabilities=np.ones(10))]
+    with pytest.raises(InvalidSongError, match="sum to 1"):
+        await store.add_songs(songs)
+    with pytest.raises(IncompatibleEmbeddingError):
+        await store.add_songs([make_song(3), make_song(4, dim=DIM + 1)])
+    assert await store.pool_size(GUILD) == 0
+
+
+async def test_pool_matrix_is_cached_and_follows_writes(store: SQLiteStore) -> None:
+    first = (await store.add_song(make_song(1, added_by=None))).song
+    matrix = await store.pool_matrix(GUILD)
+    assert await store.pool_matrix(GUILD) is matrix
+    assert matrix.added_by.tolist() == [0]
+    np.testing.assert_array_equal(matrix.probabilities[0], first.probabilities)
+
+    second = (await store.add_song(make_song(2))).song
+    grown = await store.pool_matrix(GUILD)
+    assert grown.ids.tolist() == [first.id, second.id]
+    assert grown.added_by.tolist() == [0, ALICE]
+    np.testing.assert_array_equal(grown.embeddings[1], second.embedding)
+
+    await store.remove_song(GUILD, first.id)
+    assert (await store.pool_matrix(GUILD)).ids.tolist() == [second.id]
+    await store.add_songs([make_song(3)])
+    assert len(await store.pool_matrix(GUILD)) == 2
+
+
+async def test_pool_matrix_sees_writes_from_another_process(store: SQLiteStore, db_path) -> None:
+    await store.add_song(make_song(1))
+    assert len(await store.pool_matrix(GUILD)) == 1
+    async with SQLiteStore(db_path) as indexer:  # e.g. `python -m bot index` beside the bot
+        await indexer.add_song(make_song(2))
+    assert len(await store.pool_matrix(GUILD)) == 2
+
+
+async def test_pool_matrix_rows_of_and_locate(store: SQLiteStore) -> None:
+    ids = [(await store.add_song(make_song(number))).song.id for number in range(4)]
+    matrix = await store.pool_matrix(GUILD)
+    assert matrix.rows_of([ids[3], 424242, ids[1]]).tolist() == [3, 1]
+    rows, found = matrix.locate([ids[2], 424242])
+    assert found.tolist() == [True, False] and rows[0] == 2
+    empty = await store.pool_matrix(OTHER_GUILD)
+    assert len(empty) == 0 and empty.rows_of([1]).size == 0
+
+
+async def test_pool_stats_counts_genres_and_contributors(store: SQLiteStore) -> None:
+    await store.add_songs(
+        [make_song(1, genre=5), make_song(2, genre=5), make_song(3, genre=6, added_by=BOB)]
+        + [make_song(4, genre=6, added_by=None), make_song(5, genre=1, in_pool=False)]
+    )
+    stats = await store.pool_stats(GUILD)
+    assert (stats.songs, stats.contributors) == (4, 2)
+    assert stats.top_contributors == ((ALICE, 2), (BOB, 1))
+    assert stats.total_duration_s == pytest.approx(4 * 180.0)
+    assert stats.top_genre_counts.tolist() == [0, 0, 0, 0, 0, 2, 2, 0, 0, 0]
+    assert stats.genre_mix.sum() == pytest.approx(1.0)
+    assert stats.genre_mix[5] == pytest.approx(stats.genre_mix[6])
+
+    empty = await store.pool_stats(OTHER_GUILD)
+    assert (empty.songs, empty.contributors, empty.total_duration_s) == (0, 0, 0.0)
+    assert empty.genre_mix.tolist() == [0.0] * 10
