@@ -97,7 +97,9 @@ async def _history_arrays(
     song_ids = np.array([event.song_id for event in events], dtype=np.int64)
     rows, in_pool = matrix.locate(song_ids)
     outside = {int(song_id) for song_id in song_ids[~in_pool]}
-    extra = {song.id: song for song in await store.get_songs(guild_id, sorted(outside))}
+    extra = (
+        {song.id: song for song in await store.get_songs(guild_id, sorted(outside))} if outside else {}
+    )
     kept, probabilities, embeddings = [], [], []
     for event, row, pooled in zip(events, rows, in_pool):
         if pooled:
