@@ -11,7 +11,9 @@ import logging
 
 from discord import app_commands
 
+from bot.render import duration
 from genre_engine.errors import CheckpointError, GenreEngineError
+from recommender.errors import RecommenderError
 from storage.errors import StorageError, StoreClosedError
 
 log = logging.getLogger("genrebot.errors")
@@ -37,6 +39,10 @@ class NotInServerError(GenreBotError):
         super().__init__("This command works inside a server, where there is a song pool to draw from.")
 
 
+class NotAllowedError(GenreBotError):
+    """The user may not do this here; the message says who may."""
+
+
 class NoAudioGivenError(GenreBotError):
     def __init__(self) -> None:
         super().__init__("Attach an audio file (`file:`) or give a link (`url:`), just one of the two.")
@@ -54,8 +60,7 @@ class NotAudioAttachmentError(GenreBotError):
 
 class TooLongError(GenreBotError):
     def __init__(self, duration_s: float, limit_s: float) -> None:
-        super().__init__(f"That track is {duration_s / 60:.0f} min long; I classify tracks up to "
-                         f"{limit_s / 60:.0f} min.")
+        super().__init__(f"That track is {duration(duration_s)} long; I classify tracks up to {duration(limit_s)}.")
 
 
 class FileMissingError(GenreBotError):
@@ -109,7 +114,7 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, CheckpointError | StoreClosedError):
         log.error("service unavailable", extra={"error": repr(error)})
         return "I'm not fully started (or I'm shutting down). Please try again in a minute."
-    if isinstance(error, GenreBotError | GenreEngineError | StorageError):
+    if isinstance(error, GenreBotError | GenreEngineError | StorageError | RecommenderError):
         return str(error)
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Easy there! You can do that again in {error.retry_after:.0f} s."

@@ -1,21 +1,33 @@
-"""Fixtures for the bot's tests: a loopback HTTP server serving audio, and the links policy for it."""
+"""Fixtures for the bot's tests: a loopback HTTP server serving audio, a fake engine, services on SQLite."""
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import http.server
 import io
 import ipaddress
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import discord
+import numpy as np
 import pytest
 import soundfile as sf
 
+from bot.client import GenreBot
+from bot.config import Config
 from bot.links import LinkPolicy
+from bot.services import Services
+from genre_engine import GENRES, Prediction
+from genre_engine.errors import NotAudioError
+from storage.sqlite import open_store
+from tests.bot.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, attachment_payload, command_payload, \
+    component_payload, deliver, user_payload
 from tests.conftest import tone
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -118,3 +130,130 @@ def link_policy(tmp_path: Path) -> LinkPolicy:
     temp_root.mkdir()
     return LinkPolicy(max_bytes=2_000_000, max_duration_s=600, timeout_s=10,
                       allowed_internal_networks=LOOPBACK, temp_root=temp_root)
+
+
+class FakeEngine:
+    """The genre engine's surface (``classify``, ``labels``, ``embedding_dim``) without a model.
+
+    Reads real WAV bytes (anything else is "not audio", as for the engine) and derives a stable
+    genre mix and embedding from the audio's hash, so different audio gets different, repeatable
+    results. ``gate``, when set, holds every classification until released (to fill the pool)."""
+
+    labels = GENRES
+    embedding_dim = 8
+
+    def __init__(self) -> None:
+        self.gate: threading.Event | None = None
+        self.started = threading.Semaphore(0)
+        self.calls = 0
+
+    def classify(self, source: bytes | str | Path, *, name: str | None = None) -> Prediction:
+        self.calls += 1
+        self.started.release()
+        if self.gate is not None:
+            self.gate.wait(10)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        try:
+            duration = sf.info(io.BytesIO(data)).duration
+        except sf.LibsndfileError:
+            raise NotAudioError() from None
+        digest = hashlib.sha256(data).digest()
+        probabilities = np.full(len(GENRES), 0.3 / (len(GENRES) - 1))
+        probabilities[digest[0] % len(GENRES)] = 0.7
+        embedding = np.random.default_rng(list(digest[:8])).normal(size=self.embedding_dim).astype(np.float32)
+        return Prediction(
+            probabilities=dict(zip(GENRES, probabilities.tolist())),
+            genre=GENRES[int(probabilities.argmax())],
+            embedding=embedding / np.linalg.norm(embedding),
+            duration_s=duration, segments=1, timings_ms={"total": 1.0},
+            content_hash=hashlib.sha256(data).hexdigest(), name=name,
+        )
+
+
+@pytest.fixture
+async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Services]]]:
+    """Services over a real SQLite file and a FakeEngine; keyword arguments override the Config."""
+    started: list[Services] = []
+
+    async def make(**overrides) -> Services:
+        settings = {"db_path": tmp_path / f"bot{len(started)}.db", "workers": 1, "queue_size": 0,
+                    "cooldown_s": 0.0, "allowed_internal_networks": LOOPBACK, **overrides}
+        config = Config(**settings)
+        services = Services(config, FakeEngine(), await open_store(config.db_path))
+        started.append(services)
+        return services
+
+    yield make
+    for services in started:
+        await services.close()
+
+
+GUILD_ID = 700_000_000_000_000_001
+USER_ID = 700_000_000_000_000_002
+OTHER_USER_ID = 700_000_000_000_000_003
+MANAGE_GUILD = 1 << 5
+
+
+@dataclass
+class BotHarness:
+    """A real GenreBot with its cogs, fed gateway payloads; ``recorder`` holds what it sent."""
+
+    bot: GenreBot
+    services: Services
+    recorder: Recorder
+    cdn: dict[str, bytes] = field(default_factory=dict)
+    rest: list[Call] = field(default_factory=list)
+
+    def upload(self, filename: str, data: bytes, content_type: str | None = "audio/wav") -> dict:
+        attachment = attachment_payload(filename, len(data), content_type)
+        self.cdn[attachment["url"]] = data
+        return attachment
+
+    async def command(self, name: str, *, user_id: int = USER_ID, guild_id: int | None = GUILD_ID,
+                      **options) -> list[Call]:
+        start = len(self.recorder.calls)
+        await deliver(self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, **options))
+        return self.recorder.calls[start:]
+
+    async def click(self, message: dict, custom_id: str, *, user_id: int = USER_ID,
+                    guild_id: int | None = GUILD_ID, **options) -> list[Call]:
+        start = len(self.recorder.calls)
+        await deliver(self.bot, component_payload(message, custom_id, guild_id=guild_id, user_id=user_id,
+                                                  **options))
+        return self.recorder.calls[start:]
+
+
+@pytest.fixture
+async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Awaitable[BotHarness]]]:
+    """Start a GenreBot offline (no gateway, no login); keyword arguments override the Config."""
+    recorder = Recorder()
+    adapter = contextvars.ContextVar("async_webhook_context", default=RecordingAdapter(recorder))
+    monkeypatch.setattr("discord.interactions.async_context", adapter)
+    monkeypatch.setattr("discord.webhook.async_.async_context", adapter)
+    bots: list[GenreBot] = []
+
+    async def make(**overrides) -> BotHarness:
+        services = await make_services(**overrides)
+        bot = GenreBot(services)
+        harness = BotHarness(bot, services, recorder)
+
+        async def get_from_cdn(url: str) -> bytes:
+            harness.rest.append(Call("GET", url))
+            return harness.cdn[url]
+
+        async def request(route, **kwargs):
+            harness.rest.append(Call(route.method, route.url.removeprefix(route.BASE), kwargs.get("json")))
+
+        await bot.__aenter__()  # what `async with bot` does: loop and HTTP client set up, no login
+        bots.append(bot)
+        bot.http.get_from_cdn = get_from_cdn
+        bot.http.request = request
+        # what the gateway's READY would have told the client about itself
+        bot._connection.user = discord.ClientUser(state=bot._connection, data=user_payload(APPLICATION_ID, "genrebot"))
+        bot._connection.application_id = APPLICATION_ID
+        await bot.setup_hook()
+        return harness
+
+    yield make
+    for bot in bots:
+        await bot.close()
