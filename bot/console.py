@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -69,6 +70,7 @@ class Console:
         self.stdin = stdin
         self.stdout = stdout
         self.user = DEFAULT_USER
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self.commands: dict[str, Callable[[list[str], str], Awaitable[None]]] = {
             "/help": self.help, "/classify": self.classify, "/playlist": self.playlist,
             "/variety": self.variety, "/taste": self.taste, "/history": self.history,
@@ -84,15 +86,27 @@ class Console:
     def say(self, text: str = "") -> None:
         print(text, file=self.stdout, flush=True)
 
+    def _read_lines(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
+        """Feed standard input to the event loop. A daemon thread, not the loop's executor: a thread
+        blocked in readline() must not keep Ctrl-C from ending the program."""
+        try:
+            for line in iter(self.stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+        except RuntimeError:  # the loop closed first: the console is already gone
+            pass
+
     async def readline(self) -> str | None:
-        """The next line, or None at end of input; read in a thread so the event loop keeps running."""
+        """The next line, or None at end of input."""
         if self.stdin.isatty():
             self.stdout.write(f"{self.user}> ")
             self.stdout.flush()
-        line = await asyncio.to_thread(self.stdin.readline)
-        return None if line == "" else line.strip()
+        line = await self._lines.get()
+        return None if line is None else line.strip()
 
     async def run(self) -> int:
+        threading.Thread(target=self._read_lines, args=(asyncio.get_running_loop(), self._lines),
+                         name="genrebot-stdin", daemon=True).start()
         self.say(f"genrebot console: you are '{self.user}' in a local server. Type /help for commands.")
         while (line := await self.readline()) is not None:
             if line and not line.startswith("#"):

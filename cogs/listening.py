@@ -85,9 +85,8 @@ class ListeningCog(commands.Cog):
         caller = caller_of(interaction)
         await interaction.response.defer(thinking=True)
         playlist = await services_of(interaction).playlist(caller, count)
-        view = playlist_view(playlist)
         await interaction.followup.send(embed=playlist_embed(playlist, interaction.user),
-                                        **({"view": view} if view else {}))
+                                        view=playlist_view(playlist) or discord.utils.MISSING)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")
