@@ -14,10 +14,11 @@ _MIXED_BELOW = 0.5
 
 def genre_summary(probabilities: np.ndarray) -> str:
     """"62% jazz", or "45% jazz, 30% blues" for a song that straddles two genres."""
-    first, second = np.argsort(-probabilities, kind="stable")[:2]
-    lead = f"{probabilities[first]:.0%} {GENRES[first]}"
-    if probabilities[first] < _MIXED_BELOW and probabilities[second] >= 0.2:
-        lead += f", {probabilities[second]:.0%} {GENRES[second]}"
+    shares = [float(share) for share in probabilities]  # ten floats: plain Python beats numpy calls
+    first, second = sorted(range(len(shares)), key=lambda genre: -shares[genre])[:2]
+    lead = f"{shares[first]:.0%} {GENRES[first]}"
+    if shares[first] < _MIXED_BELOW and shares[second] >= 0.2:
+        lead += f", {shares[second]:.0%} {GENRES[second]}"
     return lead
 
 

@@ -44,11 +44,14 @@ def make_pool(size: int, dim: int, rng: np.random.Generator) -> SyntheticPool:
     alpha[np.arange(size), main] += 4.0
     alpha[np.arange(size), second] += 0.8
     probabilities = rng.gamma(alpha)  # Dirichlet rows, drawn in one vectorised call
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    centroids = rng.normal(size=(GENRE_COUNT, dim))
-    embeddings = probabilities @ centroids + 0.5 * rng.normal(size=(size, dim))
+    probabilities = (probabilities / probabilities.sum(axis=1, keepdims=True)).astype(np.float32)
+    centroids = rng.standard_normal((GENRE_COUNT, dim), dtype=np.float32)
+    # float32 throughout: a 1M x 256 pool is 1 GiB per array
+    embeddings = rng.standard_normal((size, dim), dtype=np.float32)
+    embeddings *= np.float32(0.5)
+    embeddings += probabilities @ centroids
     embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
-    return SyntheticPool(probabilities.astype(np.float32), embeddings.astype(np.float32))
+    return SyntheticPool(probabilities, embeddings)
 
 
 def make_listener(
