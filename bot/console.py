@@ -275,7 +275,3 @@ class Console:
         except ValueError:
             raise UsageError(f"`{args[0]}` is not a whole number.") from None
 
-
-async def run_console(services: Services) -> int:
-    return await Console(services).run()
-

@@ -9,7 +9,6 @@ user messages.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bot.errors import (
 from bot.links import LinkPolicy, fetch_audio
 from bot.workers import WorkerPool
 from genre_engine import GENRES, GenreEngine, Prediction
+from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError
 from recommender.profile import TasteProfile
 from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
@@ -119,17 +119,6 @@ def audio_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
 
 
-def _hash_files(paths: Sequence[Path]) -> list[str]:
-    hashes = []
-    for path in paths:
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        hashes.append(digest.hexdigest())
-    return hashes
-
-
 class Services:
     """The bot's actions over one engine and one store; create with :meth:`start`, end with :meth:`close`."""
 
@@ -180,12 +169,13 @@ class Services:
     async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None) -> Classified:
         """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
         unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed."""
-        digest = await asyncio.to_thread(lambda: hashlib.sha256(audio.data).hexdigest())
+        digest = await asyncio.to_thread(content_hash, audio.data)
         in_pool = (await self.store.guild_settings(caller.guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(caller.guild_id, digest)
         if known is None:
             prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title)
-            self._check_duration(prediction.duration_s)
+            if too_long := self._too_long(prediction.duration_s):
+                raise too_long
             added = await self.store.add_song(self._new_song(
                 caller.guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
                 source_url=audio.source_url, message_url=audio.message_url))
@@ -199,9 +189,10 @@ class Services:
         await self.store.record_event(caller.guild_id, caller.user_id, song.id, EventKind.SHARED)
         return Classified(song, new)
 
-    def _check_duration(self, duration_s: float) -> None:
-        if duration_s > self.config.max_duration_s:
-            raise TooLongError(duration_s, self.config.max_duration_s)
+    def _too_long(self, duration_s: float) -> TooLongError | None:
+        """The duration cap, checked on the decoded audio (a link's metadata may have lied)."""
+        limit = self.config.max_duration_s
+        return TooLongError(duration_s, limit) if duration_s > limit else None
 
     @staticmethod
     def _new_song(guild_id: int, title: str, prediction: Prediction, *, added_by: int | None, in_pool: bool,
@@ -257,7 +248,7 @@ class Services:
         ``total`` is called once with the number of files to classify, ``progress`` with the count
         done so far (from a worker thread)."""
         paths = await asyncio.to_thread(audio_files, folder)
-        hashes = await asyncio.to_thread(_hash_files, paths)
+        hashes = await asyncio.to_thread(lambda: [content_hash(path) for path in paths])
         fresh, duplicates = [], 0
         for path, digest in zip(paths, hashes):
             known = await self.store.find_song(guild_id, digest)
@@ -272,14 +263,11 @@ class Services:
         outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
         songs, failed = [], []
         for path, outcome in outcomes:
-            try:
-                if isinstance(outcome, GenreEngineError):
-                    raise outcome
-                self._check_duration(outcome.duration_s)
-            except (GenreEngineError, TooLongError) as exc:
-                failed.append((str(path), str(exc)))
-                continue
-            songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
+            problem = outcome if isinstance(outcome, GenreEngineError) else self._too_long(outcome.duration_s)
+            if problem:
+                failed.append((str(path), str(problem)))
+            else:
+                songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
         report = await self.store.add_songs(songs)
         log.info("indexed", extra={"guild": guild_id, "folder": folder, "added": report.added,
                                    "duplicates": duplicates + report.duplicates, "failed": len(failed)})

@@ -95,6 +95,14 @@ def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord
     return embed
 
 
+def _answer_url(interaction: discord.Interaction, callback: discord.InteractionCallbackResponse | None) -> str | None:
+    """Link to the message the answer will be (the deferred response becomes it): where the song was
+    shared, for playlists to link back to."""
+    if callback is None or callback.message_id is None or interaction.channel is None:
+        return None
+    return interaction.channel.get_partial_message(callback.message_id).jump_url
+
+
 class ClassifyCog(commands.Cog):
     @app_commands.command(name="classify", description="Find the genre of a song (attach a file or give a link).")
     @app_commands.describe(file="an audio file: mp3, ogg, wav, flac, m4a, opus…",
@@ -109,10 +117,7 @@ class ClassifyCog(commands.Cog):
             raise NoAudioGivenError()
         if file is not None:  # refuse before downloading anything
             check_upload(file.filename, file.content_type, file.size, services.config.max_attachment_bytes)
-        callback = await interaction.response.defer(thinking=True)
-        message_url = None
-        if callback is not None and callback.message_id is not None and interaction.channel_id is not None:
-            message_url = f"https://discord.com/channels/{caller.guild_id}/{interaction.channel_id}/{callback.message_id}"
+        message_url = _answer_url(interaction, await interaction.response.defer(thinking=True))
         if file is not None:
             audio = AudioInput(await file.read(), Path(file.filename).stem)
         else:

@@ -1,0 +1,35 @@
+"""Indexing a folder with the real engine: what gets in, what is skipped and why."""
+
+from __future__ import annotations
+
+import soundfile as sf
+
+from bot.config import Config
+from bot.services import Services
+from tests.conftest import tone
+
+
+async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_path, tiny_checkpoint):
+    music = tmp_path / "music"
+    (music / "sub dir").mkdir(parents=True)
+    sf.write(music / "short one.wav", tone(440, seconds=3), 22050)
+    sf.write(music / "sub dir" / "other.flac", tone(660, seconds=3), 22050)
+    sf.write(music / "long.wav", tone(220, seconds=12), 22050)
+    (music / "broken.mp3").write_bytes(b"this is not audio at all")
+    (music / "notes.txt").write_text("ignored: not an audio file name")
+    services = await Services.start(Config(db_path=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint,
+                                           max_duration_s=10))
+    progress: list[int] = []
+    try:
+        first = await services.index_folder(7, music, progress=progress.append)
+        second = await services.index_folder(7, music)
+        titles = sorted(song.title for song in await services.store.get_songs(7, [1, 2, 3, 4]))
+    finally:
+        await services.close()
+
+    assert (first.added, first.duplicates) == (2, 0)
+    assert [(path.rsplit("/", 1)[-1], why[:25]) for path, why in first.failed] == [
+        ("broken.mp3", "That file doesn't look li"), ("long.wav", "That track is 0:12 long; ")]
+    assert progress[-1] == 4
+    assert titles == ["other", "short one"]
+    assert (second.added, second.duplicates, len(second.failed)) == (0, 2, 2)  # failures are retried
