@@ -9,6 +9,7 @@ error: the result says so in ``hint``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -177,14 +178,17 @@ async def playlist_for(
     if len(matrix) == 0:
         return empty(EMPTY_POOL_HINT)
     excluded = excluded_rows(len(matrix), matrix.rows_of(history_ids), matrix.added_by, user_id)
-    plan = plan_playlist(
-        arrays_for(matrix),
-        excluded,
-        profile,
-        variety,
-        count,
-        config,
-        np.random.default_rng(seed),
+    # the selection costs milliseconds per 100k songs: run it beside the event loop, not on it
+    plan = await asyncio.to_thread(
+        lambda: plan_playlist(
+            arrays_for(matrix),
+            excluded,
+            profile,
+            variety,
+            count,
+            config,
+            np.random.default_rng(seed),
+        )
     )
     if plan.available == 0:
         return empty(ALL_HEARD_HINT)
@@ -224,7 +228,8 @@ async def more_like_this(
     matrix = await store.pool_matrix(guild_id)
     if len(matrix) == 0:
         return []
-    rows, similarities = nearest(
+    rows, similarities = await asyncio.to_thread(
+        nearest,
         matrix.embeddings,
         song.embedding,
         count,

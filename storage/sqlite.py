@@ -315,7 +315,9 @@ class SQLiteStore(Store):
             await db.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
         try:
             for chunk in _chunks(songs, BULK_CHUNK):
-                checked, rows = _bulk_rows(chunk)
+                # off the event loop, but not overlapped with the insert: sqlite3 binds every row
+                # under the GIL, and a busy checking thread would stall it
+                checked, rows = await asyncio.to_thread(_bulk_rows, chunk)
                 added += await self._insert_chunk(checked, rows)
                 done += len(rows)
                 if progress is not None:
@@ -451,7 +453,8 @@ class SQLiteStore(Store):
                 "WHERE guild_id = ? AND in_pool = 1 ORDER BY id",
                 (guild_id,),
             )
-            matrix = _matrix(guild_id, list(rows))
+            # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
+            matrix = await asyncio.to_thread(_matrix, guild_id, list(rows))
             self._matrices[guild_id] = matrix
             return matrix
 
