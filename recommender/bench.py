@@ -123,7 +123,8 @@ def format_table(rows: Sequence[BenchRow]) -> str:
     lines = ["    songs  build_s  load_s  p50_ms  p95_ms"]
     for row in rows:
         lines.append(
-            f"{row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}  {row.p50_ms:6.1f}  {row.p95_ms:6.1f}"
+            f"{row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}"
+            f"  {row.p50_ms:6.1f}  {row.p95_ms:6.1f}"
         )
     return "\n".join(lines)
 
@@ -132,7 +133,8 @@ def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+        message = f"not a comma-separated list of integers: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
     if not sizes or min(sizes) < PLAYLIST_SIZE:
         raise argparse.ArgumentTypeError(f"each size must be at least {PLAYLIST_SIZE}")
     return sizes

@@ -63,10 +63,14 @@ class RecommenderConfig:
         if missing:
             problems.append(f"event_weights lacks {sorted(missing)}")
         else:
-            weights = self.event_weights
-            if not weights[EventKind.LIKED] > weights[EventKind.LISTENED] > weights[EventKind.SHARED] > 0:
+            liked, listened, shared = (
+                self.event_weights[kind]
+                for kind in (EventKind.LIKED, EventKind.LISTENED, EventKind.SHARED)
+            )
+            if not liked > listened > shared > 0:
                 problems.append("event weights must satisfy liked > listened > shared > 0")
-            if not (weights[EventKind.DISLIKED] < 0 and weights[EventKind.SKIPPED] < 0):
+            disliked, skipped = (self.event_weights[EventKind.DISLIKED], self.event_weights[EventKind.SKIPPED])
+            if not (disliked < 0 and skipped < 0):  # also refuses NaN
                 problems.append("disliked and skipped weights must be negative")
         if not self.taste_prior >= 0:
             problems.append("taste_prior must be >= 0")

@@ -107,7 +107,9 @@ def check_songs(songs: Sequence[NewSong]) -> list[CheckedSong]:
     p_bytes, e_bytes = (probabilities / sums).tobytes(), (embeddings / norms).tobytes()
     p_step, e_step, dim = 4 * GENRE_COUNT, 4 * embeddings.shape[1], embeddings.shape[1]
     return [
-        _checked(song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim)
+        _checked(
+            song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim
+        )
         for i, song in enumerate(songs)
     ]
 
