@@ -169,7 +169,7 @@ def config_summary(name: str, args: argparse.Namespace, reports: list[dict[str, 
 def markdown_table(results: dict[str, Any]) -> str:
     protocol = results["protocol"]
     labels = next(iter(results["configs"].values()))["test"]["labels"] if results["configs"] else list(GENRES)
-    header = ["config", "clip accuracy", "segment accuracy", *(f"{label[:5]} F1" for label in labels), "epochs", "s/fold"]
+    header = ["config", "clip accuracy", "segment accuracy", *labels, "epochs", "s/fold"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, config in results["configs"].items():
         test = config["test"]
@@ -181,7 +181,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Test clip accuracy over {protocol['repeats']}x repeated stratified {protocol['folds']}-fold "
+        f"Test clip accuracy, segment accuracy and per-genre F1 over {protocol['repeats']}x repeated stratified {protocol['folds']}-fold "
         f"cross-validation on {protocol['n_clips']} clips of `{protocol['data']}` (seed {protocol['seed']}; the same "
         f"folds for every configuration; mean ± sample std over {protocol['folds'] * protocol['repeats']} folds). "
         f"Early stopping uses {protocol['valid_fraction']:.0%} of each fold's training clips, never the test fold. "
