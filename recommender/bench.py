@@ -3,7 +3,7 @@
     python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--json]
 
 For each size: a fresh database file in a temporary folder, a synthetic pool bulk-inserted through
-``Store.add_songs`` (256-float embeddings, the default model's size), 20 listeners with 30 events each
+``Store.add_songs`` (256-float embeddings, the genre CNN's size), 20 listeners with 30 events each
 recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., n=20)``, the same call
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
 read back with reasons. The first read of the pool after building, which loads the pool matrix into

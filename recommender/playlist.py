@@ -11,6 +11,7 @@ from recommender.calibrated import select, shortlist
 from recommender.config import RecommenderConfig
 from recommender.pool import PoolArrays
 from recommender.profile import TasteProfile
+from recommender.similarity import cosine
 from recommender.target import target_mix
 
 # songs sampled to estimate the pool's centroid for cold start: enough for a stable mean, and it
@@ -72,7 +73,7 @@ def plan_playlist(
     affinity = np.einsum("k,kn->n", weights, pool.by_genre)
     candidates = shortlist(pool.by_genre, affinity + jitter, excluded, count, config, rng)
     if anchor_sound is not None:
-        relevance = 0.5 * (1.0 + pool.embeddings[candidates] @ anchor_sound.astype(np.float32))
+        relevance = 0.5 * (1.0 + cosine(pool.embeddings[candidates], anchor_sound))
     else:
         relevance = affinity[candidates]
     relevance = np.clip(relevance, 0.0, 1.0).astype(np.float64)
