@@ -32,7 +32,7 @@ from training.data import LabelledAudio, Split, kfold_splits
 from training.errors import ConfigError, DatasetError, run_cli
 from training.fit import TrainingData, fit
 from training.metrics import plot_confusion, summarize
-from training.runtime import make_deterministic, resolve_device
+from training.runtime import describe_device, make_deterministic, resolve_device
 from training.train import check_resumable, load_audio, parse_args, prepare, run_options
 
 logger = logging.getLogger(__name__)
@@ -109,11 +109,13 @@ _prepared: dict[str, TrainingData] = {}
 
 def run_fold(name: str, args: argparse.Namespace, folds: SharedFolds, index: int) -> tuple[str, int, dict[str, Any]]:
     """Train one configuration on one fold; the report is also saved, so a rerun skips it."""
+    device = resolve_device(args.device)
     if name not in _prepared:
         _prepared.clear()
-        _prepared[name] = prepare(args, folds, resolve_device(args.device), progress=False)[2]
+        _prepared[name] = prepare(args, folds, device, progress=False)[2]
     split = folds.splits[index]
     report = fit(args, _prepared[name], split, seed=args.seed + index, progress=False).report
+    report["device"] = describe_device(device)
     path = args.out / "splits" / f"{split.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report))
@@ -125,8 +127,8 @@ def _init_worker(seed: int, threads: int, device: torch.device) -> None:
     make_deterministic(seed, device)
 
 
-def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs: int,
-            device: torch.device) -> list[tuple[str, int, dict[str, Any]]]:
+def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs: int, device: torch.device,
+            seed: int) -> list[tuple[str, int, dict[str, Any]]]:
     """Run fold tasks here (``jobs=1``) or in ``jobs`` processes sharing the device.
 
     Each fold of these small models keeps a GPU only partly busy (the host launches its kernels),
@@ -134,7 +136,7 @@ def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs:
     """
     bar = tqdm(total=len(tasks), desc="folds", unit="fold")
     results = []
-    if jobs <= 1:
+    if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             results.append(run_fold(*task))
             bar.set_postfix(config=task[0], acc=f"{results[-1][2]['test']['clip_accuracy']:.2f}")
@@ -142,7 +144,7 @@ def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs:
     else:
         threads = 2 if device.type == "cuda" else max(1, (os.cpu_count() or 1) // jobs)
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                 initargs=(tasks[0][1].seed, threads, device)) as pool:
+                                 initargs=(seed, threads, device)) as pool:
             for result in pool.map(run_fold, *zip(*tasks)):
                 results.append(result)
                 bar.set_postfix(config=result[0], acc=f"{result[2]['test']['clip_accuracy']:.2f}")
@@ -185,7 +187,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         f"cross-validation on {protocol['n_clips']} clips of `{protocol['data']}` (seed {protocol['seed']}; the same "
         f"folds for every configuration; mean ± sample std over {protocol['folds'] * protocol['repeats']} folds). "
         f"Early stopping uses {protocol['valid_fraction']:.0%} of each fold's training clips, never the test fold. "
-        f"Device: {protocol['device']}. Seed paper for comparison: {PAPER_FIGURES}.",
+        f"Trained on: {', '.join(protocol['devices'])}; s/fold is wall time with {protocol['jobs']} "
+        f"fold(s) training at once. Seed paper for comparison: {PAPER_FIGURES}.",
         "",
         "Clips of one genre in a small GTZAN sample often share an artist, so these figures are optimistic "
         "for unseen artists.",
@@ -237,12 +240,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 done[name][index] = json.loads(saved.read_text())
             else:
                 tasks.append((name, cargs, folds, index))
-    for name, index, report in run_all(tasks, args.jobs, device):
+    for name, index, report in run_all(tasks, args.jobs, device, args.seed):
         done[name][index] = report
 
     protocol = {"data": str(args.data), "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
                 "valid_fraction": first.valid_fraction, "n_clips": len(data.clips), "options": options,
-                "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
+                "jobs": args.jobs, "devices": sorted({r["device"] for d in done.values() for r in d.values()})}
     results: dict[str, Any] = {"protocol": protocol, "configs": {}}
     for name, cargs in config_args.items():
         reports = [done[name][i] for i in range(len(folds.splits))]

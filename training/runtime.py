@@ -21,6 +21,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def describe_device(device: torch.device) -> str:
+    """The device as reports should name it: the GPU's model, since timings depend on it."""
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+
+
 def make_deterministic(seed: int, device: torch.device) -> None:
     """Seed every generator and, on GPUs, pick deterministic kernels, so ``--seed`` reproduces a run.
 

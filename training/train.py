@@ -30,10 +30,10 @@ from training.data import LabelledAudio, SegmentCache, Split, choose_splits, des
 from training.errors import ConfigError, run_cli
 from training.fit import TrainingData, build_training_data, fit
 from training.metrics import plot_confusion, plot_losses, summarize
-from training.runtime import DEVICES, make_deterministic, resolve_device
+from training.runtime import DEVICES, describe_device, make_deterministic, resolve_device
 
 # Options that don't change what a run computes, so --resume accepts them changed.
-_RESUME_FREE = {"resume", "device", "workers", "cache_dir"}
+_RESUME_FREE = {"resume", "device", "workers", "cache_dir", "out"}
 
 
 def key_value(text: str) -> tuple[str, Any]:
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     base = {"command": command, "data": str(data.root), "model": args.model, "model_args": args.model_args,
             "pretrained": args.pretrained, "features": training_data.features.to_dict(),
-            "labels": list(data.labels), "device": str(device), "model_pt_split": best["split"]}
+            "labels": list(data.labels), "device": describe_device(device), "model_pt_split": best["split"]}
     metrics = write_outputs(out, base, splits, reports, data.targets)
     if len(splits) > 1:
         bundle = load_checkpoint(out / "model.pt")
