@@ -46,7 +46,7 @@ class RecommenderConfig:
     # recording re-encoded or re-uploaded), never both in one playlist
     dedup_threshold: float = 0.98
     # half-width of the uniform random jitter on relevance: a fresh list every time, same taste
-    exploration: float = 0.05
+    exploration: float = 0.1
     # candidates for the greedy step: this many times n per genre, plus random_candidates times n
     # drawn uniformly from the pool (see recommender.calibrated for why)
     shortlist_per_genre: int = 4
