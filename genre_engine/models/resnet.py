@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import resnet18 as tv_resnet18
-
 from genre_engine.models.base import GenreNet
 from genre_engine.models.registry import register_model
 
@@ -17,6 +15,9 @@ from genre_engine.models.registry import register_model
 class ResNet18(GenreNet):
     def __init__(self, n_classes: int, dropout: float = 0.2) -> None:
         super().__init__()
+        # Imported here: torchvision pulls in torch._dynamo, seconds of start-up that only ResNet users should pay.
+        from torchvision.models import resnet18 as tv_resnet18
+
         net = tv_resnet18(weights=None)
         net.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
         net.fc = nn.Identity()
