@@ -43,6 +43,8 @@ _MIDEND_LAYERS = 3
 _POOLED = _FRONTEND_CHANNELS + _MIDEND_LAYERS * _MIDEND_FILTERS  # 753
 _BACKEND_UNITS = 200
 
+_MEL_ROWS_PER_CHUNK = 8
+
 FINETUNE_MODES = ("none", "upper", "all")
 HEADS = ("linear", "mlp")
 
@@ -71,12 +73,26 @@ class _FrontendBlock(nn.Module):
         if self.bn.training:
             return self.bn(F.relu(self.conv(x))).amax(dim=2)
         # With fixed statistics ReLU and batch norm are monotone per channel, so they commute with
-        # the max over mel bands (exactly, in floating point too): take the max of the raw conv,
-        # or the min where the batch-norm scale is negative (by negating those filters), and apply
-        # ReLU and batch norm after the pooling, on a tensor ~60-96x smaller.
+        # the max over mel bands: take the max of the raw conv, or the min where the batch-norm
+        # scale is negative (by negating those filters), and apply ReLU and batch norm after the
+        # pooling, on a tensor 30-96x smaller.
         sign = torch.where(self.bn.weight < 0, -1.0, 1.0)
-        peak = sign[:, None] * F.conv2d(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign).amax(dim=2)
+        peak = sign[:, None] * _conv_max_over_mel(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
         return self.bn(F.relu(peak).unsqueeze(2)).squeeze(2)
+
+
+def _conv_max_over_mel(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``conv2d(x).amax(dim=2)``, a few output mel rows at a time.
+
+    The full conv output (up to 204 x 96 x 187 values per segment) does not fit in the CPU's
+    caches; chunks of it do, which made the front end about 3x faster on 2 cores.
+    """
+    height = weight.shape[2]
+    rows = x.shape[2] - height + 1
+    return torch.stack([
+        F.conv2d(x[:, :, start : start + _MEL_ROWS_PER_CHUNK + height - 1], weight, bias).amax(dim=2)
+        for start in range(0, rows, _MEL_ROWS_PER_CHUNK)
+    ]).amax(dim=0)
 
 
 class _MidendLayer(nn.Module):

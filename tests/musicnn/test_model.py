@@ -90,7 +90,7 @@ def test_eval_shortcut_equals_the_layer_order_of_the_original(make_model, log_me
         for block in (*backbone.timbral, *backbone.temporal):
             original = block.bn(F.relu(block.conv(F.pad(x, (*block.time_pad, 0, 0))))).amax(dim=2)
             assert bool((block.bn.weight < 0).any()), "the shortcut's negative-scale path must be exercised"
-            torch.testing.assert_close(block(x), original, rtol=0, atol=1e-6)
+            torch.testing.assert_close(block(x), original, rtol=0, atol=1e-5)
 
 
 def test_round_trips_through_a_genre_checkpoint(make_model, log_mel, tmp_path):
