@@ -1,7 +1,9 @@
 """Convert a musicnn TensorFlow checkpoint to the PyTorch weights that ``genre_engine`` ships.
 
-A one-off step: TensorFlow is needed here only (``pip install -e .[convert]``, see the README), and
-only inside ``read_checkpoint``, so importing this module or testing the mapping never needs it.
+A one-off step in a separate environment (TensorFlow, tf-keras and ``pip install --no-deps
+musicnn==0.1.0``, whose declared ``numpy<1.17`` cannot sit beside the project; see the README).
+TensorFlow is imported only by ``read_checkpoint``, so importing this module or testing the mapping
+never needs it.
 
     python -m training.convert_musicnn [--variant MSD_musicnn] [--checkpoint DIR] [--out PATH]
 """
@@ -82,7 +84,7 @@ def package_checkpoint_dir(variant: str) -> Path:
     """The checkpoint folder inside the installed musicnn package (found without importing TF)."""
     spec = importlib.util.find_spec("musicnn")
     if spec is None or not spec.submodule_search_locations:
-        raise ConversionError("musicnn is not installed; `pip install -e .[convert]` or pass --checkpoint DIR")
+        raise ConversionError("musicnn is not installed; `pip install --no-deps musicnn==0.1.0` or pass --checkpoint DIR")
     return Path(next(iter(spec.submodule_search_locations))) / variant
 
 

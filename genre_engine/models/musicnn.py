@@ -7,8 +7,8 @@ TensorFlow's (``[batch, 1, mel, frames]`` instead of ``[batch, frames, mel]``) b
 pooling order, batch-norm epsilon and flattening order is TensorFlow's.
 
 For genres the network is a frozen (or partly fine-tuned) feature extractor: the embedding is the
-feature set the musicnn authors recommend for transfer (mean and max pools of the mid end, the
-penultimate layer and the tag probabilities), standardised, and a small head maps it to genres.
+feature set the musicnn authors recommend for transfer (mean and max over time of the front and
+mid end's feature maps, the penultimate layer and the tag probabilities), standardised, and a small head maps it to genres.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ _MIDEND_LAYERS = 3
 _POOLED = _FRONTEND_CHANNELS + _MIDEND_LAYERS * _MIDEND_FILTERS  # 753
 _BACKEND_UNITS = 200
 
-_MEL_ROWS_PER_CHUNK = 8
+_MEL_ROWS_PER_CHUNK = 8  # see _conv_max_over_mel
 
 FINETUNE_MODES = ("none", "upper", "all")
 HEADS = ("linear", "mlp")
