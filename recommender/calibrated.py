@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.config import RecommenderConfig
-from recommender.similarity import near_duplicates_of
+from recommender.similarity import cosine
 
 
 def shortlist(
@@ -98,17 +98,40 @@ def select(
     mix_sum = np.zeros(wanted.shape[0], np.float32)
     blocked = np.zeros(probabilities.shape[0], dtype=bool)
     chosen: list[int] = []
-    for step in range(min(count, probabilities.shape[0])):
+    while len(chosen) < min(count, probabilities.shape[0]):
         # the smoothed mix if each candidate joined: shares * scale + (what is already in + alpha t)
-        scale = np.float32((1.0 - smoothing) / (step + 1))
+        scale = np.float32((1.0 - smoothing) / (len(chosen) + 1))
         smoothed = shares * scale + (mix_sum * scale + np.float32(smoothing) * wanted)
         gain = base + np.float32(weight) * (np.log(smoothed) @ wanted)
         gain[blocked] = -np.inf
-        best = int(np.argmax(gain))
-        if blocked[best]:  # everything left is chosen or a near-duplicate of a chosen song
+        best = _best_distinct(gain, embeddings, chosen, blocked, config.dedup_threshold)
+        if best is None:  # everything left is chosen or a near-duplicate of a chosen song
             break
         chosen.append(best)
         mix_sum += shares[best]
-        blocked |= near_duplicates_of(embeddings, best, config.dedup_threshold)
         blocked[best] = True
     return np.array(chosen, dtype=np.int64)
+
+
+def _best_distinct(
+    gain: np.ndarray,
+    embeddings: np.ndarray,
+    chosen: list[int],
+    blocked: np.ndarray,
+    threshold: float,
+) -> int | None:
+    """The highest-gain candidate that is no near-duplicate of a chosen song, or None.
+
+    Checking only the winner against the few chosen songs (and blocking it for good when it is a
+    near-duplicate) costs a handful of dot products per step, where screening every candidate
+    after each pick would cost a pass over all their embeddings.
+    """
+    while True:
+        best = int(np.argmax(gain))
+        if blocked[best]:
+            return None
+        if not chosen or cosine(embeddings[chosen], embeddings[best]).max() <= threshold:
+            return best
+        blocked[best] = True
+        gain[best] = -np.inf
+

@@ -50,8 +50,3 @@ def nearest(
             chosen.append(int(row))
     rows_out = np.array(chosen, dtype=np.int64)
     return rows_out, similarity[rows_out]
-
-
-def near_duplicates_of(embeddings: np.ndarray, row: int, threshold: float) -> np.ndarray:
-    """Mask of the rows that are near-duplicates of ``row`` (the row itself included)."""
-    return cosine(embeddings, embeddings[row]) > threshold
