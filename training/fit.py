@@ -180,35 +180,27 @@ def fit(args: argparse.Namespace, data: TrainingData, split: Split, *, seed: int
                          extra=dict(extra or {}))
     engine = GenreEngine(bundle)
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype(device) == torch.float16)
+    stateful = {
+        "model": model,
+        "optimizer": optimizer,
+        "scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs),
+        "scaler": torch.amp.GradScaler(device.type, enabled=amp_dtype(device) == torch.float16),
+    }
     rows = data.rows_of(split.train)
     state = _State()
     if state_path is not None and args.resume and state_path.is_file():
-        saved = torch.load(state_path, map_location="cpu", weights_only=True)
-        if saved["split"] == split.name:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            scheduler.load_state_dict(saved["scheduler"])
-            scaler.load_state_dict(saved["scaler"])
-            generator.set_state(saved["generator"])
-            torch.set_rng_state(saved["torch_rng"])
-            if device.type == "cuda":
-                torch.cuda.set_rng_state(saved["cuda_rng"], device)
-            rng.bit_generator.state = saved["numpy_rng"]
-            for name in vars(state):
-                setattr(state, name, saved[name])
+        _restore(state_path, split, state, stateful, generator, rng, device)
 
-    stopped = bool(len(split.valid)) and args.patience > 0 and state.stale >= args.patience
-    epochs = tqdm(range(args.epochs if stopped else state.epoch, args.epochs), desc=split.name, unit="epoch",
-                  disable=not progress, initial=state.epoch, total=args.epochs)
+    epochs = tqdm(range(state.epoch, args.epochs), desc=split.name, unit="epoch", disable=not progress,
+                  initial=state.epoch, total=args.epochs)
     for epoch in epochs:
+        if len(split.valid) and args.patience > 0 and state.stale >= args.patience:
+            break
         started = time.perf_counter()
-        train_loss = float(train_one_epoch(model, bundle, data, rows, optimizer, scaler, args, generator, rng, progress))
-        scheduler.step()
-        valid = evaluate_clips(engine, [data.segments[i] for i in split.valid], data.targets[split.valid]) \
-            if len(split.valid) else None
-        record = {"epoch": epoch + 1, "train_loss": train_loss,
+        loss = train_one_epoch(model, bundle, data, rows, optimizer, stateful["scaler"], args, generator, rng, progress)
+        stateful["scheduler"].step()
+        valid = _score(engine, data, split.valid)
+        record = {"epoch": epoch + 1, "train_loss": float(loss),
                   "valid_loss": valid["loss"] if valid else None,
                   "valid_clip_accuracy": valid["clip_accuracy"] if valid else None,
                   "seconds": time.perf_counter() - started}
@@ -222,35 +214,35 @@ def fit(args: argparse.Namespace, data: TrainingData, split: Split, *, seed: int
             state.stale = 0
         else:
             state.stale += 1
-        epochs.set_postfix({k: f"{v:.3f}" for k, v in record.items() if k.endswith(("loss", "accuracy")) and v is not None})
+        epochs.set_postfix({k: f"{v:.3f}" for k, v in record.items() if k != "epoch" and v is not None})
         if state_path is not None:
-            _save_state(state_path, split, state, model, optimizer, scheduler, scaler, generator, rng, device)
-        if valid is not None and args.patience and state.stale >= args.patience:
-            break
+            _save(state_path, split, state, stateful, generator, rng, device)
     epochs.close()
 
     model.load_state_dict(state.best_state)
     report: dict[str, Any] = {"split": split.name, "best_epoch": state.best_epoch, "epochs_run": state.epoch,
                               "best_valid_loss": state.best_loss if len(split.valid) else None,
-                              "seconds_per_epoch": float(np.mean([h["seconds"] for h in state.history]))}
-    for side in ("valid", "test"):
-        clips = getattr(split, side)
-        report[side] = evaluate_clips(engine, [data.segments[i] for i in clips], data.targets[clips]) if len(clips) else None
+                              "seconds_per_epoch": float(np.mean([h["seconds"] for h in state.history])),
+                              "valid": _score(engine, data, split.valid), "test": _score(engine, data, split.test)}
+    bundle.metrics = dict(report)
     report["history"] = state.history
-    bundle.metrics = {k: v for k, v in report.items() if k != "history"}
     model.eval()
     return FitResult(bundle, report)
 
 
-def _save_state(path: Path, split: Split, state: _State, model: GenreNet, optimizer, scheduler, scaler,
-                generator: torch.Generator, rng: np.random.Generator, device: torch.device) -> None:
+def _score(engine: GenreEngine, data: TrainingData, clips: np.ndarray) -> dict[str, Any] | None:
+    """Engine-path metrics of ``clips``; None for an empty side of a split."""
+    if not len(clips):
+        return None
+    return evaluate_clips(engine, [data.segments[i] for i in clips], data.targets[clips])
+
+
+def _save(path: Path, split: Split, state: _State, stateful: dict[str, Any], generator: torch.Generator,
+          rng: np.random.Generator, device: torch.device) -> None:
     payload = {
         "split": split.name,
         **vars(state),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict(),
+        **{name: obj.state_dict() for name, obj in stateful.items()},
         "generator": generator.get_state(),
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
@@ -260,3 +252,20 @@ def _save_state(path: Path, split: Split, state: _State, model: GenreNet, optimi
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)  # an interrupted write never corrupts the state a resume needs
+
+
+def _restore(path: Path, split: Split, state: _State, stateful: dict[str, Any], generator: torch.Generator,
+             rng: np.random.Generator, device: torch.device) -> None:
+    """Continue from ``path`` when it holds this split's state (another split's is left alone)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["split"] != split.name:
+        return
+    for name, obj in stateful.items():
+        obj.load_state_dict(saved[name])
+    generator.set_state(saved["generator"])
+    torch.set_rng_state(saved["torch_rng"])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(saved["cuda_rng"], device)
+    rng.bit_generator.state = saved["numpy_rng"]
+    for name in vars(state):
+        setattr(state, name, saved[name])

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from genre_engine.features import FeatureConfig
 from training.augment import SpecAugment, WaveAugment, augment_waveform, mixup, precompute_copies, spec_augment
 from training.data import SegmentCache, discover, load_segments
 
 from tests.conftest import tone
-from tests.training.conftest import write_tones
+from tests.training.conftest import TINY_FEATURES, write_tones
 
-TINY = FeatureConfig(kind="logmel", sample_rate=8000, n_fft=256, hop_length=128, n_mels=32, segment_s=1.0)
 CLIP = tone(440.0, seconds=2.0, sr=8000)
 
 
@@ -34,16 +32,16 @@ def test_zero_strength_turns_an_effect_off() -> None:
 
 
 def test_copies_are_made_once_then_read_from_the_cache(tmp_path: Path) -> None:
-    found, segments = load_segments(discover(write_tones(tmp_path / "data", clips_per_class=1)), TINY,
+    found, segments = load_segments(discover(write_tones(tmp_path / "data", clips_per_class=1)), TINY_FEATURES,
                                     SegmentCache(None), progress=False)
     augment = WaveAugment(copies=2, time_stretch=0.1, pitch_shift=0, hpss_remix=0, noise=0.05)
     cache = SegmentCache(tmp_path / "cache")
-    copies = precompute_copies(found, segments, np.array([0, 2]), TINY, augment, cache, seed=0, progress=False)
+    copies = precompute_copies(found, segments, np.array([0, 2]), TINY_FEATURES, augment, cache, seed=0, progress=False)
     assert sorted(copies) == [0, 2] and cache.misses == 4
-    assert copies[0][0].shape[1] == TINY.segment_samples
+    assert copies[0][0].shape[1] == TINY_FEATURES.segment_samples
     assert not np.array_equal(copies[0][0][:1], copies[0][1][:1])  # two different copies
     reread = SegmentCache(tmp_path / "cache")
-    again = precompute_copies(found, segments, np.array([0, 2]), TINY, augment, reread, seed=0, progress=False)
+    again = precompute_copies(found, segments, np.array([0, 2]), TINY_FEATURES, augment, reread, seed=0, progress=False)
     assert reread.hits == 4 and reread.misses == 0
     assert np.array_equal(again[2][1], copies[2][1])
 

@@ -22,9 +22,8 @@ from training.data import (
 )
 from training.errors import DatasetError
 
-from tests.training.conftest import write_tones
+from tests.training.conftest import TINY_FEATURES, write_tones
 
-TINY = FeatureConfig(kind="logmel", sample_rate=8000, n_fft=256, hop_length=128, n_mels=32, segment_s=1.0)
 
 
 def touch(path: Path) -> Path:
@@ -75,7 +74,7 @@ def test_corrupt_file_is_skipped_with_a_warning(tmp_path: Path, caplog: pytest.L
     write_tones(tmp_path, clips_per_class=1)
     (tmp_path / "jazz" / "jazz.00054.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40))
     with caplog.at_level(logging.WARNING):
-        kept, segments = load_segments(discover(tmp_path), TINY, SegmentCache(None), progress=False)
+        kept, segments = load_segments(discover(tmp_path), TINY_FEATURES, SegmentCache(None), progress=False)
     assert "jazz.00054" not in {c.path.stem for c in kept.clips}
     assert len(kept.clips) == len(segments) == 3
     assert "skipping" in caplog.text and "jazz.00054.wav" in caplog.text
@@ -85,7 +84,7 @@ def test_second_load_reads_the_cache_without_decoding(tmp_path: Path, monkeypatc
     write_tones(tmp_path / "data", clips_per_class=1)
     found = discover(tmp_path / "data")
     first_cache = SegmentCache(tmp_path / "cache")
-    _, first = load_segments(found, TINY, first_cache, progress=False)
+    _, first = load_segments(found, TINY_FEATURES, first_cache, progress=False)
     assert first_cache.misses == 3 and first[0].shape == (3, 8000)
 
     def no_decoding(*args, **kwargs):
@@ -93,7 +92,7 @@ def test_second_load_reads_the_cache_without_decoding(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(data_module, "decode_clip", no_decoding)
     second_cache = SegmentCache(tmp_path / "cache")
-    _, second = load_segments(found, TINY, second_cache, progress=False)
+    _, second = load_segments(found, TINY_FEATURES, second_cache, progress=False)
     assert second_cache.hits == 3 and second_cache.misses == 0
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     # Another segment length is another cache entry, not a wrong hit.
