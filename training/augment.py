@@ -12,6 +12,8 @@ import hashlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
 
 import librosa
 import numpy as np
@@ -113,7 +115,8 @@ def precompute_copies(data: LabelledAudio, segments: list[np.ndarray], indices: 
     return copies  # type: ignore[return-value]
 
 
-def _store_all(missing, results, copies, cache: SegmentCache, bar: tqdm) -> None:
+def _store_all(missing: list[tuple[int, int, Path | None]], results: Iterable[np.ndarray],
+               copies: dict[int, list[np.ndarray | None]], cache: SegmentCache, bar: tqdm) -> None:
     for (i, k, entry), result in zip(missing, results):
         cache.store(entry, result)
         copies[i][k] = result
