@@ -52,8 +52,11 @@ def to_torch_layout(patches: np.ndarray) -> torch.Tensor:
 
 
 def synthetic_signals() -> dict[str, np.ndarray]:
-    """Deterministic one-segment test signals: a sweep, chords, drums, and a full-scale square wave
-    (the loud case that overflows the original float16 front end)."""
+    """Deterministic one-segment test signals: a sweep, chords, drums and a full-scale square wave.
+
+    All four have frames that overflow the original float16 front end, so they also pin the
+    float32 one.
+    """
     sr, n = CONFIG.sample_rate, CONFIG.segment_samples
     t = np.arange(n) / sr
     sweep = 0.5 * np.sin(2 * np.pi * 50 * (140 ** (t / t[-1]) - 1) * t[-1] / np.log(140))

@@ -33,7 +33,7 @@ def test_a_training_step_changes_only_what_is_unfrozen(make_model, log_mel, mode
     model.train()
     before = _snapshot(model.backbone)
     optimizer = torch.optim.SGD(model.trainable_parameters(), lr=0.1)
-    loss = nn.functional.cross_entropy(model(log_mel[..., :48]), torch.tensor([0, 1, 2]))
+    loss = nn.functional.cross_entropy(model(log_mel), torch.tensor([0, 1, 2]))
     loss.backward()
     optimizer.step()
 
