@@ -19,9 +19,9 @@ PITCHES = {"blues": 220.0, "jazz": 660.0, "metal": 1760.0}  # any folder names w
 CLIPS_PER_CLASS = 6
 
 # The engine tests' tiny features (8 kHz, 1-s segments) keep every training run to a second or two.
-TINY_FEATURES = FeatureConfig(kind="logmel", sample_rate=8000, n_fft=256, hop_length=128, n_mels=32, segment_s=1.0)
-TINY = ["--feature-arg", "sample_rate=8000", "--feature-arg", "n_fft=256", "--feature-arg", "hop_length=128",
-        "--feature-arg", "n_mels=32", "--feature-arg", "segment_s=1.0"]
+TINY_FEATURES = FeatureConfig(kind="logmel", sample_rate=8000, n_fft=256, hop_length=256, n_mels=16, segment_s=1.0)
+TINY = ["--feature-arg", "sample_rate=8000", "--feature-arg", "n_fft=256", "--feature-arg", "hop_length=256",
+        "--feature-arg", "n_mels=16", "--feature-arg", "segment_s=1.0"]
 
 
 def write_tones(root: Path, clips_per_class: int = CLIPS_PER_CLASS) -> Path:
