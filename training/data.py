@@ -238,7 +238,7 @@ def split_from_lists(data: LabelledAudio, split_dir: str | Path) -> Split:
              for name in SPLIT_NAMES}
     if len(sides["train"]) == 0:
         raise DatasetError(f"no clip of {split_dir / 'train_filtered.txt'} exists under {data.root}.")
-    return Split(f"lists:{split_dir.name}", sides["train"], sides["valid"], sides["test"])
+    return Split(f"lists-{split_dir.name}", sides["train"], sides["valid"], sides["test"])
 
 
 def _take_stratified(indices: np.ndarray, targets: np.ndarray, fraction: float,

@@ -164,7 +164,7 @@ def test_full_gtzan_defaults_to_the_shipped_filtered_split(tmp_path: Path) -> No
     found = discover(tmp_path)
     (split,) = choose_splits(found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15,
                              test_fraction=0.15, seed=0)
-    assert split.name == "lists:gtzan"
+    assert split.name == "lists-gtzan"
     assert (len(split.train), len(split.valid), len(split.test)) == (443, 197, 290)
 
 
