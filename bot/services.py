@@ -27,6 +27,7 @@ from bot.errors import (
 from bot.links import LinkPolicy, fetch_audio
 from bot.workers import WorkerPool
 from genre_engine import GENRES, GenreEngine, Prediction
+from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError
 from recommender.profile import TasteProfile
@@ -46,8 +47,6 @@ from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
 
-AUDIO_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".wav", ".flac", ".m4a", ".aac", ".au",
-                              ".aif", ".aiff", ".wma", ".webm", ".mka", ".mp4"})
 MAX_TITLE_CHARS = 256
 
 
@@ -114,9 +113,7 @@ def audio_files(folder: Path) -> list[Path]:
     """Audio files under ``folder``, recursively, in a stable order."""
     if not folder.exists():
         raise FileMissingError(str(folder))
-    if folder.is_file():
-        return [folder]
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+    return find_audio_files([folder])
 
 
 class Services:

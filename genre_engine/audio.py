@@ -29,6 +29,10 @@ from genre_engine.errors import (
 
 AudioSource = str | Path | bytes
 
+# File names worth offering to the decoder when scanning folders or vetting uploads.
+AUDIO_EXTENSIONS = frozenset({".wav", ".au", ".snd", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac",
+                              ".webm", ".mka", ".mp4", ".aif", ".aiff", ".wma"})
+
 MAX_BYTES = 200_000_000
 MIN_DURATION_S = 1.0
 SILENCE_RMS = 10 ** (-60 / 20)  # -60 dBFS
@@ -43,6 +47,18 @@ _AUDIO_MAGIC = (b"RIFF", b"OggS", b"fLaC", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\
 class DecodedAudio:
     windows: np.ndarray  # float32 [n, window_samples], mono, at the requested rate
     duration_s: float  # of the whole input, not just the windows
+
+
+def is_audio_file(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".") and path.is_file()
+
+
+def find_audio_files(paths: list[Path]) -> list[Path]:
+    """Files given as they are, folders searched recursively for audio, each folder in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(p for p in path.rglob("*") if is_audio_file(p)) if path.is_dir() else [path]
+    return found
 
 
 def window_starts(duration_s: float, window_s: float, max_windows: int) -> np.ndarray:

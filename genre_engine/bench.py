@@ -20,11 +20,11 @@ import librosa
 import numpy as np
 import torch
 
+from genre_engine.audio import find_audio_files
 from genre_engine.engine import GenreEngine
 from genre_engine.features import FeatureConfig, split_segments
 
 DEFAULT_POOL = Path(__file__).resolve().parent.parent.parent / "shared" / "pool"
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".au", ".m4a", ".aac", ".webm"}
 
 
 def naive_features(segment: np.ndarray, config: FeatureConfig) -> np.ndarray:
@@ -92,16 +92,6 @@ def measure(engine: GenreEngine, files: list[Path], repeats: int) -> dict:
     }
 
 
-def find_audio(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-        else:
-            found.append(path)
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m genre_engine.bench", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, help=f"audio files or folders (default: {DEFAULT_POOL})")
@@ -109,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    files = find_audio(args.files or [DEFAULT_POOL])
+    files = find_audio_files(args.files or [DEFAULT_POOL])
     if not files:
         parser.error("no audio files found")
     engine = GenreEngine.from_checkpoint(args.checkpoint)

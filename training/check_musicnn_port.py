@@ -27,11 +27,11 @@ import librosa
 import numpy as np
 import torch
 
+from genre_engine.audio import find_audio_files
 from genre_engine.features import FeatureConfig, MusicnnMel
 from genre_engine.models.musicnn import VARIANTS, Musicnn
 
 POOL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pool"
-AUDIO_SUFFIXES = {".ogg", ".mp3", ".wav", ".flac", ".m4a", ".opus"}
 CONFIG = FeatureConfig.preset("musicnn")
 _BATCH = 32
 
@@ -127,13 +127,6 @@ def load_model(variant: str) -> Musicnn:
     return model.eval()
 
 
-def audio_files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        found += sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES) if path.is_dir() else [path]
-    return found
-
-
 def check(files: list[Path], variants: list[str], tolerance: float) -> bool:
     frontend = MusicnnMel(CONFIG).eval()
     audio = {path: librosa.load(path, sr=CONFIG.sample_rate)[0] for path in files}  # the extractor's loading
@@ -187,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_golden:
         write_golden(args.write_golden, variants)
         return 0
-    files = audio_files(args.files or [POOL_DIR])
+    files = find_audio_files(args.files or [POOL_DIR])
     if not files:
         parser.error("no audio files found")
     return 0 if check(files, variants, args.tolerance) else 1

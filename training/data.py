@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
 from tqdm import tqdm
 
-from genre_engine.audio import decode_windows
+from genre_engine.audio import decode_windows, is_audio_file
 from genre_engine.errors import AudioError
 from genre_engine.features import FeatureConfig, split_segments
 from genre_engine.labels import GENRES
@@ -26,8 +26,6 @@ from training.errors import DatasetError
 
 logger = logging.getLogger(__name__)
 
-AUDIO_EXTENSIONS = frozenset({".wav", ".au", ".snd", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac",
-                              ".webm", ".aif", ".aiff"})
 GTZAN_SPLIT_DIR = Path(__file__).resolve().parent / "splits" / "gtzan"
 SPLIT_NAMES = ("train", "valid", "test")
 _CACHE_VERSION = 1
@@ -57,12 +55,8 @@ class LabelledAudio:
 
 # --- discovery -------------------------------------------------------------------------------
 
-def _is_audio(path: Path) -> bool:
-    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".") and path.is_file()
-
-
 def _has_audio(directory: Path) -> bool:
-    return any(_is_audio(p) for p in directory.rglob("*"))
+    return any(is_audio_file(p) for p in directory.rglob("*"))
 
 
 def _label_root(root: Path) -> Path:
@@ -73,7 +67,7 @@ def _label_root(root: Path) -> Path:
     """
     current = root
     while True:
-        if any(_is_audio(p) for p in current.iterdir()):
+        if any(is_audio_file(p) for p in current.iterdir()):
             return current
         children = [d for d in sorted(current.iterdir()) if d.is_dir() and not d.name.startswith(".") and _has_audio(d)]
         if len(children) != 1:
@@ -95,7 +89,7 @@ def discover(root: str | Path) -> LabelledAudio:
     label_root = _label_root(root)
     clips: dict[str, Clip] = {}
     for path in sorted(label_root.rglob("*")):
-        if not _is_audio(path):
+        if not is_audio_file(path):
             continue
         relative = path.relative_to(label_root)
         if len(relative.parts) < 2:
