@@ -1,15 +1,17 @@
 """The bot's own refusals, and the one place any exception becomes what a user reads.
 
-Engine, storage and bot errors all carry a ``str()`` written for end users, so mapping them is a
-matter of recognising them; everything else is a bug, logged with its traceback and answered with
-an apology that promises nothing technical.
+Engine, storage, recommender and bot errors all carry a ``str()`` written for end users, so mapping
+them is a matter of recognising them; everything else is a bug, logged with its traceback and
+answered with an apology that promises nothing technical. Like ``storage.errors``, each error keeps
+the facts it is about as attributes and builds its sentence in ``__str__``.
+
+Framework-free: a front end maps its own framework's errors (e.g. discord.py's cooldowns and
+permission checks, in ``cogs.replies``) and hands everything else to :func:`user_message`.
 """
 
 from __future__ import annotations
 
 import logging
-
-from discord import app_commands
 
 from bot.render import duration
 from genre_engine.errors import CheckpointError, GenreEngineError
@@ -19,10 +21,16 @@ from storage.errors import StorageError, StoreClosedError
 log = logging.getLogger("genrebot.errors")
 
 GENERIC_APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+NOT_STARTED = "I'm not fully started (or I'm shutting down). Please try again in a minute."
 
 
 def mib(size_bytes: int) -> str:
     return f"{size_bytes / 2**20:.3g} MiB"
+
+
+def _cut(text: str) -> str:
+    """User-given text quoted back, cut short so a huge link cannot flood the reply."""
+    return text[:100]
 
 
 class GenreBotError(Exception):
@@ -30,42 +38,73 @@ class GenreBotError(Exception):
 
 
 class BusyError(GenreBotError):
-    def __init__(self) -> None:
-        super().__init__("I'm busy classifying other songs right now. Please try again in a moment.")
+    """Every worker is busy and the waiting queue is full."""
+
+    def __str__(self) -> str:
+        return "I'm busy classifying other songs right now. Please try again in a moment."
 
 
 class NotInServerError(GenreBotError):
-    def __init__(self) -> None:
-        super().__init__("This command works inside a server, where there is a song pool to draw from.")
+    """A server-scoped action asked outside a server (a DM)."""
+
+    def __str__(self) -> str:
+        return "This command works inside a server, where there is a song pool to draw from."
 
 
-class NotAllowedError(GenreBotError):
-    """The user may not do this here; the message says who may."""
+class NotSharerError(GenreBotError):
+    """Only the song's sharer or a server admin may put a history-only song into the pool."""
+
+    def __init__(self, song_id: int) -> None:
+        self.song_id = song_id
+        super().__init__(song_id)
+
+    def __str__(self) -> str:
+        return "Only the person who shared this song or a server admin can add it to the pool."
 
 
 class NoAudioGivenError(GenreBotError):
-    def __init__(self) -> None:
-        super().__init__("Attach an audio file (`file:`) or give a link (`url:`), just one of the two.")
+    """/classify got neither or both of a file and a link."""
+
+    def __str__(self) -> str:
+        return "Attach an audio file (`file:`) or give a link (`url:`), just one of the two."
 
 
 class AttachmentTooLargeError(GenreBotError):
     def __init__(self, size_bytes: int, limit_bytes: int) -> None:
-        super().__init__(f"That file is {mib(size_bytes)}; I accept up to {mib(limit_bytes)}.")
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(size_bytes, limit_bytes)
+
+    def __str__(self) -> str:
+        return f"That file is {mib(self.size_bytes)}; I accept up to {mib(self.limit_bytes)}."
 
 
 class NotAudioAttachmentError(GenreBotError):
     def __init__(self, filename: str) -> None:
-        super().__init__(f"`{filename}` doesn't look like an audio file. Try mp3, ogg, wav, flac, m4a or opus.")
+        self.filename = filename
+        super().__init__(filename)
+
+    def __str__(self) -> str:
+        return f"`{self.filename}` doesn't look like an audio file. Try mp3, ogg, wav, flac, m4a or opus."
 
 
 class TooLongError(GenreBotError):
     def __init__(self, duration_s: float, limit_s: float) -> None:
-        super().__init__(f"That track is {duration(duration_s)} long; I classify tracks up to {duration(limit_s)}.")
+        self.duration_s = duration_s
+        self.limit_s = limit_s
+        super().__init__(duration_s, limit_s)
+
+    def __str__(self) -> str:
+        return f"That track is {duration(self.duration_s)} long; I classify tracks up to {duration(self.limit_s)}."
 
 
 class FileMissingError(GenreBotError):
     def __init__(self, path: str) -> None:
-        super().__init__(f"There is no file or folder at `{path}`.")
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return f"There is no file or folder at `{self.path}`."
 
 
 class LinkError(GenreBotError):
@@ -74,55 +113,65 @@ class LinkError(GenreBotError):
 
 class UnsupportedLinkError(LinkError):
     def __init__(self, url: str) -> None:
-        super().__init__(f"I can only fetch http:// and https:// links, and `{url[:100]}` isn't one.")
+        self.url = url
+        super().__init__(url)
+
+    def __str__(self) -> str:
+        return f"I can only fetch http:// and https:// links, and `{_cut(self.url)}` isn't one."
 
 
 class InternalAddressError(LinkError):
     def __init__(self, host: str) -> None:
-        super().__init__(f"I won't fetch from `{host[:100]}`: it points to a private or internal network address.")
+        self.host = host
+        super().__init__(host)
+
+    def __str__(self) -> str:
+        return f"I won't fetch from `{_cut(self.host)}`: it points to a private or internal network address."
 
 
 class UnresolvableHostError(LinkError):
     def __init__(self, host: str) -> None:
-        super().__init__(f"I couldn't find the server `{host[:100]}`. Check the link for typos.")
+        self.host = host
+        super().__init__(host)
+
+    def __str__(self) -> str:
+        return f"I couldn't find the server `{_cut(self.host)}`. Check the link for typos."
 
 
 class PlaylistLinkError(LinkError):
-    def __init__(self) -> None:
-        super().__init__("That link is a playlist; send a link to a single song.")
+    def __str__(self) -> str:
+        return "That link is a playlist; send a link to a single song."
 
 
 class DownloadTooLargeError(LinkError):
     def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"The audio behind that link is larger than {mib(limit_bytes)}, my limit.")
+        self.limit_bytes = limit_bytes
+        super().__init__(limit_bytes)
+
+    def __str__(self) -> str:
+        return f"The audio behind that link is larger than {mib(self.limit_bytes)}, my limit."
 
 
 class DownloadTimeoutError(LinkError):
     def __init__(self, timeout_s: float) -> None:
-        super().__init__(f"Fetching that link took longer than {timeout_s:.0f} s, so I gave up. Try a file instead.")
+        self.timeout_s = timeout_s
+        super().__init__(timeout_s)
+
+    def __str__(self) -> str:
+        return f"Fetching that link took longer than {self.timeout_s:.0f} s, so I gave up. Try a file instead."
 
 
 class NoAudioAtLinkError(LinkError):
-    def __init__(self) -> None:
-        super().__init__("I couldn't find any audio I can download at that link.")
+    def __str__(self) -> str:
+        return "I couldn't find any audio I can download at that link."
 
 
 def user_message(error: BaseException) -> str:
     """What to tell the user about ``error``; unexpected errors are logged here, once."""
-    if isinstance(error, app_commands.CommandInvokeError):
-        error = error.original
     if isinstance(error, CheckpointError | StoreClosedError):
         log.error("service unavailable", extra={"error": repr(error)})
-        return "I'm not fully started (or I'm shutting down). Please try again in a minute."
+        return NOT_STARTED
     if isinstance(error, GenreBotError | GenreEngineError | StorageError | RecommenderError):
         return str(error)
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Easy there! You can do that again in {error.retry_after:.0f} s."
-    if isinstance(error, app_commands.NoPrivateMessage):
-        return str(NotInServerError())
-    if isinstance(error, app_commands.MissingPermissions):
-        return "Only server admins (Manage Server permission) can do that."
-    if isinstance(error, app_commands.TransformerError):
-        return f"`{error.value}` isn't a valid value there."
     log.error("unexpected error", exc_info=error)
     return GENERIC_APOLOGY

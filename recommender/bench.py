@@ -4,7 +4,7 @@
 
 For each size: a fresh database file in a temporary folder, a synthetic pool bulk-inserted through
 ``Store.add_songs`` (256-float embeddings, the genre CNN's size), 20 listeners with 30 events each
-recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., n=20)``, the same call
+recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., limit=20)``, the same call
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
 read back with reasons. The first read of the pool after building, which loads the pool matrix into
 the store's cache, is reported separately as ``load_s``; p50 and p95 are over the calls. Progress goes to

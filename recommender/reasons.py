@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from recommender.genres import GENRES
@@ -12,18 +14,24 @@ _FAVOURITE_SHARE = 0.15
 _MIXED_BELOW = 0.5
 
 
-def genre_summary(probabilities: np.ndarray) -> str:
-    """"62% jazz", or "45% jazz, 30% blues" for a song that straddles two genres."""
+def genre_summary(probabilities: np.ndarray, labels: Sequence[str] = GENRES) -> str:
+    """"62% jazz", or "45% jazz, 30% blues" for a song that straddles two genres; ``labels`` name
+    the vector's genres in order (the model's label list)."""
     shares = [float(share) for share in probabilities]  # ten floats: plain Python beats numpy calls
     first, second = sorted(range(len(shares)), key=lambda genre: -shares[genre])[:2]
-    lead = f"{shares[first]:.0%} {GENRES[first]}"
+    lead = f"{shares[first]:.0%} {labels[first]}"
     if shares[first] < _MIXED_BELOW and shares[second] >= 0.2:
-        lead += f", {shares[second]:.0%} {GENRES[second]}"
+        lead += f", {shares[second]:.0%} {labels[second]}"
     return lead
 
 
 def reason(
-    probabilities: np.ndarray, taste: np.ndarray, target: np.ndarray, *, cold_start: bool
+    probabilities: np.ndarray,
+    taste: np.ndarray,
+    target: np.ndarray,
+    *,
+    cold_start: bool,
+    labels: Sequence[str] = GENRES,
 ) -> str:
     """Why this song is in the playlist, in the user's terms.
 
@@ -31,7 +39,7 @@ def reason(
     favourites) or, when the taste does not explain it, against the variety target (new ground) or
     the sound the user likes (the selection also weighs embedding similarity).
     """
-    summary = genre_summary(probabilities)
+    summary = genre_summary(probabilities, labels)
     genre = int(np.argmax(probabilities))
     if cold_start:
         why = "typical of this server's pool"

@@ -18,6 +18,7 @@ import numpy as np
 
 from recommender.config import RecommenderConfig
 from recommender.errors import InvalidCountError
+from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
 from recommender.playlist import excluded_rows, plan_playlist
 from recommender.pool import arrays_for
@@ -155,19 +156,21 @@ async def playlist_for(
     store: Store,
     guild_id: int,
     user_id: int,
-    n: int = 10,
+    limit: int = 10,
     *,
     seed: int | None = None,
     now: datetime | None = None,
     config: RecommenderConfig = DEFAULT_CONFIG,
+    labels: Sequence[str] = GENRES,
 ) -> Playlist:
-    """The user's calibrated playlist of up to ``n`` songs from the server's pool.
+    """The user's calibrated playlist of up to ``limit`` songs from the server's pool.
 
     Never a song the user already has (in their history or added by them). ``seed`` pins the random
     exploration (tests); None gives a fresh list each call. ``now`` is the clock for recency decay.
-    Raises InvalidCountError unless 1 <= n <= config.max_playlist.
+    ``labels`` name the genres of the stored probability vectors, in order (for the reasons).
+    Raises InvalidCountError unless 1 <= limit <= config.max_playlist.
     """
-    count = _check_count("playlist", n, config.max_playlist)
+    count = _check_count("playlist", limit, config.max_playlist)
     matrix = await store.pool_matrix(guild_id)
     profile, history_ids = await _profile(store, guild_id, user_id, matrix, now, config)
     variety = (await store.user_settings(user_id)).variety
@@ -199,7 +202,11 @@ async def playlist_for(
             song=songs[song_id],
             score=float(score),
             reason=reason(
-                songs[song_id].probabilities, profile.vector, plan.target, cold_start=plan.cold_start
+                songs[song_id].probabilities,
+                profile.vector,
+                plan.target,
+                cold_start=plan.cold_start,
+                labels=labels,
             ),
         )
         for song_id, score in zip(chosen_ids, plan.relevance)
@@ -217,13 +224,13 @@ async def more_like_this(
     store: Store,
     guild_id: int,
     song_id: int,
-    k: int = 5,
+    limit: int = 5,
     *,
     config: RecommenderConfig = DEFAULT_CONFIG,
 ) -> list[SimilarSong]:
-    """The ``k`` pool songs whose embeddings are closest to the song's, most similar first; the
+    """The ``limit`` pool songs whose embeddings are closest to the song's, most similar first; the
     song itself and its near-duplicates are left out. Raises UnknownSongError, InvalidCountError."""
-    count = _check_count("list of similar songs", k, config.max_similar)
+    count = _check_count("list of similar songs", limit, config.max_similar)
     song = await store.get_song(guild_id, song_id)
     matrix = await store.pool_matrix(guild_id)
     if len(matrix) == 0:

@@ -22,6 +22,7 @@ from pathlib import Path
 import aiosqlite
 import numpy as np
 
+from genre_engine.labels import GENRES
 from storage.base import (
     AddedSong,
     BulkAddReport,
@@ -46,7 +47,6 @@ from storage.errors import (
 )
 from storage.migrations import migrate
 from storage.validation import (
-    GENRE_COUNT,
     CheckedSong,
     check_id,
     check_kind,
@@ -117,8 +117,8 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
     )
 
 
-def _bulk_rows(chunk: list[NewSong]) -> tuple[list[CheckedSong], list[tuple]]:
-    checked = check_songs(chunk)
+def _bulk_rows(chunk: list[NewSong], genre_count: int) -> tuple[list[CheckedSong], list[tuple]]:
+    checked = check_songs(chunk, genre_count)
     _check_same_dims(checked)
     now = time.time()
     rows = [
@@ -143,14 +143,14 @@ def _check_same_dims(checked: list[CheckedSong]) -> None:
             raise IncompatibleEmbeddingError(song.guild_id, expected, song.embedding_dim)
 
 
-def _matrix(guild_id: int, rows: list[Sequence]) -> PoolMatrix:
+def _matrix(guild_id: int, rows: list[Sequence], genre_count: int) -> PoolMatrix:
     """Arrays from (id, added_by, probabilities, embedding) rows, joined blob-wise: one copy per
     column instead of one array per row, which is what keeps a 1M-song load to about a second."""
     if not rows:
         return PoolMatrix(
             guild_id=guild_id,
             ids=np.zeros(0, np.int64),
-            probabilities=np.zeros((0, GENRE_COUNT), np.float32),
+            probabilities=np.zeros((0, genre_count), np.float32),
             embeddings=np.zeros((0, 0), np.float32),
             added_by=np.zeros(0, np.int64),
         )
@@ -166,10 +166,17 @@ def _matrix(guild_id: int, rows: list[Sequence]) -> PoolMatrix:
 
 
 class SQLiteStore(Store):
-    """The Store on a SQLite file. ``path`` is created (with its folder) if missing."""
+    """The Store on a SQLite file. ``path`` is created (with its folder) if missing.
 
-    def __init__(self, path: str | Path) -> None:
+    ``genre_count``: the length of every probability vector, i.e. the number of labels of the model
+    in use (default: the shipped model's ``genre_engine.labels.GENRES``); songs with another length
+    are refused with InvalidSongError."""
+
+    def __init__(self, path: str | Path, *, genre_count: int = len(GENRES)) -> None:
+        if genre_count < 2:
+            raise ValueError(f"a genre model has at least 2 labels, not {genre_count}")
         self.path = str(path)
+        self.genre_count = genre_count
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._matrices: dict[int, PoolMatrix] = {}
@@ -266,7 +273,7 @@ class SQLiteStore(Store):
     # -- songs and pools -------------------------------------------------------------------------
 
     async def add_song(self, song: NewSong) -> AddedSong:
-        checked = check_song(song)
+        checked = check_song(song, self.genre_count)
         async with self._writing() as db:
             existing = await self._song_by(
                 db, "guild_id = ? AND content_hash = ?", (checked.guild_id, checked.content_hash)
@@ -317,7 +324,7 @@ class SQLiteStore(Store):
             for chunk in _chunks(songs, BULK_CHUNK):
                 # off the event loop, but not overlapped with the insert: sqlite3 binds every row
                 # under the GIL, and a busy checking thread would stall it
-                checked, rows = await asyncio.to_thread(_bulk_rows, chunk)
+                checked, rows = await asyncio.to_thread(_bulk_rows, chunk, self.genre_count)
                 added += await self._insert_chunk(checked, rows)
                 done += len(rows)
                 if progress is not None:
@@ -430,10 +437,10 @@ class SQLiteStore(Store):
             contributors=len(contributors),
             total_duration_s=float(row[0]),
             genre_mix=(
-                np.zeros(GENRE_COUNT) if empty else matrix.probabilities.mean(axis=0, dtype=np.float64)
+                np.zeros(self.genre_count) if empty else matrix.probabilities.mean(axis=0, dtype=np.float64)
             ),
             top_genre_counts=np.bincount(
-                matrix.probabilities.argmax(axis=1), minlength=GENRE_COUNT
+                matrix.probabilities.argmax(axis=1), minlength=self.genre_count
             ),
             top_contributors=tuple(contributors[:_TOP_CONTRIBUTORS]),
         )
@@ -454,7 +461,7 @@ class SQLiteStore(Store):
                 (guild_id,),
             )
             # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
-            matrix = await asyncio.to_thread(_matrix, guild_id, list(rows))
+            matrix = await asyncio.to_thread(_matrix, guild_id, list(rows), self.genre_count)
             self._matrices[guild_id] = matrix
             return matrix
 
@@ -600,10 +607,11 @@ class SQLiteStore(Store):
         return ForgetReport(events=events, songs_removed=removed, songs_anonymised=anonymised)
 
 
-def open_store(path: str | Path) -> "OpeningStore":
-    """A SQLiteStore on ``path``, to use as ``async with open_store(path) as store`` (closed on exit)
-    or ``store = await open_store(path)`` (close it yourself)."""
-    return OpeningStore(SQLiteStore(path))
+def open_store(path: str | Path, *, genre_count: int = len(GENRES)) -> "OpeningStore":
+    """A SQLiteStore on ``path`` for probability vectors of ``genre_count`` genres, to use as
+    ``async with open_store(path) as store`` (closed on exit) or ``store = await open_store(path)``
+    (close it yourself)."""
+    return OpeningStore(SQLiteStore(path, genre_count=genre_count))
 
 
 class OpeningStore:

@@ -19,7 +19,6 @@ from storage.errors import (
     InvalidVarietyError,
 )
 
-GENRE_COUNT = 10
 MAX_EMBEDDING_DIM = 4096
 MAX_TITLE_CHARS = 256
 MAX_URL_CHARS = 2048
@@ -71,16 +70,16 @@ class CheckedSong(NamedTuple):
     in_pool: bool
 
 
-def check_song(song: NewSong) -> CheckedSong:
-    """Validate and normalise a new song: probabilities renormalised to sum to exactly 1 in float32,
-    embedding re-normalised to unit length (so cosine similarity is a dot product downstream)."""
+def check_song(song: NewSong, genre_count: int) -> CheckedSong:
+    """Validate and normalise a new song: ``genre_count`` probabilities (the model's label count),
+    renormalised to sum to exactly 1 in float32, and the embedding re-normalised to unit length (so
+    cosine similarity is a dot product downstream)."""
     embedding = _check_embedding(song.embedding)
-    return _checked(
-        song, _check_probabilities(song.probabilities).tobytes(), embedding.tobytes(), embedding.size
-    )
+    probabilities = _check_probabilities(song.probabilities, genre_count)
+    return _checked(song, probabilities.tobytes(), embedding.tobytes(), embedding.size)
 
 
-def check_songs(songs: Sequence[NewSong]) -> list[CheckedSong]:
+def check_songs(songs: Sequence[NewSong], genre_count: int) -> list[CheckedSong]:
     """:func:`check_song` for many songs, with the vector checks done on whole matrices: bulk
     indexing of a million songs would otherwise spend most of its time in per-row numpy calls. On
     any doubt it falls back to the per-song checks, which name the faulty song's problem."""
@@ -88,24 +87,24 @@ def check_songs(songs: Sequence[NewSong]) -> list[CheckedSong]:
         probabilities = np.asarray([song.probabilities for song in songs], dtype=np.float32)
         embeddings = np.asarray([song.embedding for song in songs], dtype=np.float32)
     except (TypeError, ValueError):  # ragged or not numbers
-        return [check_song(song) for song in songs]
+        return [check_song(song, genre_count) for song in songs]
     if probabilities.ndim != 2 or embeddings.ndim != 2:
-        return [check_song(song) for song in songs]
+        return [check_song(song, genre_count) for song in songs]
     # NaN and infinities propagate into the sums and norms, so these two reductions check finiteness
     sums = probabilities.sum(axis=1, keepdims=True)
     norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
     plausible = (
-        probabilities.shape[1] == GENRE_COUNT
+        probabilities.shape[1] == genre_count
         and 0 < embeddings.shape[1] <= MAX_EMBEDDING_DIM
         and bool((np.abs(sums - 1.0) <= _SUM_TOLERANCE).all())
         and bool(probabilities.min(initial=0.0) >= 0)
         and bool((np.isfinite(norms) & (norms > 0)).all())
     )
     if not plausible:
-        return [check_song(song) for song in songs]
+        return [check_song(song, genre_count) for song in songs]
     # one bytes object per matrix, sliced per row: much cheaper than per-row tobytes()
     p_bytes, e_bytes = (probabilities / sums).tobytes(), (embeddings / norms).tobytes()
-    p_step, e_step, dim = 4 * GENRE_COUNT, 4 * embeddings.shape[1], embeddings.shape[1]
+    p_step, e_step, dim = 4 * genre_count, 4 * embeddings.shape[1], embeddings.shape[1]
     return [
         _checked(
             song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim
@@ -172,11 +171,11 @@ def _as_float_vector(what: str, value: object) -> np.ndarray:
     return vector
 
 
-def _check_probabilities(value: object) -> np.ndarray:
+def _check_probabilities(value: object, genre_count: int) -> np.ndarray:
     vector = _as_float_vector("genre probability vector", value)
-    if vector.shape[0] != GENRE_COUNT:
+    if vector.shape[0] != genre_count:
         raise InvalidSongError(
-            f"the genre probability vector has {vector.shape[0]} values, expected {GENRE_COUNT}"
+            f"the genre probability vector has {vector.shape[0]} values, expected {genre_count}"
         )
     if np.any(vector < 0) or abs(vector.sum() - 1.0) > _SUM_TOLERANCE:
         raise InvalidSongError("the genre probabilities must be non-negative and sum to 1")
