@@ -1,5 +1,8 @@
 """``python -m bot``: the Discord bot with DISCORD_TOKEN, the console front end without;
-``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files."""
+``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files.
+
+The Discord package (``cogs``) is imported only when a token is set, so the console and the index
+command run where discord.py is not installed."""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ import asyncio
 import logging
 import sys
 
-from tqdm import tqdm
-
-from bot.client import run_discord
+from bot import texts
 from bot.config import Config, load_config
-from bot.console import Console
+from bot.console import Console, index_with_progress
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
 from bot.services import Services
@@ -22,13 +23,8 @@ log = logging.getLogger("genrebot")
 
 
 async def index(services: Services, guild_id: int, config: Config) -> int:
-    with tqdm(desc="classifying", unit="file", file=sys.stderr, disable=None) as bar:
-        report = await services.index_folder(guild_id, config.index_folder, total=lambda n: bar.reset(total=n),
-                                             progress=lambda done: bar.update(done - bar.n))
-    print(f"Indexed {config.index_folder} into server {guild_id}: {report.added} added, "
-          f"{report.duplicates} already in the pool, {len(report.failed)} failed.")
-    for path, why in report.failed:
-        print(f"   ✗ {path}: {why}")
+    report = await index_with_progress(services, guild_id, config.index_folder)
+    print("\n".join(texts.index_lines(config.index_folder, report, guild_id=guild_id)))
     return 0
 
 
@@ -38,6 +34,8 @@ async def run(config: Config) -> int:
         if config.command == "index":
             return await index(services, config.index_guild, config)
         if config.discord_token:
+            from cogs.client import run_discord  # only here: the console runs without discord.py
+
             await run_discord(services, config.discord_token)
             return 0
         return await Console(services).run()

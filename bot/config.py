@@ -2,7 +2,8 @@
 
 Every setting has an environment variable (for Docker and systemd) and a flag (for trying things
 out); a flag wins over the environment, and both win over the default. Nothing else in ``bot/`` or
-``cogs/`` reads ``os.environ``.
+``cogs/`` reads ``os.environ``. The recommender's knobs travel inside it as a
+:class:`~recommender.config.RecommenderConfig` built here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from recommender.config import RecommenderConfig
 
 DEFAULT_DB = Path("data") / "genrebot.db"
 MiB = 1024 * 1024
@@ -42,6 +45,8 @@ class Config:
     command: str = "run"  # "run" (Discord with a token, console without) or "index"
     index_guild: int | None = None
     index_folder: Path | None = None
+    # playlist and "more like this" caps, taste decay...: handed to the recommender by the services
+    recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue_size < 0:
@@ -75,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(GENREBOT_DEV_GUILD)")
     parser.add_argument("--sync", action="store_true", default=None,
                         help="publish the slash commands to Discord at start-up (GENREBOT_SYNC=1)")
+    parser.add_argument("--max-playlist", type=int, help="most songs one /playlist may ask for "
+                        "(GENREBOT_MAX_PLAYLIST; default 50; Discord's menus show at most 25)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
     commands = parser.add_subparsers(dest="command", metavar="{index}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
@@ -106,6 +113,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         return flag_value if flag_value is not None else _env(env, env_name, convert)
 
     attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
+    recommender = {"max_playlist": pick(args.max_playlist, "GENREBOT_MAX_PLAYLIST", int)}
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
         "db_path": pick(args.db, "GENREBOT_DB", Path),
@@ -124,6 +132,8 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "index_folder": getattr(args, "folder", None),
     }
     try:
+        values["recommender"] = RecommenderConfig(**{name: value for name, value in recommender.items()
+                                                     if value is not None})
         return Config(**{name: value for name, value in values.items() if value is not None})
     except ValueError as exc:
         raise SystemExit(f"genrebot: {exc}") from None

@@ -18,35 +18,36 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from bot import render
+from bot import render, texts
 from bot.errors import GenreBotError, user_message
-from bot.services import Caller, Classified, Services, genre_mix
+from bot.services import Caller, Classified, IndexReport, Services
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1
 DEFAULT_USER = "me"
 
-HELP = """\
-Commands (the same as the Discord bot's, plus /index and /user):
-  /classify FILE_OR_URL   genre of a song; it joins your history and the server pool
-  /playlist [COUNT]       songs from the pool for your taste, loosened by your variety
-  /variety [0..1]         show or set how far playlists stray from your taste
-  /taste                  your genre profile
-  /history [COUNT]        what you shared, heard and rated
-  /like ID... | /dislike ID... | /listened ID...   rate songs (ids from /playlist)
-  /more ID                songs that sound like song ID
-  /pool stats             the server pool at a glance
-  /pool remove ID         take a song out of the pool
-  /pool auto on|off       whether classified songs join the pool
-  /index FOLDER           add every audio file under FOLDER to the pool
-  /user NAME              act as another local user
-  /forget                 delete everything stored about you (asks first)
-  /help                   this list
-End of input (Ctrl-D) quits."""
-
-
 class UsageError(GenreBotError):
-    """A console command typed wrongly."""
+    """A console command typed wrongly; ``hint`` says how to type it."""
+
+    def __init__(self, hint: str) -> None:
+        self.hint = hint
+        super().__init__(hint)
+
+    def __str__(self) -> str:
+        return self.hint
+
+
+async def index_with_progress(services: Services, guild_id: int, folder: Path) -> IndexReport:
+    """:meth:`Services.index_folder` with a progress bar on standard error (hidden when not a tty)."""
+    with tqdm(desc="classifying", unit="file", file=sys.stderr, disable=None) as bar:
+        return await services.index_folder(guild_id, folder, total=lambda n: bar.reset(total=n),
+                                           progress=lambda done: bar.update(done - bar.n))
+
+
+def help_text() -> str:
+    lines = [f"  {command.console:<23} {command.text}" for command in texts.COMMANDS if command.console]
+    return "\n".join(["Commands (the same as the Discord bot's, plus /index and /user):", *lines,
+                      "End of input (Ctrl-D) quits."])
 
 
 def local_user_id(name: str) -> int:
@@ -130,7 +131,7 @@ class Console:
     # -- commands --------------------------------------------------------------------------------
 
     async def help(self, args: list[str], rest: str) -> None:
-        self.say(HELP)
+        self.say(help_text())
 
     async def classify(self, args: list[str], rest: str) -> None:
         target = rest.strip().strip("'\"")
@@ -152,10 +153,9 @@ class Console:
             self.say(f"   {line}")
 
     async def playlist(self, args: list[str], rest: str) -> None:
-        count = self._count(args, default=10)
-        playlist = await self.services.playlist(self.caller, count)
+        playlist = await self.services.playlist(self.caller, self._count(args, default=10))
         self.say(f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
-                 f"target mix: {render.mix_summary(genre_mix(playlist.target))}")
+                 f"target mix: {render.mix_summary(self.services.genre_mix(playlist.target))}")
         for place, entry in enumerate(playlist.entries, 1):
             song = entry.song
             self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) "
@@ -165,23 +165,21 @@ class Console:
 
     async def variety(self, args: list[str], rest: str) -> None:
         if not args:
-            value = await self.services.variety(self.caller.user_id)
-            self.say(f"Your variety is {value:.2f} (0 = exactly your taste, 1 = the whole pool).")
+            self.say(texts.variety_shown(await self.services.variety(self.caller)))
             return
         try:
             wanted = float(args[0])
         except ValueError:
             raise UsageError("Variety is a number from 0.0 to 1.0, e.g. `/variety 0.3`.") from None
-        value = await self.services.set_variety(self.caller.user_id, wanted)
-        self.say(f"Variety set to {value:.2f}.")
+        self.say(texts.variety_set(await self.services.set_variety(self.caller, wanted)))
 
     async def taste(self, args: list[str], rest: str) -> None:
         profile = await self.services.taste(self.caller)
         if profile.empty:
-            self.say("No taste profile yet: /classify a few songs or rate some from /playlist.")
+            self.say(texts.NO_TASTE)
             return
-        self.say(f"Taste of {self.user}, from {profile.songs} song(s) and {profile.events} event(s):")
-        for line in render.bars(genre_mix(profile.vector), top=5):
+        self.say(f"Taste of {self.user}, {texts.taste_basis(profile)}:")
+        for line in render.bars(self.services.genre_mix(profile.vector), top=5):
             self.say(f"   {line}")
 
     async def history(self, args: list[str], rest: str) -> None:
@@ -191,7 +189,7 @@ class Console:
         for entry in entries:
             song = entry.song
             self.say(f"{entry.event.at:%Y-%m-%d %H:%M} {entry.event.kind.value:<8} #{song.id} {song.title} "
-                     f"({render.mix_summary(genre_mix(song.probabilities), top=2)})")
+                     f"({render.mix_summary(self.services.genre_mix(song.probabilities), top=2)})")
 
     async def _mark(self, args: list[str], kind: EventKind) -> None:
         songs = await self.services.mark(self.caller, _ids(args), kind)
@@ -234,20 +232,16 @@ class Console:
                  f"from {stats.contributors} contributor(s).")
         if stats.songs:
             counts = ", ".join(f"{genre} {int(n)}" for genre, n in
-                               render.ranked(genre_mix(stats.top_genre_counts)) if n)
+                               render.ranked(self.services.genre_mix(stats.top_genre_counts)) if n)
             self.say(f"Songs by top genre: {counts}")
-            for line in render.bars(genre_mix(stats.genre_mix), top=5):
+            for line in render.bars(self.services.genre_mix(stats.genre_mix), top=5):
                 self.say(f"   {line}")
 
     async def index(self, args: list[str], rest: str) -> None:
         folder = Path(rest.strip().strip("'\"") or ".").expanduser()
-        with tqdm(desc="classifying", unit="file", file=sys.stderr, disable=None) as bar:
-            report = await self.services.index_folder(
-                LOCAL_GUILD_ID, folder, total=lambda n: bar.reset(total=n), progress=lambda done: bar.update(done - bar.n))
-        self.say(f"Indexed {folder}: {report.added} added, {report.duplicates} already in the pool, "
-                 f"{len(report.failed)} failed.")
-        for path, why in report.failed:
-            self.say(f"   ✗ {path}: {why}")
+        report = await index_with_progress(self.services, LOCAL_GUILD_ID, folder)
+        for line in texts.index_lines(folder, report):
+            self.say(line)
 
     async def switch_user(self, args: list[str], rest: str) -> None:
         if not args:
@@ -262,7 +256,7 @@ class Console:
         if (answer or "").lower() not in ("y", "yes"):
             self.say("Nothing deleted.")
             return
-        report = await self.services.forget(self.caller.user_id)
+        report = await self.services.forget(self.caller)
         self.say(f"Forgotten: {report.events} event(s) deleted, {report.songs_anonymised} shared song(s) "
                  "kept in the pool without your name.")
 

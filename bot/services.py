@@ -4,6 +4,10 @@ Each method is one user-facing action (classify a song, build a playlist, forget
 work (decoding, the model, downloads) runs in bounded worker pools; storage is async. Errors are
 the specific types of bot.errors, genre_engine.errors and storage.errors, which bot.errors turns into
 user messages.
+
+Everything is passed in: the config (with the recommender's), the genre model (any
+:class:`~bot.classifier.Classifier`, whose labels name every probability vector) and a store opened
+for that many genres. Nothing here knows a front end or its framework.
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.classifier import Classifier
 from bot.config import Config
 from bot.errors import (
     AttachmentTooLargeError,
     FileMissingError,
-    NotAllowedError,
     NotAudioAttachmentError,
+    NotInServerError,
+    NotSharerError,
     TooLongError,
 )
 from bot.links import LinkPolicy, fetch_audio
 from bot.workers import WorkerPool
-from genre_engine import GENRES, GenreEngine, Prediction
+from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError
@@ -47,15 +53,22 @@ from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
 
-MAX_TITLE_CHARS = 256
-
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks, and in which server (the console uses fixed local ids)."""
+    """Who asks, and in which server: None when asked outside one (a Discord DM), which is enough
+    for the user's own settings and data but not for a server's pool (the console uses fixed local
+    ids)."""
 
-    guild_id: int
+    guild_id: int | None
     user_id: int
+
+    @property
+    def server_id(self) -> int:
+        """The server asked from; NotInServerError outside one."""
+        if self.guild_id is None:
+            raise NotInServerError()
+        return self.guild_id
 
 
 @dataclass(frozen=True)
@@ -71,18 +84,19 @@ class AudioInput:
 @dataclass(frozen=True)
 class Classified:
     """A song after /classify. ``new``: this audio was not in the server before (otherwise the stored
-    analysis was reused and nothing was re-computed)."""
+    analysis was reused and nothing was re-computed). ``labels``: the model's genre names."""
 
     song: Song
     new: bool
+    labels: Sequence[str]
 
     @property
     def probabilities(self) -> dict[str, float]:
-        return genre_mix(self.song.probabilities)
+        return genre_mix(self.labels, self.song.probabilities)
 
     @property
     def genre(self) -> str:
-        return top_genre(self.song.probabilities)
+        return self.labels[int(np.argmax(self.song.probabilities))]
 
 
 @dataclass(frozen=True)
@@ -92,12 +106,9 @@ class IndexReport:
     failed: tuple[tuple[str, str], ...]  # (file, why)
 
 
-def genre_mix(vector: np.ndarray) -> dict[str, float]:
-    return {genre: float(p) for genre, p in zip(GENRES, vector)}
-
-
-def top_genre(vector: np.ndarray) -> str:
-    return GENRES[int(np.argmax(vector))]
+def genre_mix(labels: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+    """``{genre: share}`` for a probability vector in the order of ``labels``."""
+    return {genre: float(p) for genre, p in zip(labels, vector)}
 
 
 def check_upload(filename: str, content_type: str | None, size_bytes: int, limit_bytes: int) -> None:
@@ -117,12 +128,18 @@ def audio_files(folder: Path) -> list[Path]:
 
 
 class Services:
-    """The bot's actions over one engine and one store; create with :meth:`start`, end with :meth:`close`."""
+    """The bot's actions over one engine and one store; create with :meth:`start` (or :meth:`open`
+    for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
+    engine's label count (ValueError otherwise)."""
 
-    def __init__(self, config: Config, engine: GenreEngine, store: Store) -> None:
+    def __init__(self, config: Config, engine: Classifier, store: Store) -> None:
+        if store.genre_count != len(engine.labels):
+            raise ValueError(f"the store holds {store.genre_count} genres per song, "
+                             f"the model has {len(engine.labels)} labels")
         self.config = config
         self.engine = engine
         self.store = store
+        self.labels = tuple(engine.labels)
         self.classifier = WorkerPool("classify", config.workers, config.queue_size)
         self.downloader = WorkerPool("download", config.workers, config.queue_size)
         self.link_policy = LinkPolicy(
@@ -136,10 +153,19 @@ class Services:
     async def start(cls, config: Config) -> Services:
         """Load the model (off the event loop) and open the database."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
-        store = await open_store(config.db_path)
+        services = await cls.open(config, engine)
         log.info("services started", extra={"db": config.db_path, "workers": config.workers,
                                             "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
-        return cls(config, engine, store)
+        return services
+
+    @classmethod
+    async def open(cls, config: Config, engine: Classifier) -> Services:
+        """Services over ``engine``, with the database opened for the engine's label count."""
+        return cls(config, engine, await open_store(config.db_path, genre_count=len(engine.labels)))
+
+    def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
+        """``{genre: share}`` for a stored probability vector, in the model's labels."""
+        return genre_mix(self.labels, vector)
 
     async def close(self) -> None:
         """Graceful shutdown: let running classifications finish, then close the database."""
@@ -166,37 +192,38 @@ class Services:
     async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None) -> Classified:
         """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
         unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed."""
+        guild_id = caller.server_id
         digest = await asyncio.to_thread(content_hash, audio.data)
-        in_pool = (await self.store.guild_settings(caller.guild_id)).auto_pool if pool is None else pool
-        known = await self.store.find_song(caller.guild_id, digest)
+        in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
+        known = await self.store.find_song(guild_id, digest)
         if known is None:
             prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title)
-            if too_long := self._too_long(prediction.duration_s):
-                raise too_long
+            self._check_duration(prediction.duration_s)
             added = await self.store.add_song(self._new_song(
-                caller.guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
+                guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
                 source_url=audio.source_url, message_url=audio.message_url))
             song, new = added.song, added.created
-            log.info("classified", extra={"guild": caller.guild_id, "song": song.id, "genre": prediction.genre,
+            log.info("classified", extra={"guild": guild_id, "song": song.id, "genre": prediction.genre,
                                           "ms": round(prediction.timings_ms["total"])})
         else:
             song, new = known, False
             if in_pool and not known.in_pool:
-                song = await self.store.set_in_pool(caller.guild_id, known.id, True)
-        await self.store.record_event(caller.guild_id, caller.user_id, song.id, EventKind.SHARED)
-        return Classified(song, new)
+                song = await self.store.set_in_pool(guild_id, known.id, True)
+        await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
+        return Classified(song, new, self.labels)
 
-    def _too_long(self, duration_s: float) -> TooLongError | None:
-        """The duration cap, checked on the decoded audio (a link's metadata may have lied)."""
-        limit = self.config.max_duration_s
-        return TooLongError(duration_s, limit) if duration_s > limit else None
+    def _check_duration(self, duration_s: float) -> None:
+        """The duration cap, checked on the decoded audio (a link's metadata may have lied):
+        TooLongError beyond it."""
+        if duration_s > self.config.max_duration_s:
+            raise TooLongError(duration_s, self.config.max_duration_s)
 
     @staticmethod
     def _new_song(guild_id: int, title: str, prediction: Prediction, *, added_by: int | None, in_pool: bool,
                   source_url: str | None = None, message_url: str | None = None) -> NewSong:
         return NewSong(
             guild_id=guild_id,
-            title=title[:MAX_TITLE_CHARS] or "untitled",
+            title=title or "untitled",  # the store cuts it to storage's MAX_TITLE_CHARS
             content_hash=prediction.content_hash,
             probabilities=prediction.vector,
             embedding=prediction.embedding,
@@ -209,31 +236,33 @@ class Services:
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
         """Put a history-only song (auto-pool was off) into the pool: its sharer or an admin may."""
-        song = await self.store.get_song(caller.guild_id, song_id)
+        song = await self.store.get_song(caller.server_id, song_id)
         if not is_admin and song.added_by != caller.user_id:
-            raise NotAllowedError("Only the person who shared this song or a server admin can add it to the pool.")
-        return await self.store.set_in_pool(caller.guild_id, song_id, True)
+            raise NotSharerError(song_id)
+        return await self.store.set_in_pool(caller.server_id, song_id, True)
 
     async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
         """Record that the caller listened to / liked / disliked songs; returns the songs marked
         (ids no longer in the server are skipped; UnknownSongError if none is left)."""
-        songs = await self.store.get_songs(caller.guild_id, song_ids)
+        songs = await self.store.get_songs(caller.server_id, song_ids)
         if not songs:
-            raise UnknownSongError(caller.guild_id, song_ids[0])
+            raise UnknownSongError(caller.server_id, song_ids[0])
         for song in songs:
-            await self.store.record_event(caller.guild_id, caller.user_id, song.id, kind)
+            await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
         return songs
 
     # -- recommending ---------------------------------------------------------------------------
 
-    async def playlist(self, caller: Caller, count: int = 10, *, seed: int | None = None) -> Playlist:
-        return await playlist_for(self.store, caller.guild_id, caller.user_id, count, seed=seed)
+    async def playlist(self, caller: Caller, limit: int = 10, *, seed: int | None = None) -> Playlist:
+        """Up to ``limit`` songs (InvalidCountError beyond ``config.recommender.max_playlist``)."""
+        return await playlist_for(self.store, caller.server_id, caller.user_id, limit, seed=seed,
+                                  config=self.config.recommender, labels=self.labels)
 
-    async def similar(self, guild_id: int, song_id: int, count: int = 5) -> list[SimilarSong]:
-        return await more_like_this(self.store, guild_id, song_id, count)
+    async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
+        return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
 
     async def taste(self, caller: Caller) -> TasteProfile:
-        return await taste_of(self.store, caller.guild_id, caller.user_id)
+        return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
 
     # -- indexing --------------------------------------------------------------------------------
 
@@ -260,8 +289,11 @@ class Services:
         outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
         songs, failed = [], []
         for path, outcome in outcomes:
-            problem = outcome if isinstance(outcome, GenreEngineError) else self._too_long(outcome.duration_s)
-            if problem:
+            try:
+                if isinstance(outcome, GenreEngineError):
+                    raise outcome
+                self._check_duration(outcome.duration_s)
+            except (GenreEngineError, TooLongError) as problem:
                 failed.append((str(path), str(problem)))
             else:
                 songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
@@ -272,17 +304,19 @@ class Services:
 
     # -- settings, history, privacy, pool --------------------------------------------------------
 
-    async def variety(self, user_id: int) -> float:
-        return (await self.store.user_settings(user_id)).variety
+    async def variety(self, caller: Caller) -> float:
+        """The caller's variety (global across servers, so it works outside one too)."""
+        return (await self.store.user_settings(caller.user_id)).variety
 
-    async def set_variety(self, user_id: int, value: float) -> float:
-        return (await self.store.set_variety(user_id, value)).variety
+    async def set_variety(self, caller: Caller, value: float) -> float:
+        return (await self.store.set_variety(caller.user_id, value)).variety
 
     async def history(self, caller: Caller, *, limit: int = 10, offset: int = 0) -> list[HistoryEntry]:
-        return await self.store.history(caller.guild_id, caller.user_id, limit=limit, offset=offset)
+        return await self.store.history(caller.server_id, caller.user_id, limit=limit, offset=offset)
 
-    async def forget(self, user_id: int, *, remove_shared_songs: bool = False) -> ForgetReport:
-        report = await self.store.forget_user(user_id, remove_shared_songs=remove_shared_songs)
+    async def forget(self, caller: Caller, *, remove_shared_songs: bool = False) -> ForgetReport:
+        """Everything about the caller in every server (works outside a server too)."""
+        report = await self.store.forget_user(caller.user_id, remove_shared_songs=remove_shared_songs)
         log.info("forgot user", extra={"events": report.events, "songs_removed": report.songs_removed})
         return report
 

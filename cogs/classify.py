@@ -12,29 +12,23 @@ from discord.ext import commands
 
 from bot import render
 from bot.errors import NoAudioGivenError
-from bot.services import AudioInput, Classified, check_upload
-from cogs.common import (
-    CHART_NAME,
-    EMBED_COLOUR,
-    caller_of,
-    chart_file,
-    is_admin,
-    replies_errors,
-    services_of,
-    song_line,
-)
+from bot.services import AudioInput, Classified, Services, check_upload
+from cogs.client import GenreBot
+from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, is_admin, song_line
+from cogs.replies import replies_errors
 from storage import EventKind
 
 
-def classify_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+def classify_cooldown(interaction: discord.Interaction[GenreBot]) -> app_commands.Cooldown | None:
     """One classification per user per ``cooldown_s`` (configurable, 0 = none)."""
-    seconds = services_of(interaction).config.cooldown_s
+    seconds = interaction.client.services.config.cooldown_s
     return app_commands.Cooldown(1, seconds) if seconds > 0 else None
 
 
 class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot:(?P<action>\w+):(?P<song>\d+)"):
     """Buttons under a classification. The song id lives in the custom id, so they keep working
-    after a restart without any state held in memory."""
+    after a restart without any state held in memory. discord.py rebuilds them from the custom id,
+    so they reach the services through the client (``interaction.client.services``)."""
 
     LABELS = {
         "history": ("Add to my history", "🎧", discord.ButtonStyle.secondary),
@@ -50,16 +44,16 @@ class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot
         self.song_id = song_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Button,
                              match: re.Match[str]) -> _SongButton:
         if match["action"] not in cls.LABELS:
             raise ValueError(f"unknown song action {match['action']!r}")
         return cls(match["action"], int(match["song"]))
 
     @replies_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[GenreBot]) -> None:
         caller = caller_of(interaction)
-        services = services_of(interaction)
+        services = interaction.client.services
         if self.action == "history":
             (song,) = await services.mark(caller, [self.song_id], EventKind.LISTENED)
             await interaction.response.send_message(f"Added {song_line(song)} to your history.", ephemeral=True)
@@ -67,7 +61,7 @@ class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot
             song = await services.add_to_pool(caller, self.song_id, is_admin=is_admin(interaction))
             await interaction.response.send_message(f"{song_line(song)} is now in the server pool.", ephemeral=True)
         else:
-            similar = await services.similar(caller.guild_id, self.song_id)
+            similar = await services.similar(caller.server_id, self.song_id)
             lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
             await interaction.response.send_message(
                 "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True)
@@ -95,7 +89,7 @@ def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord
     return embed
 
 
-def _answer_url(interaction: discord.Interaction, callback: discord.InteractionCallbackResponse | None) -> str | None:
+def _answer_url(interaction: discord.Interaction[GenreBot], callback: discord.InteractionCallbackResponse | None) -> str | None:
     """Link to the message the answer will be (the deferred response becomes it): where the song was
     shared, for playlists to link back to."""
     if callback is None or callback.message_id is None or interaction.channel is None:
@@ -104,14 +98,17 @@ def _answer_url(interaction: discord.Interaction, callback: discord.InteractionC
 
 
 class ClassifyCog(commands.Cog):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     @app_commands.command(name="classify", description="Find the genre of a song (attach a file or give a link).")
     @app_commands.describe(file="an audio file: mp3, ogg, wav, flac, m4a, opus…",
                            url="a link to a song page or an audio file")
     @app_commands.guild_only()
     @app_commands.checks.dynamic_cooldown(classify_cooldown)
-    async def classify(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
+    async def classify(self, interaction: discord.Interaction[GenreBot], file: discord.Attachment | None = None,
                        url: str | None = None) -> None:
-        services = services_of(interaction)
+        services = self.services
         caller = caller_of(interaction)
         if (file is None) == (url is None):
             raise NoAudioGivenError()
@@ -128,6 +125,6 @@ class ClassifyCog(commands.Cog):
                                         view=classified_view(result.song.id, result.song.in_pool))
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: GenreBot) -> None:
     bot.add_dynamic_items(_SongButton)
-    await bot.add_cog(ClassifyCog())
+    await bot.add_cog(ClassifyCog(bot.services))

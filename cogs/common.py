@@ -1,49 +1,43 @@
-"""What every cog needs: the services, who is asking, charts as attachments, and error replies."""
+"""What every cog's messages share: who is asking, charts as attachments, song lines, markup."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
-import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping
 
 import discord
 
 from bot import render
-from bot.charts import distribution_png
-from bot.errors import NotInServerError, user_message
+from bot.errors import NotInServerError
 from bot.services import Caller
+from cogs.charts import distribution_png
 from storage import Song
-
-if TYPE_CHECKING:
-    from bot.client import GenreBot
-    from bot.services import Services
-
-log = logging.getLogger("genrebot.discord")
 
 EMBED_COLOUR = discord.Colour.blurple()
 CHART_NAME = "genres.png"
 
-T = TypeVar("T")
-
-
-def services_of(interaction: discord.Interaction) -> Services:
-    bot: GenreBot = interaction.client  # type: ignore[assignment]
-    return bot.services
-
 
 def caller_of(interaction: discord.Interaction) -> Caller:
     """The asking user in the server they asked from. Discord hides guild-only commands in DMs, but a
-    button on an old message can still arrive from one, so this is checked here too."""
+    button on an old message can still arrive from one, so this raises NotInServerError there."""
     if interaction.guild_id is None:
         raise NotInServerError()
+    return caller_anywhere(interaction)
+
+
+def caller_anywhere(interaction: discord.Interaction) -> Caller:
+    """The asking user, for what works outside a server too (their variety, /forget)."""
     return Caller(interaction.guild_id, interaction.user.id)
 
 
 def is_admin(interaction: discord.Interaction) -> bool:
     return interaction.permissions.manage_guild
+
+
+def bold(text: str) -> str:
+    """Discord markdown for the ``strong`` parts of ``bot.texts`` messages."""
+    return f"**{text}**"
 
 
 async def chart_file(mix: Mapping[str, float], title: str) -> discord.File:
@@ -62,38 +56,3 @@ def song_link(song: Song) -> str:
 
 def song_line(song: Song) -> str:
     return f"`#{song.id}` {song_link(song)} · {render.duration(song.duration_s)}"
-
-
-async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Answer any failure with an ephemeral message, whatever state the interaction is in.
-
-    A public "thinking…" placeholder is deleted first, so the error is seen only by the user and no
-    dead "is thinking" message stays in the channel."""
-    message = user_message(error)
-    try:
-        if not interaction.response.is_done():
-            await interaction.response.send_message(message, ephemeral=True)
-            return
-        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
-            try:
-                await interaction.delete_original_response()
-            except discord.HTTPException:
-                pass
-        await interaction.followup.send(message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not deliver an error message", extra={"interaction": interaction.id})
-
-
-def replies_errors(callback: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T | None]]:
-    """For component callbacks (buttons, selects), which the command tree's error handler does not
-    cover: any exception becomes an ephemeral reply instead of a silent "interaction failed"."""
-
-    @functools.wraps(callback)
-    async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> T | None:
-        try:
-            return await callback(self, interaction, *args)
-        except Exception as error:  # noqa: BLE001 - mapped to a message in bot.errors
-            await send_error(interaction, error)
-            return None
-
-    return wrapper

@@ -8,19 +8,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
-from bot.services import genre_mix
-from cogs.common import (
-    CHART_NAME,
-    EMBED_COLOUR,
-    caller_of,
-    chart_file,
-    replies_errors,
-    services_of,
-    song_line,
-)
+from bot import render, texts
+from bot.services import Services
+from cogs.client import GenreBot
+from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_anywhere, caller_of, chart_file, song_line
+from cogs.replies import replies_errors
 from recommender.service import Playlist
 from storage import EventKind
+
+# Discord's cap on the options of one select menu: a playlist shown here has one option per song
+# (the services' own cap, RecommenderConfig.max_playlist, applies as well)
+MAX_MENU_OPTIONS = 25
 
 MARKS = {
     EventKind.LISTENED: ("Mark as listened…", "🎧"),
@@ -31,7 +29,8 @@ MARKS = {
 
 class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot:mark:(?P<kind>[a-z]+)"):
     """A menu under a playlist: pick songs to mark listened / liked / disliked. The picked song ids
-    arrive with the click, so nothing is kept in memory and the menus survive a restart."""
+    arrive with the click, so nothing is kept in memory and the menus survive a restart. Rebuilt by
+    discord.py from the custom id, it reaches the services through ``interaction.client``."""
 
     def __init__(self, kind: EventKind, options: list[discord.SelectOption]) -> None:
         placeholder, _ = MARKS[kind]
@@ -40,14 +39,14 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
         self.kind = kind
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+    async def from_custom_id(cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Select,
                              match: re.Match[str]) -> _MarkSelect:
         return cls(EventKind(match["kind"]), item.options)
 
     @replies_errors
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[GenreBot]) -> None:
         song_ids = [int(value) for value in self.item.values]
-        songs = await services_of(interaction).mark(caller_of(interaction), song_ids, self.kind)
+        songs = await interaction.client.services.mark(caller_of(interaction), song_ids, self.kind)
         _, emoji = MARKS[self.kind]
         await interaction.response.send_message(
             f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True)
@@ -64,65 +63,66 @@ def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     return view
 
 
-def playlist_embed(playlist: Playlist, user: discord.abc.User) -> discord.Embed:
+def playlist_embed(playlist: Playlist, user: discord.abc.User, services: Services) -> discord.Embed:
     lines = [f"**{place}.** {song_line(entry.song)}\n　{entry.reason}"
              for place, entry in enumerate(playlist.entries, 1)]
     embed = discord.Embed(title=f"Playlist for {user.display_name}", colour=EMBED_COLOUR,
                           description="\n".join(lines)[:4000] or "No songs to suggest yet.")
     embed.add_field(name="Variety", value=f"{playlist.variety:.2f}")
-    embed.add_field(name="Target mix", value=render.mix_summary(genre_mix(playlist.target)))
+    embed.add_field(name="Target mix", value=render.mix_summary(services.genre_mix(playlist.target)))
     if playlist.hint:
         embed.add_field(name="Tip", value=playlist.hint, inline=False)
     return embed
 
 
 class ListeningCog(commands.Cog):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     @app_commands.command(name="playlist", description="Songs from this server's pool for your taste.")
-    @app_commands.describe(count="how many songs (1-25, default 10)")
+    @app_commands.describe(count=f"how many songs (1-{MAX_MENU_OPTIONS}, default 10)")
     @app_commands.guild_only()
-    async def playlist(self, interaction: discord.Interaction,
-                       count: app_commands.Range[int, 1, 25] = 10) -> None:
+    async def playlist(self, interaction: discord.Interaction[GenreBot],
+                       count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10) -> None:
         caller = caller_of(interaction)
         await interaction.response.defer(thinking=True)
-        playlist = await services_of(interaction).playlist(caller, count)
-        await interaction.followup.send(embed=playlist_embed(playlist, interaction.user),
+        playlist = await self.services.playlist(caller, count)
+        await interaction.followup.send(embed=playlist_embed(playlist, interaction.user, self.services),
                                         view=playlist_view(playlist) or discord.utils.MISSING)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")
-    async def variety(self, interaction: discord.Interaction,
+    async def variety(self, interaction: discord.Interaction[GenreBot],
                       value: app_commands.Range[float, 0.0, 1.0] | None = None) -> None:
-        services = services_of(interaction)
+        caller = caller_anywhere(interaction)
         if value is None:
-            current = await services.variety(interaction.user.id)
-            text = f"Your variety is **{current:.2f}** (0 = exactly your taste, 1 = the whole pool)."
+            text = texts.variety_shown(await self.services.variety(caller), bold)
         else:
-            text = f"Variety set to **{await services.set_variety(interaction.user.id, value):.2f}**."
+            text = texts.variety_set(await self.services.set_variety(caller, value), bold)
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="taste", description="Your genre profile in this server.")
     @app_commands.guild_only()
-    async def taste(self, interaction: discord.Interaction) -> None:
+    async def taste(self, interaction: discord.Interaction[GenreBot]) -> None:
         caller = caller_of(interaction)
         await interaction.response.defer(thinking=True)
-        profile = await services_of(interaction).taste(caller)
+        profile = await self.services.taste(caller)
         embed = discord.Embed(title=f"Taste of {interaction.user.display_name}", colour=EMBED_COLOUR)
         if profile.empty:
-            embed.description = "No taste profile yet: share songs with /classify or rate some from /playlist."
+            embed.description = texts.NO_TASTE
             await interaction.followup.send(embed=embed)
             return
-        mix = genre_mix(profile.vector)
-        embed.description = (f"Mostly **{render.mix_summary(mix)}**, from {profile.songs} song(s) "
-                             f"and {profile.events} event(s).")
+        mix = self.services.genre_mix(profile.vector)
+        embed.description = f"Mostly {bold(render.mix_summary(mix))}, {texts.taste_basis(profile)}."
         embed.set_image(url=f"attachment://{CHART_NAME}")
         await interaction.followup.send(embed=embed, file=await chart_file(mix, embed.title))
 
     @app_commands.command(name="history", description="What you shared, heard and rated here.")
     @app_commands.describe(count="how many entries (1-25, default 10)", page="page number, from 1")
     @app_commands.guild_only()
-    async def history(self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10,
+    async def history(self, interaction: discord.Interaction[GenreBot], count: app_commands.Range[int, 1, 25] = 10,
                       page: app_commands.Range[int, 1, 1000] = 1) -> None:
-        entries = await services_of(interaction).history(caller_of(interaction), limit=count,
+        entries = await self.services.history(caller_of(interaction), limit=count,
                                                          offset=(page - 1) * count)
         lines = [f"<t:{int(entry.event.at.timestamp())}:R> {entry.event.kind.value} {song_line(entry.song)}"
                  for entry in entries]
@@ -131,6 +131,6 @@ class ListeningCog(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: GenreBot) -> None:
     bot.add_dynamic_items(_MarkSelect)
-    await bot.add_cog(ListeningCog())
+    await bot.add_cog(ListeningCog(bot.services))

@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from bot import render
 from bot.errors import GenreBotError
-from bot.services import AudioInput, Caller, check_upload, genre_mix
-from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, services_of, song_line
+from bot.services import AudioInput, Caller, Services, check_upload
+from cogs.client import GenreBot
+from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, song_line
 from genre_engine.errors import GenreEngineError
 from storage.errors import StorageError
 
@@ -21,15 +22,15 @@ log = logging.getLogger("genrebot.discord")
 
 @app_commands.guild_only()
 class PoolCog(commands.GroupCog, group_name="pool", group_description="This server's song pool."):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, services: Services) -> None:
         super().__init__()
-        self.bot = bot
+        self.services = services
 
     @app_commands.command(name="stats", description="Size, genre mix and contributors of the pool.")
-    async def stats(self, interaction: discord.Interaction) -> None:
-        guild_id = caller_of(interaction).guild_id
+    async def stats(self, interaction: discord.Interaction[GenreBot]) -> None:
+        guild_id = caller_of(interaction).server_id
         await interaction.response.defer(thinking=True)
-        stats = await services_of(interaction).pool_stats(guild_id)
+        stats = await self.services.pool_stats(guild_id)
         embed = discord.Embed(title="Server song pool", colour=EMBED_COLOUR,
                               description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
                                           f"of music, from {stats.contributors} member(s).")
@@ -37,7 +38,7 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             embed.description += "\nShare songs with /classify to fill it."
             await interaction.followup.send(embed=embed)
             return
-        mix = genre_mix(stats.genre_mix)
+        mix = self.services.genre_mix(stats.genre_mix)
         embed.add_field(name="Genre mix", value=render.mix_summary(mix, top=5), inline=False)
         if stats.top_contributors:
             embed.add_field(name="Top contributors", inline=False,
@@ -50,15 +51,15 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
     @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def remove(self, interaction: discord.Interaction, song: app_commands.Range[int, 1]) -> None:
-        removed = await services_of(interaction).remove_from_pool(caller_of(interaction).guild_id, song)
+    async def remove(self, interaction: discord.Interaction[GenreBot], song: app_commands.Range[int, 1]) -> None:
+        removed = await self.services.remove_from_pool(caller_of(interaction).server_id, song)
         await interaction.response.send_message(f"Removed {song_line(removed)} from the pool.", ephemeral=True)
 
     @app_commands.command(name="auto", description="Whether songs classified here join the pool (admins).")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def auto(self, interaction: discord.Interaction, enabled: bool) -> None:
-        settings = await services_of(interaction).set_auto_pool(caller_of(interaction).guild_id, enabled)
+    async def auto(self, interaction: discord.Interaction[GenreBot], enabled: bool) -> None:
+        settings = await self.services.set_auto_pool(caller_of(interaction).server_id, enabled)
         state = "on: classified songs join the pool" if settings.auto_pool else \
             "off: classified songs stay in their sharer's history until added with the button"
         await interaction.response.send_message(f"Auto-pool is {state}.", ephemeral=True)
@@ -66,8 +67,8 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
     @app_commands.command(name="channel", description="Index audio posted in a channel automatically (admins).")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def channel(self, interaction: discord.Interaction, channel: discord.TextChannel, enabled: bool) -> None:
-        await services_of(interaction).set_index_channel(caller_of(interaction).guild_id, channel.id, enabled)
+    async def channel(self, interaction: discord.Interaction[GenreBot], channel: discord.TextChannel, enabled: bool) -> None:
+        await self.services.set_index_channel(caller_of(interaction).server_id, channel.id, enabled)
         verb = "will be" if enabled else "will no longer be"
         await interaction.response.send_message(f"Audio posted in {channel.mention} {verb} added to the pool.",
                                                 ephemeral=True)
@@ -78,7 +79,7 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
         only logged: nobody asked, so nobody is interrupted."""
         if message.guild is None or message.author.bot or not message.attachments:
             return
-        services = self.bot.services
+        services = self.services
         settings = await services.guild_settings(message.guild.id)
         if message.channel.id not in settings.index_channels:
             return
@@ -96,5 +97,5 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
                                                       "why": str(error)})
 
 
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(PoolCog(bot))
+async def setup(bot: GenreBot) -> None:
+    await bot.add_cog(PoolCog(bot.services))

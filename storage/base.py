@@ -200,7 +200,12 @@ ProgressCallback = Callable[[int], None]
 class Store(abc.ABC):
     """Listen histories, server song pools and settings. Use as ``async with store:`` or call
     :meth:`open` / :meth:`close`. Methods called while closed raise
-    :class:`~storage.errors.StoreClosedError`."""
+    :class:`~storage.errors.StoreClosedError`.
+
+    ``genre_count``: the length of every genre probability vector the store accepts and returns,
+    the label count of the genre model in use (set by the implementation's constructor)."""
+
+    genre_count: int
 
     # -- lifecycle -------------------------------------------------------------------------------
 

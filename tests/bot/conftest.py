@@ -10,7 +10,7 @@ import ipaddress
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +19,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bot.client import GenreBot
 from bot.config import Config
 from bot.links import LinkPolicy
 from bot.services import Services
+from cogs.client import GenreBot
 from genre_engine import GENRES, Prediction
-from genre_engine.errors import NotAudioError
-from storage.sqlite import open_store
+from genre_engine.errors import GenreEngineError, NotAudioError
 from tests.bot.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, attachment_payload, command_payload, \
     component_payload, deliver, user_payload
 from tests.conftest import tone
@@ -133,16 +132,17 @@ def link_policy(tmp_path: Path) -> LinkPolicy:
 
 
 class FakeEngine:
-    """The genre engine's surface (``classify``, ``labels``, ``embedding_dim``) without a model.
+    """The genre engine's surface (``bot.classifier.Classifier``) without a model.
 
     Reads real WAV bytes (anything else is "not audio", as for the engine) and derives a stable
     genre mix and embedding from the audio's hash, so different audio gets different, repeatable
-    results. ``gate``, when set, holds every classification until released (to fill the pool)."""
+    results. ``labels`` are the model's genres (the GTZAN ten unless given). ``gate``, when set,
+    holds every classification until released (to fill the pool)."""
 
-    labels = GENRES
     embedding_dim = 8
 
-    def __init__(self) -> None:
+    def __init__(self, labels: Sequence[str] = GENRES) -> None:
+        self.labels = tuple(labels)
         self.gate: threading.Event | None = None
         self.started = threading.Semaphore(0)
         self.calls = 0
@@ -158,28 +158,40 @@ class FakeEngine:
         except sf.LibsndfileError:
             raise NotAudioError() from None
         digest = hashlib.sha256(data).digest()
-        probabilities = np.full(len(GENRES), 0.3 / (len(GENRES) - 1))
-        probabilities[digest[0] % len(GENRES)] = 0.7
+        count = len(self.labels)
+        probabilities = np.full(count, 0.3 / (count - 1))
+        probabilities[digest[0] % count] = 0.7
         embedding = np.random.default_rng(list(digest[:8])).normal(size=self.embedding_dim).astype(np.float32)
         return Prediction(
-            probabilities=dict(zip(GENRES, probabilities.tolist())),
-            genre=GENRES[int(probabilities.argmax())],
+            probabilities=dict(zip(self.labels, probabilities.tolist())),
+            genre=self.labels[int(probabilities.argmax())],
             embedding=embedding / np.linalg.norm(embedding),
             duration_s=duration, segments=1, timings_ms={"total": 1.0},
             content_hash=hashlib.sha256(data).hexdigest(), name=name,
         )
 
+    def classify_many(self, sources: Iterable[bytes | str | Path], *,
+                      progress: Callable[[int], None] | None = None
+                      ) -> Iterator[tuple[bytes | str | Path, Prediction | GenreEngineError]]:
+        for done, source in enumerate(sources, 1):
+            try:
+                yield source, self.classify(source)
+            except GenreEngineError as error:
+                yield source, error
+            if progress:
+                progress(done)
+
 
 @pytest.fixture
 async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Services]]]:
-    """Services over a real SQLite file and a FakeEngine; keyword arguments override the Config."""
+    """Services over a real SQLite file and a FakeEngine (``engine=`` to give another); other keyword
+    arguments override the Config."""
     started: list[Services] = []
 
-    async def make(**overrides) -> Services:
+    async def make(engine: FakeEngine | None = None, **overrides) -> Services:
         settings = {"db_path": tmp_path / f"bot{len(started)}.db", "workers": 1, "queue_size": 0,
                     "cooldown_s": 0.0, "allowed_internal_networks": LOOPBACK, **overrides}
-        config = Config(**settings)
-        services = Services(config, FakeEngine(), await open_store(config.db_path))
+        services = await Services.open(Config(**settings), engine or FakeEngine())
         started.append(services)
         return services
 

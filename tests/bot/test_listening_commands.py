@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.services import Caller
 from storage import EventKind
 from tests.bot.conftest import GUILD_ID, OTHER_USER_ID, USER_ID, wav_bytes
 
@@ -20,7 +21,7 @@ async def test_variety_is_validated_by_the_option_range(make_bot):
 
     (out_of_range,) = await harness.command("variety", value=1.5)  # a client that ignores the range
     assert out_of_range.ephemeral and "1.5" in out_of_range.text
-    assert await harness.services.variety(USER_ID) == 0.25  # unchanged default
+    assert await harness.services.variety(Caller(GUILD_ID, USER_ID)) == 0.25  # unchanged default
 
 
 async def test_variety_set_and_show(make_bot):
@@ -31,7 +32,7 @@ async def test_variety_set_and_show(make_bot):
 
     assert set_reply.ephemeral and "Variety set to **0.30**" in set_reply.text
     assert "Your variety is **0.30**" in show_reply.text
-    assert await harness.services.variety(USER_ID) == pytest.approx(0.3)
+    assert await harness.services.variety(Caller(GUILD_ID, USER_ID)) == pytest.approx(0.3)
 
 
 async def test_playlist_with_reasons_links_and_rating_menus(make_bot):

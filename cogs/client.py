@@ -1,4 +1,7 @@
-"""The Discord client: loads the cogs, answers every command error, syncs commands when asked."""
+"""The Discord client: loads the cogs, answers every command error, syncs commands when asked.
+
+The cogs are extensions loaded by name (``COGS``); each ``setup(bot)`` builds its cog with
+``bot.services``, so this module imports none of them and they may import it for typing."""
 
 from __future__ import annotations
 
@@ -11,15 +14,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.services import Services
-from cogs.common import send_error
+from cogs.replies import send_error
 
 log = logging.getLogger("genrebot.discord")
 
 COGS = ("cogs.classify", "cogs.listening", "cogs.pool", "cogs.privacy", "cogs.help")
 
 
-class GenreBotTree(app_commands.CommandTree):
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+class GenreBotTree(app_commands.CommandTree["GenreBot"]):
+    async def on_error(self, interaction: discord.Interaction[GenreBot], error: app_commands.AppCommandError) -> None:
         command = interaction.command.qualified_name if interaction.command else None
         log.info("command failed", extra={"command": command, "error": type(error).__name__})
         await send_error(interaction, error)

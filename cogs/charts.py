@@ -1,4 +1,4 @@
-"""Genre distribution charts as PNG bytes, for Discord embeds.
+"""Genre distribution charts as PNG bytes, for Discord embeds (only Discord shows images).
 
 Drawn with matplotlib's object API on an Agg canvas: no pyplot state machine, no display, so charts
 can be drawn from worker threads at the same time.

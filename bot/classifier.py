@@ -1,0 +1,40 @@
+"""What the services need from a genre model: the surface of ``genre_engine.GenreEngine``.
+
+Services depend on this Protocol, not on the engine class, so tests hand them a fake engine (checked
+against it) and a model with other labels works without code changes: the labels it reports name
+every probability vector the store, the recommender and the front ends handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from genre_engine import Prediction
+from genre_engine.errors import GenreEngineError
+
+AudioSource = bytes | str | Path
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """A genre model ready to classify.
+
+    ``labels``: the genre names, in the order of ``Prediction.vector`` (at least two).
+    ``embedding_dim``: the length of ``Prediction.embedding``.
+    """
+
+    labels: Sequence[str]
+    embedding_dim: int
+
+    def classify(self, source: AudioSource, *, name: str | None = None) -> Prediction:
+        """One input (bytes or a path); raises GenreEngineError subclasses for unusable audio."""
+        ...
+
+    def classify_many(
+        self, sources: Iterable[AudioSource], *, progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[AudioSource, Prediction | GenreEngineError]]:
+        """Each source with its prediction, or the error that made it unusable, in input order;
+        ``progress`` is called with the count done so far."""
+        ...
