@@ -119,3 +119,31 @@ async def test_index_command_seeds_a_discord_server(tmp_path, tiny_checkpoint, p
 def test_local_users_get_stable_distinct_ids():
     assert local_user_id("alice") == local_user_id("alice") != local_user_id("bob")
     assert 0 < local_user_id("alice") < 2**63
+
+
+# Runs ``python -m bot`` in an interpreter where ``import discord`` fails, as where discord.py is
+# not installed (None in sys.modules makes every import of it raise ImportError).
+WITHOUT_DISCORD = """
+import runpy, sys
+sys.modules["discord"] = None
+try:
+    import discord
+except ImportError:
+    pass
+else:
+    raise SystemExit("the shim did not hide discord.py")
+sys.argv = ["bot", *sys.argv[1:]]
+runpy.run_module("bot", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_the_console_runs_without_discord_py(tmp_path, tiny_checkpoint):
+    env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db")}
+    env.pop("DISCORD_TOKEN", None)
+
+    done = subprocess.run([sys.executable, "-c", WITHOUT_DISCORD, "--checkpoint", str(tiny_checkpoint)],
+                          cwd=REPO_ROOT, input="/help\n/variety\n", capture_output=True, text=True, env=env,
+                          timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert "/classify FILE_OR_URL" in done.stdout and "Your variety is 0.25" in done.stdout

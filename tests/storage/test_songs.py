@@ -227,3 +227,20 @@ async def test_pool_stats_counts_genres_and_contributors(store: SQLiteStore) -> 
     empty = await store.pool_stats(OTHER_GUILD)
     assert (empty.songs, empty.contributors, empty.total_duration_s) == (0, 0, 0.0)
     assert empty.genre_mix.tolist() == [0.0] * 10
+
+
+async def test_a_store_checks_vectors_against_the_genre_count_it_was_given(db_path):
+    four = np.array([0.7, 0.1, 0.1, 0.1], dtype=np.float32)
+    async with SQLiteStore(db_path, genre_count=4) as store:
+        added = await store.add_song(make_song(1, probabilities=four))
+        report = await store.add_songs([make_song(2, probabilities=four), make_song(3, probabilities=four)])
+        with pytest.raises(InvalidSongError, match="has 10 values, expected 4"):
+            await store.add_song(make_song(4))
+        with pytest.raises(InvalidSongError, match="has 10 values, expected 4"):
+            await store.add_songs([make_song(5)])
+        stats = await store.pool_stats(GUILD)
+        empty = await store.pool_matrix(OTHER_GUILD)
+
+    assert added.created and report.added == 2
+    assert stats.genre_mix.shape == (4,) and stats.top_genre_counts.tolist() == [3, 0, 0, 0]
+    assert empty.probabilities.shape == (0, 4)
