@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from genre_engine import Prediction
 from genre_engine.errors import GenreEngineError
+from genre_engine.tags import TagVocabulary
 
 AudioSource = bytes | str | Path
 
@@ -23,10 +24,12 @@ class Classifier(Protocol):
 
     ``labels``: the genre names, in the order of ``Prediction.vector`` (at least two).
     ``embedding_dim``: the length of ``Prediction.embedding``.
+    ``vocabulary``: the tags of its tagger, naming ``Prediction.tags`` (None: it has none).
     """
 
     labels: Sequence[str]
     embedding_dim: int
+    vocabulary: TagVocabulary | None
 
     def classify(self, source: AudioSource, *, name: str | None = None) -> Prediction:
         """One input (bytes or a path); raises GenreEngineError subclasses for unusable audio."""

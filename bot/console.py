@@ -21,6 +21,7 @@ from tqdm import tqdm
 from bot import render, texts
 from bot.errors import GenreBotError, user_message
 from bot.services import Caller, Classified, IndexReport, Services
+from bot.teaching import quality_text
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1
@@ -55,6 +56,24 @@ def local_user_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big") or 1
 
 
+def _playlist_args(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The positional count and the ``name:value`` filters after it (``style:electronic``,
+    ``genre:lo-fi``); a value may go on over the next words (``genre:hard rock``)."""
+    positional: list[str] = []
+    filters: list[tuple[str, str]] = []
+    for arg in args:
+        name, colon, value = arg.partition(":")
+        if colon and name:
+            filters.append((name.lower(), value))
+        elif filters:
+            filters[-1] = (filters[-1][0], f"{filters[-1][1]} {arg}")
+        else:
+            positional.append(arg)
+    if any(not value.strip() for _, value in filters):
+        raise UsageError("A filter is `name:value`, e.g. `/playlist 10 style:electronic` or `mood:chill`.")
+    return positional, filters
+
+
 def _ids(args: list[str]) -> list[int]:
     try:
         ids = [int(arg.lstrip("#")) for arg in args]
@@ -77,7 +96,7 @@ class Console:
             "/variety": self.variety, "/taste": self.taste, "/history": self.history,
             "/like": self.like, "/dislike": self.dislike, "/listened": self.listened,
             "/more": self.more, "/pool": self.pool, "/index": self.index, "/user": self.switch_user,
-            "/forget": self.forget,
+            "/forget": self.forget, "/genre": self.genre,
         }
 
     @property
@@ -147,13 +166,18 @@ class Console:
         song = result.song
         where = "in the server pool" if song.in_pool else "in your history only (auto-pool is off)"
         known = "" if result.new else " (already known: reused the stored analysis)"
-        self.say(f"🎵 {song.title}: {result.genre} · {render.duration(song.duration_s)} · "
+        genre = result.genre if result.confident else "not sure"
+        self.say(f"🎵 {song.title}: {genre} · {render.duration(song.duration_s)} · "
                  f"song #{song.id} {where}{known}")
+        self.say(f"   {texts.verdict(result)}")
         for line in render.bars(result.probabilities, top=5):
             self.say(f"   {line}")
+        for heading, text in texts.tag_lines(result):
+            self.say(f"   {heading}: {text}")
 
     async def playlist(self, args: list[str], rest: str) -> None:
-        playlist = await self.services.playlist(self.caller, self._count(args, default=10))
+        count_args, filters = _playlist_args(args)
+        playlist = await self.services.playlist(self.caller, self._count(count_args, default=10), filters=filters)
         self.say(f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
                  f"target mix: {render.mix_summary(self.services.genre_mix(playlist.target))}")
         for place, entry in enumerate(playlist.entries, 1):
@@ -236,6 +260,27 @@ class Console:
             self.say(f"Songs by top genre: {counts}")
             for line in render.bars(self.services.genre_mix(stats.genre_mix), top=5):
                 self.say(f"   {line}")
+            for heading, text in texts.pool_tag_lines(await self.services.pool_tags(LOCAL_GUILD_ID)):
+                self.say(f"{heading}: {text}")
+
+    async def genre(self, args: list[str], rest: str) -> None:
+        """/genre teach ID LABEL | /genre forget LABEL | /genre list; the local user is the admin."""
+        action = args[0].lower() if args else "list"
+        teaching = self.services.teaching
+        if action == "teach" and len(args) >= 3:
+            (song_id,) = _ids(args[1:2])
+            taught = await teaching.teach(LOCAL_GUILD_ID, self.caller.user_id, song_id, " ".join(args[2:]),
+                                          is_admin=True)
+            self.say(f"Taught: #{taught.song.id} {taught.song.title} is {taught.quality.label} "
+                     f"({quality_text(taught.quality)}).")
+        elif action == "forget" and len(args) >= 2:
+            removed = await teaching.forget(LOCAL_GUILD_ID, " ".join(args[1:]), is_admin=True)
+            self.say(f"Forgot {' '.join(args[1:]).lower()} ({removed} example(s)).")
+        elif action == "list":
+            for line in texts.label_lines(await teaching.labels(LOCAL_GUILD_ID)):
+                self.say(line)
+        else:
+            raise UsageError("Use `/genre teach ID LABEL`, `/genre forget LABEL` or `/genre list`.")
 
     async def index(self, args: list[str], rest: str) -> None:
         folder = Path(rest.strip().strip("'\"") or ".").expanduser()

@@ -62,6 +62,14 @@ class NotSharerError(GenreBotError):
         return "Only the person who shared this song or a server admin can add it to the pool."
 
 
+class NotTeacherError(GenreBotError):
+    """Teaching genres is for admins (Manage Server) and the role an admin named."""
+
+    def __str__(self) -> str:
+        return ("Only server admins (Manage Server) or members with the role an admin chose "
+                "(`/genre role`) can teach genres.")
+
+
 class NoAudioGivenError(GenreBotError):
     """/classify got neither or both of a file and a link."""
 

@@ -31,11 +31,15 @@ from bot.errors import (
     TooLongError,
 )
 from bot.links import LinkPolicy, fetch_audio
+from bot.teaching import Teaching
 from bot.workers import WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError
+from genre_engine.tags import TagReport, TagVocabulary, report
+from recommender.errors import UnknownFilterError
+from recommender.filters import PoolFilter, genre_filter, tag_filter
 from recommender.profile import TasteProfile
 from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
 from storage import (
@@ -84,11 +88,19 @@ class AudioInput:
 @dataclass(frozen=True)
 class Classified:
     """A song after /classify. ``new``: this audio was not in the server before (otherwise the stored
-    analysis was reused and nothing was re-computed). ``labels``: the model's genre names."""
+    analysis was reused and nothing was re-computed). ``labels``: the model's genre names.
+    ``tags``: its styles, moods, eras and whether the genre is a verdict (None: the model has no
+    tagger); ``taught``: the server's own genres it has (taught or predicted)."""
 
     song: Song
     new: bool
     labels: Sequence[str]
+    tags: TagReport | None = None
+    taught: tuple[str, ...] = ()
+
+    @property
+    def confident(self) -> bool:
+        return self.tags is None or self.tags.confident
 
     @property
     def probabilities(self) -> dict[str, float]:
@@ -100,10 +112,25 @@ class Classified:
 
 
 @dataclass(frozen=True)
+class PoolTags:
+    """What the pool's songs sound like beyond the ten genres: songs per style and per mood that
+    applies (most first), songs whose ten-genre answer was not a verdict, songs per taught genre."""
+
+    styles: dict[str, int]
+    moods: dict[str, int]
+    unsure: int
+    taught: dict[str, int]
+
+
+@dataclass(frozen=True)
 class IndexReport:
     added: int
     duplicates: int
     failed: tuple[tuple[str, str], ...]  # (file, why)
+
+
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def genre_mix(labels: Sequence[str], vector: np.ndarray) -> dict[str, float]:
@@ -140,7 +167,9 @@ class Services:
         self.engine = engine
         self.store = store
         self.labels = tuple(engine.labels)
+        self.vocabulary: TagVocabulary | None = engine.vocabulary
         self.classifier = WorkerPool("classify", config.workers, config.queue_size)
+        self.teaching = Teaching(store, self.classifier)
         self.downloader = WorkerPool("download", config.workers, config.queue_size)
         self.link_policy = LinkPolicy(
             max_bytes=config.max_attachment_bytes,
@@ -210,7 +239,13 @@ class Services:
             if in_pool and not known.in_pool:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
         await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
-        return Classified(song, new, self.labels)
+        return Classified(song, new, self.labels, self.tag_report(song), await self.teaching.labels_of(song))
+
+    def tag_report(self, song: Song) -> TagReport | None:
+        """The song's styles, moods, eras and verdict by the current thresholds (None without tags)."""
+        if self.vocabulary is None or song.tags is None or song.tags.shape[0] != len(self.vocabulary.tags):
+            return None
+        return report(self.vocabulary, song.probabilities, song.tags)
 
     def _check_duration(self, duration_s: float) -> None:
         """The duration cap, checked on the decoded audio (a link's metadata may have lied):
@@ -232,6 +267,8 @@ class Services:
             source_url=source_url,
             message_url=message_url,
             in_pool=in_pool,
+            tags=prediction.tag_vector,
+            confident=prediction.confident if prediction.tags else None,
         )
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
@@ -253,10 +290,30 @@ class Services:
 
     # -- recommending ---------------------------------------------------------------------------
 
-    async def playlist(self, caller: Caller, limit: int = 10, *, seed: int | None = None) -> Playlist:
-        """Up to ``limit`` songs (InvalidCountError beyond ``config.recommender.max_playlist``)."""
+    async def playlist(self, caller: Caller, limit: int = 10, *, seed: int | None = None,
+                       filters: Sequence[tuple[str, str]] = ()) -> Playlist:
+        """Up to ``limit`` songs (InvalidCountError beyond ``config.recommender.max_playlist``),
+        only from the songs every ``(kind, value)`` filter selects (``style``, ``mood``, ``genre``;
+        UnknownFilterError for a name the bot doesn't know, NothingMatchesError if none is left)."""
+        only = [await self.pool_filter(caller.server_id, kind, value) for kind, value in filters]
         return await playlist_for(self.store, caller.server_id, caller.user_id, limit, seed=seed,
-                                  config=self.config.recommender, labels=self.labels)
+                                  config=self.config.recommender, labels=self.labels, only=only)
+
+    async def pool_filter(self, guild_id: int, kind: str, value: str) -> PoolFilter:
+        """The filter ``kind:value`` of a playlist in this server."""
+        kind = kind.strip().lower()
+        if kind in ("style", "mood"):
+            return tag_filter(kind, value, self.vocabulary)
+        if kind == "genre":
+            return genre_filter(value, self.labels, await self.store.taught_examples(guild_id),
+                                await self.teaching.classifier(guild_id))
+        raise UnknownFilterError(kind, value, ())
+
+    async def filter_choices(self, guild_id: int, kind: str) -> tuple[str, ...]:
+        """The values a playlist filter of ``kind`` may take here (for autocompletion)."""
+        if kind in ("style", "mood"):
+            return self.vocabulary.group(kind) if self.vocabulary else ()
+        return (*self.labels, *sorted(await self.store.taught_examples(guild_id)))
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
         return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
@@ -323,6 +380,20 @@ class Services:
     async def pool_stats(self, guild_id: int) -> PoolStats:
         return await self.store.pool_stats(guild_id)
 
+    async def pool_tags(self, guild_id: int) -> PoolTags:
+        """Styles, moods, unsure answers and taught genres across the server's pool."""
+        matrix = await self.store.pool_matrix(guild_id)
+        styles: dict[str, int] = {}
+        moods: dict[str, int] = {}
+        vocabulary = self.vocabulary
+        if vocabulary is not None and matrix.tags is not None and matrix.tags.shape[1] == len(vocabulary.tags):
+            applies = np.nan_to_num(matrix.tags, nan=-1.0) >= vocabulary.thresholds()
+            for tag, count in zip(vocabulary.tags, applies.sum(axis=0)):
+                if count and tag.group in ("style", "mood"):
+                    (styles if tag.group == "style" else moods)[tag.name] = int(count)
+        unsure = 0 if matrix.confident is None else int((~matrix.confident).sum())
+        return PoolTags(_most_first(styles), _most_first(moods), unsure, await self.teaching.pool_counts(guild_id))
+
     async def remove_from_pool(self, guild_id: int, song_id: int) -> Song:
         return await self.store.remove_song(guild_id, song_id)
 
@@ -334,3 +405,6 @@ class Services:
 
     async def set_index_channel(self, guild_id: int, channel_id: int, enabled: bool) -> GuildSettings:
         return await self.store.set_index_channel(guild_id, channel_id, enabled)
+
+    async def set_teacher_role(self, guild_id: int, role_id: int | None) -> GuildSettings:
+        return await self.store.set_teacher_role(guild_id, role_id)

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.services import IndexReport
+from bot.services import Classified, IndexReport, PoolTags
+from bot.teaching import quality_text
 from recommender.profile import TasteProfile
+from recommender.taught import LabelQuality
 
 Markup = Callable[[str], str]
 
@@ -36,8 +38,9 @@ class Command:
 COMMANDS = (
     Command("/classify file: or url:", "/classify FILE_OR_URL",
             "The genre of a song, with a chart. It joins your history and the server pool."),
-    Command("/playlist [count]", "/playlist [COUNT]",
-            "Songs from the server pool for your taste, each with a reason; rate them below it."),
+    Command("/playlist [count] [style] [mood] [genre]", "/playlist [COUNT] [style:S] [mood:M] [genre:G]",
+            "Songs from the server pool for your taste, each with a reason; rate them below it. "
+            "style:/mood:/genre: keep only songs that sound so (e.g. style:electronic, mood:chill)."),
     Command("/variety [value]", "/variety [0..1]",
             f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
@@ -50,6 +53,11 @@ COMMANDS = (
             "Admins: remove a song, switch auto-pooling, index a channel's uploads."),
     Command(None, "/pool remove ID", "Take a song out of the pool."),
     Command(None, "/pool auto on|off", "Whether classified songs join the pool."),
+    Command("/genre teach song: label:", "/genre teach ID LABEL",
+            "Teach the server's own genre: label a pool song (admins or the teacher role)."),
+    Command("/genre list", "/genre list", "The genres this server taught, with examples and accuracy."),
+    Command("/genre forget label:", "/genre forget LABEL", "Forget a taught genre."),
+    Command("/genre role role:", None, "Admins: the role whose members may teach genres."),
     Command(None, "/index FOLDER", "Add every audio file under FOLDER to the pool."),
     Command(None, "/user NAME", "Act as another local user."),
     Command(None, "/help", "This list."),
@@ -75,3 +83,57 @@ def index_lines(folder: Path, report: IndexReport, *, guild_id: int | None = Non
     summary = (f"Indexed {where}: {report.added} added, {report.duplicates} already in the pool, "
                f"{len(report.failed)} failed.")
     return [summary] + [f"   ✗ {path}: {why}" for path, why in report.failed]
+
+
+def verdict(result: Classified, strong: Markup = plain) -> str:
+    """The one-line answer of /classify: the genre when the model stands by it, otherwise in words
+    what it is not and what it sounds like instead of presenting a weak guess as a verdict."""
+    top = result.probabilities[result.genre]
+    if result.confident:
+        return f"Sounds like {strong(result.genre)} ({100 * top:.0f}%)."
+    outside = list(result.tags.outside)[:3] if result.tags else []
+    if outside:
+        return f"Not one of my ten genres — sounds {strong(', '.join(outside))}."
+    return f"Not sure: none of my ten genres fits well (closest: {result.genre} {100 * top:.0f}%)."
+
+
+def tag_summary(tags: dict[str, float], top: int = 4) -> str:
+    """``electronic 62% · ambient 40%``: tags that apply, strongest first."""
+    return " · ".join(f"{name} {100 * p:.0f}%" for name, p in list(tags.items())[:top])
+
+
+def tag_lines(result: Classified) -> list[tuple[str, str]]:
+    """(heading, text) pairs for what applies beyond the genre: styles, moods, era, server genres."""
+    lines = []
+    if result.tags is not None:
+        for heading, tags in (("Styles", result.tags.styles), ("Moods", result.tags.moods), ("Era", result.tags.eras)):
+            if tags:
+                lines.append((heading, tag_summary(tags)))
+    if result.taught:
+        lines.append(("Server genres", ", ".join(result.taught)))
+    return lines
+
+
+def _counted(counts: dict[str, int], top: int = 8) -> str:
+    return ", ".join(f"{name} {count}" for name, count in list(counts.items())[:top])
+
+
+def pool_tag_lines(tags: PoolTags) -> list[tuple[str, str]]:
+    """(heading, text) pairs for /pool stats: styles and moods by song count, unsure answers, taught genres."""
+    lines = []
+    if tags.styles:
+        lines.append(("Styles", _counted(tags.styles)))
+    if tags.moods:
+        lines.append(("Moods", _counted(tags.moods)))
+    if tags.unsure:
+        lines.append(("Outside my ten genres", f"{tags.unsure} song(s) I couldn't place in one of the ten"))
+    if tags.taught:
+        lines.append(("Server genres", _counted(tags.taught)))
+    return lines
+
+
+def label_lines(qualities: list[LabelQuality]) -> list[str]:
+    """One line per taught genre for /genre list."""
+    if not qualities:
+        return ["No genres taught here yet. Teach one with /genre teach (a song number and a label)."]
+    return [f"{quality.label}: {quality_text(quality)}" for quality in qualities]

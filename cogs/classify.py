@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import render, texts
 from bot.errors import NoAudioGivenError
 from bot.services import AudioInput, Classified, Services, check_upload
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, is_admin, song_line
+from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, song_line
 from cogs.replies import replies_errors
 from storage import EventKind
 
@@ -76,10 +76,11 @@ def classified_view(song_id: int, in_pool: bool) -> discord.ui.View:
 
 def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord.Embed:
     song = result.song
-    top = result.probabilities[result.genre]
-    embed = discord.Embed(title=song.title, colour=EMBED_COLOUR,
-                          description=f"Sounds like **{result.genre}** ({100 * top:.0f}%).")
-    embed.add_field(name="Top genres", value=render.mix_summary(result.probabilities), inline=False)
+    embed = discord.Embed(title=song.title, colour=EMBED_COLOUR, description=texts.verdict(result, bold))
+    embed.add_field(name="Top genres" if result.confident else "Closest of my ten genres",
+                    value=render.mix_summary(result.probabilities), inline=False)
+    for heading, text in texts.tag_lines(result):
+        embed.add_field(name=heading, value=text, inline=False)
     embed.add_field(name="Duration", value=render.duration(song.duration_s))
     embed.add_field(name="Song", value=f"`#{song.id}`" + ("" if song.in_pool else " (not in the pool)"))
     if not result.new:

@@ -52,6 +52,14 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
             f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True)
 
 
+def autocomplete_choices(known: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:
+    """Discord's at most 25 suggestions: names starting with what was typed, then containing it."""
+    typed = current.strip().lower()
+    ranked = sorted((name for name in known if typed in name.lower()),
+                    key=lambda name: (not name.lower().startswith(typed), name))
+    return [app_commands.Choice(name=name, value=name) for name in ranked[:25]]
+
+
 def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     if not playlist.entries:
         return None
@@ -80,15 +88,43 @@ class ListeningCog(commands.Cog):
         self.services = services
 
     @app_commands.command(name="playlist", description="Songs from this server's pool for your taste.")
-    @app_commands.describe(count=f"how many songs (1-{MAX_MENU_OPTIONS}, default 10)")
+    @app_commands.describe(count=f"how many songs (1-{MAX_MENU_OPTIONS}, default 10)",
+                           style="only songs of this style, e.g. electronic, ambient, punk",
+                           mood="only songs of this mood, e.g. chill, happy, sad",
+                           genre="only songs of this genre: one of the ten, or one this server taught")
     @app_commands.guild_only()
     async def playlist(self, interaction: discord.Interaction[GenreBot],
-                       count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10) -> None:
+                       count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10,
+                       style: app_commands.Range[str, 1, 40] | None = None,
+                       mood: app_commands.Range[str, 1, 40] | None = None,
+                       genre: app_commands.Range[str, 1, 40] | None = None) -> None:
         caller = caller_of(interaction)
+        filters = [(kind, value) for kind, value in (("style", style), ("mood", mood), ("genre", genre)) if value]
         await interaction.response.defer(thinking=True)
-        playlist = await self.services.playlist(caller, count)
-        await interaction.followup.send(embed=playlist_embed(playlist, interaction.user, self.services),
-                                        view=playlist_view(playlist) or discord.utils.MISSING)
+        playlist = await self.services.playlist(caller, count, filters=filters)
+        embed = playlist_embed(playlist, interaction.user, self.services)
+        if filters:
+            embed.add_field(name="Only", value=", ".join(f"{kind}: {value}" for kind, value in filters))
+        await interaction.followup.send(embed=embed, view=playlist_view(playlist) or discord.utils.MISSING)
+
+    @playlist.autocomplete("style")
+    async def _styles(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, "style", current)
+
+    @playlist.autocomplete("mood")
+    async def _moods(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, "mood", current)
+
+    @playlist.autocomplete("genre")
+    async def _genres(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, "genre", current)
+
+    async def _choices(self, interaction: discord.Interaction[GenreBot], kind: str,
+                       current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        known = await self.services.filter_choices(interaction.guild_id, kind)
+        return autocomplete_choices(known, current)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import render, texts
 from bot.errors import GenreBotError
 from bot.services import AudioInput, Caller, Services, check_upload
 from cogs.client import GenreBot
@@ -40,6 +40,8 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             return
         mix = self.services.genre_mix(stats.genre_mix)
         embed.add_field(name="Genre mix", value=render.mix_summary(mix, top=5), inline=False)
+        for heading, text in texts.pool_tag_lines(await self.services.pool_tags(guild_id)):
+            embed.add_field(name=heading, value=text, inline=False)
         if stats.top_contributors:
             embed.add_field(name="Top contributors", inline=False,
                             value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]))

@@ -6,7 +6,7 @@ import hashlib
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -17,6 +17,7 @@ from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_wind
 from genre_engine.checkpoint import ModelBundle, load_checkpoint
 from genre_engine.errors import GenreEngineError
 from genre_engine.features import build_frontend, split_segments
+from genre_engine.tags import DEFAULT_TAGS_FILE, TagVocabulary, load_vocabulary, report
 
 DEFAULT_MAX_SEGMENTS = 10
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
@@ -24,6 +25,12 @@ _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 
 @dataclass(frozen=True)
 class Prediction:
+    """One song's analysis. ``tags``: every tag of the model's tagger (empty for a model without
+    one) as a probability, the mean over the segments like the genres; ``styles``, ``moods``,
+    ``eras``: the tags of each group that apply (``genre_engine.tags``), strongest first;
+    ``outside``: the styles outside the ten genres that make a song "not one of my ten";
+    ``confident``: whether ``genre`` is a verdict worth showing (see ``TagVocabulary.is_confident``)."""
+
     probabilities: dict[str, float]
     genre: str
     embedding: np.ndarray
@@ -32,10 +39,23 @@ class Prediction:
     timings_ms: dict[str, float]
     content_hash: str
     name: str | None = None
+    tags: dict[str, float] = field(default_factory=dict)
+    styles: dict[str, float] = field(default_factory=dict)
+    moods: dict[str, float] = field(default_factory=dict)
+    eras: dict[str, float] = field(default_factory=dict)
+    outside: dict[str, float] = field(default_factory=dict)
+    confident: bool = True
 
     @property
     def vector(self) -> np.ndarray:
         return np.fromiter(self.probabilities.values(), dtype=np.float32, count=len(self.probabilities))
+
+    @property
+    def tag_vector(self) -> np.ndarray | None:
+        """The tag probabilities as float32 in the tagger's order, or None for a model without tags."""
+        if not self.tags:
+            return None
+        return np.fromiter(self.tags.values(), dtype=np.float32, count=len(self.tags))
 
 
 def content_hash(source: AudioSource) -> str:
@@ -51,7 +71,7 @@ def content_hash(source: AudioSource) -> str:
 
 class GenreEngine:
     def __init__(self, bundle: ModelBundle, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
-                 max_bytes: int = MAX_BYTES) -> None:
+                 max_bytes: int = MAX_BYTES, tags: Path | TagVocabulary | None = DEFAULT_TAGS_FILE) -> None:
         self.bundle = bundle
         self.labels = bundle.labels
         self.embedding_dim = bundle.model.embedding_dim
@@ -59,6 +79,7 @@ class GenreEngine:
         self.max_bytes = max_bytes
         self._device = bundle.mean.device
         self._frontend = build_frontend(bundle.features).to(self._device).eval()
+        self.vocabulary = _vocabulary_for(bundle, tags)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", **options) -> "GenreEngine":
@@ -74,17 +95,25 @@ class GenreEngine:
             return split_segments(decoded.windows[0], config, self.max_segments), decoded.duration_s
         return decoded.windows, decoded.duration_s
 
-    @torch.inference_mode()
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-segment probabilities ``[n, classes]`` and embeddings ``[n, dim]``."""
-        probs, embeddings = [], []
+        probs, embeddings, _ = self.predict_segments_with_tags(segments)
+        return probs, embeddings
+
+    @torch.inference_mode()
+    def predict_segments_with_tags(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per-segment probabilities ``[n, classes]``, embeddings ``[n, dim]`` and, for a model that
+        is also a tagger, tag probabilities ``[n, tags]`` (else None)."""
+        probs, embeddings, tags = [], [], []
         for start in range(0, len(segments), _MODEL_BATCH):
             batch = torch.from_numpy(np.ascontiguousarray(segments[start : start + _MODEL_BATCH])).to(self._device)
             features = self.bundle.normalize(self._frontend(batch))
-            embedding = self.bundle.model.forward_features(features)
+            embedding, tag_probs = self.bundle.model.forward_features_and_tags(features)
             probs.append(torch.softmax(self.bundle.model.forward_head(embedding).float(), dim=1).cpu().numpy())
             embeddings.append(embedding.float().cpu().numpy())
-        return np.concatenate(probs), np.concatenate(embeddings)
+            if tag_probs is not None:
+                tags.append(tag_probs.float().cpu().numpy())
+        return np.concatenate(probs), np.concatenate(embeddings), np.concatenate(tags) if tags else None
 
     def classify(self, source: AudioSource, *, name: str | None = None) -> Prediction:
         """Classify one input. Raises ``AudioError`` subclasses for input that isn't usable audio."""
@@ -132,13 +161,16 @@ class GenreEngine:
 
     def _predict(self, source: AudioSource, name: str | None, segments: np.ndarray, duration: float,
                  started: float, decoded: float) -> Prediction:
-        probs, embeddings = self.predict_segments(segments)
+        probs, embeddings, segment_tags = self.predict_segments_with_tags(segments)
         modelled = time.perf_counter()
         clip_probs = probs.mean(axis=0)
         clip_probs = clip_probs / clip_probs.sum()
         embedding = embeddings.mean(axis=0)
         embedding = (embedding / max(float(np.linalg.norm(embedding)), 1e-12)).astype(np.float32)
         digest = content_hash(source)
+        tagged = {}
+        if segment_tags is not None and self.vocabulary is not None:
+            tagged = vars(report(self.vocabulary, clip_probs, segment_tags.mean(axis=0)))
         return Prediction(
             probabilities={label: float(p) for label, p in zip(self.labels, clip_probs)},
             genre=self.labels[int(clip_probs.argmax())],
@@ -152,4 +184,21 @@ class GenreEngine:
             },
             content_hash=digest,
             name=name,
+            **tagged,
         )
+
+
+def _vocabulary_for(bundle: ModelBundle, tags: Path | TagVocabulary | None) -> TagVocabulary | None:
+    """The tag vocabulary given (or read from the file given) when it describes this model's tagger
+    (same musicnn variant, as many tags), else None: the model's tags are then left out of its
+    predictions."""
+    if tags is None or not bundle.model.n_tags:
+        return None
+    if not isinstance(tags, TagVocabulary):
+        if not Path(tags).is_file():
+            return None
+        tags = load_vocabulary(Path(tags))
+    vocabulary = tags
+    variant = bundle.model_args.get("variant", "MSD_musicnn")
+    fits = vocabulary.variant == variant and len(vocabulary.tags) == bundle.model.n_tags
+    return vocabulary if fits else None

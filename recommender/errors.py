@@ -18,3 +18,32 @@ class InvalidCountError(RecommenderError, ValueError):
 
     def __str__(self) -> str:
         return f"A {self.what} can have from 1 to {self.limit} songs (you asked for {self.value!r})."
+
+
+class NothingMatchesError(RecommenderError):
+    """Playlist filters (``style:``, ``mood:``, ``genre:``) that no song of the pool passes;
+    ``filters``: each as (kind, value)."""
+
+    def __init__(self, filters: tuple[tuple[str, str], ...]) -> None:
+        self.filters = filters
+        super().__init__(filters)
+
+    def __str__(self) -> str:
+        wanted = " and ".join(f"{kind} `{value[:40]}`" for kind, value in self.filters)
+        return f"No song in this server's pool matches {wanted}. Try another, or leave the filter out."
+
+
+class UnknownFilterError(RecommenderError, ValueError):
+    """A playlist filter naming a style, mood or genre the bot doesn't know."""
+
+    def __init__(self, kind: str, value: str, known: tuple[str, ...]) -> None:
+        self.kind = kind
+        self.value = value
+        self.known = known
+        super().__init__(kind, value, known)
+
+    def __str__(self) -> str:
+        if self.kind not in ("style", "mood", "genre"):
+            return f"Playlists filter by `style:`, `mood:` or `genre:`, not `{self.kind[:20]}:`."
+        options = ", ".join(self.known[:30]) or "none yet"
+        return f"I don't know the {self.kind} `{self.value[:40]}`. Known {self.kind}s: {options}."

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from recommender.config import RecommenderConfig
-from recommender.errors import InvalidCountError
+from recommender.errors import InvalidCountError, NothingMatchesError
+from recommender.filters import PoolFilter, select_all
 from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
 from recommender.playlist import excluded_rows, plan_playlist
@@ -162,13 +163,16 @@ async def playlist_for(
     now: datetime | None = None,
     config: RecommenderConfig = DEFAULT_CONFIG,
     labels: Sequence[str] = GENRES,
+    only: Sequence[PoolFilter] = (),
 ) -> Playlist:
     """The user's calibrated playlist of up to ``limit`` songs from the server's pool.
 
     Never a song the user already has (in their history or added by them). ``seed`` pins the random
     exploration (tests); None gives a fresh list each call. ``now`` is the clock for recency decay.
     ``labels`` name the genres of the stored probability vectors, in order (for the reasons).
-    Raises InvalidCountError unless 1 <= limit <= config.max_playlist.
+    ``only`` restricts the songs to those every filter selects (the calibration runs within them).
+    Raises InvalidCountError unless 1 <= limit <= config.max_playlist, NothingMatchesError when
+    no song of a non-empty pool passes ``only``.
     """
     count = _check_count("playlist", limit, config.max_playlist)
     matrix = await store.pool_matrix(guild_id)
@@ -181,6 +185,11 @@ async def playlist_for(
     if len(matrix) == 0:
         return empty(EMPTY_POOL_HINT)
     excluded = excluded_rows(len(matrix), matrix.rows_of(history_ids), matrix.added_by, user_id)
+    if only:
+        allowed = select_all(only, matrix)
+        if not allowed.any():
+            raise NothingMatchesError(tuple((f.kind, f.value) for f in only))
+        excluded = excluded | ~allowed
     # the selection costs milliseconds per 100k songs: run it beside the event loop, not on it
     plan = await asyncio.to_thread(
         lambda: plan_playlist(

@@ -18,6 +18,7 @@ from storage.base import (
     PoolStats,
     Song,
     Store,
+    TaughtModel,
     UserSettings,
 )
 from storage.sqlite import SQLiteStore, open_store
@@ -37,6 +38,7 @@ __all__ = [
     "SQLiteStore",
     "Song",
     "Store",
+    "TaughtModel",
     "UserSettings",
     "open_store",
 ]

@@ -10,7 +10,9 @@ be added later for a bot that outgrows one machine. Conventions shared by every 
   default settings and an empty history.
 - Probability vectors are float32 of shape (10,) in the genre engine's ``GENRES`` order; embeddings
   are float32 of shape (D,), L2-normalised. The store keeps them bit for bit and knows nothing about
-  genres; it only checks shape and finiteness.
+  genres; it only checks shape and finiteness. Tag vectors (the tagger's probabilities, float32 in
+  [0, 1], ``genre_engine.tags`` names them) are kept the same way, or None for a model without tags.
+- Labels a server teaches are short texts, kept trimmed and in lower case (``storage.validation``).
 - Times are timezone-aware UTC ``datetime`` objects.
 - Every write is one short transaction; a failed write changes nothing.
 """
@@ -62,6 +64,8 @@ class NewSong:
     message_url: str | None = None
     added_at: datetime | None = None  # None: now
     in_pool: bool = True
+    tags: np.ndarray | None = field(default=None, repr=False)
+    confident: bool | None = None  # the engine's verdict on its ten-genre answer; None: unknown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +84,8 @@ class Song:
     message_url: str | None = field(compare=False)
     added_at: datetime = field(compare=False)
     in_pool: bool = field(compare=False)
+    tags: np.ndarray | None = field(default=None, repr=False, compare=False)
+    confident: bool | None = field(default=None, compare=False)
 
 
 class AddedSong(NamedTuple):
@@ -129,11 +135,13 @@ class UserSettings:
 @dataclass(frozen=True)
 class GuildSettings:
     """Per-server settings. ``auto_pool``: songs classified in this server join its pool by default.
-    ``index_channels``: channels whose audio attachments are indexed into the pool automatically."""
+    ``index_channels``: channels whose audio attachments are indexed into the pool automatically.
+    ``teacher_role``: the role whose members may teach genres (admins always may)."""
 
     guild_id: int
     auto_pool: bool = True
     index_channels: frozenset[int] = frozenset()
+    teacher_role: int | None = None  # besides admins, members with this role may teach genres
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,8 @@ class PoolMatrix:
     probabilities: np.ndarray  # float32 [N, 10]
     embeddings: np.ndarray  # float32 [N, D]
     added_by: np.ndarray  # int64 [N]
+    tags: np.ndarray | None = None  # float32 [N, T], NaN rows for songs without tags; None: no song has any
+    confident: np.ndarray | None = None  # bool [N]: the engine's verdict stood (unknown counts as True)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -182,6 +192,17 @@ class PoolMatrix:
         """Row positions of the given song ids that are in the pool, silently dropping the others."""
         rows, found = self.locate(song_ids)
         return rows[found]
+
+
+@dataclass(frozen=True)
+class TaughtModel:
+    """A server's stored classifier for the genres it teaches: ``version`` says how ``state`` is
+    encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted."""
+
+    guild_id: int
+    version: int
+    state: bytes = field(repr=False)
+    trained_at: datetime
 
 
 @dataclass(frozen=True)
@@ -331,6 +352,34 @@ class Store(abc.ABC):
         self, guild_id: int, channel_id: int, enabled: bool
     ) -> GuildSettings:
         """Opt a channel in to (or out of) automatic indexing of its audio attachments."""
+
+    @abc.abstractmethod
+    async def set_teacher_role(self, guild_id: int, role_id: int | None) -> GuildSettings:
+        """Name the role whose members may teach genres besides admins (None: admins only)."""
+
+    # -- genres a server teaches ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def teach(self, guild_id: int, song_id: int, label: str, *, taught_by: int | None = None) -> int:
+        """Label a song of the server with one of its own genres (again: no change) and return the
+        label's example count. Raises UnknownSongError, InvalidLabelError, InvalidIdError."""
+
+    @abc.abstractmethod
+    async def forget_label(self, guild_id: int, label: str) -> int:
+        """Remove a taught label from every song; the number of examples removed. Raises
+        UnknownLabelError when no song has it."""
+
+    @abc.abstractmethod
+    async def taught_examples(self, guild_id: int) -> dict[str, tuple[int, ...]]:
+        """``{label: song ids}`` of every label taught in the server (songs removed since are gone)."""
+
+    @abc.abstractmethod
+    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+        """Replace the server's taught-genre classifier."""
+
+    @abc.abstractmethod
+    async def taught_model(self, guild_id: int) -> TaughtModel | None:
+        """The server's taught-genre classifier, or None if it has none."""
 
     # -- privacy ---------------------------------------------------------------------------------
 

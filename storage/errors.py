@@ -123,3 +123,27 @@ class StoreClosedError(StorageError):
 
     def __str__(self) -> str:
         return "The song database is not open (the bot is starting up or shutting down)."
+
+
+class InvalidLabelError(StorageError, ValueError):
+    """A genre label a server teaches that is empty or too long."""
+
+    def __init__(self, label: object, max_chars: int) -> None:
+        self.label = label
+        self.max_chars = max_chars
+        super().__init__(label, max_chars)
+
+    def __str__(self) -> str:
+        return f"A genre label is a name of 1 to {self.max_chars} characters, e.g. `synthwave`."
+
+
+class UnknownLabelError(StorageError):
+    """No song of this server is taught the label."""
+
+    def __init__(self, guild_id: int, label: str) -> None:
+        self.guild_id = guild_id
+        self.label = label
+        super().__init__(guild_id, label)
+
+    def __str__(self) -> str:
+        return f"No song here is taught the genre `{self.label[:40]}`; `/genre list` shows the taught ones."

@@ -67,7 +67,36 @@ V1_INITIAL: Migration = (
     "CREATE INDEX events_by_song ON events (song_id)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL,)
+# Issue 13: what the tagger says about each song, the genres a server teaches, and the classifier
+# fitted on them.
+TAGS_AND_TAUGHT_GENRES: Migration = (
+    # the tagger's probabilities (float32, genre_engine.tags order); NULL: analysed without tags
+    "ALTER TABLE songs ADD COLUMN tags BLOB",
+    # whether the engine stood by its ten-genre answer; NULL: analysed before it could say
+    "ALTER TABLE songs ADD COLUMN confident INTEGER CHECK (confident IN (0, 1))",
+    # the role whose members may teach genres besides admins
+    "ALTER TABLE guilds ADD COLUMN teacher_role INTEGER",
+    """CREATE TABLE taught_labels (
+        guild_id INTEGER NOT NULL REFERENCES guilds(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,
+        taught_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (guild_id, label, song_id)
+    ) WITHOUT ROWID""",
+    # cascade when a song is removed
+    "CREATE INDEX taught_labels_by_song ON taught_labels (song_id)",
+    # forget: the labels a user taught
+    "CREATE INDEX taught_labels_by_teacher ON taught_labels (taught_by)",
+    """CREATE TABLE taught_models (
+        guild_id INTEGER PRIMARY KEY REFERENCES guilds(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        state BLOB NOT NULL,
+        trained_at REAL NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, TAGS_AND_TAUGHT_GENRES)
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:

@@ -37,11 +37,13 @@ from storage.base import (
     ProgressCallback,
     Song,
     Store,
+    TaughtModel,
     UserSettings,
 )
 from storage.errors import (
     IncompatibleEmbeddingError,
     StoreClosedError,
+    UnknownLabelError,
     UnknownSongError,
     UnknownUserError,
 )
@@ -50,6 +52,7 @@ from storage.validation import (
     CheckedSong,
     check_id,
     check_kind,
+    check_label,
     check_song,
     check_songs,
     check_variety,
@@ -62,11 +65,12 @@ BULK_WAL_PAGES = 16_384
 _TOP_CONTRIBUTORS = 10
 _SONG_COLUMNS = (
     "id, guild_id, title, content_hash, probabilities, embedding, added_by, duration_s, "
-    "source_url, message_url, added_at, in_pool"
+    "source_url, message_url, added_at, in_pool, tags, confident"
 )
 _INSERT_SONG = (
     "INSERT INTO songs (guild_id, content_hash, title, source_url, message_url, duration_s, "
-    "probabilities, embedding, added_by, added_at, in_pool) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "probabilities, embedding, added_by, added_at, in_pool, tags, confident) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (guild_id, content_hash) DO NOTHING"
 )
 
@@ -98,6 +102,8 @@ def _song(row: Sequence) -> Song:
         message_url=row[9],
         added_at=_datetime(row[10]),
         in_pool=bool(row[11]),
+        tags=None if row[12] is None else np.frombuffer(row[12], dtype=np.float32),
+        confident=None if row[13] is None else bool(row[13]),
     )
 
 
@@ -114,6 +120,8 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
         song.added_by,
         added_at,
         int(song.in_pool),
+        song.tags,
+        song.confident,
     )
 
 
@@ -143,9 +151,20 @@ def _check_same_dims(checked: list[CheckedSong]) -> None:
             raise IncompatibleEmbeddingError(song.guild_id, expected, song.embedding_dim)
 
 
+def _tag_matrix(blobs: Sequence[bytes | None]) -> np.ndarray | None:
+    """[N, T] tag probabilities, NaN rows where a song has none; None when no song has any."""
+    width = next((len(blob) // 4 for blob in blobs if blob is not None), None)
+    if width is None:
+        return None
+    missing = bytes(np.full(width, np.nan, np.float32).tobytes())
+    joined = b"".join(missing if blob is None or len(blob) != 4 * width else blob for blob in blobs)
+    return np.frombuffer(joined, np.float32).reshape(len(blobs), width)
+
+
 def _matrix(guild_id: int, rows: list[Sequence], genre_count: int) -> PoolMatrix:
-    """Arrays from (id, added_by, probabilities, embedding) rows, joined blob-wise: one copy per
-    column instead of one array per row, which is what keeps a 1M-song load to about a second."""
+    """Arrays from (id, added_by, probabilities, embedding, tags, confident) rows, joined blob-wise:
+    one copy per column instead of one array per row, which is what keeps a 1M-song load to about a
+    second."""
     if not rows:
         return PoolMatrix(
             guild_id=guild_id,
@@ -154,7 +173,7 @@ def _matrix(guild_id: int, rows: list[Sequence], genre_count: int) -> PoolMatrix
             embeddings=np.zeros((0, 0), np.float32),
             added_by=np.zeros(0, np.int64),
         )
-    ids, added_by, probabilities, embeddings = zip(*rows)
+    ids, added_by, probabilities, embeddings, tags, confident = zip(*rows)
     count = len(ids)
     return PoolMatrix(
         guild_id=guild_id,
@@ -162,6 +181,8 @@ def _matrix(guild_id: int, rows: list[Sequence], genre_count: int) -> PoolMatrix
         probabilities=np.frombuffer(b"".join(probabilities), np.float32).reshape(count, -1),
         embeddings=np.frombuffer(b"".join(embeddings), np.float32).reshape(count, -1),
         added_by=np.array([user or 0 for user in added_by], dtype=np.int64),
+        tags=_tag_matrix(tags),
+        confident=np.array([flag != 0 for flag in confident], dtype=bool),
     )
 
 
@@ -306,12 +327,18 @@ class SQLiteStore(Store):
         if len(cached) == 0:
             self._matrices.pop(song.guild_id)
             return
+        if (cached.tags is None) != (song.tags is None) or (
+                song.tags is not None and cached.tags.shape[1] != song.tags.shape[0]):
+            self._matrices.pop(song.guild_id)  # tags appear (or change width): reload once
+            return
         self._matrices[song.guild_id] = PoolMatrix(
             guild_id=song.guild_id,
             ids=np.append(cached.ids, song.id),
             probabilities=np.vstack([cached.probabilities, song.probabilities]),
             embeddings=np.vstack([cached.embeddings, song.embedding]),
             added_by=np.append(cached.added_by, song.added_by or 0),
+            tags=None if song.tags is None else np.vstack([cached.tags, song.tags]),
+            confident=np.append(cached.confident, song.confident is not False),
         )
 
     async def add_songs(
@@ -456,7 +483,7 @@ class SQLiteStore(Store):
             if cached is not None:
                 return cached
             rows = await db.execute_fetchall(
-                "SELECT id, added_by, probabilities, embedding FROM songs "
+                "SELECT id, added_by, probabilities, embedding, tags, confident FROM songs "
                 "WHERE guild_id = ? AND in_pool = 1 ORDER BY id",
                 (guild_id,),
             )
@@ -546,7 +573,7 @@ class SQLiteStore(Store):
             return await self._guild_settings(db, guild_id)
 
     async def _guild_settings(self, db: aiosqlite.Connection, guild_id: int) -> GuildSettings:
-        row = await self._one(db, "SELECT auto_pool FROM guilds WHERE id = ?", (guild_id,))
+        row = await self._one(db, "SELECT auto_pool, teacher_role FROM guilds WHERE id = ?", (guild_id,))
         channels = await db.execute_fetchall(
             "SELECT channel_id FROM index_channels WHERE guild_id = ?", (guild_id,)
         )
@@ -554,6 +581,7 @@ class SQLiteStore(Store):
             guild_id,
             auto_pool=True if row is None else bool(row[0]),
             index_channels=frozenset(channel for (channel,) in channels),
+            teacher_role=None if row is None else row[1],
         )
 
     async def set_auto_pool(self, guild_id: int, enabled: bool) -> GuildSettings:
@@ -581,6 +609,76 @@ class SQLiteStore(Store):
                     (guild_id, channel_id),
                 )
             return await self._guild_settings(db, guild_id)
+
+    async def set_teacher_role(self, guild_id: int, role_id: int | None) -> GuildSettings:
+        guild_id = check_id("server", guild_id)
+        role_id = None if role_id is None else check_id("role", role_id)
+        async with self._writing() as db:
+            await self._ensure_guild(db, guild_id)
+            await db.execute("UPDATE guilds SET teacher_role = ? WHERE id = ?", (role_id, guild_id))
+            return await self._guild_settings(db, guild_id)
+
+    # -- genres a server teaches ------------------------------------------------------------------
+
+    async def teach(self, guild_id: int, song_id: int, label: str, *, taught_by: int | None = None) -> int:
+        guild_id, song_id, label = check_id("server", guild_id), check_id("song", song_id), check_label(label)
+        taught_by = None if taught_by is None else check_id("user", taught_by)
+        async with self._writing() as db:
+            await self._require_song(db, guild_id, song_id)
+            await self._ensure_user(db, taught_by)
+            await db.execute(
+                "INSERT INTO taught_labels (guild_id, label, song_id, taught_by, at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (guild_id, label, song_id, taught_by, time.time()),
+            )
+            (count,) = await self._one(
+                db, "SELECT count(*) FROM taught_labels WHERE guild_id = ? AND label = ?", (guild_id, label)
+            )
+        return int(count)
+
+    async def forget_label(self, guild_id: int, label: str) -> int:
+        guild_id, label = check_id("server", guild_id), check_label(label)
+        async with self._writing() as db:
+            async with db.execute(
+                "DELETE FROM taught_labels WHERE guild_id = ? AND label = ?", (guild_id, label)
+            ) as cursor:
+                removed = cursor.rowcount
+            if not removed:
+                raise UnknownLabelError(guild_id, label)
+        return removed
+
+    async def taught_examples(self, guild_id: int) -> dict[str, tuple[int, ...]]:
+        guild_id = check_id("server", guild_id)
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT label, song_id FROM taught_labels WHERE guild_id = ? ORDER BY label, song_id",
+                (guild_id,),
+            )
+        examples: dict[str, list[int]] = {}
+        for label, song_id in rows:
+            examples.setdefault(label, []).append(song_id)
+        return {label: tuple(ids) for label, ids in examples.items()}
+
+    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+        guild_id = check_id("server", guild_id)
+        now = time.time()
+        async with self._writing() as db:
+            await self._ensure_guild(db, guild_id)
+            await db.execute(
+                "INSERT INTO taught_models (guild_id, version, state, trained_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
+                "trained_at = excluded.trained_at",
+                (guild_id, int(version), bytes(state), now),
+            )
+        return TaughtModel(guild_id, int(version), bytes(state), _datetime(now))
+
+    async def taught_model(self, guild_id: int) -> TaughtModel | None:
+        guild_id = check_id("server", guild_id)
+        async with self._reading() as db:
+            row = await self._one(
+                db, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = ?", (guild_id,)
+            )
+        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), _datetime(row[2]))
 
     # -- privacy ---------------------------------------------------------------------------------
 

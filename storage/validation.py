@@ -15,6 +15,7 @@ from storage.base import EventKind, NewSong
 from storage.errors import (
     InvalidEventKindError,
     InvalidIdError,
+    InvalidLabelError,
     InvalidSongError,
     InvalidVarietyError,
 )
@@ -23,6 +24,8 @@ MAX_EMBEDDING_DIM = 4096
 MAX_TITLE_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_HASH_CHARS = 128
+MAX_TAGS = 256
+MAX_LABEL_CHARS = 40
 _MAX_ID = 2**63 - 1
 _SUM_TOLERANCE = 1e-3
 
@@ -68,6 +71,19 @@ class CheckedSong(NamedTuple):
     source_url: str | None
     message_url: str | None
     in_pool: bool
+    tags: bytes | None
+    confident: int | None
+
+
+def check_label(value: object) -> str:
+    """A taught genre label as stored: trimmed, inner spaces collapsed, lower case, 1 to
+    ``MAX_LABEL_CHARS`` characters. Raises InvalidLabelError."""
+    if not isinstance(value, str):
+        raise InvalidLabelError(value, MAX_LABEL_CHARS)
+    label = " ".join(value.split()).lower()
+    if not 0 < len(label) <= MAX_LABEL_CHARS:
+        raise InvalidLabelError(value, MAX_LABEL_CHARS)
+    return label
 
 
 def check_song(song: NewSong, genre_count: int) -> CheckedSong:
@@ -132,7 +148,19 @@ def _checked(song: NewSong, probabilities: bytes, embedding: bytes, dim: int) ->
         _check_url("source link", song.source_url),
         _check_url("message link", song.message_url),
         bool(song.in_pool),
+        _check_tags(song.tags),
+        None if song.confident is None else int(bool(song.confident)),
     )
+
+
+def _check_tags(value: object) -> bytes | None:
+    """Tag probabilities as float32 bytes: up to MAX_TAGS values in [0, 1]; None stays None."""
+    if value is None:
+        return None
+    vector = _as_float_vector("tag vector", value)
+    if not 0 < vector.shape[0] <= MAX_TAGS or np.any(vector < 0) or np.any(vector > 1):
+        raise InvalidSongError(f"the tag vector must have 1 to {MAX_TAGS} probabilities in [0, 1]")
+    return vector.astype(np.float32).tobytes()
 
 
 def _check_text(what: str, value: object) -> str:

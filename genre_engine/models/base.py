@@ -17,6 +17,7 @@ class GenreNet(nn.Module):
     """
 
     embedding_dim: int
+    n_tags: int = 0  # tags of the tagger the network also is (forward_features_and_tags), 0 if none
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate activations ``[batch, embedding_dim]``."""
@@ -24,6 +25,11 @@ class GenreNet(nn.Module):
 
     def forward_head(self, embedding: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def forward_features_and_tags(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The embedding and, for a network that is also a music tagger, its tag probabilities
+        ``[batch, tags]`` (None otherwise), from one pass."""
+        return self.forward_features(x), None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

@@ -195,6 +195,7 @@ class Musicnn(GenreNet):
         self.variant = variant
         self.finetune = finetune
         self.tag_names: tuple[str, ...] = ()
+        self.n_tags = N_TAGS
         self.backbone = MusicnnBackbone()
         self.embedding_dim = 2 * _POOLED + _BACKEND_UNITS + N_TAGS  # 1756
         # The pooled features span orders of magnitude; standardising makes both the head and
@@ -245,6 +246,14 @@ class Musicnn(GenreNet):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.standardize(self.transfer_features(x))
+
+    def forward_features_and_tags(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The standardised embedding and the tagger's probabilities ``[batch, 50]`` (MSD's Last.fm
+        tags, in the order of the weights' ``tags``), from one pass through the backbone."""
+        out = self.backbone(x)
+        tags = torch.sigmoid(out.logits)
+        features = torch.cat([out.mean_pool, out.max_pool, out.penultimate, tags], dim=1)
+        return self.standardize(features), tags
 
     def forward_head(self, embedding: torch.Tensor) -> torch.Tensor:
         return self.head(embedding)

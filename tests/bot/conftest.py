@@ -25,6 +25,7 @@ from bot.services import Services
 from cogs.client import GenreBot
 from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
+from genre_engine.tags import Tag, TagVocabulary, report
 from tests.bot.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, attachment_payload, command_payload, \
     component_payload, deliver, user_payload
 from tests.conftest import tone
@@ -137,12 +138,16 @@ class FakeEngine:
     Reads real WAV bytes (anything else is "not audio", as for the engine) and derives a stable
     genre mix and embedding from the audio's hash, so different audio gets different, repeatable
     results. ``labels`` are the model's genres (the GTZAN ten unless given). ``gate``, when set,
-    holds every classification until released (to fill the pool)."""
+    holds every classification until released (to fill the pool). With a ``vocabulary`` it is a
+    tagger too: ``tags[name]`` gives the tag probabilities of the song called ``name`` (zeros
+    otherwise), and styles, moods and ``confident`` follow from them as in the real engine."""
 
     embedding_dim = 8
 
-    def __init__(self, labels: Sequence[str] = GENRES) -> None:
+    def __init__(self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None) -> None:
         self.labels = tuple(labels)
+        self.vocabulary = vocabulary
+        self.tags: dict[str, list[float]] = {}
         self.gate: threading.Event | None = None
         self.started = threading.Semaphore(0)
         self.calls = 0
@@ -162,12 +167,16 @@ class FakeEngine:
         probabilities = np.full(count, 0.3 / (count - 1))
         probabilities[digest[0] % count] = 0.7
         embedding = np.random.default_rng(list(digest[:8])).normal(size=self.embedding_dim).astype(np.float32)
+        tagged = {}
+        if self.vocabulary is not None:
+            tag_probabilities = np.array(self.tags.get(name, [0.0] * len(self.vocabulary.tags)), np.float32)
+            tagged = vars(report(self.vocabulary, probabilities, tag_probabilities))
         return Prediction(
             probabilities=dict(zip(self.labels, probabilities.tolist())),
             genre=self.labels[int(probabilities.argmax())],
             embedding=embedding / np.linalg.norm(embedding),
             duration_s=duration, segments=1, timings_ms={"total": 1.0},
-            content_hash=hashlib.sha256(data).hexdigest(), name=name,
+            content_hash=hashlib.sha256(data).hexdigest(), name=name, **tagged,
         )
 
     def classify_many(self, sources: Iterable[bytes | str | Path], *,
@@ -180,6 +189,15 @@ class FakeEngine:
                 yield source, error
             if progress:
                 progress(done)
+
+
+# A small tagger for the fake engine: two styles outside the ten, one inside, a mood and an era.
+TEST_VOCABULARY = TagVocabulary(
+    "test", (Tag("electronic", "style", 0.3), Tag("ambient", "style", 0.2), Tag("heavy metal", "style", 0.4, "metal"),
+             Tag("chill", "mood", 0.3), Tag("80s", "era", 0.2)),
+    min_top_probability=0.5, outside_margin=1.0)
+ELECTRONIC_CHILL = [0.8, 0.5, 0.0, 0.6, 0.0]  # not one of the ten: electronic, ambient; chill
+METAL_80S = [0.0, 0.0, 0.9, 0.0, 0.5]  # a metal song of the 80s: confident
 
 
 @pytest.fixture

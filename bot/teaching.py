@@ -1,0 +1,134 @@
+"""Genres a server teaches, as services: label songs, forget a label, list the labels, and the
+per-server classifier behind them (``recommender.taught``), retrained in a worker pool whenever the
+labels change and kept in the store (versioned) between runs.
+
+Framework-free like ``bot.services``; who may teach (admins, or members with the role an admin
+named) is decided here from what the front end says about the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from bot.errors import NotTeacherError
+from bot.workers import WorkerPool
+from recommender import taught
+from recommender.taught import LabelQuality, TaughtClassifier
+from storage import Song, Store
+from storage.validation import check_label
+
+log = logging.getLogger("genrebot.teaching")
+
+
+@dataclass(frozen=True)
+class Taught:
+    """After /genre teach: the label's quality now (examples, cross-validated accuracy)."""
+
+    song: Song
+    quality: LabelQuality
+
+
+class Teaching:
+    """Taught genres of every server over one store; ``workers`` is the pool retraining runs in."""
+
+    def __init__(self, store: Store, workers: WorkerPool) -> None:
+        self.store = store
+        self.workers = workers
+        self._classifiers: dict[int, TaughtClassifier | None] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def may_teach(self, guild_id: int, *, is_admin: bool, roles: Collection[int] = ()) -> bool:
+        """Admins may; so may members holding the server's teacher role."""
+        if is_admin:
+            return True
+        role = (await self.store.guild_settings(guild_id)).teacher_role
+        return role is not None and role in roles
+
+    async def _require_teacher(self, guild_id: int, is_admin: bool, roles: Collection[int]) -> None:
+        if not await self.may_teach(guild_id, is_admin=is_admin, roles=roles):
+            raise NotTeacherError()
+
+    async def teach(self, guild_id: int, user_id: int, song_id: int, label: str, *, is_admin: bool,
+                    roles: Collection[int] = ()) -> Taught:
+        """Label a pool song, retrain, and return the label's quality. Raises NotTeacherError,
+        UnknownSongError, InvalidLabelError, BusyError."""
+        await self._require_teacher(guild_id, is_admin, roles)
+        song = await self.store.get_song(guild_id, song_id)
+        await self.store.teach(guild_id, song_id, label, taught_by=user_id)
+        classifier = await self.retrain(guild_id)
+        return Taught(song, classifier.quality(check_label(label)))
+
+    async def forget(self, guild_id: int, label: str, *, is_admin: bool, roles: Collection[int] = ()) -> int:
+        """Remove a label from every song and retrain; the examples removed."""
+        await self._require_teacher(guild_id, is_admin, roles)
+        removed = await self.store.forget_label(guild_id, label)
+        await self.retrain(guild_id)
+        return removed
+
+    async def labels(self, guild_id: int) -> list[LabelQuality]:
+        """Every taught label with its example count and cross-validated accuracy, by name."""
+        classifier = await self.classifier(guild_id)
+        return list(classifier.qualities) if classifier else []
+
+    async def retrain(self, guild_id: int) -> TaughtClassifier:
+        """Fit the server's classifier on its pool and labels in the worker pool (never on the event
+        loop), store it, and keep it for predictions. One retrain per server at a time."""
+        async with self._locks.setdefault(guild_id, asyncio.Lock()):
+            matrix = await self.store.pool_matrix(guild_id)
+            examples = await self.store.taught_examples(guild_id)
+            classifier = await self.workers.run(taught.fit, matrix.ids, matrix.embeddings, examples)
+            await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes())
+            self._classifiers[guild_id] = classifier
+        log.info("taught genres retrained", extra={"guild": guild_id, "labels": len(classifier.qualities),
+                                                   "trained": len(classifier.labels)})
+        return classifier
+
+    async def classifier(self, guild_id: int) -> TaughtClassifier | None:
+        """The server's classifier: kept in memory, else read from the store (None when it has
+        none, or one stored by another version of the code, which the next retrain replaces)."""
+        if guild_id not in self._classifiers:
+            stored = await self.store.taught_model(guild_id)
+            usable = stored is not None and stored.version == taught.VERSION
+            self._classifiers[guild_id] = TaughtClassifier.from_bytes(stored.state) if usable else None
+        return self._classifiers[guild_id]
+
+    async def labels_of(self, song: Song) -> tuple[str, ...]:
+        """The taught labels a song has: taught it, or predicted by a trained label's model."""
+        examples = await self.store.taught_examples(song.guild_id)
+        found = {label for label, ids in examples.items() if song.id in ids}
+        classifier = await self.classifier(song.guild_id)
+        if classifier is not None and classifier.labels and song.embedding.shape[0] == classifier.coef.shape[1]:
+            predicted = classifier.predict(song.embedding[None, :])[0]
+            found |= {label for label, hit in zip(classifier.labels, predicted) if hit}
+        return tuple(sorted(found))
+
+    async def pool_counts(self, guild_id: int) -> dict[str, int]:
+        """``{label: pool songs that are it}`` (taught or predicted), most songs first."""
+        examples = await self.store.taught_examples(guild_id)
+        if not examples:
+            return {}
+        matrix = await self.store.pool_matrix(guild_id)
+        classifier = await self.classifier(guild_id)
+        if classifier is not None and classifier.labels and matrix.embeddings.shape[1] != classifier.coef.shape[1]:
+            classifier = None
+        counts = {label: int(taught.members(classifier, label, matrix.ids, matrix.embeddings, ids).sum())
+                  for label, ids in examples.items()}
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def quality_text(quality: LabelQuality) -> str:
+    """``12 examples · cross-validated accuracy 86%`` (or why there is none yet, or that it is poor)."""
+    examples = f"{quality.examples} example{'s' if quality.examples != 1 else ''}"
+    if quality.cv_accuracy is None:
+        missing = taught.MIN_EXAMPLES - quality.examples
+        if missing > 0:
+            return f"{examples} · {missing} more to start predicting it"
+        return f"{examples} · needs other songs in the pool to tell it from"
+    accuracy = f"cross-validated accuracy {100 * quality.cv_accuracy:.0f}%"
+    if quality.poor:
+        return f"{examples} · {accuracy} — poor: I can't tell it apart reliably yet, teach more examples"
+    return f"{examples} · {accuracy}"
+
