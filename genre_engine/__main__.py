@@ -26,16 +26,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def format_text(path: Path, prediction: Prediction) -> str:
     ranked = sorted(prediction.probabilities.items(), key=lambda kv: kv[1], reverse=True)
     dist = "  ".join(f"{genre} {p:.0%}" for genre, p in ranked if p >= 0.005)
-    return f"{path}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
+    line = f"{path}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
+    if not prediction.confident:
+        outside = ", ".join(list(prediction.outside)[:3])
+        line = (f"{path}: not one of my ten genres — sounds {outside} ({prediction.duration_s:.0f} s)  closest: {dist}"
+                if outside else f"{path}: not sure ({prediction.duration_s:.0f} s)  closest: {dist}")
+    for heading, tags in (("styles", prediction.styles), ("moods", prediction.moods), ("era", prediction.eras)):
+        if tags:
+            line += f"\n  {heading}: " + "  ".join(f"{tag} {p:.0%}" for tag, p in tags.items())
+    return line
+
+
+def _rounded(tags: dict[str, float]) -> dict[str, float]:
+    return {tag: round(p, 6) for tag, p in tags.items()}
 
 
 def format_json(path: Path, prediction: Prediction) -> str:
-    return json.dumps({
+    """One object: ``file``, ``genre``, ``probabilities``, ``duration_s``, and for a model with a
+    tagger ``styles``, ``moods``, ``eras`` (the tags that apply, strongest first) and ``confident``."""
+    fields = {
         "file": str(path),
         "genre": prediction.genre,
-        "probabilities": {genre: round(p, 6) for genre, p in prediction.probabilities.items()},
+        "probabilities": _rounded(prediction.probabilities),
         "duration_s": round(prediction.duration_s, 3),
-    })
+    }
+    if prediction.tags:
+        fields |= {"styles": _rounded(prediction.styles), "moods": _rounded(prediction.moods),
+                   "eras": _rounded(prediction.eras), "confident": prediction.confident}
+    return json.dumps(fields)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,12 +46,13 @@ class Tag:
 class TagVocabulary:
     """The tags of one tagger in its output order, and the ``confident`` rule's parameters:
     a prediction is confident when its top genre probability reaches ``min_top_probability`` and
-    no style outside the ten applies more strongly than ``outside_margin`` times its threshold."""
+    fewer than ``min_outside_styles`` styles outside the ten apply (None: styles do not decide,
+    they only describe)."""
 
     variant: str
     tags: tuple[Tag, ...]
     min_top_probability: float
-    outside_margin: float
+    min_outside_styles: int | None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -75,22 +76,25 @@ class TagVocabulary:
         return dict(sorted(found, key=lambda item: -item[1]))
 
     def outside_styles(self, probabilities: np.ndarray) -> dict[str, float]:
-        """Styles outside the ten genres that apply by ``outside_margin`` times their threshold,
-        strongest first: what a song that is none of the ten sounds like."""
+        """Styles outside the ten genres that apply, strongest first: what a song that is none of
+        the ten sounds like."""
         found = [(tag.name, float(p)) for tag, p in zip(self.tags, probabilities)
-                 if tag.group == "style" and tag.within is None and p >= self.outside_margin * tag.threshold]
+                 if tag.group == "style" and tag.within is None and p >= tag.threshold]
         return dict(sorted(found, key=lambda item: -item[1]))
 
     def is_confident(self, genre_probabilities: np.ndarray, tag_probabilities: np.ndarray | None) -> bool:
         """Whether the ten-genre answer is a verdict worth showing: see the class docstring."""
         if float(np.max(genre_probabilities)) < self.min_top_probability:
             return False
-        return tag_probabilities is None or not self.outside_styles(tag_probabilities)
+        if tag_probabilities is None or self.min_outside_styles is None:
+            return True
+        return len(self.outside_styles(tag_probabilities)) < self.min_outside_styles
 
     def to_dict(self) -> dict:
         return {
             "format": FORMAT, "variant": self.variant,
-            "confident": {"min_top_probability": self.min_top_probability, "outside_margin": self.outside_margin},
+            "confident": {"min_top_probability": self.min_top_probability,
+                          "min_outside_styles": self.min_outside_styles},
             "tags": [{"name": t.name, "group": t.group, "threshold": round(t.threshold, 6), "within": t.within}
                      for t in self.tags],
         }
@@ -104,7 +108,7 @@ class TagVocabulary:
             variant=data["variant"],
             tags=tuple(Tag(t["name"], t["group"], float(t["threshold"]), t.get("within")) for t in data["tags"]),
             min_top_probability=float(confident["min_top_probability"]),
-            outside_margin=float(confident["outside_margin"]),
+            min_outside_styles=None if confident["min_outside_styles"] is None else int(confident["min_outside_styles"]),
         )
 
 
@@ -151,14 +155,17 @@ def report(vocabulary: TagVocabulary, genre_probabilities: np.ndarray, tag_proba
 
 # What each of the MSD tagger's 50 tags is, keyed by its name in the weights (``tags`` of
 # data/pretrained/MSD_musicnn.pt): its group, and for genre-like tags the GTZAN genre it falls
-# within. Used by training.tag_thresholds to write data/tags.json.
+# within (GTZAN's disco clips are largely 1970s soul and funk, its hip-hop includes R&B, its pop
+# dance-pop; rock takes its sub-styles and punk). Styles with None are outside the ten: electronic,
+# electronica, electro, house, ambient, chillout, experimental, folk, easy listening. Used by
+# training.tag_thresholds to write data/tags.json.
 MSD_TAG_KINDS: dict[str, tuple[str, str | None]] = {
     "rock": ("style", "rock"), "pop": ("style", "pop"), "alternative": ("style", "rock"),
     "indie": ("style", "rock"), "electronic": ("style", None), "female vocalists": ("sound", None),
-    "dance": ("style", None), "00s": ("era", None), "alternative rock": ("style", "rock"),
+    "dance": ("style", "pop"), "00s": ("era", None), "alternative rock": ("style", "rock"),
     "jazz": ("style", "jazz"), "beautiful": ("mood", None), "metal": ("style", "metal"),
     "chillout": ("style", None), "male vocalists": ("sound", None), "classic rock": ("style", "rock"),
-    "soul": ("style", None), "indie rock": ("style", "rock"), "Mellow": ("mood", None),
+    "soul": ("style", "disco"), "indie rock": ("style", "rock"), "Mellow": ("mood", None),
     "electronica": ("style", None), "80s": ("era", None), "folk": ("style", None), "90s": ("era", None),
     "chill": ("mood", None), "instrumental": ("sound", None), "punk": ("style", "rock"),
     "oldies": ("era", None), "blues": ("style", "blues"), "hard rock": ("style", "rock"),
@@ -166,8 +173,8 @@ MSD_TAG_KINDS: dict[str, tuple[str, str | None]] = {
     "female vocalist": ("sound", None), "guitar": ("sound", None), "Hip-Hop": ("style", "hiphop"),
     "70s": ("era", None), "party": ("mood", None), "country": ("style", "country"),
     "easy listening": ("style", None), "sexy": ("mood", None), "catchy": ("mood", None),
-    "funk": ("style", None), "electro": ("style", None), "heavy metal": ("style", "metal"),
-    "Progressive rock": ("style", "rock"), "60s": ("era", None), "rnb": ("style", None),
+    "funk": ("style", "disco"), "electro": ("style", None), "heavy metal": ("style", "metal"),
+    "Progressive rock": ("style", "rock"), "60s": ("era", None), "rnb": ("style", "hiphop"),
     "indie pop": ("style", "pop"), "sad": ("mood", None), "House": ("style", None), "happy": ("mood", None),
 }
 

@@ -62,7 +62,7 @@ def provisional_vocabulary(variant: str = "MSD_musicnn") -> TagVocabulary:
     """Every tag at threshold 0.5, for reading raw tag probabilities before thresholds exist."""
     tags = tuple(Tag(tag_display_name(raw), MSD_TAG_KINDS[raw][0], 0.5, MSD_TAG_KINDS[raw][1])
                  for raw in raw_tag_names(variant))
-    return TagVocabulary(variant, tags, min_top_probability=0.0, outside_margin=1.0)
+    return TagVocabulary(variant, tags, min_top_probability=0.0, min_outside_styles=None)
 
 
 def reference_files() -> list[tuple[Path, str]]:

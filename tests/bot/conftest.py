@@ -195,7 +195,7 @@ class FakeEngine:
 TEST_VOCABULARY = TagVocabulary(
     "test", (Tag("electronic", "style", 0.3), Tag("ambient", "style", 0.2), Tag("heavy metal", "style", 0.4, "metal"),
              Tag("chill", "mood", 0.3), Tag("80s", "era", 0.2)),
-    min_top_probability=0.5, outside_margin=1.0)
+    min_top_probability=0.5, min_outside_styles=2)
 ELECTRONIC_CHILL = [0.8, 0.5, 0.0, 0.6, 0.0]  # not one of the ten: electronic, ambient; chill
 METAL_80S = [0.0, 0.0, 0.9, 0.0, 0.5]  # a metal song of the 80s: confident
 
