@@ -121,14 +121,14 @@ def cv_balanced_accuracy(embeddings: np.ndarray, positive: np.ndarray, *, seed: 
 def fit(song_ids: np.ndarray, embeddings: np.ndarray, examples: Mapping[str, Sequence[int]]) -> TaughtClassifier:
     """The server's classifier: ``song_ids`` [N] and ``embeddings`` [N, D] are its pool (a
     ``PoolMatrix``), ``examples`` each label's taught song ids (ids outside the pool are ignored).
-    Labels with fewer than ``MIN_EXAMPLES`` pool examples, or covering the whole pool, are listed
-    but not trained."""
+    Labels with fewer than ``MIN_EXAMPLES`` pool examples, or leaving fewer than 2 other pool songs
+    to cross-validate against, are listed but not trained."""
     embeddings = np.asarray(embeddings, np.float64)
     labels, coefs, intercepts, qualities = [], [], [], []
     for label in sorted(examples):
         positive = np.isin(song_ids, np.asarray(examples[label], dtype=np.int64))
         count = int(positive.sum())
-        if count < MIN_EXAMPLES or count == len(song_ids):
+        if count < MIN_EXAMPLES or len(song_ids) - count < 2:
             qualities.append(LabelQuality(label, len(examples[label]), None))
             continue
         coef, intercept = fit_label(embeddings, positive)

@@ -26,8 +26,8 @@ from cogs.client import GenreBot
 from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import Tag, TagVocabulary, report
-from tests.bot.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, attachment_payload, command_payload, \
-    component_payload, deliver, user_payload
+from tests.bot.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, RoleOption, attachment_payload, \
+    command_payload, component_payload, deliver, guild_payload, user_payload
 from tests.conftest import tone
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -244,6 +244,20 @@ class BotHarness:
         start = len(self.recorder.calls)
         await deliver(self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, **options))
         return self.recorder.calls[start:]
+
+    async def autocomplete(self, name: str, option: str, typed: str, *, user_id: int = USER_ID,
+                           guild_id: int = GUILD_ID) -> list[Call]:
+        """A member typing ``typed`` into ``option`` of command ``name``: what the bot suggests."""
+        start = len(self.recorder.calls)
+        await deliver(self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, focused=option,
+                                                **{option: typed}))
+        return self.recorder.calls[start:]
+
+    def role(self, role_id: int, guild_id: int = GUILD_ID) -> RoleOption:
+        """A role of the server, known to the bot as after the gateway's GUILD_CREATE."""
+        state = self.bot._connection
+        state._add_guild(discord.Guild(data=guild_payload(guild_id, [role_id]), state=state))
+        return RoleOption(role_id)
 
     async def click(self, message: dict, custom_id: str, *, user_id: int = USER_ID,
                     guild_id: int | None = GUILD_ID, **options) -> list[Call]:

@@ -135,16 +135,37 @@ class Recorder:
         self.calls.clear()
 
 
+@dataclass(frozen=True)
+class RoleOption:
+    """A role given as a command option (``role:@teachers``)."""
+
+    id: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "name": f"role{self.id % 1000}", "permissions": "0", "position": 1, "color": 0,
+                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+
+
+def guild_payload(guild_id: int, role_ids: list[int]) -> dict[str, Any]:
+    """A server as the gateway's GUILD_CREATE describes it, with these roles besides @everyone."""
+    everyone = {**RoleOption(guild_id).payload(), "name": "@everyone", "position": 0}
+    return {"id": str(guild_id), "name": "server", "roles": [everyone, *(RoleOption(r).payload() for r in role_ids)],
+            "emojis": [], "stickers": [], "features": [], "member_count": 2, "owner_id": str(APPLICATION_ID),
+            "channels": [], "members": [], "threads": []}
+
+
 def _option(name: str, value: Any) -> dict[str, Any]:
     kinds = {bool: 5, int: 4, float: 10, str: 3}
     if isinstance(value, dict):  # an attachment_payload()
         return {"name": name, "type": 11, "value": value["id"]}
+    if isinstance(value, RoleOption):
+        return {"name": name, "type": 8, "value": str(value.id)}
     if isinstance(value, discord.abc.Snowflake):
         return {"name": name, "type": 7, "value": str(value.id)}
     return {"name": name, "type": kinds[type(value)], "value": value}
 
 
-def _base(guild_id: int | None, user_id: int, permissions: int) -> dict[str, Any]:
+def _base(guild_id: int | None, user_id: int, permissions: int, roles: tuple[int, ...] = ()) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": str(snowflake()), "application_id": str(APPLICATION_ID), "token": f"token-{snowflake()}",
         "version": 1, "channel_id": str(CHANNEL_ID), "locale": "en-US", "app_permissions": "0",
@@ -158,23 +179,31 @@ def _base(guild_id: int | None, user_id: int, permissions: int) -> dict[str, Any
         payload["channel"] = {"id": str(CHANNEL_ID), "type": 1, "recipients": [user]}
     else:
         payload["guild_id"] = str(guild_id)
-        payload["member"] = {"user": user, "roles": [], "joined_at": "2025-01-01T00:00:00+00:00",
+        payload["member"] = {"user": user, "roles": [str(role) for role in roles],
+                             "joined_at": "2025-01-01T00:00:00+00:00",
                              "deaf": False, "mute": False, "permissions": str(permissions), "flags": 0}
     return payload
 
 
 def command_payload(name: str, *, guild_id: int | None, user_id: int, subcommand: str | None = None,
-                    permissions: int = 0, **options: Any) -> dict[str, Any]:
-    """A CHAT_INPUT interaction as the gateway delivers it; attachments go in ``resolved``."""
+                    permissions: int = 0, roles: tuple[int, ...] = (), focused: str | None = None,
+                    **options: Any) -> dict[str, Any]:
+    """A CHAT_INPUT interaction as the gateway delivers it; attachments and roles go in ``resolved``.
+    ``roles``: the member's own roles. ``focused``: the option being typed, for an AUTOCOMPLETE."""
     opts = [_option(key, value) for key, value in options.items()]
+    for option in opts:
+        if option["name"] == focused:
+            option["focused"] = True
     attachments = [value for value in options.values() if isinstance(value, dict)]
     channels = [value for value in options.values() if isinstance(value, discord.abc.Snowflake)]
+    role_options = [value for value in options.values() if isinstance(value, RoleOption)]
     if subcommand:
         opts = [{"name": subcommand, "type": 1, "options": opts}]
-    payload = _base(guild_id, user_id, permissions)
-    payload["type"] = 2
+    payload = _base(guild_id, user_id, permissions, tuple(roles))
+    payload["type"] = 2 if focused is None else 4
     payload["data"] = {"id": str(snowflake()), "name": name, "type": 1, "options": opts,
                        "resolved": {"attachments": {a["id"]: a for a in attachments},
+                                    "roles": {str(r.id): r.payload() for r in role_options},
                                     "channels": {str(c.id): {"id": str(c.id), "type": 0, "name": "music",
                                                              "permissions": "0"} for c in channels}}}
     return payload
