@@ -9,7 +9,7 @@ target level. Measured once per song; the store keeps the result (``Song.loudnes
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import av
@@ -27,38 +27,71 @@ class Loudness:
     true_peak_dbtp: float  # highest 4x-oversampled peak over channels, dBTP
 
 
-def measure(frames: Iterable[av.AudioFrame]) -> Loudness:
-    """Integrated loudness and true peak of 48 kHz stereo float frames (the output of
-    :func:`bot.stream.decode_48k`). Silence measures -70 LUFS."""
-    graph = av.filter.Graph()
-    source = graph.add_abuffer(format="fltp", sample_rate=48_000, layout="stereo")
-    meter = graph.add("ebur128", "metadata=1:peak=true")
-    sink = graph.add("abuffersink")
-    source.link_to(meter)
-    meter.link_to(sink)
-    graph.configure()
-    integrated, peak = SILENCE_LUFS, 0.0
+class LoudnessMeter:
+    """FFmpeg's ebur128 over 48 kHz stereo planar-float frames pushed one by one."""
 
-    def drain() -> None:
-        nonlocal integrated, peak
+    def __init__(self) -> None:
+        self._graph = av.filter.Graph()
+        source = self._graph.add_abuffer(format="fltp", sample_rate=48_000, layout="stereo")
+        meter = self._graph.add("ebur128", "metadata=1:peak=true")
+        sink = self._graph.add("abuffersink")
+        source.link_to(meter)
+        meter.link_to(sink)
+        self._graph.configure()
+        self._integrated = SILENCE_LUFS
+        self._peak = 0.0
+
+    def _drain(self) -> None:
         while True:
             try:
-                frame = graph.pull()
+                frame = self._graph.pull()
             except (av.BlockingIOError, av.EOFError):
                 return
             metadata = frame.metadata
             if "lavfi.r128.I" in metadata:
-                integrated = float(metadata["lavfi.r128.I"])
-                peak = max(peak, float(metadata.get("lavfi.r128.true_peak", 0.0)))
+                self._integrated = float(metadata["lavfi.r128.I"])
+                self._peak = max(self._peak, float(metadata.get("lavfi.r128.true_peak", 0.0)))
 
+    def push(self, frame: av.AudioFrame) -> None:
+        self._graph.push(frame)
+        self._drain()
+
+    def result(self) -> Loudness:
+        """Flush and return the measurement (call once, after the last frame)."""
+        self._graph.push(None)
+        self._drain()
+        integrated = self._integrated if math.isfinite(self._integrated) else SILENCE_LUFS
+        peak = 20 * math.log10(self._peak) if self._peak > 0 else -math.inf
+        return Loudness(max(integrated, SILENCE_LUFS), peak)
+
+
+def measure(frames: Iterable[av.AudioFrame]) -> Loudness:
+    """Integrated loudness and true peak of 48 kHz stereo planar-float frames (the output of
+    :func:`bot.stream.decode_48k`). Silence measures -70 LUFS."""
+    meter = LoudnessMeter()
     for frame in frames:
-        graph.push(frame)
-        drain()
-    graph.push(None)
-    drain()
-    if not math.isfinite(integrated):
-        integrated = SILENCE_LUFS
-    return Loudness(max(integrated, SILENCE_LUFS), 20 * math.log10(peak) if peak > 0 else -math.inf)
+        meter.push(frame)
+    return meter.result()
+
+
+def measure_segments(frames: Iterable[av.AudioFrame], starts_s: Sequence[float]) -> list[Loudness]:
+    """Loudness of consecutive segments of one stream (a rendered radio file: one per song), each
+    from its start to the next start (the last to the end)."""
+    bounds = [round(start * 48_000) for start in starts_s]
+    meters = [LoudnessMeter() for _ in bounds]
+    offset = 0
+    for frame in frames:
+        data = frame.to_ndarray()
+        for index, meter in enumerate(meters):
+            end = bounds[index + 1] if index + 1 < len(bounds) else math.inf
+            lo, hi = max(bounds[index] - offset, 0), min(end - offset, data.shape[1])
+            if lo < hi:
+                part = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, lo:hi]), format="fltp",
+                                                  layout="stereo")
+                part.sample_rate = 48_000
+                meter.push(part)
+        offset += data.shape[1]
+    return [meter.result() for meter in meters]
 
 
 def gain_db(loudness_lufs: float | None, target_lufs: float = TARGET_LUFS) -> float:
