@@ -39,11 +39,8 @@ async def index(services: Services, guild_id: int, config: Config) -> int:
 
 async def radio(services: Services, config: Config) -> int:
     media = MediaStore(config.media_folder, config.media_cap_bytes)
-    try:
-        render = await render_radio(services.store, media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
-                                    config.radio_songs, config.radio_out)
-    finally:
-        media.close()
+    render = await render_radio(services.store, media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
+                                config.radio_songs, config.radio_out)
     if config.radio_json:
         print(json.dumps(render.as_json(), ensure_ascii=False))
     else:
