@@ -307,3 +307,15 @@ def test_the_radio_subcommand_is_configured() -> None:
     assert (config.command, config.radio_songs, config.radio_out, config.radio_json) == ("radio", 3, Path("mix.ogg"), True)
     config = load_config(["--media", "m", "--media-cap-gb", "0.5"], env={"GENREBOT_MEDIA": "elsewhere"})
     assert config.media_folder == Path("m") and config.media_cap_bytes == 2**29
+
+
+@pytest.mark.slow
+async def test_real_songs_render_at_minus_14_lufs_each(tmp_path, shared_dir, store, media) -> None:
+    """The done-when check on real songs of ../shared/pool (a loud metal song and a quiet soundtrack)."""
+    for index, name in enumerate(["sectoid/Escape from chaosland.ogg", "singularity/Coherence.ogg"]):
+        await add_song(store, media, shared_dir / "pool" / name, (METAL, JAZZ)[index], index, duration_s=None)
+    out = tmp_path / "mix.ogg"
+    listing = (await render_radio(store, media, GUILD, ANN, 2, out, seed=0)).as_json()
+    starts = [song["start_s"] for song in listing["songs"]]
+    for song, loudness in zip(listing["songs"], measure_segments(decode_48k(out), starts)):
+        assert loudness.integrated_lufs == pytest.approx(TARGET_LUFS, abs=1.5), song["title"]
