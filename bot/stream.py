@@ -183,7 +183,6 @@ class Track:
     frames: int = 0
     skipped: bool = False
     error: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def played_s(self) -> float:
