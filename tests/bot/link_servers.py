@@ -8,7 +8,9 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pytest
 
 from tests.bot.conftest import AudioServer
 
@@ -18,6 +20,7 @@ class HostServer(AudioServer):
     """An AudioServer on ``host``; 127.0.0.2 stands in for an internal address (Linux routes 127/8 to loopback)."""
 
     host: str = "127.0.0.1"
+    hung_up: dict[str, threading.Event] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{urllib.parse.quote(path)}"
@@ -34,18 +37,23 @@ class HostServer(AudioServer):
         self.routes[path] = send
         return self.url(path)
 
-    def drip(self, path: str, pause_s: float, content_type: str = "text/html", limit_s: float = 20.0) -> str:
-        """A page that sends one byte every ``pause_s`` (up to ``limit_s``), with no declared length."""
+    def drip(self, path: str, pause_s: float, content_type: str = "text/html", limit_s: float = 60.0) -> str:
+        """A page that sends one byte every ``pause_s`` (for ``limit_s``), with no declared length;
+        ``hung_up[path]`` is set when the client drops the connection before the end."""
+        hung_up = self.hung_up[path] = threading.Event()
 
         def send(handler: http.server.BaseHTTPRequestHandler) -> None:
             handler.send_response(200)
             handler.send_header("Content-Type", content_type)
             handler.end_headers()
             started = time.monotonic()
-            while time.monotonic() - started < limit_s:
-                handler.wfile.write(b" ")
-                handler.wfile.flush()
-                time.sleep(pause_s)
+            try:
+                while time.monotonic() - started < limit_s:
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                    time.sleep(pause_s)
+            except (BrokenPipeError, ConnectionResetError):
+                hung_up.set()
 
         self.routes[path] = send
         return self.url(path)
@@ -113,3 +121,17 @@ def serve(host: str) -> Iterator[HostServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def public() -> Iterator[HostServer]:
+    """A server on 127.0.0.1, the one address ``link_policy`` allows."""
+    with serve("127.0.0.1") as server:
+        yield server
+
+
+@pytest.fixture
+def internal() -> Iterator[HostServer]:
+    """A server on 127.0.0.2, standing in for an internal address."""
+    with serve("127.0.0.2") as server:
+        yield server

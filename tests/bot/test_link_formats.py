@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import stat
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,23 +17,11 @@ from Cryptodome.Util.Padding import pad
 
 from bot.errors import InternalAddressError, LinkError, LiveStreamLinkError, NoSafeFormatError
 from bot.links import fetch_audio
-from tests.bot.link_servers import HostServer, serve
+from tests.bot.link_servers import HostServer, internal, public  # noqa: F401 (fixtures)
 
 SEGMENTS = [bytes([n]) * 3000 for n in (1, 2, 3)]
 KEY = bytes(range(16))
 IV = bytes(15) + b"\x01"
-
-
-@pytest.fixture
-def public() -> Iterator[HostServer]:
-    with serve("127.0.0.1") as server:  # the one address link_policy allows
-        yield server
-
-
-@pytest.fixture
-def internal() -> Iterator[HostServer]:
-    with serve("127.0.0.2") as server:
-        yield server
 
 
 @dataclass
