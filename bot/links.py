@@ -44,10 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import yt_dlp
-from yt_dlp.downloader import get_suitable_downloader
-from yt_dlp.downloader.dash import DashSegmentsFD
-from yt_dlp.downloader.hls import HlsFD
-from yt_dlp.downloader.http import HttpFD
 from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError
 from yt_dlp.utils import ExtractorError, GeoRestrictedError, UnsupportedError, YoutubeDLError, determine_protocol
 
@@ -316,7 +312,6 @@ def _install_guards() -> None:
 # playlists, HLS segments and AES keys, DASH segments) through YoutubeDL.urlopen: HttpFD, HlsFD
 # ("m3u8_native"; "m3u8" means FFmpeg) and DashSegmentsFD. See yt_dlp.downloader.PROTOCOL_MAP.
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "m3u8_native", "http_dash_segments"})
-_NATIVE_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD)
 _LIVE_STATUSES = frozenset({"is_live", "is_upcoming", "post_live"})  # yt-dlp's live_status values
 _READ_CHUNK = 64 * 1024
 
@@ -370,13 +365,6 @@ class _GuardedYoutubeDL(yt_dlp.YoutubeDL):
         response = super().urlopen(req)
         _cap_reads(response, self._fetch)
         return response
-
-    def dl(self, name, info, *args, **kwargs):
-        """The last word before any download: only a native downloader on an allowed protocol."""
-        protocol = determine_protocol(info)
-        if protocol not in ALLOWED_PROTOCOLS or get_suitable_downloader(info, self.params) not in _NATIVE_DOWNLOADERS:
-            raise self._fetch.fail(NoSafeFormatError(self._fetch.url, (protocol,)))
-        return super().dl(name, info, *args, **kwargs)
 
 
 class _YtDlpLogger:
