@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import tracemalloc
 
 import pytest
@@ -45,9 +46,16 @@ def test_slow_redirect_chain_is_cut_off_at_the_deadline(public, link_policy):
     assert len(public.requests) < 25
 
 
+def warm_up(server, policy) -> None:
+    """One fetch first, so yt-dlp's one-off start-up (compiling every extractor's URL pattern, seconds
+    under tracemalloc) is neither measured nor counted against the deadline."""
+    fetch_audio(server.file("/warm-up.wav", wav_bytes(seconds=0.1)), policy)
+
+
 def test_endless_page_is_not_read_into_memory(public, link_policy):
     url = public.endless("/endless.html", stop_bytes=64 * 2**20)
     small = dataclasses.replace(link_policy, max_bytes=100_000)
+    warm_up(public, link_policy)
 
     tracemalloc.start()
     try:
@@ -57,3 +65,29 @@ def test_endless_page_is_not_read_into_memory(public, link_policy):
     finally:
         tracemalloc.stop()
     assert peak < 4 * 2**20  # the 64 MiB page was never held whole (measured: 0.3 MiB)
+
+
+def test_compressed_page_is_capped_on_what_it_expands_to(public, link_policy):
+    """A gzip bomb: 64 kB on the wire, 64 MiB once decoded."""
+    bomb = gzip.compress(b"<html><body>" + b" " * (64 * 2**20), compresslevel=9)
+
+    def send(handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    public.routes["/bomb.html"] = send
+    small = dataclasses.replace(link_policy, max_bytes=100_000)
+    warm_up(public, link_policy)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(DownloadTooLargeError):
+            fetch_audio(public.url("/bomb.html"), small)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20
