@@ -14,10 +14,17 @@ from tests.bot.conftest import wav_bytes
 from tests.bot.link_servers import public  # noqa: F401 (fixture)
 
 
+def warm_up(server, policy) -> None:
+    """One fetch first, so yt-dlp's one-off start-up (compiling every extractor's URL pattern, seconds
+    under tracemalloc) is neither measured nor counted against the deadline."""
+    fetch_audio(server.file("/warm-up.wav", wav_bytes(seconds=0.1)), policy)
+
+
 def test_page_dripping_a_byte_at_a_time_is_cut_off_at_the_deadline(public, link_policy):
-    """The socket timeout never fires (a byte arrives every 0.5 s): only the fetch's deadline stops it."""
+    """The socket timeout never fires (a byte arrives every 0.5 s; the deadline is 2 s): only the fetch's deadline stops it."""
     url = public.drip("/drip.html", pause_s=0.5)
-    impatient = dataclasses.replace(link_policy, timeout_s=1.5)
+    impatient = dataclasses.replace(link_policy, timeout_s=2)
+    warm_up(public, link_policy)
 
     with pytest.raises(DownloadTimeoutError, match="took longer than 2 s"):
         fetch_audio(url, impatient)
@@ -27,7 +34,8 @@ def test_page_dripping_a_byte_at_a_time_is_cut_off_at_the_deadline(public, link_
 
 def test_media_dripping_a_byte_at_a_time_is_cut_off_at_the_deadline(public, link_policy):
     url = public.drip("/drip.wav", pause_s=0.5, content_type="audio/wav")
-    impatient = dataclasses.replace(link_policy, timeout_s=1.5)
+    impatient = dataclasses.replace(link_policy, timeout_s=2)
+    warm_up(public, link_policy)
 
     with pytest.raises(DownloadTimeoutError):
         fetch_audio(url, impatient)
@@ -38,18 +46,12 @@ def test_media_dripping_a_byte_at_a_time_is_cut_off_at_the_deadline(public, link
 def test_slow_redirect_chain_is_cut_off_at_the_deadline(public, link_policy):
     final = public.file("/song.wav", wav_bytes())
     url = public.slow_redirects("/hop", hops=25, pause_s=0.3, final=final)
-    impatient = dataclasses.replace(link_policy, timeout_s=1.5)
+    impatient = dataclasses.replace(link_policy, timeout_s=2)
 
     with pytest.raises(DownloadTimeoutError):
         fetch_audio(url, impatient)
     assert "/song.wav" not in public.requests
     assert len(public.requests) < 25
-
-
-def warm_up(server, policy) -> None:
-    """One fetch first, so yt-dlp's one-off start-up (compiling every extractor's URL pattern, seconds
-    under tracemalloc) is neither measured nor counted against the deadline."""
-    fetch_audio(server.file("/warm-up.wav", wav_bytes(seconds=0.1)), policy)
 
 
 def test_endless_page_is_not_read_into_memory(public, link_policy):
