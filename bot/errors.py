@@ -110,6 +110,7 @@ class NoAudioAtLinkError(LinkError):
 class LiveStreamLinkError(LinkError):
     def __init__(self, url: str) -> None:
         self.url = url
+        super().__init__(url)
 
     def __str__(self) -> str:
         return "That link is a live stream; send a link to a recording of a single song."
@@ -121,6 +122,7 @@ class NoSafeFormatError(LinkError):
     def __init__(self, url: str, protocols: tuple[str, ...]) -> None:
         self.url = url
         self.protocols = protocols
+        super().__init__(url, protocols)
 
     def __str__(self) -> str:
         return "That site only offers the audio in a form I don't download (a stream, not a file). Try another link."
@@ -129,6 +131,7 @@ class NoSafeFormatError(LinkError):
 class GeoBlockedLinkError(LinkError):
     def __init__(self, url: str) -> None:
         self.url = url
+        super().__init__(url)
 
     def __str__(self) -> str:
         return "The site doesn't offer that audio in the country I'm running from."
@@ -140,6 +143,7 @@ class LinkRefusedError(LinkError):
     def __init__(self, url: str, status: int | None = None) -> None:
         self.url = url
         self.status = status
+        super().__init__(url, status)
 
     def __str__(self) -> str:
         return "The site wouldn't give me that audio: it may be private or need a login."
@@ -149,6 +153,7 @@ class LinkNotFoundError(LinkError):
     def __init__(self, url: str, status: int | None = None) -> None:
         self.url = url
         self.status = status
+        super().__init__(url, status)
 
     def __str__(self) -> str:
         return "There's nothing at that link any more (the site says it's not found). Check the link."
@@ -161,6 +166,7 @@ class SiteError(LinkError):
     def __init__(self, url: str, host: str) -> None:
         self.url = url
         self.host = host
+        super().__init__(url, host)
 
     def __str__(self) -> str:
         return f"I couldn't get the audio from `{self.host[:100]}`: the site's answer wasn't something I can use."
@@ -170,6 +176,7 @@ class UnreachableSiteError(LinkError):
     def __init__(self, url: str, host: str) -> None:
         self.url = url
         self.host = host
+        super().__init__(url, host)
 
     def __str__(self) -> str:
         return f"I couldn't reach `{self.host[:100]}` (the connection failed). Try again later or send a file."
