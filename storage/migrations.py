@@ -67,6 +67,13 @@ V1_INITIAL: Migration = (
     "CREATE INDEX events_by_song ON events (song_id)",
 )
 
+# the radio: a song's loudness is measured once (EBU R128 integrated, LUFS, before normalisation),
+# and a song whose audio cannot be had is skipped until someone shares it again
+V2_RADIO: Migration = (
+    "ALTER TABLE songs ADD COLUMN loudness_lufs REAL",
+    "ALTER TABLE songs ADD COLUMN audio_missing INTEGER NOT NULL DEFAULT 0 CHECK (audio_missing IN (0, 1))",
+)
+
 # Issue 13: what the tagger says about each song, the genres a server teaches, and the classifier
 # fitted on them.
 TAGS_AND_TAUGHT_GENRES: Migration = (
@@ -96,7 +103,7 @@ TAGS_AND_TAUGHT_GENRES: Migration = (
     )""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, TAGS_AND_TAUGHT_GENRES)
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES)
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:

@@ -100,23 +100,20 @@ async def test_teacher_role_is_a_server_setting(store: SQLiteStore) -> None:
     assert (await store.set_teacher_role(GUILD, None)).teacher_role is None
 
 
-async def test_a_database_of_the_previous_version_is_migrated_keeping_its_songs(db_path) -> None:
-    async with SQLiteStore(db_path) as store:
-        await store.add_song(make_song(1))
-    with sqlite3.connect(db_path) as db:  # back to version 1, as a released genrebot left it
-        db.execute("PRAGMA foreign_keys = OFF")
-        for table in ("taught_labels", "taught_models"):
-            db.execute(f"DROP TABLE {table}")
-        for column in ("tags", "confident"):
-            db.execute(f"ALTER TABLE songs DROP COLUMN {column}")
-        db.execute("ALTER TABLE guilds DROP COLUMN teacher_role")
-        db.execute("PRAGMA user_version = 1")
-    async with aiosqlite.connect(db_path, isolation_level=None) as db:
-        assert await migrate(db, str(db_path), MIGRATIONS[:1]) == 1  # nothing to do at version 1
+async def test_a_database_of_an_earlier_version_is_migrated_keeping_its_songs(db_path) -> None:
+    db_path.parent.mkdir(parents=True)
+    async with aiosqlite.connect(db_path, isolation_level=None) as db:  # as genrebot 0.1 left it
+        assert await migrate(db, str(db_path), MIGRATIONS[:1]) == 1
+        await db.execute("INSERT INTO guilds (id, created_at) VALUES (?, 0)", (GUILD,))
+        await db.execute(
+            "INSERT INTO songs (guild_id, content_hash, title, probabilities, embedding, added_at) "
+            "VALUES (?, 'h', 'Old song', ?, ?, 0)",
+            (GUILD, np.full(10, 0.1, np.float32).tobytes(), np.ones(8, np.float32).tobytes()))
 
     async with SQLiteStore(db_path) as store:
         song = await store.get_song(GUILD, 1)
-        assert song.title == "Song 1" and song.tags is None and song.confident is None
+        assert song.title == "Old song" and song.tags is None and song.confident is None
         assert await store.teach(GUILD, 1, "lo-fi") == 1
+        assert (await store.pool_matrix(GUILD)).tags is None
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
