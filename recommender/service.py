@@ -42,6 +42,9 @@ SHORT_HINT = (
     "Share more music to grow the pool."
 )
 ALL_PLAYED_HINT = "Every song of this server's pool that can be played has been played."
+SHORT_FILTERED_HINT = (
+    "Only {available} song(s) in this server's pool match and are new to you, so the playlist is short."
+)
 COLD_START_HINT = (
     "I don't know your taste yet, so these are songs typical of this server. Share music with "
     "/classify or rate songs to get a playlist of your own."
@@ -224,7 +227,7 @@ async def playlist_for(
     )
     hint = None
     if plan.available < count:
-        hint = SHORT_HINT.format(available=plan.available)
+        hint = (SHORT_FILTERED_HINT if only else SHORT_HINT).format(available=plan.available)
     elif plan.cold_start:
         hint = COLD_START_HINT
     return Playlist(entries, plan.cold_start, hint, variety, profile, plan.target)

@@ -117,5 +117,6 @@ async def test_a_filtered_playlist_draws_only_matching_songs_or_says_none_match(
 
         assert playlist.entries and all(entry.song.tags[0] >= 0.3 for entry in playlist.entries)
         assert len(playlist.entries) == 10  # every electronic song, nothing else
+        assert playlist.hint == "Only 10 song(s) in this server's pool match and are new to you, so the playlist is short."
         with pytest.raises(NothingMatchesError, match="mood `chill`"):
             await playlist_for(store, 1, 99, 5, only=[tag_filter("mood", "chill", VOCABULARY)])
