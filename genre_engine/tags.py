@@ -2,14 +2,14 @@
 
 The shipped model is musicnn trained on the Million Song Dataset's 50 most frequent Last.fm tags
 (Pons & Serra, 2019); its tag layer is still in the network, so every song gets a probability per
-tag for free. Tag base rates differ widely ("rock" is on a third of MSD songs, "House" on a few
-hundredths), so each tag has its own "applies" threshold, chosen on data by
+tag for free. Tag base rates differ widely (on the reference audio the tagger gives "rock" up to
+0.38 and "happy" never above 0.01), so each tag has its own "applies" threshold, chosen on data by
 ``python -m training.tag_thresholds`` and shipped in ``data/tags.json`` with the tag names (from
 the converted weights' ``tags``), their group and, for genre-like tags, the GTZAN genre they fall
 within. Torch-free: the store, the recommender and the front ends use it too.
 
 ``confident``: whether the ten-genre answer deserves to be shown as a verdict; see
-:func:`is_confident` (its two parameters are in ``data/tags.json`` as well, chosen by
+``TagVocabulary.is_confident`` (its two parameters are in ``data/tags.json`` as well, chosen by
 ``python -m training.not_sure``).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -185,8 +185,5 @@ GTZAN_NAMED = {"rock": "rock", "pop": "pop", "jazz": "jazz", "metal": "metal", "
 
 
 def tag_display_name(raw: str) -> str:
+    """A tag as shown and filtered on: ``Hip-Hop`` -> ``hip-hop``."""
     return raw.lower()
-
-
-def names_of(groups: Sequence[str], vocabulary: TagVocabulary) -> list[str]:
-    return [tag.name for tag in vocabulary.tags if tag.group in groups]
