@@ -69,9 +69,15 @@ class Teaching:
         return removed
 
     async def labels(self, guild_id: int) -> list[LabelQuality]:
-        """Every taught label with its example count and cross-validated accuracy, by name."""
+        """Every taught label with its example count (as stored now) and the cross-validated
+        accuracy of its last training (None before it had enough examples), by name."""
+        examples = await self.store.taught_examples(guild_id)
         classifier = await self.classifier(guild_id)
-        return list(classifier.qualities) if classifier else []
+        qualities = []
+        for label in sorted(examples):
+            trained = classifier.quality(label) if classifier else None
+            qualities.append(LabelQuality(label, len(examples[label]), trained.cv_accuracy if trained else None))
+        return qualities
 
     async def retrain(self, guild_id: int) -> TaughtClassifier:
         """Fit the server's classifier on its pool and labels in the worker pool (never on the event

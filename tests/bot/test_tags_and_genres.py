@@ -183,3 +183,15 @@ async def test_discord_genre_teaching_needs_manage_server_or_the_teacher_role(ma
     assert "Forgot the genre **lo-fi** (5 example(s))." in forgot.text
     (empty,) = await harness.command("genre", subcommand="list")
     assert "No genres taught here yet" in empty.text
+
+
+async def test_a_classifier_stored_by_another_version_is_not_used_but_labels_still_list(make_services, tmp_path):
+    services = await make_services(engine=tagged_engine())
+    await console_run(services, [f"/classify {path}" for path in write_songs(tmp_path, ["a", "b"])])
+    await services.store.teach(1, 1, "lo-fi")
+    await services.store.save_taught_model(1, taught.VERSION + 1, b"a future format")
+
+    (quality,) = await services.teaching.labels(1)
+
+    assert await services.teaching.classifier(1) is None
+    assert (quality.label, quality.examples, quality.cv_accuracy) == ("lo-fi", 1, None)
