@@ -22,8 +22,10 @@ from tqdm import tqdm
 
 from genre_engine.checkpoint import ModelBundle
 from genre_engine.engine import GenreEngine
-from genre_engine.features import FeatureConfig, build_frontend
+from genre_engine.features import FeatureConfig
+from genre_engine.frontends import build_frontend
 from genre_engine.models import GenreNet, create_model
+from genre_engine.runtime_torch import TorchModel
 from training.augment import SpecAugment, mixup, spec_augment
 from training.data import LabelledAudio, Split
 from training.errors import ConfigError
@@ -178,7 +180,7 @@ def fit(args: argparse.Namespace, data: TrainingData, split: Split, *, seed: int
         mean, std = input_statistics(data, split.train)
     bundle = ModelBundle(model, args.model, dict(args.model_args), data.features, data.labels, mean, std,
                          extra=dict(extra or {}))
-    engine = GenreEngine(bundle)
+    engine = GenreEngine(TorchModel(bundle))
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=args.lr, weight_decay=args.weight_decay)
     stateful = {
         "model": model,
