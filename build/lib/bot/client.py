@@ -1,0 +1,67 @@
+"""The Discord client: loads the cogs, answers every command error, syncs commands when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services import Services
+from cogs.common import send_error
+
+log = logging.getLogger("genrebot.discord")
+
+COGS = ("cogs.classify", "cogs.listening", "cogs.pool", "cogs.privacy", "cogs.help")
+
+
+class GenreBotTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        command = interaction.command.qualified_name if interaction.command else None
+        log.info("command failed", extra={"command": command, "error": type(error).__name__})
+        await send_error(interaction, error)
+
+
+class GenreBot(commands.Bot):
+    """Slash commands only. ``message_content`` is requested for indexing uploads in opted-in
+    channels; enable "Message Content Intent" for the application in the Developer Portal."""
+
+    def __init__(self, services: Services) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
+                         tree_cls=GenreBotTree, allowed_mentions=discord.AllowedMentions.none())
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.load_extension(cog)
+        if self.services.config.sync:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Publish the commands: to the dev server (instant) if one is configured, else globally
+        (Discord may take up to an hour to show changes everywhere)."""
+        guild_id = self.services.config.dev_guild_id
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("commands synced", extra={"count": len(synced), "scope": guild_id or "global"})
+        return synced
+
+    async def on_ready(self) -> None:
+        log.info("connected", extra={"user": str(self.user), "guilds": len(self.guilds)})
+
+
+async def run_discord(services: Services, token: str) -> None:
+    """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly."""
+    bot = GenreBot(services)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        await bot.start(token)

@@ -1,0 +1,129 @@
+"""The one configuration object of the bot, read from the environment and the command line.
+
+Every setting has an environment variable (for Docker and systemd) and a flag (for trying things
+out); a flag wins over the environment, and both win over the default. Nothing else in ``bot/`` or
+``cogs/`` reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = Path("data") / "genrebot.db"
+MiB = 1024 * 1024
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Everything an operator can tune. ``mode``/``index_*`` say what ``python -m bot`` should do."""
+
+    discord_token: str | None = field(default=None, repr=False)
+    db_path: Path = DEFAULT_DB
+    checkpoint: Path | None = None  # None: the checkpoint shipped in data/
+    workers: int = 2
+    queue_size: int = 8
+    cooldown_s: float = 10.0
+    max_attachment_bytes: int = 25 * MiB
+    max_duration_s: float = 20 * 60
+    download_timeout_s: float = 60.0
+    dev_guild_id: int | None = None
+    sync: bool = False
+    log_level: str = "INFO"
+    # Networks that links may reach although they are internal. Empty in production; only tests
+    # (which serve audio from 127.0.0.1) set it, and only from code, never from env or flags.
+    allowed_internal_networks: tuple[IPNetwork, ...] = ()
+    command: str = "run"  # "run" (Discord with a token, console without) or "index"
+    index_guild: int | None = None
+    index_folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.queue_size < 0:
+            raise ValueError("workers must be >= 1 and queue size >= 0")
+        if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
+            raise ValueError("durations must not be negative")
+        if self.max_attachment_bytes < 1:
+            raise ValueError("the attachment size cap must be positive")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="genrebot: the Discord bot when DISCORD_TOKEN is set, a console front end otherwise.",
+        epilog="Every option can also be set by the environment variable named in its help.",
+    )
+    parser.add_argument("--db", type=Path, help="SQLite database file (GENREBOT_DB; default data/genrebot.db)")
+    parser.add_argument("--checkpoint", type=Path, help="genre model checkpoint (GENREBOT_CHECKPOINT; default: shipped)")
+    parser.add_argument("--workers", type=int, help="classification threads (GENREBOT_WORKERS; default 2)")
+    parser.add_argument("--queue-size", type=int, help="classifications that may wait for a worker before users "
+                        "are told the bot is busy (GENREBOT_QUEUE_SIZE; default 8)")
+    parser.add_argument("--cooldown", type=float, help="seconds between two /classify of one user "
+                        "(GENREBOT_COOLDOWN_S; default 10)")
+    parser.add_argument("--max-attachment-mb", type=float, help="largest audio file accepted, MiB "
+                        "(GENREBOT_MAX_ATTACHMENT_MB; default 25)")
+    parser.add_argument("--max-duration", type=float, help="longest track accepted, seconds "
+                        "(GENREBOT_MAX_DURATION_S; default 1200)")
+    parser.add_argument("--download-timeout", type=float, help="seconds a link download may take "
+                        "(GENREBOT_DOWNLOAD_TIMEOUT_S; default 60)")
+    parser.add_argument("--dev-guild", type=int, help="server id to sync slash commands to instantly "
+                        "(GENREBOT_DEV_GUILD)")
+    parser.add_argument("--sync", action="store_true", default=None,
+                        help="publish the slash commands to Discord at start-up (GENREBOT_SYNC=1)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
+    commands = parser.add_subparsers(dest="command", metavar="{index}")
+    index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
+    index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
+    index.add_argument("folder", type=Path)
+    return parser
+
+
+def _env(env: Mapping[str, str], name: str, convert=str):
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return convert(raw)
+    except ValueError:
+        raise SystemExit(f"genrebot: environment variable {name}={raw!r} is not valid") from None
+
+
+def _flag(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Build the config from ``argv`` (default ``sys.argv[1:]``) over ``env`` (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    args = _parser().parse_args(argv)
+
+    def pick(flag_value, env_name: str, convert=str):
+        return flag_value if flag_value is not None else _env(env, env_name, convert)
+
+    attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
+    values = {
+        "discord_token": _env(env, "DISCORD_TOKEN"),
+        "db_path": pick(args.db, "GENREBOT_DB", Path),
+        "checkpoint": pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path),
+        "workers": pick(args.workers, "GENREBOT_WORKERS", int),
+        "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
+        "cooldown_s": pick(args.cooldown, "GENREBOT_COOLDOWN_S", float),
+        "max_attachment_bytes": None if attachment_mb is None else int(attachment_mb * MiB),
+        "max_duration_s": pick(args.max_duration, "GENREBOT_MAX_DURATION_S", float),
+        "download_timeout_s": pick(args.download_timeout, "GENREBOT_DOWNLOAD_TIMEOUT_S", float),
+        "dev_guild_id": pick(args.dev_guild, "GENREBOT_DEV_GUILD", int),
+        "sync": pick(args.sync, "GENREBOT_SYNC", _flag),
+        "log_level": pick(args.log_level, "GENREBOT_LOG_LEVEL", str.upper),
+        "command": args.command or "run",
+        "index_guild": getattr(args, "guild", None),
+        "index_folder": getattr(args, "folder", None),
+    }
+    try:
+        return Config(**{name: value for name, value in values.items() if value is not None})
+    except ValueError as exc:
+        raise SystemExit(f"genrebot: {exc}") from None

@@ -1,0 +1,277 @@
+"""The console front end: the bot's commands typed (or piped) line by line, as a local user in a local
+server, so the product can be tried in a minute without a Discord account.
+
+``printf '/classify song.mp3\\n/playlist\\n' | python -m bot`` works as well as typing; the console
+exits 0 at the end of its input. Output goes to standard output, logs and progress bars to standard
+error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
+
+from bot import render
+from bot.errors import GenreBotError, user_message
+from bot.services import Caller, Classified, Services, genre_mix
+from storage import EventKind
+
+LOCAL_GUILD_ID = 1
+DEFAULT_USER = "me"
+
+HELP = """\
+Commands (the same as the Discord bot's, plus /index and /user):
+  /classify FILE_OR_URL   genre of a song; it joins your history and the server pool
+  /playlist [COUNT]       songs from the pool for your taste, loosened by your variety
+  /variety [0..1]         show or set how far playlists stray from your taste
+  /taste                  your genre profile
+  /history [COUNT]        what you shared, heard and rated
+  /like ID... | /dislike ID... | /listened ID...   rate songs (ids from /playlist)
+  /more ID                songs that sound like song ID
+  /pool stats             the server pool at a glance
+  /pool remove ID         take a song out of the pool
+  /pool auto on|off       whether classified songs join the pool
+  /index FOLDER           add every audio file under FOLDER to the pool
+  /user NAME              act as another local user
+  /forget                 delete everything stored about you (asks first)
+  /help                   this list
+End of input (Ctrl-D) quits."""
+
+
+class UsageError(GenreBotError):
+    """A console command typed wrongly."""
+
+
+def local_user_id(name: str) -> int:
+    """A stable positive id per local name, so each name keeps its own history across runs."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big") or 1
+
+
+def _ids(args: list[str]) -> list[int]:
+    try:
+        ids = [int(arg.lstrip("#")) for arg in args]
+    except ValueError:
+        raise UsageError("Song ids are numbers, e.g. `/like 12 15`.") from None
+    if not ids:
+        raise UsageError("Which songs? Give their ids, e.g. `/like 12 15`.")
+    return ids
+
+
+class Console:
+    def __init__(self, services: Services, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+        self.services = services
+        self.stdin = stdin
+        self.stdout = stdout
+        self.user = DEFAULT_USER
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self.commands: dict[str, Callable[[list[str], str], Awaitable[None]]] = {
+            "/help": self.help, "/classify": self.classify, "/playlist": self.playlist,
+            "/variety": self.variety, "/taste": self.taste, "/history": self.history,
+            "/like": self.like, "/dislike": self.dislike, "/listened": self.listened,
+            "/more": self.more, "/pool": self.pool, "/index": self.index, "/user": self.switch_user,
+            "/forget": self.forget,
+        }
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(LOCAL_GUILD_ID, local_user_id(self.user))
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.stdout, flush=True)
+
+    def _read_lines(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
+        """Feed standard input to the event loop. A daemon thread, not the loop's executor: a thread
+        blocked in readline() must not keep Ctrl-C from ending the program."""
+        try:
+            for line in iter(self.stdin.readline, ""):
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+        except RuntimeError:  # the loop closed first: the console is already gone
+            pass
+
+    async def readline(self) -> str | None:
+        """The next line, or None at end of input."""
+        if self.stdin.isatty():
+            self.stdout.write(f"{self.user}> ")
+            self.stdout.flush()
+        line = await self._lines.get()
+        return None if line is None else line.strip()
+
+    async def run(self) -> int:
+        threading.Thread(target=self._read_lines, args=(asyncio.get_running_loop(), self._lines),
+                         name="genrebot-stdin", daemon=True).start()
+        self.say(f"genrebot console: you are '{self.user}' in a local server. Type /help for commands.")
+        while (line := await self.readline()) is not None:
+            if line and not line.startswith("#"):
+                await self.execute(line)
+        return 0
+
+    async def execute(self, line: str) -> None:
+        """Run one command line; every error becomes a message, never a traceback."""
+        if not self.stdin.isatty():
+            self.say(f"> {line}")  # piped: echo, so the output reads like a session
+        name, _, rest = line.partition(" ")
+        command = self.commands.get(name.lower())
+        if command is None:
+            self.say(f"Unknown command `{name}`. Type /help for the list.")
+            return
+        try:
+            await command(rest.split(), rest.strip())
+        except Exception as error:  # noqa: BLE001 - the one place errors become messages
+            self.say(f"⚠ {user_message(error)}")
+
+    # -- commands --------------------------------------------------------------------------------
+
+    async def help(self, args: list[str], rest: str) -> None:
+        self.say(HELP)
+
+    async def classify(self, args: list[str], rest: str) -> None:
+        target = rest.strip().strip("'\"")
+        if not target:
+            raise UsageError("Give a file or a link: `/classify path/to/song.mp3`.")
+        if target.startswith(("http://", "https://")) or "://" in target:
+            audio = await self.services.fetch_link(target)
+        else:
+            audio = await self.services.read_file(Path(target).expanduser())
+        self._show_classified(await self.services.classify(self.caller, audio))
+
+    def _show_classified(self, result: Classified) -> None:
+        song = result.song
+        where = "in the server pool" if song.in_pool else "in your history only (auto-pool is off)"
+        known = "" if result.new else " (already known: reused the stored analysis)"
+        self.say(f"🎵 {song.title}: {result.genre} · {render.duration(song.duration_s)} · "
+                 f"song #{song.id} {where}{known}")
+        for line in render.bars(result.probabilities, top=5):
+            self.say(f"   {line}")
+
+    async def playlist(self, args: list[str], rest: str) -> None:
+        count = self._count(args, default=10)
+        playlist = await self.services.playlist(self.caller, count)
+        self.say(f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
+                 f"target mix: {render.mix_summary(genre_mix(playlist.target))}")
+        for place, entry in enumerate(playlist.entries, 1):
+            song = entry.song
+            self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) "
+                     f"— {entry.reason}")
+        if playlist.hint:
+            self.say(f"💡 {playlist.hint}")
+
+    async def variety(self, args: list[str], rest: str) -> None:
+        if not args:
+            value = await self.services.variety(self.caller.user_id)
+            self.say(f"Your variety is {value:.2f} (0 = exactly your taste, 1 = the whole pool).")
+            return
+        try:
+            wanted = float(args[0])
+        except ValueError:
+            raise UsageError("Variety is a number from 0.0 to 1.0, e.g. `/variety 0.3`.") from None
+        value = await self.services.set_variety(self.caller.user_id, wanted)
+        self.say(f"Variety set to {value:.2f}.")
+
+    async def taste(self, args: list[str], rest: str) -> None:
+        profile = await self.services.taste(self.caller)
+        if profile.empty:
+            self.say("No taste profile yet: /classify a few songs or rate some from /playlist.")
+            return
+        self.say(f"Taste of {self.user}, from {profile.songs} song(s) and {profile.events} event(s):")
+        for line in render.bars(genre_mix(profile.vector), top=5):
+            self.say(f"   {line}")
+
+    async def history(self, args: list[str], rest: str) -> None:
+        entries = await self.services.history(self.caller, limit=self._count(args, default=10))
+        if not entries:
+            self.say("Your history is empty.")
+        for entry in entries:
+            song = entry.song
+            self.say(f"{entry.event.at:%Y-%m-%d %H:%M} {entry.event.kind.value:<8} #{song.id} {song.title} "
+                     f"({render.mix_summary(genre_mix(song.probabilities), top=2)})")
+
+    async def _mark(self, args: list[str], kind: EventKind) -> None:
+        songs = await self.services.mark(self.caller, _ids(args), kind)
+        self.say(f"Marked {kind.value}: " + ", ".join(f"#{song.id} {song.title}" for song in songs))
+
+    async def like(self, args: list[str], rest: str) -> None:
+        await self._mark(args, EventKind.LIKED)
+
+    async def dislike(self, args: list[str], rest: str) -> None:
+        await self._mark(args, EventKind.DISLIKED)
+
+    async def listened(self, args: list[str], rest: str) -> None:
+        await self._mark(args, EventKind.LISTENED)
+
+    async def more(self, args: list[str], rest: str) -> None:
+        (song_id,) = _ids(args[:1])
+        similar = await self.services.similar(LOCAL_GUILD_ID, song_id)
+        if not similar:
+            self.say("No other songs in the pool yet.")
+        for found in similar:
+            self.say(f"#{found.song.id} {found.song.title} — similarity {found.similarity:.2f}")
+
+    async def pool(self, args: list[str], rest: str) -> None:
+        action = args[0].lower() if args else "stats"
+        if action == "stats":
+            await self._pool_stats()
+        elif action == "remove":
+            (song_id,) = _ids(args[1:2])
+            song = await self.services.remove_from_pool(LOCAL_GUILD_ID, song_id)
+            self.say(f"Removed #{song.id} {song.title} from the pool.")
+        elif action == "auto" and args[1:2] in (["on"], ["off"]):
+            settings = await self.services.set_auto_pool(LOCAL_GUILD_ID, args[1] == "on")
+            self.say(f"Auto-pool is {'on' if settings.auto_pool else 'off'}.")
+        else:
+            raise UsageError("Use `/pool stats`, `/pool remove ID` or `/pool auto on|off`.")
+
+    async def _pool_stats(self) -> None:
+        stats = await self.services.pool_stats(LOCAL_GUILD_ID)
+        self.say(f"Pool: {stats.songs} song(s), {render.duration(stats.total_duration_s)} of music, "
+                 f"from {stats.contributors} contributor(s).")
+        if stats.songs:
+            counts = ", ".join(f"{genre} {int(n)}" for genre, n in
+                               render.ranked(genre_mix(stats.top_genre_counts)) if n)
+            self.say(f"Songs by top genre: {counts}")
+            for line in render.bars(genre_mix(stats.genre_mix), top=5):
+                self.say(f"   {line}")
+
+    async def index(self, args: list[str], rest: str) -> None:
+        folder = Path(rest.strip().strip("'\"") or ".").expanduser()
+        with tqdm(desc="classifying", unit="file", file=sys.stderr, disable=None) as bar:
+            report = await self.services.index_folder(
+                LOCAL_GUILD_ID, folder, total=lambda n: bar.reset(total=n), progress=lambda done: bar.update(done - bar.n))
+        self.say(f"Indexed {folder}: {report.added} added, {report.duplicates} already in the pool, "
+                 f"{len(report.failed)} failed.")
+        for path, why in report.failed:
+            self.say(f"   ✗ {path}: {why}")
+
+    async def switch_user(self, args: list[str], rest: str) -> None:
+        if not args:
+            raise UsageError("Give a name: `/user alice`.")
+        self.user = " ".join(args)
+        self.say(f"You are now '{self.user}'.")
+
+    async def forget(self, args: list[str], rest: str) -> None:
+        self.say(f"This deletes everything genrebot stores about '{self.user}' (history, settings). "
+                 "Type yes to confirm:")
+        answer = await self.readline()
+        if (answer or "").lower() not in ("y", "yes"):
+            self.say("Nothing deleted.")
+            return
+        report = await self.services.forget(self.caller.user_id)
+        self.say(f"Forgotten: {report.events} event(s) deleted, {report.songs_anonymised} shared song(s) "
+                 "kept in the pool without your name.")
+
+    @staticmethod
+    def _count(args: list[str], default: int) -> int:
+        if not args:
+            return default
+        try:
+            return int(args[0])
+        except ValueError:
+            raise UsageError(f"`{args[0]}` is not a whole number.") from None
+

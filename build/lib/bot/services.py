@@ -1,0 +1,302 @@
+"""What genrebot does, independent of how it is asked: the Discord cogs and the console both call these.
+
+Each method is one user-facing action (classify a song, build a playlist, forget me, ...). Blocking
+work (decoding, the model, downloads) runs in bounded worker pools; storage is async. Errors are
+the specific types of bot.errors, genre_engine.errors and storage.errors, which bot.errors turns into
+user messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Config
+from bot.errors import (
+    AttachmentTooLargeError,
+    FileMissingError,
+    NotAllowedError,
+    NotAudioAttachmentError,
+    TooLongError,
+)
+from bot.links import LinkPolicy, fetch_audio
+from bot.workers import WorkerPool
+from genre_engine import GENRES, GenreEngine, Prediction
+from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
+from genre_engine.engine import content_hash
+from genre_engine.errors import GenreEngineError
+from recommender.profile import TasteProfile
+from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
+from storage import (
+    EventKind,
+    ForgetReport,
+    GuildSettings,
+    HistoryEntry,
+    NewSong,
+    PoolStats,
+    Song,
+    Store,
+)
+from storage.errors import UnknownSongError
+from storage.sqlite import open_store
+
+log = logging.getLogger("genrebot.services")
+
+MAX_TITLE_CHARS = 256
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, and in which server (the console uses fixed local ids)."""
+
+    guild_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class AudioInput:
+    """Audio to classify, with what we know about where it came from."""
+
+    data: bytes
+    title: str
+    source_url: str | None = None  # the link or the attachment's URL
+    message_url: str | None = None  # the Discord message it was shared in
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A song after /classify. ``new``: this audio was not in the server before (otherwise the stored
+    analysis was reused and nothing was re-computed)."""
+
+    song: Song
+    new: bool
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return genre_mix(self.song.probabilities)
+
+    @property
+    def genre(self) -> str:
+        return top_genre(self.song.probabilities)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    added: int
+    duplicates: int
+    failed: tuple[tuple[str, str], ...]  # (file, why)
+
+
+def genre_mix(vector: np.ndarray) -> dict[str, float]:
+    return {genre: float(p) for genre, p in zip(GENRES, vector)}
+
+
+def top_genre(vector: np.ndarray) -> str:
+    return GENRES[int(np.argmax(vector))]
+
+
+def check_upload(filename: str, content_type: str | None, size_bytes: int, limit_bytes: int) -> None:
+    """Refuse an upload before downloading it: too large, or plainly not audio."""
+    if size_bytes > limit_bytes:
+        raise AttachmentTooLargeError(size_bytes, limit_bytes)
+    media = (content_type or "").split(";")[0].strip().lower()
+    if not (media.startswith(("audio/", "video/")) or Path(filename).suffix.lower() in AUDIO_EXTENSIONS):
+        raise NotAudioAttachmentError(filename)
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """Audio files under ``folder``, recursively, in a stable order."""
+    if not folder.exists():
+        raise FileMissingError(str(folder))
+    return find_audio_files([folder])
+
+
+class Services:
+    """The bot's actions over one engine and one store; create with :meth:`start`, end with :meth:`close`."""
+
+    def __init__(self, config: Config, engine: GenreEngine, store: Store) -> None:
+        self.config = config
+        self.engine = engine
+        self.store = store
+        self.classifier = WorkerPool("classify", config.workers, config.queue_size)
+        self.downloader = WorkerPool("download", config.workers, config.queue_size)
+        self.link_policy = LinkPolicy(
+            max_bytes=config.max_attachment_bytes,
+            max_duration_s=config.max_duration_s,
+            timeout_s=config.download_timeout_s,
+            allowed_internal_networks=config.allowed_internal_networks,
+        )
+
+    @classmethod
+    async def start(cls, config: Config) -> Services:
+        """Load the model (off the event loop) and open the database."""
+        engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
+        store = await open_store(config.db_path)
+        log.info("services started", extra={"db": config.db_path, "workers": config.workers,
+                                            "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
+        return cls(config, engine, store)
+
+    async def close(self) -> None:
+        """Graceful shutdown: let running classifications finish, then close the database."""
+        await self.classifier.close()
+        await self.downloader.close()
+        await self.store.close()
+        log.info("services stopped")
+
+    # -- getting audio ---------------------------------------------------------------------------
+
+    async def fetch_link(self, url: str) -> AudioInput:
+        fetched = await self.downloader.run(fetch_audio, url, self.link_policy)
+        return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
+
+    async def read_file(self, path: Path) -> AudioInput:
+        """A local file, under the same checks as an upload (the console's /classify)."""
+        if not path.is_file():
+            raise FileMissingError(str(path))
+        check_upload(path.name, None, path.stat().st_size, self.config.max_attachment_bytes)
+        return AudioInput(await asyncio.to_thread(path.read_bytes), path.stem)
+
+    # -- classifying -----------------------------------------------------------------------------
+
+    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None) -> Classified:
+        """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
+        unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed."""
+        digest = await asyncio.to_thread(content_hash, audio.data)
+        in_pool = (await self.store.guild_settings(caller.guild_id)).auto_pool if pool is None else pool
+        known = await self.store.find_song(caller.guild_id, digest)
+        if known is None:
+            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title)
+            if too_long := self._too_long(prediction.duration_s):
+                raise too_long
+            added = await self.store.add_song(self._new_song(
+                caller.guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
+                source_url=audio.source_url, message_url=audio.message_url))
+            song, new = added.song, added.created
+            log.info("classified", extra={"guild": caller.guild_id, "song": song.id, "genre": prediction.genre,
+                                          "ms": round(prediction.timings_ms["total"])})
+        else:
+            song, new = known, False
+            if in_pool and not known.in_pool:
+                song = await self.store.set_in_pool(caller.guild_id, known.id, True)
+        await self.store.record_event(caller.guild_id, caller.user_id, song.id, EventKind.SHARED)
+        return Classified(song, new)
+
+    def _too_long(self, duration_s: float) -> TooLongError | None:
+        """The duration cap, checked on the decoded audio (a link's metadata may have lied)."""
+        limit = self.config.max_duration_s
+        return TooLongError(duration_s, limit) if duration_s > limit else None
+
+    @staticmethod
+    def _new_song(guild_id: int, title: str, prediction: Prediction, *, added_by: int | None, in_pool: bool,
+                  source_url: str | None = None, message_url: str | None = None) -> NewSong:
+        return NewSong(
+            guild_id=guild_id,
+            title=title[:MAX_TITLE_CHARS] or "untitled",
+            content_hash=prediction.content_hash,
+            probabilities=prediction.vector,
+            embedding=prediction.embedding,
+            added_by=added_by,
+            duration_s=prediction.duration_s,
+            source_url=source_url,
+            message_url=message_url,
+            in_pool=in_pool,
+        )
+
+    async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
+        """Put a history-only song (auto-pool was off) into the pool: its sharer or an admin may."""
+        song = await self.store.get_song(caller.guild_id, song_id)
+        if not is_admin and song.added_by != caller.user_id:
+            raise NotAllowedError("Only the person who shared this song or a server admin can add it to the pool.")
+        return await self.store.set_in_pool(caller.guild_id, song_id, True)
+
+    async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
+        """Record that the caller listened to / liked / disliked songs; returns the songs marked
+        (ids no longer in the server are skipped; UnknownSongError if none is left)."""
+        songs = await self.store.get_songs(caller.guild_id, song_ids)
+        if not songs:
+            raise UnknownSongError(caller.guild_id, song_ids[0])
+        for song in songs:
+            await self.store.record_event(caller.guild_id, caller.user_id, song.id, kind)
+        return songs
+
+    # -- recommending ---------------------------------------------------------------------------
+
+    async def playlist(self, caller: Caller, count: int = 10, *, seed: int | None = None) -> Playlist:
+        return await playlist_for(self.store, caller.guild_id, caller.user_id, count, seed=seed)
+
+    async def similar(self, guild_id: int, song_id: int, count: int = 5) -> list[SimilarSong]:
+        return await more_like_this(self.store, guild_id, song_id, count)
+
+    async def taste(self, caller: Caller) -> TasteProfile:
+        return await taste_of(self.store, caller.guild_id, caller.user_id)
+
+    # -- indexing --------------------------------------------------------------------------------
+
+    async def index_folder(self, guild_id: int, folder: Path, *, progress: Callable[[int], None] | None = None,
+                           total: Callable[[int], None] | None = None) -> IndexReport:
+        """Classify every audio file under ``folder`` not already in the pool, and add them in bulk.
+        Indexed songs belong to nobody's history, so they are suggested to everyone, the indexer too.
+
+        ``total`` is called once with the number of files to classify, ``progress`` with the count
+        done so far (from a worker thread)."""
+        paths = await asyncio.to_thread(audio_files, folder)
+        hashes = await asyncio.to_thread(lambda: [content_hash(path) for path in paths])
+        fresh, duplicates = [], 0
+        for path, digest in zip(paths, hashes):
+            known = await self.store.find_song(guild_id, digest)
+            if known is None:
+                fresh.append(path)
+            else:
+                duplicates += 1
+                if not known.in_pool:
+                    await self.store.set_in_pool(guild_id, known.id, True)
+        if total:
+            total(len(fresh))
+        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
+        songs, failed = [], []
+        for path, outcome in outcomes:
+            problem = outcome if isinstance(outcome, GenreEngineError) else self._too_long(outcome.duration_s)
+            if problem:
+                failed.append((str(path), str(problem)))
+            else:
+                songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
+        report = await self.store.add_songs(songs)
+        log.info("indexed", extra={"guild": guild_id, "folder": folder, "added": report.added,
+                                   "duplicates": duplicates + report.duplicates, "failed": len(failed)})
+        return IndexReport(report.added, duplicates + report.duplicates, tuple(failed))
+
+    # -- settings, history, privacy, pool --------------------------------------------------------
+
+    async def variety(self, user_id: int) -> float:
+        return (await self.store.user_settings(user_id)).variety
+
+    async def set_variety(self, user_id: int, value: float) -> float:
+        return (await self.store.set_variety(user_id, value)).variety
+
+    async def history(self, caller: Caller, *, limit: int = 10, offset: int = 0) -> list[HistoryEntry]:
+        return await self.store.history(caller.guild_id, caller.user_id, limit=limit, offset=offset)
+
+    async def forget(self, user_id: int, *, remove_shared_songs: bool = False) -> ForgetReport:
+        report = await self.store.forget_user(user_id, remove_shared_songs=remove_shared_songs)
+        log.info("forgot user", extra={"events": report.events, "songs_removed": report.songs_removed})
+        return report
+
+    async def pool_stats(self, guild_id: int) -> PoolStats:
+        return await self.store.pool_stats(guild_id)
+
+    async def remove_from_pool(self, guild_id: int, song_id: int) -> Song:
+        return await self.store.remove_song(guild_id, song_id)
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        return await self.store.guild_settings(guild_id)
+
+    async def set_auto_pool(self, guild_id: int, enabled: bool) -> GuildSettings:
+        return await self.store.set_auto_pool(guild_id, enabled)
+
+    async def set_index_channel(self, guild_id: int, channel_id: int, enabled: bool) -> GuildSettings:
+        return await self.store.set_index_channel(guild_id, channel_id, enabled)

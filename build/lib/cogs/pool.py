@@ -1,0 +1,100 @@
+"""The server's song pool: ``/pool stats|remove|auto|channel``, and indexing of opted-in channels."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.errors import GenreBotError
+from bot.services import AudioInput, Caller, check_upload, genre_mix
+from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, services_of, song_line
+from genre_engine.errors import GenreEngineError
+from storage.errors import StorageError
+
+log = logging.getLogger("genrebot.discord")
+
+
+@app_commands.guild_only()
+class PoolCog(commands.GroupCog, group_name="pool", group_description="This server's song pool."):
+    def __init__(self, bot: commands.Bot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(name="stats", description="Size, genre mix and contributors of the pool.")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        guild_id = caller_of(interaction).guild_id
+        await interaction.response.defer(thinking=True)
+        stats = await services_of(interaction).pool_stats(guild_id)
+        embed = discord.Embed(title="Server song pool", colour=EMBED_COLOUR,
+                              description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
+                                          f"of music, from {stats.contributors} member(s).")
+        if not stats.songs:
+            embed.description += "\nShare songs with /classify to fill it."
+            await interaction.followup.send(embed=embed)
+            return
+        mix = genre_mix(stats.genre_mix)
+        embed.add_field(name="Genre mix", value=render.mix_summary(mix, top=5), inline=False)
+        if stats.top_contributors:
+            embed.add_field(name="Top contributors", inline=False,
+                            value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]))
+        embed.set_image(url=f"attachment://{CHART_NAME}")
+        await interaction.followup.send(embed=embed, file=await chart_file(mix, "Server pool"),
+                                        allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command(name="remove", description="Remove a song from the pool (admins).")
+    @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def remove(self, interaction: discord.Interaction, song: app_commands.Range[int, 1]) -> None:
+        removed = await services_of(interaction).remove_from_pool(caller_of(interaction).guild_id, song)
+        await interaction.response.send_message(f"Removed {song_line(removed)} from the pool.", ephemeral=True)
+
+    @app_commands.command(name="auto", description="Whether songs classified here join the pool (admins).")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def auto(self, interaction: discord.Interaction, enabled: bool) -> None:
+        settings = await services_of(interaction).set_auto_pool(caller_of(interaction).guild_id, enabled)
+        state = "on: classified songs join the pool" if settings.auto_pool else \
+            "off: classified songs stay in their sharer's history until added with the button"
+        await interaction.response.send_message(f"Auto-pool is {state}.", ephemeral=True)
+
+    @app_commands.command(name="channel", description="Index audio posted in a channel automatically (admins).")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def channel(self, interaction: discord.Interaction, channel: discord.TextChannel, enabled: bool) -> None:
+        await services_of(interaction).set_index_channel(caller_of(interaction).guild_id, channel.id, enabled)
+        verb = "will be" if enabled else "will no longer be"
+        await interaction.response.send_message(f"Audio posted in {channel.mention} {verb} added to the pool.",
+                                                ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Index audio attachments in opted-in channels; a 🎵 reaction says it worked. Failures are
+        only logged: nobody asked, so nobody is interrupted."""
+        if message.guild is None or message.author.bot or not message.attachments:
+            return
+        services = self.bot.services
+        settings = await services.guild_settings(message.guild.id)
+        if message.channel.id not in settings.index_channels:
+            return
+        caller = Caller(message.guild.id, message.author.id)
+        for attachment in message.attachments:
+            try:
+                check_upload(attachment.filename, attachment.content_type, attachment.size,
+                             services.config.max_attachment_bytes)
+                audio = AudioInput(await attachment.read(), Path(attachment.filename).stem,
+                                   message_url=message.jump_url)
+                await services.classify(caller, audio, pool=True)
+                await message.add_reaction("🎵")
+            except (GenreBotError, GenreEngineError, StorageError, discord.HTTPException) as error:
+                log.info("auto-index skipped", extra={"guild": message.guild.id, "file": attachment.filename,
+                                                      "why": str(error)})
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(PoolCog(bot))

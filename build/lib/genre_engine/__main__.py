@@ -1,0 +1,62 @@
+"""``python -m genre_engine FILE... [--checkpoint PATH] [--json]``: classify files from a shell.
+
+A bad file is reported on stderr as one line and the others are still classified; the exit status
+is non-zero when any file failed, so scripts can tell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from genre_engine.engine import GenreEngine, Prediction
+from genre_engine.errors import CheckpointError, GenreEngineError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m genre_engine", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path, help="audio files to classify")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    return parser.parse_args(argv)
+
+
+def format_text(path: Path, prediction: Prediction) -> str:
+    ranked = sorted(prediction.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+    dist = "  ".join(f"{genre} {p:.0%}" for genre, p in ranked if p >= 0.005)
+    return f"{path}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
+
+
+def format_json(path: Path, prediction: Prediction) -> str:
+    return json.dumps({
+        "file": str(path),
+        "genre": prediction.genre,
+        "probabilities": {genre: round(p, 6) for genre, p in prediction.probabilities.items()},
+        "duration_s": round(prediction.duration_s, 3),
+    })
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        engine = GenreEngine.from_checkpoint(args.checkpoint)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failures = 0
+    for path in args.files:
+        try:
+            prediction = engine.classify(path, name=path.name)
+        except (GenreEngineError, OSError) as exc:
+            failures += 1
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"{path}: {reason}", file=sys.stderr)
+            continue
+        print(format_json(path, prediction) if args.json else format_text(path, prediction), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

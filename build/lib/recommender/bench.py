@@ -1,0 +1,169 @@
+"""/playlist latency on the SQLite store, for pools of growing size.
+
+    python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--json]
+
+For each size: a fresh database file in a temporary folder, a synthetic pool bulk-inserted through
+``Store.add_songs`` (256-float embeddings, the genre CNN's size), 20 listeners with 30 events each
+recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., n=20)``, the same call
+the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
+read back with reasons. The first read of the pool after building, which loads the pool matrix into
+the store's cache, is reported separately as ``load_s``; p50 and p95 are over the calls. Progress goes to
+stderr; the table (or with ``--json`` one JSON object) to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from recommender.service import playlist_for
+from recommender.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
+from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
+from storage.sqlite import SQLiteStore
+
+DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+GUILD_ID = 1
+LISTENERS = 20
+EVENTS_PER_LISTENER = 30
+CONTRIBUTORS = 50
+CALLS = 100
+PLAYLIST_SIZE = 20
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    songs: int
+    build_s: float
+    load_s: float
+    p50_ms: float
+    p95_ms: float
+
+
+def _songs(pool: SyntheticPool) -> Iterator[NewSong]:
+    for index, (probabilities, embedding) in enumerate(zip(pool.probabilities, pool.embeddings)):
+        yield NewSong(
+            guild_id=GUILD_ID,
+            title=f"Synthetic song {index}",
+            content_hash=f"{index:064x}",
+            probabilities=probabilities,
+            embedding=embedding,
+            added_by=1_000 + index % CONTRIBUTORS,
+            duration_s=180.0,
+        )
+
+
+def _progress(size: int, started: float) -> ProgressCallback:
+    def report(done: int) -> None:
+        elapsed = time.perf_counter() - started
+        print(
+            f"\r  bulk insert {done:>9,}/{size:,} songs ({elapsed:5.1f} s)",
+            end="" if done < size else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+async def _seed_listeners(
+    store: Store, matrix: PoolMatrix, pool: SyntheticPool, rng: np.random.Generator
+) -> list[int]:
+    users = []
+    for index in range(LISTENERS):
+        user_id = 1 + index
+        listener = make_listener(pool, EVENTS_PER_LISTENER, rng)
+        for row, kind in zip(listener.rows, listener.kinds):
+            await store.record_event(GUILD_ID, user_id, int(matrix.ids[row]), kind)
+        users.append(user_id)
+    return users
+
+
+async def bench_size(size: int, folder: Path, seed: int = 0) -> BenchRow:
+    rng = np.random.default_rng(seed)
+    print(f"{size:,} songs: generating", file=sys.stderr, flush=True)
+    pool = make_pool(size, EMBEDDING_DIM, rng)
+    async with SQLiteStore(folder / f"bench-{size}.db") as store:
+        started = time.perf_counter()
+        await store.add_songs(_songs(pool), progress=_progress(size, started))
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        matrix = await store.pool_matrix(GUILD_ID)  # the first read after writes loads the cache
+        load_s = time.perf_counter() - started
+        print(f"  pool matrix loaded in {load_s:.2f} s; recording listeners", file=sys.stderr)
+        users = await _seed_listeners(store, matrix, pool, rng)
+        print(f"  timing {CALLS} playlists", file=sys.stderr, flush=True)
+        timings = []
+        for call in range(CALLS):
+            started = time.perf_counter()
+            await playlist_for(store, GUILD_ID, users[call % len(users)], PLAYLIST_SIZE, seed=call)
+            timings.append((time.perf_counter() - started) * 1000)
+    p50, p95 = np.percentile(timings, [50, 95])
+    return BenchRow(size, build_s, load_s, float(p50), float(p95))
+
+
+async def run_bench(sizes: Sequence[int]) -> list[BenchRow]:
+    with tempfile.TemporaryDirectory(prefix="genrebot-bench-") as folder:
+        rows = []
+        for size in sizes:
+            rows.append(await bench_size(size, Path(folder)))
+            (Path(folder) / f"bench-{size}.db").unlink()
+        return rows
+
+
+def format_table(rows: Sequence[BenchRow]) -> str:
+    lines = ["    songs  build_s  load_s  p50_ms  p95_ms"]
+    for row in rows:
+        lines.append(
+            f"{row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}"
+            f"  {row.p50_ms:6.1f}  {row.p95_ms:6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        message = f"not a comma-separated list of integers: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not sizes or min(sizes) < PLAYLIST_SIZE:
+        raise argparse.ArgumentTypeError(f"each size must be at least {PLAYLIST_SIZE}")
+    return sizes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m recommender.bench",
+        description="Measure /playlist latency on the SQLite store for growing pools.",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=list(DEFAULT_SIZES),
+        help="comma-separated pool sizes (1000,10000,100000,1000000)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    rows = asyncio.run(run_bench(args.sizes))
+    if args.json:
+        print(
+            json.dumps(
+                {"rows": [{"songs": r.songs, "p50_ms": r.p50_ms, "p95_ms": r.p95_ms} for r in rows]}
+            )
+        )
+    else:
+        print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

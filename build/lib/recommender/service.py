@@ -1,0 +1,244 @@
+"""What the front ends call: playlists, "more like this" and taste profiles, over any Store.
+
+Each function reads what it needs through the Store interface (cached pool matrix, the user's
+events, their settings) and hands arrays to the pure modules; nothing here knows about SQLite or
+Discord. Bad input raises specific errors (InvalidCountError here; UnknownSongError, InvalidIdError
+from the store) whose ``str()`` is fit for users. An empty pool or a user without history is not an
+error: the result says so in ``hint``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from recommender.config import RecommenderConfig
+from recommender.errors import InvalidCountError
+from recommender.metrics import playlist_mix
+from recommender.playlist import excluded_rows, plan_playlist
+from recommender.pool import arrays_for
+from recommender.profile import TasteProfile, build_profile, event_weights
+from recommender.reasons import reason
+from recommender.similarity import nearest
+from storage.base import ListenEvent, PoolMatrix, Song, Store
+
+DEFAULT_CONFIG = RecommenderConfig()
+
+EMPTY_POOL_HINT = (
+    "This server's song pool is empty. Share some music with /classify to start it, "
+    "then ask again."
+)
+ALL_HEARD_HINT = (
+    "You already have every song in this server's pool. Share more music to grow it."
+)
+SHORT_HINT = (
+    "Only {available} song(s) in this server's pool are new to you, so the playlist is short. "
+    "Share more music to grow the pool."
+)
+COLD_START_HINT = (
+    "I don't know your taste yet, so these are songs typical of this server. Share music with "
+    "/classify or rate songs to get a playlist of your own."
+)
+
+
+@dataclass(frozen=True)
+class PlaylistEntry:
+    song: Song
+    score: float  # relevance in [0, 1]: how close the song is to the user's sound
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class Playlist:
+    """``cold_start``: the user has no history, so the songs are the server's most representative.
+    ``hint``: a sentence for the user when the playlist is empty, short or cold, else None."""
+
+    entries: tuple[PlaylistEntry, ...]
+    cold_start: bool
+    hint: str | None
+    variety: float
+    taste: TasteProfile
+    target: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def mix(self) -> np.ndarray:
+        """Genre mix of the playlist (zeros when empty)."""
+        if not self.entries:
+            return np.zeros_like(self.target)
+        return playlist_mix(np.stack([entry.song.probabilities for entry in self.entries]))
+
+
+@dataclass(frozen=True)
+class SimilarSong:
+    song: Song
+    similarity: float  # cosine similarity of the embeddings, in [-1, 1]
+
+
+def _check_count(what: str, value: object, limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidCountError(what, value, limit)
+    if not 1 <= value <= limit:
+        raise InvalidCountError(what, value, limit)
+    return int(value)
+
+
+async def _history_arrays(
+    store: Store, guild_id: int, events: Sequence[ListenEvent], matrix: PoolMatrix
+) -> tuple[list[ListenEvent], np.ndarray, np.ndarray]:
+    """Probability and embedding rows for each event's song: from the cached pool matrix, or for
+    songs kept only for histories (not in the pool) from the store. Events whose song vanished
+    meanwhile (removed by an admin mid-request) are dropped."""
+    song_ids = np.array([event.song_id for event in events], dtype=np.int64)
+    rows, in_pool = matrix.locate(song_ids)
+    outside = {int(song_id) for song_id in song_ids[~in_pool]}
+    extra = (
+        {song.id: song for song in await store.get_songs(guild_id, sorted(outside))} if outside else {}
+    )
+    kept, probabilities, embeddings = [], [], []
+    for event, row, pooled in zip(events, rows, in_pool):
+        if pooled:
+            probabilities.append(matrix.probabilities[row])
+            embeddings.append(matrix.embeddings[row])
+        elif event.song_id in extra:
+            probabilities.append(extra[event.song_id].probabilities)
+            embeddings.append(extra[event.song_id].embedding)
+        else:
+            continue
+        kept.append(event)
+    if not kept:
+        return [], np.zeros((0, matrix.probabilities.shape[1])), np.zeros((0, 0), np.float32)
+    return kept, np.stack(probabilities), np.stack(embeddings)
+
+
+async def _profile(
+    store: Store,
+    guild_id: int,
+    user_id: int,
+    matrix: PoolMatrix,
+    now: datetime | None,
+    config: RecommenderConfig,
+) -> tuple[TasteProfile, np.ndarray]:
+    """The user's taste in this server and the ids of every song in their history."""
+    events = await store.listen_events(guild_id, user_id)
+    kept, probabilities, embeddings = await _history_arrays(store, guild_id, events, matrix)
+    song_ids = np.array([event.song_id for event in kept], dtype=np.int64)
+    moment = (now or datetime.now(UTC)).timestamp()
+    ages_days = np.array([(moment - event.at.timestamp()) / 86_400 for event in kept])
+    weights = event_weights([event.kind for event in kept], ages_days, config)
+    profile = build_profile(song_ids, probabilities, embeddings, weights, config)
+    return profile, np.array([event.song_id for event in events], dtype=np.int64)
+
+
+async def taste_of(
+    store: Store,
+    guild_id: int,
+    user_id: int,
+    *,
+    now: datetime | None = None,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+) -> TasteProfile:
+    """The user's taste profile in a server (``profile.songs`` says how many songs it rests on;
+    0 means no history yet and a uniform vector)."""
+    matrix = await store.pool_matrix(guild_id)
+    profile, _ = await _profile(store, guild_id, user_id, matrix, now, config)
+    return profile
+
+
+async def playlist_for(
+    store: Store,
+    guild_id: int,
+    user_id: int,
+    n: int = 10,
+    *,
+    seed: int | None = None,
+    now: datetime | None = None,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+) -> Playlist:
+    """The user's calibrated playlist of up to ``n`` songs from the server's pool.
+
+    Never a song the user already has (in their history or added by them). ``seed`` pins the random
+    exploration (tests); None gives a fresh list each call. ``now`` is the clock for recency decay.
+    Raises InvalidCountError unless 1 <= n <= config.max_playlist.
+    """
+    count = _check_count("playlist", n, config.max_playlist)
+    matrix = await store.pool_matrix(guild_id)
+    profile, history_ids = await _profile(store, guild_id, user_id, matrix, now, config)
+    variety = (await store.user_settings(user_id)).variety
+
+    def empty(hint: str) -> Playlist:
+        return Playlist((), profile.empty, hint, variety, profile, profile.vector)
+
+    if len(matrix) == 0:
+        return empty(EMPTY_POOL_HINT)
+    excluded = excluded_rows(len(matrix), matrix.rows_of(history_ids), matrix.added_by, user_id)
+    # the selection costs milliseconds per 100k songs: run it beside the event loop, not on it
+    plan = await asyncio.to_thread(
+        lambda: plan_playlist(
+            arrays_for(matrix),
+            excluded,
+            profile,
+            variety,
+            count,
+            config,
+            np.random.default_rng(seed),
+        )
+    )
+    if plan.available == 0:
+        return empty(ALL_HEARD_HINT)
+    chosen_ids = [int(song_id) for song_id in matrix.ids[plan.rows]]
+    songs = {song.id: song for song in await store.get_songs(guild_id, chosen_ids)}
+    entries = tuple(
+        PlaylistEntry(
+            song=songs[song_id],
+            score=float(score),
+            reason=reason(
+                songs[song_id].probabilities, profile.vector, plan.target, cold_start=plan.cold_start
+            ),
+        )
+        for song_id, score in zip(chosen_ids, plan.relevance)
+        if song_id in songs  # removed while we were choosing
+    )
+    hint = None
+    if plan.available < count:
+        hint = SHORT_HINT.format(available=plan.available)
+    elif plan.cold_start:
+        hint = COLD_START_HINT
+    return Playlist(entries, plan.cold_start, hint, variety, profile, plan.target)
+
+
+async def more_like_this(
+    store: Store,
+    guild_id: int,
+    song_id: int,
+    k: int = 5,
+    *,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+) -> list[SimilarSong]:
+    """The ``k`` pool songs whose embeddings are closest to the song's, most similar first; the
+    song itself and its near-duplicates are left out. Raises UnknownSongError, InvalidCountError."""
+    count = _check_count("list of similar songs", k, config.max_similar)
+    song = await store.get_song(guild_id, song_id)
+    matrix = await store.pool_matrix(guild_id)
+    if len(matrix) == 0:
+        return []
+    rows, similarities = await asyncio.to_thread(
+        nearest,
+        matrix.embeddings,
+        song.embedding,
+        count,
+        excluded=matrix.ids == song.id,
+        dedup_threshold=config.dedup_threshold,
+    )
+    songs = {found.id: found for found in await store.get_songs(guild_id, matrix.ids[rows].tolist())}
+    return [
+        SimilarSong(songs[int(song_id)], float(similarity))
+        for song_id, similarity in zip(matrix.ids[rows], similarities)
+        if int(song_id) in songs
+    ]

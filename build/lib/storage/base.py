@@ -1,0 +1,337 @@
+"""The store interface: what genrebot keeps and how the rest of the code asks for it.
+
+Everything outside ``storage/`` talks to :class:`Store`, never to SQLite, so a PostgreSQL store can
+be added later for a bot that outgrows one machine. Conventions shared by every implementation:
+
+- Ids are Discord snowflakes (positive integers below 2**63); song ids are assigned by the store.
+  A bad id raises :class:`~storage.errors.InvalidIdError`.
+- Servers ("guilds") and users need no registration: they come into being with their first song,
+  event or setting. Reading an unknown server gives an empty pool; reading an unknown user gives
+  default settings and an empty history.
+- Probability vectors are float32 of shape (10,) in the genre engine's ``GENRES`` order; embeddings
+  are float32 of shape (D,), L2-normalised. The store keeps them bit for bit and knows nothing about
+  genres; it only checks shape and finiteness.
+- Times are timezone-aware UTC ``datetime`` objects.
+- Every write is one short transaction; a failed write changes nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import NamedTuple, Self
+
+import numpy as np
+
+#: Variety of a user who never set one: mostly their own taste, with a little exploration.
+DEFAULT_VARIETY = 0.25
+
+
+class EventKind(enum.StrEnum):
+    """What a user did with a song. The recommender weighs them (liked > listened > shared; disliked
+    and skipped push the taste away); the store only records them."""
+
+    SHARED = "shared"
+    LISTENED = "listened"
+    LIKED = "liked"
+    DISLIKED = "disliked"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSong:
+    """A song as the genre engine and the bot know it, before the store gives it an id.
+
+    ``content_hash`` (sha256 hex of the audio bytes, ``Prediction.content_hash``) de-duplicates within
+    one server. ``in_pool=False`` keeps the song only for histories (a server with auto-pooling
+    off); :meth:`Store.set_in_pool` can add it to the pool later.
+    """
+
+    guild_id: int
+    title: str
+    content_hash: str
+    probabilities: np.ndarray = field(repr=False)
+    embedding: np.ndarray = field(repr=False)
+    added_by: int | None = None
+    duration_s: float | None = None
+    source_url: str | None = None
+    message_url: str | None = None
+    added_at: datetime | None = None  # None: now
+    in_pool: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Song:
+    """A stored song. Equality and hashing are by (guild_id, id); the arrays are read-only."""
+
+    id: int
+    guild_id: int
+    title: str
+    content_hash: str = field(compare=False)
+    probabilities: np.ndarray = field(repr=False, compare=False)
+    embedding: np.ndarray = field(repr=False, compare=False)
+    added_by: int | None = field(compare=False)
+    duration_s: float | None = field(compare=False)
+    source_url: str | None = field(compare=False)
+    message_url: str | None = field(compare=False)
+    added_at: datetime = field(compare=False)
+    in_pool: bool = field(compare=False)
+
+
+class AddedSong(NamedTuple):
+    """Result of :meth:`Store.add_song`: the stored song and whether this call created it (False:
+    the same audio was already in the server, and that song is returned)."""
+
+    song: Song
+    created: bool
+
+
+@dataclass(frozen=True)
+class BulkAddReport:
+    """Result of :meth:`Store.add_songs`."""
+
+    added: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ListenEvent:
+    """One thing a user did with a song in a server."""
+
+    id: int
+    guild_id: int
+    user_id: int
+    song_id: int
+    kind: EventKind
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A listen event with its song, for showing a user their history."""
+
+    event: ListenEvent
+    song: Song
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    """Per-user settings (global across servers). New settings get a column and a default here."""
+
+    user_id: int
+    variety: float = DEFAULT_VARIETY
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """Per-server settings. ``auto_pool``: songs classified in this server join its pool by default.
+    ``index_channels``: channels whose audio attachments are indexed into the pool automatically."""
+
+    guild_id: int
+    auto_pool: bool = True
+    index_channels: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """What ``/pool stats`` shows. ``genre_mix`` is the mean probability vector of the pool (GENRES
+    order, sums to 1; all zeros for an empty pool); ``top_genre_counts`` counts songs by their most
+    likely genre; ``top_contributors`` is ((user_id, songs), ...) most songs first, at most 10."""
+
+    guild_id: int
+    songs: int
+    contributors: int
+    total_duration_s: float
+    genre_mix: np.ndarray = field(repr=False)
+    top_genre_counts: np.ndarray = field(repr=False)
+    top_contributors: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class PoolMatrix:
+    """A server's pool as arrays, for vectorised recommendation without reading rows per request.
+
+    Row ``i`` is song ``ids[i]``; ``ids`` is sorted ascending. ``added_by`` is 0 where unknown. The
+    arrays are read-only and shared between callers: copy before modifying. Only songs with
+    ``in_pool`` are included.
+    """
+
+    guild_id: int
+    ids: np.ndarray  # int64 [N]
+    probabilities: np.ndarray  # float32 [N, 10]
+    embeddings: np.ndarray  # float32 [N, D]
+    added_by: np.ndarray  # int64 [N]
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def locate(self, song_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, found): for each song id its row position and whether it is in the pool at all
+        (rows of ids not found are meaningless). A song can be in a history but not in the pool."""
+        wanted = np.asarray(song_ids, dtype=np.int64)
+        if len(self) == 0:
+            return np.zeros(wanted.shape, np.int64), np.zeros(wanted.shape, bool)
+        rows = np.searchsorted(self.ids, wanted).clip(max=len(self) - 1)
+        return rows, self.ids[rows] == wanted
+
+    def rows_of(self, song_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row positions of the given song ids that are in the pool, silently dropping the others."""
+        rows, found = self.locate(song_ids)
+        return rows[found]
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What :meth:`Store.forget_user` deleted, so the bot can tell the user."""
+
+    events: int
+    songs_removed: int
+    songs_anonymised: int
+
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of items processed so far during long operations."""
+
+
+class Store(abc.ABC):
+    """Listen histories, server song pools and settings. Use as ``async with store:`` or call
+    :meth:`open` / :meth:`close`. Methods called while closed raise
+    :class:`~storage.errors.StoreClosedError`."""
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (migrations run here, once, at start-up)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush and disconnect; idempotent, so shutdown paths can call it unconditionally."""
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- songs and pools -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def add_song(self, song: NewSong) -> AddedSong:
+        """Store a song in its server, de-duplicated by ``content_hash`` within that server.
+
+        If the server already has the same audio, nothing is inserted and the existing song comes
+        back with ``created=False`` (if the new one asks ``in_pool`` and the old one was kept only
+        for histories, the old one joins the pool). ``added_by`` becomes a known user.
+        Raises InvalidSongError, IncompatibleEmbeddingError, InvalidIdError.
+        """
+
+    @abc.abstractmethod
+    async def add_songs(
+        self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None
+    ) -> BulkAddReport:
+        """Bulk insert for indexing (a folder, a channel's backlog, benchmarks): one transaction per
+        chunk of a few thousand songs, duplicates skipped as in :meth:`add_song`. ``progress`` is
+        called after each chunk with the number of songs processed so far."""
+
+    @abc.abstractmethod
+    async def get_song(self, guild_id: int, song_id: int) -> Song:
+        """The song, or UnknownSongError if it is not in this server (also for another server's)."""
+
+    @abc.abstractmethod
+    async def get_songs(self, guild_id: int, song_ids: Sequence[int]) -> list[Song]:
+        """The songs in the order asked, skipping ids that are not (or no longer) in this server."""
+
+    @abc.abstractmethod
+    async def find_song(self, guild_id: int, content_hash: str) -> Song | None:
+        """The server's song with this audio hash, if any (lets the bot skip re-classifying)."""
+
+    @abc.abstractmethod
+    async def set_in_pool(self, guild_id: int, song_id: int, in_pool: bool) -> Song:
+        """Add a history-only song to the server pool, or take it out without deleting it."""
+
+    @abc.abstractmethod
+    async def remove_song(self, guild_id: int, song_id: int) -> Song:
+        """Delete a song from the server (admin action); its listen events go with it. Returns the
+        removed song. Raises UnknownSongError."""
+
+    @abc.abstractmethod
+    async def pool_size(self, guild_id: int) -> int:
+        """Number of songs in the server's pool (0 for an unknown server)."""
+
+    @abc.abstractmethod
+    async def pool_stats(self, guild_id: int) -> PoolStats:
+        """Size, genre mix and contributors of the server's pool."""
+
+    @abc.abstractmethod
+    async def pool_matrix(self, guild_id: int) -> PoolMatrix:
+        """The server's pool as arrays. Cached in process and kept in step with writes (also with
+        writes from other processes on the same database), so a /playlist does not read every row."""
+
+    # -- listen events ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def record_event(
+        self,
+        guild_id: int,
+        user_id: int,
+        song_id: int,
+        kind: EventKind | str,
+        *,
+        at: datetime | None = None,
+    ) -> ListenEvent:
+        """Record that a user shared / listened to / liked / disliked / skipped a song of this server
+        (``at`` defaults to now). Raises UnknownSongError, InvalidEventKindError, InvalidIdError."""
+
+    @abc.abstractmethod
+    async def listen_events(self, guild_id: int, user_id: int) -> list[ListenEvent]:
+        """All of a user's events in a server, oldest first: the compact input of a taste profile."""
+
+    @abc.abstractmethod
+    async def history(
+        self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0
+    ) -> list[HistoryEntry]:
+        """A page of a user's events in a server with their songs, newest first (for ``/history``)."""
+
+    # -- settings --------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def user_settings(self, user_id: int) -> UserSettings:
+        """The user's settings; defaults for a user the bot has never seen."""
+
+    @abc.abstractmethod
+    async def set_variety(self, user_id: int, variety: float) -> UserSettings:
+        """Store the user's variety knob. Raises InvalidVarietyError outside [0, 1] or for NaN."""
+
+    @abc.abstractmethod
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The server's settings; defaults (auto_pool on, no index channels) for an unknown server."""
+
+    @abc.abstractmethod
+    async def set_auto_pool(self, guild_id: int, enabled: bool) -> GuildSettings:
+        """Switch whether songs classified in this server join its pool by default."""
+
+    @abc.abstractmethod
+    async def set_index_channel(
+        self, guild_id: int, channel_id: int, enabled: bool
+    ) -> GuildSettings:
+        """Opt a channel in to (or out of) automatic indexing of its audio attachments."""
+
+    # -- privacy ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def forget_user(self, user_id: int, *, remove_shared_songs: bool = False) -> ForgetReport:
+        """Delete everything stored about a user, in every server: events, settings, and their link
+        to songs they added. Those songs stay in the pools anonymised (no ``added_by``, no message
+        link), unless ``remove_shared_songs``, which deletes them and everyone's events on them.
+        Raises UnknownUserError if nothing is stored about the user."""

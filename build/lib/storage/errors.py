@@ -1,0 +1,125 @@
+"""Storage errors.
+
+Every error carries the facts it is about as attributes (for logs and tests) and a ``str()`` that is
+a friendly sentence fit to show an end user as is, so the front ends map them to messages in one
+place without parsing text.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every error the store raises on purpose."""
+
+
+class UnknownUserError(StorageError):
+    """The bot has nothing stored about this user (e.g. ``forget`` of someone never seen)."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(user_id)
+
+    def __str__(self) -> str:
+        return "I don't have anything stored about you."
+
+
+class UnknownSongError(StorageError):
+    """The song does not exist in this server (never added, removed, or from another server)."""
+
+    def __init__(self, guild_id: int, song_id: int) -> None:
+        self.guild_id = guild_id
+        self.song_id = song_id
+        super().__init__(guild_id, song_id)
+
+    def __str__(self) -> str:
+        return f"Song #{self.song_id} is not in this server's pool (it may have been removed)."
+
+
+class InvalidVarietyError(StorageError, ValueError):
+    """A variety outside [0, 1], NaN, or not a number."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        super().__init__(value)
+
+    def __str__(self) -> str:
+        return f"Variety must be a number from 0.0 to 1.0 (got {self.value!r})."
+
+
+class InvalidIdError(StorageError, ValueError):
+    """A user, server, channel or song id that is not a positive 63-bit integer (Discord snowflake)."""
+
+    def __init__(self, what: str, value: object) -> None:
+        self.what = what
+        self.value = value
+        super().__init__(what, value)
+
+    def __str__(self) -> str:
+        return f"That is not a valid {self.what} id ({self.value!r})."
+
+
+class InvalidEventKindError(StorageError, ValueError):
+    """A listen event kind outside :class:`storage.base.EventKind`."""
+
+    def __init__(self, value: object, allowed: tuple[str, ...]) -> None:
+        self.value = value
+        self.allowed = allowed
+        super().__init__(value, allowed)
+
+    def __str__(self) -> str:
+        kinds = ", ".join(self.allowed)
+        return f"Unknown kind of listen event {self.value!r}; expected one of: {kinds}."
+
+
+class InvalidSongError(StorageError, ValueError):
+    """A song whose fields cannot be stored (bad probability vector, embedding, hash or title)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"This song could not be saved: {self.reason}."
+
+
+class IncompatibleEmbeddingError(StorageError):
+    """The song's embedding size differs from the rest of the server's pool.
+
+    Happens when the genre model changed between indexing runs; mixing sizes would make similarity
+    meaningless, so the song is refused rather than silently stored.
+    """
+
+    def __init__(self, guild_id: int, expected: int, got: int) -> None:
+        self.guild_id = guild_id
+        self.expected = expected
+        self.got = got
+        super().__init__(guild_id, expected, got)
+
+    def __str__(self) -> str:
+        return (
+            "This song was analysed by a different model version than the rest of this server's "
+            f"pool (embedding size {self.got}, pool uses {self.expected}); re-index the pool first."
+        )
+
+
+class SchemaTooNewError(StorageError):
+    """The database file was written by a newer genrebot; opening it could corrupt it."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        self.path = path
+        self.found = found
+        self.supported = supported
+        super().__init__(path, found, supported)
+
+    def __str__(self) -> str:
+        return (
+            f"The database {self.path} uses schema version {self.found}, newer than this genrebot "
+            f"supports ({self.supported}); upgrade genrebot to open it."
+        )
+
+
+class StoreClosedError(StorageError):
+    """A method was called before ``open()`` or after ``close()``."""
+
+    def __str__(self) -> str:
+        return "The song database is not open (the bot is starting up or shutting down)."

@@ -1,0 +1,100 @@
+"""Versioned schema of the SQLite store, applied at start-up.
+
+The schema version lives in SQLite's ``PRAGMA user_version``. Each migration is a tuple of
+statements run in one transaction together with the version bump, so a crash or a failing
+statement leaves the file at the previous version, never half-migrated. Migrations are append-only:
+a released one is never edited; a change to the schema is a new entry at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from storage.errors import SchemaTooNewError
+
+Migration = tuple[str, ...]
+
+_EVENT_KINDS = "('shared', 'listened', 'liked', 'disliked', 'skipped')"
+
+V1_INITIAL: Migration = (
+    """CREATE TABLE guilds (
+        id INTEGER PRIMARY KEY,
+        auto_pool INTEGER NOT NULL DEFAULT 1 CHECK (auto_pool IN (0, 1)),
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE index_channels (
+        guild_id INTEGER NOT NULL REFERENCES guilds(id) ON DELETE CASCADE,
+        channel_id INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        variety REAL CHECK (variety BETWEEN 0.0 AND 1.0),
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE songs (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL REFERENCES guilds(id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        source_url TEXT,
+        message_url TEXT,
+        duration_s REAL,
+        probabilities BLOB NOT NULL,
+        embedding BLOB NOT NULL,
+        added_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        added_at REAL NOT NULL,
+        in_pool INTEGER NOT NULL DEFAULT 1 CHECK (in_pool IN (0, 1)),
+        UNIQUE (guild_id, content_hash)
+    )""",
+    # pool reads and sizes: rows of one server's pool in id order
+    "CREATE INDEX songs_by_pool ON songs (guild_id, in_pool)",
+    # forget: the songs a user added
+    "CREATE INDEX songs_by_adder ON songs (added_by)",
+    f"""CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL REFERENCES guilds(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN {_EVENT_KINDS}),
+        at REAL NOT NULL
+    )""",
+    # a user's history in a server, covering, so /playlist reads no table rows for it
+    "CREATE INDEX events_by_user ON events (user_id, guild_id, at, song_id, kind)",
+    # cascade when a song is removed
+    "CREATE INDEX events_by_song ON events (song_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL,)
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0])
+
+
+async def migrate(
+    db: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> int:
+    """Apply the pending migrations in order and return the resulting version.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``) so that the explicit transactions
+    here are the only ones. Raises SchemaTooNewError for a file from a newer genrebot.
+    """
+    current = await schema_version(db)
+    if current > len(migrations):
+        raise SchemaTooNewError(path, current, len(migrations))
+    for version in range(current + 1, len(migrations) + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migrations[version - 1]:
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+    return len(migrations)

@@ -1,0 +1,193 @@
+"""Checks on what callers hand the store, shared by every Store implementation.
+
+They run before any I/O, so bad input fails with a specific error and leaves the database untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from storage.base import EventKind, NewSong
+from storage.errors import (
+    InvalidEventKindError,
+    InvalidIdError,
+    InvalidSongError,
+    InvalidVarietyError,
+)
+
+GENRE_COUNT = 10
+MAX_EMBEDDING_DIM = 4096
+MAX_TITLE_CHARS = 256
+MAX_URL_CHARS = 2048
+MAX_HASH_CHARS = 128
+_MAX_ID = 2**63 - 1
+_SUM_TOLERANCE = 1e-3
+
+
+def check_id(what: str, value: object) -> int:
+    """A Discord snowflake or store id: a positive int that fits SQLite's signed 64-bit integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidIdError(what, value)
+    if not 0 < int(value) <= _MAX_ID:
+        raise InvalidIdError(what, value)
+    return int(value)
+
+
+def check_variety(value: object) -> float:
+    """The variety as a float in [0, 1]; NaN, infinities, bools and non-numbers are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidVarietyError(value)
+    number = float(value)
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise InvalidVarietyError(value)
+    return number
+
+
+def check_kind(value: object) -> EventKind:
+    try:
+        return EventKind(value)
+    except ValueError:
+        raise InvalidEventKindError(value, tuple(kind.value for kind in EventKind)) from None
+
+
+class CheckedSong(NamedTuple):
+    """A NewSong whose fields are known good, with the vectors as float32 bytes ready to store.
+    (A NamedTuple because bulk indexing builds a million of them.)"""
+
+    guild_id: int
+    title: str
+    content_hash: str
+    probabilities: bytes
+    embedding: bytes
+    embedding_dim: int
+    added_by: int | None
+    duration_s: float | None
+    source_url: str | None
+    message_url: str | None
+    in_pool: bool
+
+
+def check_song(song: NewSong) -> CheckedSong:
+    """Validate and normalise a new song: probabilities renormalised to sum to exactly 1 in float32,
+    embedding re-normalised to unit length (so cosine similarity is a dot product downstream)."""
+    embedding = _check_embedding(song.embedding)
+    return _checked(
+        song, _check_probabilities(song.probabilities).tobytes(), embedding.tobytes(), embedding.size
+    )
+
+
+def check_songs(songs: Sequence[NewSong]) -> list[CheckedSong]:
+    """:func:`check_song` for many songs, with the vector checks done on whole matrices: bulk
+    indexing of a million songs would otherwise spend most of its time in per-row numpy calls. On
+    any doubt it falls back to the per-song checks, which name the faulty song's problem."""
+    try:
+        probabilities = np.asarray([song.probabilities for song in songs], dtype=np.float32)
+        embeddings = np.asarray([song.embedding for song in songs], dtype=np.float32)
+    except (TypeError, ValueError):  # ragged or not numbers
+        return [check_song(song) for song in songs]
+    if probabilities.ndim != 2 or embeddings.ndim != 2:
+        return [check_song(song) for song in songs]
+    # NaN and infinities propagate into the sums and norms, so these two reductions check finiteness
+    sums = probabilities.sum(axis=1, keepdims=True)
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    plausible = (
+        probabilities.shape[1] == GENRE_COUNT
+        and 0 < embeddings.shape[1] <= MAX_EMBEDDING_DIM
+        and bool((np.abs(sums - 1.0) <= _SUM_TOLERANCE).all())
+        and bool(probabilities.min(initial=0.0) >= 0)
+        and bool((np.isfinite(norms) & (norms > 0)).all())
+    )
+    if not plausible:
+        return [check_song(song) for song in songs]
+    # one bytes object per matrix, sliced per row: much cheaper than per-row tobytes()
+    p_bytes, e_bytes = (probabilities / sums).tobytes(), (embeddings / norms).tobytes()
+    p_step, e_step, dim = 4 * GENRE_COUNT, 4 * embeddings.shape[1], embeddings.shape[1]
+    return [
+        _checked(
+            song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim
+        )
+        for i, song in enumerate(songs)
+    ]
+
+
+def _checked(song: NewSong, probabilities: bytes, embedding: bytes, dim: int) -> CheckedSong:
+    guild_id = check_id("server", song.guild_id)
+    added_by = None if song.added_by is None else check_id("user", song.added_by)
+    title = _check_text("title", song.title)
+    content_hash = _check_text("content hash", song.content_hash)
+    if len(content_hash) > MAX_HASH_CHARS:
+        raise InvalidSongError(f"the content hash is longer than {MAX_HASH_CHARS} characters")
+    return CheckedSong(  # positional: measurably faster for a million songs
+        guild_id,
+        title[:MAX_TITLE_CHARS],
+        content_hash,
+        probabilities,
+        embedding,
+        dim,
+        added_by,
+        _check_duration(song.duration_s),
+        _check_url("source link", song.source_url),
+        _check_url("message link", song.message_url),
+        bool(song.in_pool),
+    )
+
+
+def _check_text(what: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSongError(f"the {what} is missing")
+    return value.strip()
+
+
+def _check_url(what: str, value: object) -> str | None:
+    if value is None:
+        return None
+    text = _check_text(what, value)
+    if len(text) > MAX_URL_CHARS:
+        raise InvalidSongError(f"the {what} is longer than {MAX_URL_CHARS} characters")
+    return text
+
+
+def _check_duration(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidSongError("the duration is not a number")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidSongError("the duration is negative or not finite")
+    return seconds
+
+
+def _as_float_vector(what: str, value: object) -> np.ndarray:
+    try:
+        vector = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidSongError(f"the {what} is not a vector of numbers") from None
+    if vector.ndim != 1 or not np.all(np.isfinite(vector)):
+        raise InvalidSongError(f"the {what} must be one row of finite numbers")
+    return vector
+
+
+def _check_probabilities(value: object) -> np.ndarray:
+    vector = _as_float_vector("genre probability vector", value)
+    if vector.shape[0] != GENRE_COUNT:
+        raise InvalidSongError(
+            f"the genre probability vector has {vector.shape[0]} values, expected {GENRE_COUNT}"
+        )
+    if np.any(vector < 0) or abs(vector.sum() - 1.0) > _SUM_TOLERANCE:
+        raise InvalidSongError("the genre probabilities must be non-negative and sum to 1")
+    return (vector / vector.sum()).astype(np.float32)
+
+
+def _check_embedding(value: object) -> np.ndarray:
+    vector = _as_float_vector("embedding", value)
+    if not 0 < vector.shape[0] <= MAX_EMBEDDING_DIM:
+        raise InvalidSongError(f"the embedding must have 1 to {MAX_EMBEDDING_DIM} values")
+    norm = float(np.linalg.norm(vector))
+    if norm == 0.0:
+        raise InvalidSongError("the embedding is all zeros")
+    return (vector / norm).astype(np.float32)
