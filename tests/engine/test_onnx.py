@@ -19,16 +19,6 @@ from genre_engine.errors import CheckpointError
 from genre_engine.runtime_onnx import OnnxModel
 from genre_engine.runtime_torch import TorchModel
 from tests.conftest import REPO_ROOT, tiny_bundle
-from training.export import export
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny checkpoint with its export beside it (``tiny.pt``, ``tiny.onnx``)."""
-    folder = tmp_path_factory.mktemp("export")
-    checkpoint = save_checkpoint(folder / "tiny.pt", tiny_bundle())
-    export(checkpoint, export_path(checkpoint))
-    return checkpoint
 
 
 def test_export_records_labels_features_and_the_checkpoint_hash(exported: Path) -> None:
