@@ -39,3 +39,11 @@ def test_an_onnx_file_alone_is_benchmarked_without_torch_rows(exported: Path, wa
     assert bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(onnx_file)]) == 0
     table = capsys.readouterr().out
     assert "onnx threads=2 spinning=off" in table and "torch" not in table and "chosen" in table
+
+
+def test_the_reference_comparison_is_skipped_with_a_message_without_its_venv(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from genre_engine import bench_reference
+
+    assert bench_reference.main(["--venv", str(tmp_path / "none")]) == 0
+    assert "skipped: no reference environment" in capsys.readouterr().err
