@@ -129,3 +129,14 @@ def test_without_torch_a_checkpoint_without_export_is_refused_with_a_hint(tiny_c
                              str(tiny_checkpoint)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "genrebot[train]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_console_classifies_without_torch(shared_dir: Path, tmp_path: Path) -> None:
+    # What `scripts/run` starts on the base install: the bot's console over the shipped model.
+    wrapper = _WITHOUT_TORCH.replace('sys.argv = ["genre_engine"', 'sys.argv = ["bot"').replace(
+        'run_module("genre_engine"', 'run_module("bot"')
+    song = shared_dir / "gtzan" / "clips" / "jazz" / "jazz.00000.wav"
+    result = subprocess.run([sys.executable, "-c", wrapper, "--db", str(tmp_path / "bot.db")], cwd=REPO_ROOT,
+                            input=f"/classify {song}\n", capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "jazz.00000: jazz" in result.stdout
