@@ -24,7 +24,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, from pyproject.toml alone, so code changes don't reinstall them. These are the
-# runtime's only (ONNX Runtime serves data/model.onnx): no torch, about 0.4 GB; training and the tests
+# runtime's only (ONNX Runtime serves data/model.onnx): no torch, about 0.45 GB; training and the tests
 # need the `train` extra, which the image leaves out.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
