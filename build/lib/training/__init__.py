@@ -1,1 +1,0 @@
-"""Offline training, evaluation and comparison of genre models, and conversion of pretrained weights."""
