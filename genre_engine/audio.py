@@ -64,6 +64,9 @@ class Sniffed(Enum):
 
 _AUDIO_MAGIC = (b"RIFF", b"RF64", b"BW64", b"FORM", b"OggS", b"fLaC", b"ID3", b".snd", b"caff",
                 b"\x1a\x45\xdf\xa3", b"0&\xb2u\x8e\x66\xcf\x11", b"#!AMR", b"wvpk", b"MAC ", b"\x0b\x77")
+# Containers libsndfile may read exactly; anything else (mp3 above all, whose decoder inside
+# libsndfile also prints to stderr) goes straight to FFmpeg.
+_SOUNDFILE_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b".snd", b"caff")
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _NOT_AUDIO_MAGIC = {
     b"PK\x03\x04": "zip archive", b"PK\x05\x06": "zip archive", b"Rar!": "rar archive",
@@ -164,12 +167,13 @@ def decode_windows(
     """
     _check_size(source, max_bytes)
     with _open(source) as handle:
-        verdict, kind = sniff(handle.read(SNIFF_BYTES))
+        head = handle.read(SNIFF_BYTES)
         handle.seek(0)
+        verdict, kind = sniff(head)
         if verdict is Sniffed.NOT_AUDIO:
             raise NotAudioError(kind=kind)
         try:
-            return _decode(handle, sample_rate, window_s, max_windows)
+            return _decode(handle, head.startswith(_SOUNDFILE_MAGIC), sample_rate, window_s, max_windows)
         except AudioError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure inside a decoding library is bad input
@@ -191,16 +195,18 @@ def _open(source: AudioSource) -> BinaryIO:
     return open(source, "rb")
 
 
-def _open_reader(handle: BinaryIO) -> _Reader:
-    try:
-        return SoundfileReader(handle)
-    except NotForSoundfile:
-        handle.seek(0)
-        return PyavReader(handle)
+def _open_reader(handle: BinaryIO, try_soundfile: bool) -> _Reader:
+    if try_soundfile:
+        try:
+            return SoundfileReader(handle)
+        except NotForSoundfile:
+            handle.seek(0)
+    return PyavReader(handle)
 
 
-def _decode(handle: BinaryIO, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
-    reader = _open_reader(handle)
+def _decode(handle: BinaryIO, try_soundfile: bool, rate: int, window_s: float,
+            max_windows: int | None) -> DecodedAudio:
+    reader = _open_reader(handle, try_soundfile)
     try:
         if is_long(reader.duration_s, window_s, max_windows):
             windows = _read_windows(reader, rate, window_s, max_windows, reader.duration_s)

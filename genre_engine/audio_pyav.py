@@ -10,7 +10,7 @@ FFmpeg's matrix; :func:`genre_engine.samples.downmix` then makes mono.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import av
 import numpy as np
@@ -56,19 +56,35 @@ class PyavReader:
 
     def _measure_by_decoding(self) -> float:
         self._container.seek(0)
-        return sum(frame.samples for frame in self._container.decode(self._stream)) / self.rate
+        return sum(frame.samples for frame in self._frames()) / self.rate
+
+    def _frames(self) -> Iterator[av.AudioFrame]:
+        """Decoded frames from the current position. A damaged packet mid-stream (a broken frame,
+        a tag between two concatenated mp3s) is skipped, as FFmpeg's own tools do; a stream where
+        nothing decodes raises the decoder's error."""
+        decoded = False
+        failure: av.error.InvalidDataError | None = None
+        for packet in self._container.demux(self._stream):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError as exc:
+                failure = exc
+                continue
+            decoded = decoded or bool(frames)
+            yield from frames
+        if failure is not None and not decoded:
+            raise failure
 
     def read_all(self) -> np.ndarray:
         """Every sample there is, mono ``[samples]`` at ``rate``."""
         self._container.seek(0)
-        return downmix(self._decode(self._container.decode(self._stream), None))
+        return downmix(self._decode(self._frames(), None))
 
     def read(self, start_s: float, length_s: float) -> np.ndarray:
         """Up to ``length_s`` seconds from ``start_s``, mono; shorter where the audio really ends."""
         target = max(start_s - _PREROLL_S, 0.0)
         self._container.seek(int(target / self._stream.time_base) + self._offset, stream=self._stream)
-        frames = self._container.decode(self._stream)
-        return downmix(self._decode(frames, (start_s, int(round(length_s * self.rate)))))
+        return downmix(self._decode(self._frames(), (start_s, int(round(length_s * self.rate)))))
 
     def _decode(self, frames, window: tuple[float, int] | None) -> np.ndarray:
         """Decoded frames as float ``[channels, samples]``: all of them, or ``(start_s, count)``."""

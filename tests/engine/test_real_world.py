@@ -196,3 +196,11 @@ def test_every_container_the_engine_decodes_counts_as_audio(name: str) -> None:
 @pytest.mark.parametrize("name", ["notes.txt", ".hidden.mp3", "cover.jpg", "album.zip"])
 def test_other_names_do_not(name: str) -> None:
     assert not is_audio_name(name)
+
+
+def test_a_damaged_frame_mid_stream_is_skipped_not_fatal(tmp_path: Path) -> None:
+    first = encode(tmp_path / "a.mp3", glide(20.0), "mp3", "libmp3lame").read_bytes()
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(first + b"ID3\x04\x00\x00\x00\x00\x00\x10" + b"\x00" * 16 + first)  # two files joined
+    decoded = decode_windows(path, SR, window_s=1.0, max_windows=5)
+    assert decoded.duration_s == pytest.approx(40.0, rel=0.01) and len(decoded.windows) == 5
