@@ -35,7 +35,7 @@ from genre_engine.errors import (
     SilentAudioError,
     TooShortAudioError,
 )
-from genre_engine.samples import cut, has_content, resample
+from genre_engine.samples import ac_levels, content_floor, cut, has_content, resample
 
 AudioSource = str | Path | bytes
 
@@ -270,25 +270,31 @@ def _read_at(reader: _Reader, rate: int, window_s: float,
 
 def _with_content(reader: _Reader, rate: int, window_s: float, max_windows: int, duration: float,
                   starts: np.ndarray, windows: np.ndarray) -> DecodedAudio:
-    """Keep the windows with content; those that landed in silence are replaced by windows from a
-    finer grid that have content, all kept evenly spread in time."""
-    content = has_content(windows)
-    if not content.all():
-        spare = np.array([s for s in window_starts(duration, window_s, _SPARE_FACTOR * max_windows)
-                          if np.min(np.abs(starts - s)) >= window_s / 2])
-        extra, _ = _read_at(reader, rate, window_s, spare)  # the length was verified by the first read
-        starts = np.concatenate([starts, spare[: len(extra)]])
-        windows = np.concatenate([windows, extra])
-        order = np.argsort(starts, kind="stable")
-        starts, windows = starts[order], windows[order]
-        content = has_content(windows)
+    """Keep the windows with content; each one that landed in silence is replaced by the nearest
+    window with content on a grid ``_SPARE_FACTOR`` times finer (each spare read at most once)."""
+    chosen = dict(zip(starts.tolist(), windows))
+    silent = [s for s, keep in zip(starts.tolist(), has_content(windows)) if not keep]
+    if silent:
+        floor = content_floor(float(ac_levels(windows).max()))
+        spare = window_starts(duration, window_s, _SPARE_FACTOR * max_windows).tolist()
+        for start in silent:
+            del chosen[start]
+            for candidate in sorted(spare, key=lambda c: abs(c - start)):
+                if min((abs(candidate - s) for s in chosen), default=window_s) < window_s / 2:
+                    continue
+                spare.remove(candidate)
+                window, _ = _read_at(reader, rate, window_s, np.array([candidate]))
+                if len(window) and ac_levels(window)[0] >= floor:
+                    chosen[candidate] = window[0]
+                    break
+    if not chosen:
+        raise SilentAudioError(len(windows))
+    starts = np.array(sorted(chosen))
+    windows = np.stack([chosen[s] for s in starts.tolist()])
+    content = has_content(windows)  # against the loudest of the final set
     if not content.any():
         raise SilentAudioError(len(windows))
-    starts, windows = starts[content], windows[content]
-    if len(windows) > max_windows:
-        keep = np.linspace(0, len(windows) - 1, max_windows).round().astype(int)
-        starts, windows = starts[keep], windows[keep]
-    return DecodedAudio(windows, tuple(float(s) for s in starts), duration, whole=False)
+    return DecodedAudio(windows[content], tuple(float(s) for s in starts[content]), duration, whole=False)
 
 
 def _check_finite(samples: np.ndarray) -> None:

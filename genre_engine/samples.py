@@ -28,18 +28,19 @@ def downmix(channels: np.ndarray) -> np.ndarray:
     More than two channels should already be downmixed to stereo by FFmpeg's layout-aware
     matrix (``audio_pyav``); a plain mean is only right for mono and stereo.
     """
-    channels = np.asarray(channels, dtype=np.float32)
+    channels = np.ascontiguousarray(channels, dtype=np.float32)  # readers hand a transposed view
     if channels.shape[0] == 1:
         return channels[0]
-    mix = channels.mean(axis=0, dtype=np.float32)
-    levels = np.sqrt(np.mean(np.square(channels, dtype=np.float64), axis=1))
-    if rms(mix) < PHASE_CANCEL_RATIO * float(levels.max()):
-        return channels[int(levels.argmax())]
+    mix = channels.mean(axis=0)
+    levels = [rms(channel) for channel in channels]
+    if rms(mix) < PHASE_CANCEL_RATIO * max(levels):
+        return channels[int(np.argmax(levels))]
     return mix
 
 
 def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
+    """Root mean square of a 1-D float array (0 for no samples)."""
+    return float(np.sqrt(np.dot(samples, samples) / samples.size)) if samples.size else 0.0
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -63,8 +64,12 @@ def has_content(segments: np.ndarray) -> np.ndarray:
     levels = ac_levels(segments)
     if levels.size == 0:
         return np.zeros(0, dtype=bool)
-    floor = max(SILENCE_RMS, float(levels.max()) * 10 ** (-QUIET_DB / 20))
-    return levels >= floor
+    return levels >= content_floor(float(levels.max()))
+
+
+def content_floor(loudest: float) -> float:
+    """The AC level (RMS) a segment needs to count as content, given the loudest segment's."""
+    return max(SILENCE_RMS, loudest * 10 ** (-QUIET_DB / 20))
 
 
 def cut(samples: np.ndarray, size: int) -> np.ndarray:
