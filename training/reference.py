@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from genre_engine.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.engine import GenreEngine
 from genre_engine.files import atomic_write
 from genre_engine.models.musicnn import default_weights_path, read_weights
+from genre_engine.runners import load_runner
 from genre_engine.tags import MSD_TAG_KINDS, Tag, TagVocabulary, tag_display_name
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -73,16 +74,23 @@ def reference_files() -> list[tuple[Path, str]]:
     return files
 
 
+ENGINE_SOURCES = Path(__file__).resolve().parents[1] / "genre_engine"
+
+
 def _fingerprint(checkpoint: Path, files: list[tuple[Path, str]]) -> str:
+    """What the cached analysis depends on: the model, the engine's code, the files."""
     digest = hashlib.sha256(checkpoint.read_bytes())
+    for source in sorted(ENGINE_SOURCES.rglob("*.py")):
+        digest.update(source.read_bytes())
     for path, group in files:
         digest.update(f"{path.relative_to(SHARED)}|{group}|{path.stat().st_size}".encode())
     return digest.hexdigest()[:16]
 
 
 def load_reference(checkpoint: Path = DEFAULT_CHECKPOINT, cache_dir: Path = CACHE_DIR) -> Reference:
-    """The reference set analysed by the model in ``checkpoint``; cached in ``cache_dir`` by the
-    checkpoint's and the files' fingerprint, so the three scripts that use it analyse it once."""
+    """The reference set analysed by the model in ``checkpoint`` (run as the bot runs it: through
+    its ONNX export when one fits); cached in ``cache_dir`` by the fingerprint of the checkpoint,
+    the engine's code and the files, so the three scripts that use it analyse it once."""
     files = reference_files()
     if not files:
         raise FileNotFoundError(f"no reference audio under {SHARED}")
@@ -95,9 +103,12 @@ def load_reference(checkpoint: Path = DEFAULT_CHECKPOINT, cache_dir: Path = CACH
 
 
 def _analyse(checkpoint: Path, files: list[tuple[Path, str]], cache: Path) -> None:
-    bundle = load_checkpoint(checkpoint)
-    variant = bundle.model_args.get("variant", "MSD_musicnn")
-    engine = GenreEngine(bundle, tags=provisional_vocabulary(variant))
+    runner = load_runner(checkpoint)
+    variant = runner.model_args.get("variant", "MSD_musicnn")
+    engine = GenreEngine(runner, tags=provisional_vocabulary(variant))
+    if engine.vocabulary is None:
+        raise ValueError(f"{checkpoint} has no tagger (or its export predates tags: re-export it with "
+                         "`python -m training.export`)")
     rows = [engine.classify(path) for path, _ in tqdm(files, desc="analysing the reference set", unit="file")]
     cache.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(cache) as tmp, open(tmp, "wb") as f:

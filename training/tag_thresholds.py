@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_engine.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from genre_engine.checkpoint import DEFAULT_CHECKPOINT
+from genre_engine.runners import load_runner
 from genre_engine.tags import (
     DEFAULT_TAGS_FILE,
     GTZAN_NAMED,
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{tag_display_name(raw):<18} {MSD_TAG_KINDS[raw][0]:<6} {medians[column]:7.3f} "
               f"{thresholds[raw]:9.3f}  {how} ({share:.0%})")
     previous = load_vocabulary(args.out) if args.out.is_file() else None
-    variant = load_checkpoint(args.checkpoint).model_args.get("variant", "MSD_musicnn")
+    variant = load_runner(args.checkpoint).model_args.get("variant", "MSD_musicnn")
     write_vocabulary(build_vocabulary(reference, variant, previous), args.out)
     print(f"wrote {args.out}")
     return 0
