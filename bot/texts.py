@@ -126,7 +126,7 @@ def pool_tag_lines(tags: PoolTags) -> list[tuple[str, str]]:
     if tags.moods:
         lines.append(("Moods", _counted(tags.moods)))
     if tags.unsure:
-        lines.append(("Outside my ten genres", f"{tags.unsure} song(s) I couldn't place in one of the ten"))
+        lines.append(("Not placed in my ten genres", f"{tags.unsure} song(s)"))
     if tags.taught:
         lines.append(("Server genres", _counted(tags.taught)))
     return lines

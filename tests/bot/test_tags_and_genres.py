@@ -50,7 +50,7 @@ async def test_console_classify_says_not_one_of_the_ten_and_lists_styles_and_moo
     assert "Styles: electronic 80% · ambient 50%" in out and "Moods: chill 60%" in out
     assert "Sounds like " in out.split("🎵 thrash")[1] and "Styles: heavy metal 90%" in out and "Era: 80s 50%" in out
     assert "Styles: ambient 1, electronic 1, heavy metal 1" in out and "Moods: chill 1" in out
-    assert "Outside my ten genres: 1 song(s)" in out
+    assert "Not placed in my ten genres: 1 song(s)" in out
     song = await services.store.get_song(1, 1)
     assert song.confident is False and np.allclose(song.tags, ELECTRONIC_CHILL)  # stored per song
 
@@ -133,7 +133,7 @@ async def test_discord_pool_stats_shows_styles_and_songs_outside_the_ten(make_bo
     _, followup = await harness.command("pool", subcommand="stats")
 
     assert "Styles: ambient 1, electronic 1, heavy metal 1" in followup.text
-    assert "Outside my ten genres: 1 song(s)" in followup.text
+    assert "Not placed in my ten genres: 1 song(s)" in followup.text
 
 
 async def test_discord_playlist_style_and_mood_filters(make_bot):
