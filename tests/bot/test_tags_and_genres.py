@@ -195,3 +195,16 @@ async def test_a_classifier_stored_by_another_version_is_not_used_but_labels_sti
 
     assert await services.teaching.classifier(1) is None
     assert (quality.label, quality.examples, quality.cv_accuracy) == ("lo-fi", 1, None)
+
+
+async def test_discord_classify_shows_the_server_genres_a_song_has(make_bot):
+    harness = await make_bot(engine=tagged_engine())
+    uploads = [wav_bytes(200 + 50 * number) for number in range(8)]
+    for number, data in enumerate(uploads):
+        await harness.command("classify", file=harness.upload(f"s{number}.wav", data))
+    for song_id in (1, 2, 3, 4, 5):
+        await harness.services.teaching.teach(GUILD_ID, OTHER_USER_ID, song_id, "Lo-Fi", is_admin=True)
+
+    _, again = await harness.command("classify", file=harness.upload("again.wav", uploads[0]))
+
+    assert "Server genres: lo-fi" in again.text
