@@ -1,8 +1,11 @@
 """Listen histories, server song pools and settings behind one interface (:class:`Store`).
 
-No Discord and no torch here. ``SQLiteStore`` is the embedded default; open one with
-``async with open_store(path) as store: ...``.
+No Discord and no torch here. ``SQLiteStore`` is the embedded default; ``PostgresStore`` serves a
+bot spread over processes and machines. Open either with ``async with open_store(location) as
+store: ...``, where ``location`` is a SQLite file path or a ``postgresql://`` URL.
 """
+
+from pathlib import Path
 
 from storage.base import (
     DEFAULT_VARIETY,
@@ -20,7 +23,31 @@ from storage.base import (
     Store,
     UserSettings,
 )
-from storage.sqlite import SQLiteStore, open_store
+from storage.common import OpeningStore
+from storage.sqlite import SQLiteStore
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    """Whether ``location`` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+def store_for(location: str | Path) -> Store:
+    """An unopened store on ``location``: PostgresStore for a ``postgresql://`` URL, else a
+    SQLiteStore on that file. psycopg is only imported when a URL asks for it."""
+    if is_postgres_url(location):
+        from storage.postgres import PostgresStore
+
+        return PostgresStore(str(location))
+    return SQLiteStore(location)
+
+
+def open_store(location: str | Path) -> OpeningStore:
+    """The store on ``location`` (see :func:`store_for`), to use as ``async with open_store(...) as
+    store`` (closed on exit) or ``store = await open_store(...)`` (close it yourself)."""
+    return OpeningStore(store_for(location))
 
 __all__ = [
     "DEFAULT_VARIETY",
@@ -38,5 +65,7 @@ __all__ = [
     "Song",
     "Store",
     "UserSettings",
+    "is_postgres_url",
     "open_store",
+    "store_for",
 ]

@@ -123,3 +123,18 @@ class StoreClosedError(StorageError):
 
     def __str__(self) -> str:
         return "The song database is not open (the bot is starting up or shutting down)."
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database server could not be reached or refused the connection at start-up.
+
+    ``where`` names the server and database without the password; ``reason`` is the driver's
+    one-line account (refused, unknown host, authentication failed)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(where, reason)
+
+    def __str__(self) -> str:
+        return f"Cannot open the database {self.where}: {self.reason}"
