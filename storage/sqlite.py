@@ -141,13 +141,14 @@ class SQLiteStore(Store):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None)
         try:
+            # first: another process may be creating the same file, and the pragmas below wait for it
+            await db.execute("PRAGMA busy_timeout = 5000")
             # rows are about 1.1 KiB (a 256-float embedding): 4 KiB pages would hold three and waste a
             # quarter; 16 KiB pages hold fourteen. Only takes effect when the file is created.
             await db.execute("PRAGMA page_size = 16384")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA busy_timeout = 5000")
             await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps bulk index builds in RAM
             await migrate(db, self.path)
         except BaseException:
