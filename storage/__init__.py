@@ -44,6 +44,15 @@ def store_for(location: str | Path) -> Store:
     return SQLiteStore(location)
 
 
+def __getattr__(name: str):
+    """``storage.PostgresStore`` without importing psycopg for SQLite-only use."""
+    if name == "PostgresStore":
+        from storage.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module 'storage' has no attribute {name!r}")
+
+
 def open_store(location: str | Path) -> OpeningStore:
     """The store on ``location`` (see :func:`store_for`), to use as ``async with open_store(...) as
     store`` (closed on exit) or ``store = await open_store(...)`` (close it yourself)."""
@@ -61,6 +70,7 @@ __all__ = [
     "NewSong",
     "PoolMatrix",
     "PoolStats",
+    "PostgresStore",
     "SQLiteStore",
     "Song",
     "Store",

@@ -138,3 +138,31 @@ class DatabaseUnavailableError(StorageError):
 
     def __str__(self) -> str:
         return f"Cannot open the database {self.where}: {self.reason}"
+
+
+class TransferSourceMissingError(StorageError):
+    """``migrate-db`` was pointed at a SQLite file that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return f"There is no SQLite database at {self.path} to copy (see --db / GENREBOT_DB)."
+
+
+class TransferMismatchError(StorageError):
+    """After a copy, a table of the target does not hold as many rows as the SQLite file: the
+    target was not empty (or held another bot's data) when the copy started."""
+
+    def __init__(self, table: str, source: int, target: int) -> None:
+        self.table = table
+        self.source = source
+        self.target = target
+        super().__init__(table, source, target)
+
+    def __str__(self) -> str:
+        return (
+            f"The copy does not match: {self.table} has {self.source} rows in the SQLite file but "
+            f"{self.target} in PostgreSQL. Copy into an empty database (or one this command filled)."
+        )
