@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage import is_postgres_url
+
 DEFAULT_DB = Path("data") / "genrebot.db"
 MiB = 1024 * 1024
 
@@ -26,6 +28,8 @@ class Config:
 
     discord_token: str | None = field(default=None, repr=False)
     db_path: Path = DEFAULT_DB
+    # postgresql://... : use PostgreSQL instead of the SQLite file (repr=False: it may hold a password)
+    database_url: str | None = field(default=None, repr=False)
     checkpoint: Path | None = None  # None: the checkpoint shipped in data/
     workers: int = 2
     queue_size: int = 8
@@ -39,11 +43,20 @@ class Config:
     # Networks that links may reach although they are internal. Empty in production; only tests
     # (which serve audio from 127.0.0.1) set it, and only from code, never from env or flags.
     allowed_internal_networks: tuple[IPNetwork, ...] = ()
-    command: str = "run"  # "run" (Discord with a token, console without) or "index"
+    command: str = "run"  # "run" (Discord with a token, console without), "index" or "migrate-db"
     index_guild: int | None = None
     index_folder: Path | None = None
+    migrate_to: str | None = field(default=None, repr=False)  # migrate-db: the PostgreSQL URL
+
+    @property
+    def store_location(self) -> str | Path:
+        """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     def __post_init__(self) -> None:
+        for url in (self.database_url, self.migrate_to):
+            if url is not None and not is_postgres_url(url):
+                raise ValueError("a database URL must start with postgresql:// or postgres://")
         if self.workers < 1 or self.queue_size < 0:
             raise ValueError("workers must be >= 1 and queue size >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
@@ -59,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set by the environment variable named in its help.",
     )
     parser.add_argument("--db", type=Path, help="SQLite database file (GENREBOT_DB; default data/genrebot.db)")
+    parser.add_argument("--database-url", help="PostgreSQL database instead of the SQLite file, "
+                        "postgresql://user:password@host:port/dbname (GENREBOT_DATABASE_URL)")
     parser.add_argument("--checkpoint", type=Path, help="genre model checkpoint (GENREBOT_CHECKPOINT; default: shipped)")
     parser.add_argument("--workers", type=int, help="classification threads (GENREBOT_WORKERS; default 2)")
     parser.add_argument("--queue-size", type=int, help="classifications that may wait for a worker before users "
@@ -76,10 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sync", action="store_true", default=None,
                         help="publish the slash commands to Discord at start-up (GENREBOT_SYNC=1)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
-    commands = parser.add_subparsers(dest="command", metavar="{index}")
+    commands = parser.add_subparsers(dest="command", metavar="{index,migrate-db}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
     index.add_argument("folder", type=Path)
+    migrate = commands.add_parser("migrate-db", help="copy the SQLite database (--db) into PostgreSQL")
+    migrate.add_argument("--to", required=True, dest="migrate_to", metavar="POSTGRESQL_URL",
+                         help="target database, postgresql://user:password@host:port/dbname")
     return parser
 
 
@@ -109,6 +127,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
         "db_path": pick(args.db, "GENREBOT_DB", Path),
+        "database_url": pick(args.database_url, "GENREBOT_DATABASE_URL"),
         "checkpoint": pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path),
         "workers": pick(args.workers, "GENREBOT_WORKERS", int),
         "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
@@ -122,6 +141,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "command": args.command or "run",
         "index_guild": getattr(args, "guild", None),
         "index_folder": getattr(args, "folder", None),
+        "migrate_to": getattr(args, "migrate_to", None),
     }
     try:
         return Config(**{name: value for name, value in values.items() if value is not None})

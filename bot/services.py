@@ -41,9 +41,10 @@ from storage import (
     PoolStats,
     Song,
     Store,
+    describe_location,
+    open_store,
 )
 from storage.errors import UnknownSongError
-from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
 
@@ -136,8 +137,8 @@ class Services:
     async def start(cls, config: Config) -> Services:
         """Load the model (off the event loop) and open the database."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
-        store = await open_store(config.db_path)
-        log.info("services started", extra={"db": config.db_path, "workers": config.workers,
+        store = await open_store(config.store_location)
+        log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
                                             "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
         return cls(config, engine, store)
 

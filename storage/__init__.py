@@ -44,6 +44,15 @@ def store_for(location: str | Path) -> Store:
     return SQLiteStore(location)
 
 
+def describe_location(location: str | Path) -> str:
+    """``location`` fit for logs and messages: a PostgreSQL URL without its user and password."""
+    if is_postgres_url(location):
+        from storage.postgres import describe
+
+        return describe(str(location))
+    return str(location)
+
+
 def __getattr__(name: str):
     """``storage.PostgresStore`` without importing psycopg for SQLite-only use."""
     if name == "PostgresStore":
@@ -75,6 +84,7 @@ __all__ = [
     "Song",
     "Store",
     "UserSettings",
+    "describe_location",
     "is_postgres_url",
     "open_store",
     "store_for",
