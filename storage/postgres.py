@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -461,7 +461,7 @@ class PostgresStore(Store):
         song_id: int,
         kind: EventKind | str,
         *,
-        at=None,
+        at: datetime | None = None,
     ) -> ListenEvent:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
         song_id, kind = check_id("song", song_id), check_kind(kind)
