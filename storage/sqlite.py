@@ -37,12 +37,6 @@ from storage.base import (
     Store,
     UserSettings,
 )
-from storage.errors import (
-    IncompatibleEmbeddingError,
-    StoreClosedError,
-    UnknownSongError,
-    UnknownUserError,
-)
 from storage.common import (
     BULK_CHUNK,
     OpeningStore,
@@ -53,6 +47,12 @@ from storage.common import (
     timestamp,
     utc,
     with_song,
+)
+from storage.errors import (
+    IncompatibleEmbeddingError,
+    StoreClosedError,
+    UnknownSongError,
+    UnknownUserError,
 )
 from storage.migrations import migrate
 from storage.validation import (
