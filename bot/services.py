@@ -47,9 +47,10 @@ from storage import (
     PoolStats,
     Song,
     Store,
+    describe_location,
+    open_store,
 )
 from storage.errors import UnknownSongError
-from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
 
@@ -154,14 +155,14 @@ class Services:
         """Load the model (off the event loop) and open the database."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
-        log.info("services started", extra={"db": config.db_path, "workers": config.workers,
+        log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
                                             "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
         return services
 
     @classmethod
     async def open(cls, config: Config, engine: Classifier) -> Services:
         """Services over ``engine``, with the database opened for the engine's label count."""
-        return cls(config, engine, await open_store(config.db_path, genre_count=len(engine.labels)))
+        return cls(config, engine, await open_store(config.store_location, genre_count=len(engine.labels)))
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""
