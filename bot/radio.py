@@ -19,7 +19,7 @@ import av
 
 from bot.loudness import gain_db, measure
 from bot.media_store import MediaStore
-from bot.radio_errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
+from bot.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.stream import Track, decode_48k
 from recommender.service import Playlist, PlaylistEntry, group_playlist_for
 from storage import EventKind, Song, Store
@@ -97,14 +97,14 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
     return await asyncio.to_thread(media.open, song.content_hash)
 
 
-async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], count: int = QUEUE_SIZE, *,
+async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: int = QUEUE_SIZE, *,
                    variety: float | None = None, exclude: Iterable[int] = (),
                    seed: int | None = None) -> Playlist:
-    """The next ``count`` songs the radio would play for these listeners, with reasons (the
+    """The next ``limit`` songs the radio would play for these listeners, with reasons (the
     console's ``/radio [N]``, and the session's plan). Songs marked as missing their audio and the
     ids in ``exclude`` are left out."""
     missing = await store.audio_missing_ids(guild_id)
-    return await group_playlist_for(store, guild_id, list(user_ids), count, variety=variety,
+    return await group_playlist_for(store, guild_id, list(user_ids), limit, variety=variety,
                                     exclude=sorted(set(exclude) | set(missing)), seed=seed)
 
 
@@ -176,11 +176,11 @@ class RadioSession:
                               variety=self.variety, exclude=self.played, seed=seed)
         self.planned = list(plan.entries)
 
-    async def queue(self, count: int = QUEUE_SIZE) -> list[PlaylistEntry]:
-        """The next ``count`` planned songs (at most five)."""
+    async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:
+        """The next ``limit`` planned songs (at most five)."""
         if not self.planned:
             await self.replan()
-        return self.planned[:count]
+        return self.planned[:limit]
 
     async def _next_entry(self) -> PlaylistEntry:
         if not self.planned:

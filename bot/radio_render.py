@@ -16,7 +16,7 @@ import av
 
 from bot.media_store import MediaStore
 from bot.radio import RadioSession, RadioTrack
-from bot.radio_errors import InvalidSongCountError, RenderWriteError
+from bot.errors import InvalidSongCountError, RenderWriteError
 from bot.stream import FRAME_S, OpusEncoder, PacketStream
 from storage import Store
 

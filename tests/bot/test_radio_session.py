@@ -23,7 +23,7 @@ from bot.radio import (
     should_leave,
     upcoming,
 )
-from bot.radio_errors import EmptyPoolError, InvalidSongCountError, NothingPlayableError, RenderWriteError
+from bot.errors import EmptyPoolError, InvalidSongCountError, NothingPlayableError, RenderWriteError
 from bot.radio_render import render_radio
 from bot.stream import decode_48k
 from genre_engine.engine import content_hash
