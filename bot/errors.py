@@ -278,6 +278,17 @@ class ChannelFullError(RadioError):
                 "Make room or raise its limit.")
 
 
+class VoiceConnectError(RadioError):
+    """Joining the voice channel failed or timed out (Discord's voice servers, the network)."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        super().__init__(channel)
+
+    def __str__(self) -> str:
+        return f"I couldn't connect to **{_cut(self.channel)}** just now. Please try again in a moment."
+
+
 class RadioBusyError(RadioError):
     """The server's one radio already plays in another voice channel."""
 

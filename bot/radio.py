@@ -177,8 +177,9 @@ class RadioSession:
         self.planned = list(plan.entries)
 
     async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:
-        """The next ``limit`` planned songs (at most five)."""
-        if not self.planned:
+        """The next ``limit`` planned songs (at most five); a plan that playing has shortened is
+        made anew."""
+        if len(self.planned) < limit:
             await self.replan()
         return self.planned[:limit]
 

@@ -29,7 +29,7 @@ from bot.stream import decode_48k
 from genre_engine.engine import content_hash
 from recommender.genres import GENRES
 from storage import EventKind, NewSong, SQLiteStore
-from tests.bot.radio_audio import noise_song
+from tests.bot.radio_audio import embedding_for, genre_vector, noise_song
 
 GUILD = 1
 ANN, BEN, CAT = 11, 12, 13
@@ -75,20 +75,6 @@ def test_the_radio_leaves_after_two_minutes_without_a_human() -> None:
 
 
 # -- a pool with real (synthesised) audio --------------------------------------------------------
-
-def genre_vector(genre: int, share: float = 0.8) -> np.ndarray:
-    vector = np.full(len(GENRES), (1.0 - share) / (len(GENRES) - 1), np.float32)
-    vector[genre] = share
-    return vector
-
-
-def embedding_for(genre: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    vector = np.zeros(16, np.float32)
-    vector[genre] = 1.0
-    vector += rng.normal(0, 0.05, 16).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
 
 async def add_song(store: SQLiteStore, media: MediaStore | None, path: Path | None, genre: int, index: int,
                    *, duration_s: float = 2.0) -> int:
