@@ -123,15 +123,21 @@ class GuildRadio:
     # -- in the player thread ---------------------------------------------------------------------
 
     def _on_loop(self, coroutine: Coroutine[Any, Any, T]) -> T | None:
-        """Run ``coroutine`` on the event loop and wait for it (None if the loop is gone)."""
+        """Run ``coroutine`` on the event loop and wait for it. None if the loop is gone, too slow, or
+        the coroutine failed (logged): the radio goes on, or ends quietly, but never crashes."""
         try:
-            return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(LOOP_WAIT_S)
+            future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         except RuntimeError:  # the loop closed: the bot is shutting down
             coroutine.close()
             return None
+        try:
+            return future.result(LOOP_WAIT_S)
         except TimeoutError:
+            future.cancel()
             log.warning("the event loop did not answer the player", extra={"guild": self.session.guild_id})
-            return None
+        except Exception:  # noqa: BLE001 - e.g. the database failing: logged, the player thread lives
+            log.exception("radio step failed", extra={"guild": self.session.guild_id})
+        return None
 
     def _next_track(self) -> Track | None:
         if self._first is not None:
@@ -425,7 +431,10 @@ class RadioCog(commands.Cog):
 
     @tasks.loop(seconds=CHECK_EVERY_S)
     async def watch(self) -> None:
-        await self.check_radios()
+        try:
+            await self.check_radios()
+        except Exception:  # noqa: BLE001 - an exception would end the loop, and with it every check
+            log.exception("radio watch failed")
 
     async def check_radios(self) -> None:
         """Leave channels nobody has listened in for 2 minutes, and radios whose voice connection is

@@ -24,6 +24,7 @@ from cogs.radio import LEFT_EMPTY, LOST_CONNECTION, RECONNECT_GRACE_S, RadioCog
 from genre_engine.engine import content_hash
 from recommender.genres import GENRES
 from storage import EventKind, NewSong
+from storage.errors import StoreClosedError
 from tests.bot.conftest import GUILD_ID, OTHER_USER_ID, USER_ID
 from tests.bot.discord_harness import APPLICATION_ID, CHANNEL_ID, Recorder, settle, snowflake, user_payload
 from tests.bot.radio_audio import embedding_for, genre_vector, noise_song
@@ -332,7 +333,7 @@ async def test_nowplaying_shows_the_song_why_and_progress_with_working_buttons(r
 
 async def test_the_queue_is_re_planned_after_feedback(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE})
-    ids = await fill_pool(harness.services, tmp_path, [JAZZ] * 7 + [METAL] * 7, seconds=30.0)
+    ids = await fill_pool(harness.services, tmp_path, [JAZZ] * 7 + [METAL] * 7, seconds=10.0)
     jazz, metal = ids[:7], ids[7:]
     for song_id in jazz[:2]:
         await harness.services.store.record_event(GUILD_ID, ANN, song_id, EventKind.LIKED)
@@ -351,7 +352,7 @@ async def test_the_queue_is_re_planned_after_feedback(radio_bot, tmp_path):
 
 async def test_the_plan_follows_who_joins_and_leaves(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE, BEN: CORNER})
-    ids = await fill_pool(harness.services, tmp_path, [JAZZ] * 8 + [METAL] * 8, seconds=30.0)
+    ids = await fill_pool(harness.services, tmp_path, [JAZZ] * 8 + [METAL] * 8, seconds=10.0)
     for user, liked in ((ANN, ids[:2]), (BEN, ids[8:10])):
         for song_id in liked:
             await harness.services.store.record_event(GUILD_ID, user, song_id, EventKind.LIKED)
@@ -451,3 +452,23 @@ async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over
     assert await eventually(lambda: note in notes(harness))
     assert (await harness.services.store.get_song(GUILD_ID, orphan.song.id)).audio_missing
     assert harness.cog.radios[GUILD_ID].current is None or harness.cog.radios[GUILD_ID].current.song.title != "lost song"
+
+
+async def test_a_failing_store_does_not_stop_the_radio_or_its_watch(radio_bot, tmp_path, monkeypatch):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ], seconds=0.5)
+
+    async def broken(*args, **kwargs):
+        raise StoreClosedError()
+
+    monkeypatch.setattr(harness.services.store, "record_event", broken)
+    await harness.command("radio", subcommand="start")
+    radio = harness.cog.radios[GUILD_ID]
+    await eventually(lambda: len(radio.session.played) >= 3)  # songs ended, nothing recorded, on it goes
+    assert harness.cog.radios[GUILD_ID] is radio
+
+    async def failing_check() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(harness.cog, "check_radios", failing_check)
+    await RadioCog.watch.coro(harness.cog)  # logged, not raised: the loop keeps running
