@@ -174,7 +174,10 @@ class GuildRadio:
     def _after(self, error: Exception | None) -> None:
         if error is not None:
             log.warning("playback stopped", extra={"guild": self.session.guild_id, "error": repr(error)})
-        self.loop.call_soon_threadsafe(self._on_finished, self)
+        try:
+            self.loop.call_soon_threadsafe(self._on_finished, self)
+        except RuntimeError:  # the loop already closed: nothing left to clean up
+            pass
 
     # -- on the loop ------------------------------------------------------------------------------
 

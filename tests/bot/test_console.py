@@ -156,3 +156,4 @@ def test_the_console_runs_without_discord_py(tmp_path, tiny_checkpoint):
 
     assert done.returncode == 0, done.stderr
     assert "/classify FILE_OR_URL" in done.stdout and "Your variety is 0.25" in done.stdout
+    assert "/radio [N]" in done.stdout  # the radio's console command is in /help

@@ -424,7 +424,7 @@ async def test_a_voice_reconnect_keeps_the_radio_and_a_lost_connection_ends_it(r
 
 async def test_stop_and_shutdown_leave_the_channel(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE})
-    await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=8.0)
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=5.0)
     await harness.command("radio", subcommand="start")
 
     (stopped,) = await harness.command("radio", subcommand="stop")
@@ -435,9 +435,16 @@ async def test_stop_and_shutdown_leave_the_channel(radio_bot, tmp_path):
     assert await events(harness.services, ANN) == []  # a song stopped after a moment says nothing
 
     await harness.command("radio", subcommand="start")
+    radio = harness.cog.radios[GUILD_ID]
+    await eventually(lambda: radio.current is not None and radio.current.track.played_s > 2.7)
+    song = radio.current.song
+    await harness.command("radio", subcommand="stop")
+    assert await events(harness.services, ANN) == [(EventKind.LISTENED, song.id)]  # past half its length
+
+    await harness.command("radio", subcommand="start")
     cog = harness.cog
     await harness.bot.close()
-    assert harness.voices[1].disconnected and cog.radios == {}
+    assert harness.voices[2].disconnected and cog.radios == {}
 
 
 async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over(radio_bot, tmp_path):
