@@ -13,13 +13,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 import av
 
+from bot.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.loudness import gain_db, measure
 from bot.media_store import MediaStore
-from bot.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.stream import Track, decode_48k
 from recommender.service import Playlist, PlaylistEntry, group_playlist_for
 from storage import EventKind, Song, Store
@@ -143,6 +144,7 @@ class RadioSession:
         self.played: list[int] = []  # this session, in order
         self.planned: list[PlaylistEntry] = []
         self.alone_since: float | None = clock()
+        self._opening = asyncio.Lock()
         self._plans = 0
 
     # listeners
@@ -205,22 +207,48 @@ class RadioSession:
         EmptyPoolError, NothingPlayableError."""
         while True:
             entry = await self._next_entry()
-            song = entry.song
-            handle = await open_audio(self.media, song, self.refetch)
-            loudness = song.loudness_lufs
-            if handle is not None and loudness is None:
-                try:
-                    loudness = await asyncio.to_thread(_measure_file, handle)
-                except (av.FFmpegError, IndexError, OSError):  # damaged, or no audio stream
-                    handle.close()
-                    handle = None
-                else:
-                    song = await self.store.set_loudness(self.guild_id, song.id, loudness)
-            if handle is None:
-                await self._missing(song)
+            opened = await self._open_measured(entry.song)
+            if opened is None:
+                await self._missing(entry.song)
                 continue
+            handle, song = opened
             self.played.append(song.id)
-            return RadioTrack(song, entry.reason, Track(song.id, song.title, handle, gain_db(loudness)))
+            return RadioTrack(song, entry.reason, Track(song.id, song.title, handle, gain_db(song.loudness_lufs)))
+
+    async def prepare(self) -> None:
+        """Get the next planned song ready while the current one plays: a link's evicted copy fetched
+        again, its loudness measured and stored, so that the pick between two songs is quick. A
+        song whose audio cannot be had is left for its turn, when :meth:`next_track` notes it."""
+        if not self.planned:
+            await self.replan()
+        if not self.planned:
+            return
+        entry = self.planned[0]
+        song = entry.song
+        if song.loudness_lufs is not None and await asyncio.to_thread(self.media.has, song.content_hash):
+            return
+        opened = await self._open_measured(song)
+        if opened is None:
+            return
+        handle, song = opened
+        handle.close()
+        if self.planned and self.planned[0] is entry:  # not re-planned meanwhile
+            self.planned[0] = replace(entry, song=song)
+
+    async def _open_measured(self, song: Song) -> tuple[BinaryIO, Song] | None:
+        """The song's audio, open, and the song with its loudness (measured and stored the first
+        time); None when the audio cannot be had or read. One at a time, so a song being prepared
+        is not fetched twice."""
+        async with self._opening:
+            handle = await open_audio(self.media, song, self.refetch)
+            if handle is None or song.loudness_lufs is not None:
+                return None if handle is None else (handle, song)
+            try:
+                loudness = await asyncio.to_thread(_measure_file, handle)
+            except (av.FFmpegError, IndexError, OSError):  # damaged, or no audio stream
+                handle.close()
+                return None
+            return handle, await self.store.set_loudness(self.guild_id, song.id, loudness)
 
     async def _missing(self, song: Song) -> None:
         await self.store.set_audio_missing(self.guild_id, song.id, True)

@@ -145,7 +145,13 @@ class GuildRadio:
         else:
             played = self._on_loop(self._pick())
         self.current = played
-        return None if played is None else played.track
+        if played is None:
+            return None
+        try:  # while this song plays, get the next one ready (not waited for)
+            asyncio.run_coroutine_threadsafe(self._prepare(), self.loop)
+        except RuntimeError:  # the loop closed
+            pass
+        return played.track
 
     async def _pick(self) -> RadioTrack | None:
         if self._stopped:
@@ -156,6 +162,12 @@ class GuildRadio:
             if self.session.on_note is not None:
                 self.session.on_note(str(error))
             return None
+
+    async def _prepare(self) -> None:
+        try:
+            await self.session.prepare()
+        except Exception:  # noqa: BLE001 - only a head start: the pick does it again if needed
+            log.exception("preparing the next song failed", extra={"guild": self.session.guild_id})
 
     def _take_current(self, track: Track | None = None) -> RadioTrack | None:
         with self._ending:

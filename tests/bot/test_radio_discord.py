@@ -196,6 +196,10 @@ async def has_event(services: Services, user_id: int, event: tuple[EventKind, in
     return event in await events(services, user_id)
 
 
+async def has_loudness(services: Services, song_id: int) -> bool:
+    return (await services.store.get_song(GUILD_ID, song_id)).loudness_lufs is not None
+
+
 def buttons_for(message: dict[str, Any], song_id: int) -> dict[str, Any]:
     """The /nowplaying message as it was when ``song_id`` played (its buttons carry the song id)."""
     other = copy.deepcopy(message)
@@ -230,6 +234,9 @@ async def test_start_joins_the_callers_channel_and_plays_for_its_humans(radio_bo
     radio = harness.cog.radios[GUILD_ID]
     assert radio.session.listeners == {ANN}  # the other bot is no listener, BEN is elsewhere
     await eventually(lambda: len(voice.sent) >= 10)  # 20-ms Opus packets through AudioPlayer
+    playing, upcoming = radio.current.song, radio.session.planned[0].song
+    assert await eventually(lambda: has_loudness(harness.services, upcoming.id))
+    assert radio.current.song.id == playing.id  # made ready while the first song still plays
 
     (again,) = await harness.command("radio", subcommand="start")
     assert again.ephemeral and "already playing in <#%d>" % LOUNGE in again.text

@@ -132,6 +132,22 @@ async def test_loudness_is_measured_once_and_stored(store, media, pool) -> None:
     played.track.close()
 
 
+async def test_the_next_song_is_made_ready_while_one_plays(store, media, pool) -> None:
+    session = RadioSession(store, media, GUILD, seed=1)
+    await session.join(ANN)
+    (await session.next_track()).track.close()
+    following = (await session.queue())[0].song
+    assert following.loudness_lufs is None
+
+    await session.prepare()
+
+    assert (await store.get_song(GUILD, following.id)).loudness_lufs is not None
+    assert (await session.queue())[0].song.loudness_lufs is not None
+    played = await session.next_track()
+    played.track.close()
+    assert played.song.id == following.id
+
+
 async def test_bots_are_not_listeners_and_the_empty_channel_is_left(store, media, pool) -> None:
     now = [0.0]
     session = RadioSession(store, media, GUILD, clock=lambda: now[0])
