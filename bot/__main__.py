@@ -33,7 +33,8 @@ async def index(services: Services, guild_id: int, config: Config) -> int:
 
 async def radio(services: Services, config: Config) -> int:
     render = await render_radio(services.store, services.media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
-                                config.radio_songs, config.radio_out)
+                                config.radio_songs, config.radio_out, config=config.recommender,
+                                labels=services.labels)
     if config.radio_json:
         print(json.dumps(render.as_json(), ensure_ascii=False))
     else:

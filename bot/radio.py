@@ -22,7 +22,9 @@ from bot.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.loudness import gain_db, measure
 from bot.media_store import MediaStore
 from bot.stream import Track, decode_48k
-from recommender.service import Playlist, PlaylistEntry, group_playlist_for
+from recommender.config import RecommenderConfig
+from recommender.genres import GENRES
+from recommender.service import DEFAULT_CONFIG, Playlist, PlaylistEntry, group_playlist_for
 from storage import EventKind, Song, Store
 
 log = logging.getLogger("genrebot.radio")
@@ -99,14 +101,16 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
 
 
 async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: int = QUEUE_SIZE, *,
-                   variety: float | None = None, exclude: Iterable[int] = (),
-                   seed: int | None = None) -> Playlist:
+                   variety: float | None = None, exclude: Iterable[int] = (), seed: int | None = None,
+                   config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> Playlist:
     """The next ``limit`` songs the radio would play for these listeners, with reasons (the
     console's ``/radio [N]``, and the session's plan). Songs marked as missing their audio and the
-    ids in ``exclude`` are left out."""
+    ids in ``exclude`` are left out. ``config`` and ``labels``: the recommender's settings and the
+    model's genre names, as for :func:`recommender.service.playlist_for`."""
     missing = await store.audio_missing_ids(guild_id)
     return await group_playlist_for(store, guild_id, list(user_ids), limit, variety=variety,
-                                    exclude=sorted(set(exclude) | set(missing)), seed=seed)
+                                    exclude=sorted(set(exclude) | set(missing)), seed=seed,
+                                    config=config, labels=labels)
 
 
 # -- the session ----------------------------------------------------------------------------------
@@ -126,12 +130,14 @@ class RadioSession:
     ``variety``: the /radio start option (None: the mean of the listeners' own settings).
     ``refetch``: fetches a link's audio again when its copy was evicted. ``on_note``: receives short
     notes for the channel (a song skipped because its audio is missing). ``clock``: seconds, for the
-    empty-channel rule. ``seed``: pins the exploration (tests, renders).
+    empty-channel rule. ``seed``: pins the exploration (tests, renders). ``config``, ``labels``: as
+    for :func:`upcoming`.
     """
 
     def __init__(self, store: Store, media: MediaStore, guild_id: int, *, variety: float | None = None,
                  refetch: Refetch | None = None, on_note: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> None:
         self.store = store
         self.media = media
         self.guild_id = guild_id
@@ -140,6 +146,8 @@ class RadioSession:
         self.on_note = on_note
         self.clock = clock
         self.seed = seed
+        self.config = config
+        self.labels = labels
         self.listeners: set[int] = set()
         self.played: list[int] = []  # this session, in order
         self.planned: list[PlaylistEntry] = []
@@ -174,8 +182,10 @@ class RadioSession:
         """Plan the next songs for who is here now, leaving out what this session played."""
         seed = None if self.seed is None else self.seed + self._plans
         self._plans += 1
-        plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), QUEUE_SIZE,
-                              variety=self.variety, exclude=self.played, seed=seed)
+        limit = min(QUEUE_SIZE, self.config.max_playlist)  # a server may cap lists below five
+        plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), limit,
+                              variety=self.variety, exclude=self.played, seed=seed,
+                              config=self.config, labels=self.labels)
         self.planned = list(plan.entries)
 
     async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:

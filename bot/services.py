@@ -277,7 +277,8 @@ class Services:
 
     async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
         """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
-        return await upcoming(self.store, caller.server_id, [caller.user_id], limit)
+        return await upcoming(self.store, caller.server_id, [caller.user_id], limit,
+                              config=self.config.recommender, labels=self.labels)
 
     def radio(self, guild_id: int, *, variety: float | None = None,
               on_note: Callable[[str], None] | None = None,
@@ -285,7 +286,7 @@ class Services:
         """A radio for ``guild_id`` over this store and media store; evicted links are fetched again
         through :meth:`refetch`."""
         return RadioSession(self.store, self.media, guild_id, variety=variety, refetch=self.refetch,
-                            on_note=on_note, clock=clock)
+                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels)
 
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
