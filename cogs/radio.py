@@ -279,7 +279,7 @@ class RadioCog(commands.Cog):
         self.services: Services = bot.services
         self.radios: dict[int, GuildRadio] = {}
         self.clock: Callable[[], float] = time.monotonic
-        self._starting: set[int] = set()
+        self._starting: dict[int, str] = {}  # servers whose radio is being started: the channel
         self._tasks: set[asyncio.Task] = set()
 
     async def cog_load(self) -> None:
@@ -305,7 +305,11 @@ class RadioCog(commands.Cog):
             except discord.HTTPException as error:
                 log.info("could not post a radio note", extra={"error": repr(error)})
 
-        return lambda text: self._spawn(post(text)) if channel is not None else None
+        def note(text: str) -> None:
+            if channel is not None:
+                self._spawn(post(text))
+
+        return note
 
     def radio_of(self, guild_id: int) -> GuildRadio:
         radio = self.radios.get(guild_id)
@@ -327,15 +331,17 @@ class RadioCog(commands.Cog):
             await interaction.response.send_message(f"The radio is already playing in {channel.mention}.",
                                                     ephemeral=True)
             return
-        if running is not None or guild.id in self._starting:
-            raise RadioBusyError(running.channel.name if running is not None else channel.name)
+        if running is not None:
+            raise RadioBusyError(running.channel.name)
+        if guild.id in self._starting:
+            raise RadioBusyError(self._starting[guild.id])
         check_can_join(channel, guild.me)
-        self._starting.add(guild.id)
+        self._starting[guild.id] = channel.name
         try:
             await interaction.response.defer(thinking=True)
             radio, first = await self._start_radio(channel, variety, interaction.channel)
         finally:
-            self._starting.discard(guild.id)
+            del self._starting[guild.id]
         await interaction.followup.send(
             f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s). First up: "
             f"**{discord.utils.escape_markdown(first.song.title)}** ({first.reason}). "

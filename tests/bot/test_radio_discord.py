@@ -272,6 +272,41 @@ async def test_an_empty_pool_is_refused_before_joining(radio_bot):
     assert nothing.ephemeral and "isn't playing" in nothing.text
 
 
+async def test_a_second_start_while_the_first_is_connecting_is_refused(radio_bot, tmp_path, monkeypatch):
+    harness = await radio_bot({ANN: LOUNGE, BEN: CORNER})
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=3.0)
+    gate = asyncio.Event()
+
+    async def slow_connect(channel, **options):
+        await gate.wait()
+        harness.voices.append(FakeVoice(channel))
+        return harness.voices[-1]
+
+    monkeypatch.setattr(discord.VoiceChannel, "connect", slow_connect)
+    first = asyncio.create_task(harness.command("radio", subcommand="start"))
+    await eventually(lambda: GUILD_ID in harness.cog._starting)
+    (busy,) = await harness.command("radio", subcommand="start", user_id=BEN)
+    gate.set()
+    await first
+
+    assert busy.ephemeral and "already playing in **lounge**" in busy.text
+    assert [voice.channel.id for voice in harness.voices] == [LOUNGE]
+
+
+async def test_a_failed_voice_connection_is_a_clear_message(radio_bot, tmp_path, monkeypatch):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ], seconds=1.0)
+
+    async def time_out(channel, **options):
+        raise TimeoutError()
+
+    monkeypatch.setattr(discord.VoiceChannel, "connect", time_out)
+    calls = await harness.command("radio", subcommand="start")
+
+    assert calls[-1].ephemeral and "I couldn't connect to **lounge** just now" in calls[-1].text
+    assert harness.cog.radios == {}
+
+
 # -- feedback --------------------------------------------------------------------------------------
 
 async def test_an_early_skip_is_recorded_for_the_skipper_only(radio_bot, tmp_path):
