@@ -361,8 +361,14 @@ class RadioCog(commands.Cog):
             log.info("voice connect failed", extra={"guild": channel.guild.id, "error": repr(error)})
             raise VoiceConnectError(channel.name) from None
         radio = GuildRadio(session, voice, first, on_finished=self._finished)
+        try:
+            radio.start()
+        except discord.ClientException as error:  # e.g. the connection dropped right after joining
+            first.track.close()
+            await voice.disconnect(force=True)
+            log.info("voice play failed", extra={"guild": channel.guild.id, "error": repr(error)})
+            raise VoiceConnectError(channel.name) from None
         self.radios[channel.guild.id] = radio
-        radio.start()
         log.info("radio started", extra={"guild": channel.guild.id, "listeners": len(session.listeners)})
         return radio, first
 

@@ -307,6 +307,20 @@ async def test_a_failed_voice_connection_is_a_clear_message(radio_bot, tmp_path,
     assert harness.cog.radios == {}
 
 
+async def test_a_connection_lost_before_playing_is_a_clear_message(radio_bot, tmp_path, monkeypatch):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ], seconds=1.0)
+
+    def not_connected(voice, source, *, after=None):
+        raise discord.ClientException("Not connected to voice.")
+
+    monkeypatch.setattr(FakeVoice, "play", not_connected)
+    calls = await harness.command("radio", subcommand="start")
+
+    assert calls[-1].ephemeral and "I couldn't connect to **lounge** just now" in calls[-1].text
+    assert harness.cog.radios == {} and harness.voices[0].disconnected
+
+
 # -- feedback --------------------------------------------------------------------------------------
 
 async def test_an_early_skip_is_recorded_for_the_skipper_only(radio_bot, tmp_path):
