@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-import torch
 
 from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_windows
-from genre_engine.checkpoint import ModelBundle, load_checkpoint
+from genre_engine.runners import SegmentModel, load_runner
 from genre_engine.errors import GenreEngineError
-from genre_engine.features import build_frontend, split_segments
+from genre_engine.features import split_segments
 
 DEFAULT_MAX_SEGMENTS = 10
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
@@ -50,40 +49,42 @@ def content_hash(source: AudioSource) -> str:
 
 
 class GenreEngine:
-    def __init__(self, bundle: ModelBundle, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
+    def __init__(self, runner: SegmentModel, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
                  max_bytes: int = MAX_BYTES) -> None:
-        self.bundle = bundle
-        self.labels = bundle.labels
-        self.embedding_dim = bundle.model.embedding_dim
+        """``runner``: ``OnnxModel`` (ONNX Runtime, no torch) or ``TorchModel(bundle)`` (torch)."""
+        self.runner = runner
+        self.features = runner.features
+        self.labels = runner.labels
+        self.embedding_dim = runner.embedding_dim
         self.max_segments = max_segments
         self.max_bytes = max_bytes
-        self._device = bundle.mean.device
-        self._frontend = build_frontend(bundle.features).to(self._device).eval()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", **options) -> "GenreEngine":
-        """Load ``path``, or the shipped default checkpoint when ``path`` is None."""
-        return cls(load_checkpoint(path, device), **options)
+    def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", *, runtime: str = "auto",
+                        **options) -> "GenreEngine":
+        """Load ``path`` (``.pt`` or ``.onnx``), or the shipped default model when ``path`` is None.
+
+        ``runtime="auto"`` runs the checkpoint's ONNX export when one fits it, else torch; see
+        ``genre_engine.runners.load_runner``.
+        """
+        return cls(load_runner(path, device, runtime), **options)
 
     def decode(self, source: AudioSource) -> tuple[np.ndarray, float]:
         """Fixed-length segments ``[n, samples]`` to analyse, and the input's full duration."""
-        config = self.bundle.features
+        config = self.features
         decoded: DecodedAudio = decode_windows(source, config.sample_rate, config.segment_s,
                                                self.max_segments, max_bytes=self.max_bytes)
         if len(decoded.windows) == 1:
             return split_segments(decoded.windows[0], config, self.max_segments), decoded.duration_s
         return decoded.windows, decoded.duration_s
 
-    @torch.inference_mode()
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-segment probabilities ``[n, classes]`` and embeddings ``[n, dim]``."""
         probs, embeddings = [], []
         for start in range(0, len(segments), _MODEL_BATCH):
-            batch = torch.from_numpy(np.ascontiguousarray(segments[start : start + _MODEL_BATCH])).to(self._device)
-            features = self.bundle.normalize(self._frontend(batch))
-            embedding = self.bundle.model.forward_features(features)
-            probs.append(torch.softmax(self.bundle.model.forward_head(embedding).float(), dim=1).cpu().numpy())
-            embeddings.append(embedding.float().cpu().numpy())
+            batch_probs, batch_embeddings = self.runner.predict(segments[start : start + _MODEL_BATCH])
+            probs.append(batch_probs)
+            embeddings.append(batch_embeddings)
         return np.concatenate(probs), np.concatenate(embeddings)
 
     def classify(self, source: AudioSource, *, name: str | None = None) -> Prediction:
