@@ -78,7 +78,23 @@ def save_checkpoint(path: str | Path, bundle: ModelBundle) -> Path:
 
 
 def load_checkpoint(path: str | Path | None = None, device: str | torch.device = "cpu") -> ModelBundle:
-    """Read a torch checkpoint (needs torch). Raises ``CheckpointError``."""
+    """Read a torch checkpoint (needs torch) into a ready-to-run :class:`ModelBundle` on ``device``.
+
+    ``path``: a file written by :func:`save_checkpoint`, or None for the shipped
+    ``data/model.pt`` (``DEFAULT_CHECKPOINT``). The bundle carries the model (in eval mode), its
+    ``FeatureConfig`` (sample rate, FFT, segment length), ``labels`` (the output order, the ten
+    GTZAN genres for the shipped model), the input normalisation ``mean``/``std`` ``[freq_bins]``
+    and the training metrics. Read with ``weights_only=True``: no code in the file is run.
+
+    Raises ``CheckpointError`` (its text says how to get a working checkpoint) when the file is
+    missing, is not a readable torch file, is not a genrebot checkpoint, has another format
+    version, or its weights do not fit the named architecture.
+
+    Example::
+
+        bundle = load_checkpoint()                  # the shipped model
+        engine = GenreEngine(TorchModel(bundle))    # or GenreEngine.from_checkpoint(path)
+    """
     path = Path(path) if path is not None else DEFAULT_CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"No model checkpoint at {path}.")
