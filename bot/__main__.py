@@ -18,8 +18,6 @@ from bot.config import Config, load_config
 from bot.console import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progress, local_user_id
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
-from bot.media_store import MediaStore
-from bot.radio_errors import RadioError
 from bot.radio_render import render_radio
 from bot.services import Services
 from genre_engine.errors import CheckpointError
@@ -37,9 +35,9 @@ async def index(services: Services, guild_id: int, config: Config) -> int:
 
 
 async def radio(services: Services, config: Config) -> int:
-    media = MediaStore(config.media_folder, config.media_cap_bytes)
-    render = await render_radio(services.store, media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
-                                config.radio_songs, config.radio_out)
+    render = await render_radio(services.store, services.media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
+                                config.radio_songs, config.radio_out, config=config.recommender,
+                                labels=services.labels)
     if config.radio_json:
         print(json.dumps(render.as_json(), ensure_ascii=False))
     else:
@@ -92,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config.log_level)
     try:
         return asyncio.run(run(config))
-    except (CheckpointError, StorageError, GenreBotError, RadioError) as error:  # e.g. no model, newer database
+    except (CheckpointError, StorageError, GenreBotError) as error:  # e.g. no model, newer database
         print(f"genrebot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from bot.errors import (
     TooLongError,
 )
 from bot.links import LinkPolicy, fetch_audio
+from bot.media_store import MediaStore
+from bot.radio import QUEUE_SIZE, RadioSession, upcoming
 from bot.workers import WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
@@ -141,6 +144,7 @@ class Services:
         self.engine = engine
         self.store = store
         self.labels = tuple(engine.labels)
+        self.media = MediaStore(config.media_folder, config.media_cap_bytes)
         self.classifier = WorkerPool("classify", config.workers, config.queue_size)
         self.downloader = WorkerPool("download", config.workers, config.queue_size)
         self.link_policy = LinkPolicy(
@@ -181,6 +185,13 @@ class Services:
         fetched = await self.downloader.run(fetch_audio, url, self.link_policy)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
+    async def refetch(self, song: Song) -> bytes:
+        """The audio of a song shared as a link, fetched again through the guarded downloader (its
+        copy was evicted from the media store). Raises the link errors of :meth:`fetch_link`."""
+        if not song.source_url:
+            raise ValueError(f"song {song.id} was not shared as a link")
+        return (await self.fetch_link(song.source_url)).data
+
     async def read_file(self, path: Path) -> AudioInput:
         """A local file, under the same checks as an upload (the console's /classify)."""
         if not path.is_file():
@@ -210,6 +221,9 @@ class Services:
             song, new = known, False
             if in_pool and not known.in_pool:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
+            if known.audio_missing:  # shared again: playable again
+                song = await self.store.set_audio_missing(guild_id, known.id, False)
+        await asyncio.to_thread(self.media.put, digest, audio.data)  # for the radio
         await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
         return Classified(song, new, self.labels)
 
@@ -262,6 +276,19 @@ class Services:
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
         return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
 
+    async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
+        """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
+        return await upcoming(self.store, caller.server_id, [caller.user_id], limit,
+                              config=self.config.recommender, labels=self.labels)
+
+    def radio(self, guild_id: int, *, variety: float | None = None,
+              on_note: Callable[[str], None] | None = None,
+              clock: Callable[[], float] = time.monotonic) -> RadioSession:
+        """A radio for ``guild_id`` over this store and media store; evicted links are fetched again
+        through :meth:`refetch`."""
+        return RadioSession(self.store, self.media, guild_id, variety=variety, refetch=self.refetch,
+                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels)
+
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
 
@@ -271,6 +298,7 @@ class Services:
                            total: Callable[[int], None] | None = None) -> IndexReport:
         """Classify every audio file under ``folder`` not already in the pool, and add them in bulk.
         Indexed songs belong to nobody's history, so they are suggested to everyone, the indexer too.
+        The radio plays them from their paths (references in the media store, no copies).
 
         ``total`` is called once with the number of files to classify, ``progress`` with the count
         done so far (from a worker thread)."""
@@ -285,6 +313,10 @@ class Services:
                 duplicates += 1
                 if not known.in_pool:
                     await self.store.set_in_pool(guild_id, known.id, True)
+                if known.audio_missing:  # its file is here again
+                    await self.store.set_audio_missing(guild_id, known.id, False)
+        await asyncio.to_thread(lambda: [self.media.put_reference(digest, path)
+                                         for path, digest in zip(paths, hashes)])
         if total:
             total(len(fresh))
         outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
