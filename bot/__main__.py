@@ -1,6 +1,7 @@
 """``python -m bot``: the Discord bot with DISCORD_TOKEN, the console front end without;
 ``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files;
-``python -m bot radio --songs N --out FILE.ogg [--json]`` renders the console user's radio.
+``python -m bot radio --songs N --out FILE.ogg [--json]`` renders the console user's radio;
+``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL.
 
 The Discord package (``cogs``) is imported only when a token is set, so the console and the index
 command run where discord.py is not installed."""
@@ -17,12 +18,12 @@ from bot.config import Config, load_config
 from bot.console import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progress, local_user_id
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
-from bot.media_store import MediaStore
-from bot.radio_errors import RadioError
 from bot.radio_render import render_radio
 from bot.services import Services
 from genre_engine.errors import CheckpointError
+from storage import describe_location
 from storage.errors import StorageError
+from storage.transfer import copy_sqlite_to_postgres
 
 log = logging.getLogger("genrebot")
 
@@ -34,9 +35,9 @@ async def index(services: Services, guild_id: int, config: Config) -> int:
 
 
 async def radio(services: Services, config: Config) -> int:
-    media = MediaStore(config.media_folder, config.media_cap_bytes)
-    render = await render_radio(services.store, media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
-                                config.radio_songs, config.radio_out)
+    render = await render_radio(services.store, services.media, LOCAL_GUILD_ID, local_user_id(DEFAULT_USER),
+                                config.radio_songs, config.radio_out, config=config.recommender,
+                                labels=services.labels)
     if config.radio_json:
         print(json.dumps(render.as_json(), ensure_ascii=False))
     else:
@@ -46,7 +47,28 @@ async def radio(services: Services, config: Config) -> int:
     return 0
 
 
+async def migrate_db(config: Config) -> int:
+    bars: dict[str, tqdm] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        bar = bars.get(table) or bars.setdefault(
+            table, tqdm(desc=table, total=total, unit="row", file=sys.stderr, disable=None))
+        bar.update(done - bar.n)
+
+    try:
+        report = await copy_sqlite_to_postgres(config.db_path, config.migrate_to, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    counts = ", ".join(f"{count} {table}" for table, count in report.counts.items())
+    print(f"Copied {config.db_path} into {describe_location(config.migrate_to)}: {counts} "
+          f"(counts checked; {sum(report.copied.values())} rows new in this run).")
+    return 0
+
+
 async def run(config: Config) -> int:
+    if config.command == "migrate-db":
+        return await migrate_db(config)
     services = await Services.start(config)
     try:
         if config.command == "index":
@@ -68,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config.log_level)
     try:
         return asyncio.run(run(config))
-    except (CheckpointError, StorageError, GenreBotError, RadioError) as error:  # e.g. no model, newer database
+    except (CheckpointError, StorageError, GenreBotError) as error:  # e.g. no model, newer database
         print(f"genrebot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recommender.config import RecommenderConfig
+from storage import is_postgres_url
 
 DEFAULT_DB = Path("data") / "genrebot.db"
 DEFAULT_MEDIA = Path("data") / "media"
@@ -31,6 +32,8 @@ class Config:
 
     discord_token: str | None = field(default=None, repr=False)
     db_path: Path = DEFAULT_DB
+    # postgresql://... : use PostgreSQL instead of the SQLite file (repr=False: it may hold a password)
+    database_url: str | None = field(default=None, repr=False)
     checkpoint: Path | None = None  # None: the checkpoint shipped in data/
     workers: int = 2
     queue_size: int = 8
@@ -47,7 +50,7 @@ class Config:
     # the radio's media store: copies of uploaded/linked audio, capped, least recently played evicted
     media_folder: Path = DEFAULT_MEDIA
     media_cap_bytes: int = 4 * GiB
-    command: str = "run"  # "run" (Discord with a token, console without), "index" or "radio"
+    command: str = "run"  # "run" (Discord with a token, console without), "index", "radio" or "migrate-db"
     index_guild: int | None = None
     index_folder: Path | None = None
     # playlist and "more like this" caps, taste decay...: handed to the recommender by the services
@@ -55,8 +58,17 @@ class Config:
     radio_songs: int = 5
     radio_out: Path | None = None
     radio_json: bool = False
+    migrate_to: str | None = field(default=None, repr=False)  # migrate-db: the PostgreSQL URL
+
+    @property
+    def store_location(self) -> str | Path:
+        """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     def __post_init__(self) -> None:
+        for url in (self.database_url, self.migrate_to):
+            if url is not None and not is_postgres_url(url):
+                raise ValueError("a database URL must start with postgresql:// or postgres://")
         if self.workers < 1 or self.queue_size < 0:
             raise ValueError("workers must be >= 1 and queue size >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
@@ -74,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Every option can also be set by the environment variable named in its help.",
     )
     parser.add_argument("--db", type=Path, help="SQLite database file (GENREBOT_DB; default data/genrebot.db)")
+    parser.add_argument("--database-url", help="PostgreSQL database instead of the SQLite file, "
+                        "postgresql://user:password@host:port/dbname (GENREBOT_DATABASE_URL)")
     parser.add_argument("--checkpoint", type=Path, help="genre model checkpoint (GENREBOT_CHECKPOINT; default: shipped)")
     parser.add_argument("--workers", type=int, help="classification threads (GENREBOT_WORKERS; default 2)")
     parser.add_argument("--queue-size", type=int, help="classifications that may wait for a worker before users "
@@ -97,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--media-cap-gb", type=float, help="size cap of that folder, GiB; the least recently "
                         "played copies go first (GENREBOT_MEDIA_CAP_GB; default 4)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
-    commands = parser.add_subparsers(dest="command", metavar="{index,radio}")
+    commands = parser.add_subparsers(dest="command", metavar="{index,radio,migrate-db}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
     index.add_argument("folder", type=Path)
@@ -106,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     radio.add_argument("--songs", type=int, default=5, help="how many songs (default 5)")
     radio.add_argument("--out", type=Path, required=True, help="the .ogg file to write")
     radio.add_argument("--json", action="store_true", help="print the songs and where they start as JSON")
+    migrate = commands.add_parser("migrate-db", help="copy the SQLite database (--db) into PostgreSQL")
+    migrate.add_argument("--to", required=True, dest="migrate_to", metavar="POSTGRESQL_URL",
+                         help="target database, postgresql://user:password@host:port/dbname")
     return parser
 
 
@@ -137,6 +154,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
         "db_path": pick(args.db, "GENREBOT_DB", Path),
+        "database_url": pick(args.database_url, "GENREBOT_DATABASE_URL"),
         "checkpoint": pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path),
         "workers": pick(args.workers, "GENREBOT_WORKERS", int),
         "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
@@ -155,6 +173,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "radio_songs": getattr(args, "songs", None),
         "radio_out": getattr(args, "out", None),
         "radio_json": getattr(args, "json", None),
+        "migrate_to": getattr(args, "migrate_to", None),
     }
     try:
         values["recommender"] = RecommenderConfig(**{name: value for name, value in recommender.items()

@@ -96,7 +96,7 @@ class Console:
             "/variety": self.variety, "/taste": self.taste, "/history": self.history,
             "/like": self.like, "/dislike": self.dislike, "/listened": self.listened,
             "/more": self.more, "/pool": self.pool, "/index": self.index, "/user": self.switch_user,
-            "/forget": self.forget, "/genre": self.genre,
+            "/forget": self.forget, "/genre": self.genre, "/radio": self.radio,
         }
 
     @property
@@ -186,6 +186,16 @@ class Console:
                      f"— {entry.reason}")
         if playlist.hint:
             self.say(f"💡 {playlist.hint}")
+
+    async def radio(self, args: list[str], rest: str) -> None:
+        plan = await self.services.radio_plan(self.caller, self._count(args, default=5))
+        if not plan.entries:
+            self.say(plan.hint or "Nothing to play.")
+            return
+        self.say(f"The radio would play for {self.user} (variety {plan.variety:.2f}):")
+        for place, entry in enumerate(plan.entries, 1):
+            song = entry.song
+            self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) — {entry.reason}")
 
     async def variety(self, args: list[str], rest: str) -> None:
         if not args:

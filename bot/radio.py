@@ -13,15 +13,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 import av
 
+from bot.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.loudness import gain_db, measure
 from bot.media_store import MediaStore
-from bot.radio_errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.stream import Track, decode_48k
-from recommender.service import Playlist, PlaylistEntry, group_playlist_for
+from recommender.config import RecommenderConfig
+from recommender.genres import GENRES
+from recommender.service import DEFAULT_CONFIG, Playlist, PlaylistEntry, group_playlist_for
 from storage import EventKind, Song, Store
 
 log = logging.getLogger("genrebot.radio")
@@ -97,15 +100,17 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
     return await asyncio.to_thread(media.open, song.content_hash)
 
 
-async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], count: int = QUEUE_SIZE, *,
-                   variety: float | None = None, exclude: Iterable[int] = (),
-                   seed: int | None = None) -> Playlist:
-    """The next ``count`` songs the radio would play for these listeners, with reasons (the
+async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: int = QUEUE_SIZE, *,
+                   variety: float | None = None, exclude: Iterable[int] = (), seed: int | None = None,
+                   config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> Playlist:
+    """The next ``limit`` songs the radio would play for these listeners, with reasons (the
     console's ``/radio [N]``, and the session's plan). Songs marked as missing their audio and the
-    ids in ``exclude`` are left out."""
+    ids in ``exclude`` are left out. ``config`` and ``labels``: the recommender's settings and the
+    model's genre names, as for :func:`recommender.service.playlist_for`."""
     missing = await store.audio_missing_ids(guild_id)
-    return await group_playlist_for(store, guild_id, list(user_ids), count, variety=variety,
-                                    exclude=sorted(set(exclude) | set(missing)), seed=seed)
+    return await group_playlist_for(store, guild_id, list(user_ids), limit, variety=variety,
+                                    exclude=sorted(set(exclude) | set(missing)), seed=seed,
+                                    config=config, labels=labels)
 
 
 # -- the session ----------------------------------------------------------------------------------
@@ -125,12 +130,14 @@ class RadioSession:
     ``variety``: the /radio start option (None: the mean of the listeners' own settings).
     ``refetch``: fetches a link's audio again when its copy was evicted. ``on_note``: receives short
     notes for the channel (a song skipped because its audio is missing). ``clock``: seconds, for the
-    empty-channel rule. ``seed``: pins the exploration (tests, renders).
+    empty-channel rule. ``seed``: pins the exploration (tests, renders). ``config``, ``labels``: as
+    for :func:`upcoming`.
     """
 
     def __init__(self, store: Store, media: MediaStore, guild_id: int, *, variety: float | None = None,
                  refetch: Refetch | None = None, on_note: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
+                 config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> None:
         self.store = store
         self.media = media
         self.guild_id = guild_id
@@ -139,10 +146,13 @@ class RadioSession:
         self.on_note = on_note
         self.clock = clock
         self.seed = seed
+        self.config = config
+        self.labels = labels
         self.listeners: set[int] = set()
         self.played: list[int] = []  # this session, in order
         self.planned: list[PlaylistEntry] = []
         self.alone_since: float | None = clock()
+        self._opening = asyncio.Lock()
         self._plans = 0
 
     # listeners
@@ -172,15 +182,18 @@ class RadioSession:
         """Plan the next songs for who is here now, leaving out what this session played."""
         seed = None if self.seed is None else self.seed + self._plans
         self._plans += 1
-        plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), QUEUE_SIZE,
-                              variety=self.variety, exclude=self.played, seed=seed)
+        limit = min(QUEUE_SIZE, self.config.max_playlist)  # a server may cap lists below five
+        plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), limit,
+                              variety=self.variety, exclude=self.played, seed=seed,
+                              config=self.config, labels=self.labels)
         self.planned = list(plan.entries)
 
-    async def queue(self, count: int = QUEUE_SIZE) -> list[PlaylistEntry]:
-        """The next ``count`` planned songs (at most five)."""
-        if not self.planned:
+    async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:
+        """The next ``limit`` planned songs (at most five); a plan that playing has shortened is
+        made anew."""
+        if len(self.planned) < limit:
             await self.replan()
-        return self.planned[:count]
+        return self.planned[:limit]
 
     async def _next_entry(self) -> PlaylistEntry:
         if not self.planned:
@@ -204,22 +217,48 @@ class RadioSession:
         EmptyPoolError, NothingPlayableError."""
         while True:
             entry = await self._next_entry()
-            song = entry.song
-            handle = await open_audio(self.media, song, self.refetch)
-            loudness = song.loudness_lufs
-            if handle is not None and loudness is None:
-                try:
-                    loudness = await asyncio.to_thread(_measure_file, handle)
-                except (av.FFmpegError, IndexError, OSError):  # damaged, or no audio stream
-                    handle.close()
-                    handle = None
-                else:
-                    song = await self.store.set_loudness(self.guild_id, song.id, loudness)
-            if handle is None:
-                await self._missing(song)
+            opened = await self._open_measured(entry.song)
+            if opened is None:
+                await self._missing(entry.song)
                 continue
+            handle, song = opened
             self.played.append(song.id)
-            return RadioTrack(song, entry.reason, Track(song.id, song.title, handle, gain_db(loudness)))
+            return RadioTrack(song, entry.reason, Track(song.id, song.title, handle, gain_db(song.loudness_lufs)))
+
+    async def prepare(self) -> None:
+        """Get the next planned song ready while the current one plays: a link's evicted copy fetched
+        again, its loudness measured and stored, so that the pick between two songs is quick. A
+        song whose audio cannot be had is left for its turn, when :meth:`next_track` notes it."""
+        if not self.planned:
+            await self.replan()
+        if not self.planned:
+            return
+        entry = self.planned[0]
+        song = entry.song
+        if song.loudness_lufs is not None and await asyncio.to_thread(self.media.has, song.content_hash):
+            return
+        opened = await self._open_measured(song)
+        if opened is None:
+            return
+        handle, song = opened
+        handle.close()
+        if self.planned and self.planned[0] is entry:  # not re-planned meanwhile
+            self.planned[0] = replace(entry, song=song)
+
+    async def _open_measured(self, song: Song) -> tuple[BinaryIO, Song] | None:
+        """The song's audio, open, and the song with its loudness (measured and stored the first
+        time); None when the audio cannot be had or read. One at a time, so a song being prepared
+        is not fetched twice."""
+        async with self._opening:
+            handle = await open_audio(self.media, song, self.refetch)
+            if handle is None or song.loudness_lufs is not None:
+                return None if handle is None else (handle, song)
+            try:
+                loudness = await asyncio.to_thread(_measure_file, handle)
+            except (av.FFmpegError, IndexError, OSError):  # damaged, or no audio stream
+                handle.close()
+                return None
+            return handle, await self.store.set_loudness(self.guild_id, song.id, loudness)
 
     async def _missing(self, song: Song) -> None:
         await self.store.set_audio_missing(self.guild_id, song.id, True)

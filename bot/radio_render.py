@@ -9,6 +9,7 @@ recorded.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,11 @@ import av
 
 from bot.media_store import MediaStore
 from bot.radio import RadioSession, RadioTrack
-from bot.radio_errors import InvalidSongCountError, RenderWriteError
+from bot.errors import InvalidSongCountError, RenderWriteError
 from bot.stream import FRAME_S, OpusEncoder, PacketStream
+from recommender.config import RecommenderConfig
+from recommender.genres import GENRES
+from recommender.service import DEFAULT_CONFIG
 from storage import Store
 
 MAX_RENDER_SONGS = 50
@@ -65,12 +69,14 @@ def write_ogg(tracks: list[RadioTrack], out: Path) -> None:
 
 
 async def render_radio(store: Store, media: MediaStore, guild_id: int, user_id: int, songs: int,
-                       out: Path, *, variety: float | None = None, seed: int | None = None) -> RadioRender:
-    """Render ``songs`` songs of the radio for one listener (``user_id`` in ``guild_id``) to ``out``.
-    Raises InvalidSongCountError, EmptyPoolError, NothingPlayableError."""
+                       out: Path, *, variety: float | None = None, seed: int | None = None,
+                       config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> RadioRender:
+    """Render ``songs`` songs of the radio for one listener (``user_id`` in ``guild_id``) to ``out``;
+    ``config`` and ``labels`` as for :class:`bot.radio.RadioSession`. Raises InvalidSongCountError,
+    EmptyPoolError, NothingPlayableError."""
     if isinstance(songs, bool) or not isinstance(songs, int) or not 1 <= songs <= MAX_RENDER_SONGS:
         raise InvalidSongCountError(songs, MAX_RENDER_SONGS)
-    session = RadioSession(store, media, guild_id, variety=variety, seed=seed)
+    session = RadioSession(store, media, guild_id, variety=variety, seed=seed, config=config, labels=labels)
     await session.join(user_id)
     tracks = [await session.next_track() for _ in range(songs)]
     try:

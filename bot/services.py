@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from bot.errors import (
     TooLongError,
 )
 from bot.links import LinkPolicy, fetch_audio
+from bot.media_store import MediaStore
+from bot.radio import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
 from bot.workers import WorkerPool
 from genre_engine import GenreEngine, Prediction
@@ -51,9 +54,10 @@ from storage import (
     PoolStats,
     Song,
     Store,
+    describe_location,
+    open_store,
 )
 from storage.errors import UnknownSongError
-from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
 
@@ -168,6 +172,7 @@ class Services:
         self.store = store
         self.labels = tuple(engine.labels)
         self.vocabulary: TagVocabulary | None = engine.vocabulary
+        self.media = MediaStore(config.media_folder, config.media_cap_bytes)
         self.classifier = WorkerPool("classify", config.workers, config.queue_size)
         self.teaching = Teaching(store, self.classifier)
         self.downloader = WorkerPool("download", config.workers, config.queue_size)
@@ -183,14 +188,14 @@ class Services:
         """Load the model (off the event loop) and open the database."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
-        log.info("services started", extra={"db": config.db_path, "workers": config.workers,
+        log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
                                             "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
         return services
 
     @classmethod
     async def open(cls, config: Config, engine: Classifier) -> Services:
         """Services over ``engine``, with the database opened for the engine's label count."""
-        return cls(config, engine, await open_store(config.db_path, genre_count=len(engine.labels)))
+        return cls(config, engine, await open_store(config.store_location, genre_count=len(engine.labels)))
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""
@@ -208,6 +213,13 @@ class Services:
     async def fetch_link(self, url: str) -> AudioInput:
         fetched = await self.downloader.run(fetch_audio, url, self.link_policy)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
+
+    async def refetch(self, song: Song) -> bytes:
+        """The audio of a song shared as a link, fetched again through the guarded downloader (its
+        copy was evicted from the media store). Raises the link errors of :meth:`fetch_link`."""
+        if not song.source_url:
+            raise ValueError(f"song {song.id} was not shared as a link")
+        return (await self.fetch_link(song.source_url)).data
 
     async def read_file(self, path: Path) -> AudioInput:
         """A local file, under the same checks as an upload (the console's /classify)."""
@@ -238,6 +250,9 @@ class Services:
             song, new = known, False
             if in_pool and not known.in_pool:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
+            if known.audio_missing:  # shared again: playable again
+                song = await self.store.set_audio_missing(guild_id, known.id, False)
+        await asyncio.to_thread(self.media.put, digest, audio.data)  # for the radio
         await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
         return Classified(song, new, self.labels, self.tag_report(song), await self.teaching.labels_of(song))
 
@@ -318,6 +333,19 @@ class Services:
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
         return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
 
+    async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
+        """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
+        return await upcoming(self.store, caller.server_id, [caller.user_id], limit,
+                              config=self.config.recommender, labels=self.labels)
+
+    def radio(self, guild_id: int, *, variety: float | None = None,
+              on_note: Callable[[str], None] | None = None,
+              clock: Callable[[], float] = time.monotonic) -> RadioSession:
+        """A radio for ``guild_id`` over this store and media store; evicted links are fetched again
+        through :meth:`refetch`."""
+        return RadioSession(self.store, self.media, guild_id, variety=variety, refetch=self.refetch,
+                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels)
+
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
 
@@ -327,6 +355,7 @@ class Services:
                            total: Callable[[int], None] | None = None) -> IndexReport:
         """Classify every audio file under ``folder`` not already in the pool, and add them in bulk.
         Indexed songs belong to nobody's history, so they are suggested to everyone, the indexer too.
+        The radio plays them from their paths (references in the media store, no copies).
 
         ``total`` is called once with the number of files to classify, ``progress`` with the count
         done so far (from a worker thread)."""
@@ -341,6 +370,10 @@ class Services:
                 duplicates += 1
                 if not known.in_pool:
                     await self.store.set_in_pool(guild_id, known.id, True)
+                if known.audio_missing:  # its file is here again
+                    await self.store.set_audio_missing(guild_id, known.id, False)
+        await asyncio.to_thread(lambda: [self.media.put_reference(digest, path)
+                                         for path, digest in zip(paths, hashes)])
         if total:
             total(len(fresh))
         outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))

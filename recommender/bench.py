@@ -1,8 +1,9 @@
-"""/playlist latency on the SQLite store, for pools of growing size.
+"""/playlist latency on the SQLite store (and PostgreSQL beside it), for pools of growing size.
 
-    python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--json]
+    python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--database-url URL] [--json]
 
-For each size: a fresh database file in a temporary folder, a synthetic pool bulk-inserted through
+For each size: a fresh database file in a temporary folder (and with ``--database-url`` a fresh
+database created on that PostgreSQL server, then dropped; the user needs CREATEDB), a synthetic pool bulk-inserted through
 ``Store.add_songs`` (256-float embeddings, the genre CNN's size), 20 listeners with 30 events each
 recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., limit=20)``, the same call
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
@@ -19,16 +20,19 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from recommender.service import playlist_for
 from recommender.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
+from storage import is_postgres_url, store_for
 from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
-from storage.sqlite import SQLiteStore
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 GUILD_ID = 1
@@ -41,6 +45,7 @@ PLAYLIST_SIZE = 20
 
 @dataclass(frozen=True)
 class BenchRow:
+    backend: str
     songs: int
     build_s: float
     load_s: float
@@ -87,11 +92,13 @@ async def _seed_listeners(
     return users
 
 
-async def bench_size(size: int, folder: Path, seed: int = 0) -> BenchRow:
+async def bench_size(size: int, location: str, seed: int = 0) -> BenchRow:
+    """Build a pool of ``size`` songs in the empty database at ``location`` and time playlists."""
     rng = np.random.default_rng(seed)
-    print(f"{size:,} songs: generating", file=sys.stderr, flush=True)
+    backend = "postgresql" if is_postgres_url(location) else "sqlite"
+    print(f"{size:,} songs on {backend}: generating", file=sys.stderr, flush=True)
     pool = make_pool(size, EMBEDDING_DIM, rng)
-    async with SQLiteStore(folder / f"bench-{size}.db") as store:
+    async with store_for(location) as store:
         started = time.perf_counter()
         await store.add_songs(_songs(pool), progress=_progress(size, started))
         build_s = time.perf_counter() - started
@@ -107,23 +114,41 @@ async def bench_size(size: int, folder: Path, seed: int = 0) -> BenchRow:
             await playlist_for(store, GUILD_ID, users[call % len(users)], PLAYLIST_SIZE, seed=call)
             timings.append((time.perf_counter() - started) * 1000)
     p50, p95 = np.percentile(timings, [50, 95])
-    return BenchRow(size, build_s, load_s, float(p50), float(p95))
+    return BenchRow(backend, size, build_s, load_s, float(p50), float(p95))
 
 
-async def run_bench(sizes: Sequence[int]) -> list[BenchRow]:
+@asynccontextmanager
+async def _fresh_postgres(url: str) -> AsyncIterator[str]:
+    """The URL of a new database on the server of ``url``, dropped on exit."""
+    import psycopg
+
+    name = f"genrebot_bench_{uuid.uuid4().hex[:12]}"
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlsplit(url)._replace(path=f"/{name}").geturl()
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def run_bench(sizes: Sequence[int], database_url: str | None = None) -> list[BenchRow]:
+    rows = []
     with tempfile.TemporaryDirectory(prefix="genrebot-bench-") as folder:
-        rows = []
         for size in sizes:
-            rows.append(await bench_size(size, Path(folder)))
-            (Path(folder) / f"bench-{size}.db").unlink()
-        return rows
+            path = Path(folder) / f"bench-{size}.db"
+            rows.append(await bench_size(size, str(path)))
+            path.unlink()
+            if database_url is not None:
+                async with _fresh_postgres(database_url) as location:
+                    rows.append(await bench_size(size, location))
+    return rows
 
 
 def format_table(rows: Sequence[BenchRow]) -> str:
-    lines = ["    songs  build_s  load_s  p50_ms  p95_ms"]
+    lines = ["backend         songs  build_s  load_s  p50_ms  p95_ms"]
     for row in rows:
         lines.append(
-            f"{row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}"
+            f"{row.backend:<10}  {row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}"
             f"  {row.p50_ms:6.1f}  {row.p95_ms:6.1f}"
         )
     return "\n".join(lines)
@@ -143,7 +168,7 @@ def _sizes(text: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m recommender.bench",
-        description="Measure /playlist latency on the SQLite store for growing pools.",
+        description="Measure /playlist latency on the SQLite store (and PostgreSQL) for growing pools.",
     )
     parser.add_argument(
         "--sizes",
@@ -151,13 +176,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=list(DEFAULT_SIZES),
         help="comma-separated pool sizes (1000,10000,100000,1000000)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="also measure PostgreSQL: a server (postgresql://...) where the user may create databases",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    rows = asyncio.run(run_bench(args.sizes))
+    if args.database_url is not None and not is_postgres_url(args.database_url):
+        parser.error("--database-url must start with postgresql:// or postgres://")
+    rows = asyncio.run(run_bench(args.sizes, args.database_url))
     if args.json:
         print(
             json.dumps(
-                {"rows": [{"songs": r.songs, "p50_ms": r.p50_ms, "p95_ms": r.p95_ms} for r in rows]}
+                {
+                    "rows": [
+                        {"backend": r.backend, "songs": r.songs, "p50_ms": r.p50_ms, "p95_ms": r.p95_ms}
+                        for r in rows
+                    ]
+                }
             )
         )
     else:

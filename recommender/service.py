@@ -268,24 +268,25 @@ async def group_playlist_for(
     store: Store,
     guild_id: int,
     user_ids: Sequence[int],
-    n: int = 5,
+    limit: int = 5,
     *,
     variety: float | None = None,
     exclude: Sequence[int] = (),
     seed: int | None = None,
     now: datetime | None = None,
     config: RecommenderConfig = DEFAULT_CONFIG,
+    labels: Sequence[str] = GENRES,
 ) -> Playlist:
-    """The next ``n`` songs for listeners together (the radio): calibrated to the mean of their
+    """The next ``limit`` songs for listeners together (the radio): calibrated to the mean of their
     taste profiles (:func:`recommender.profile.group_profile`), loosened by ``variety`` (None: the
     mean of the listeners' own settings; with no listener the default).
 
     Unlike :func:`playlist_for`, songs the listeners already know are welcome; only the song ids in
     ``exclude`` (the radio: songs played this session, songs whose audio is missing) are left out.
-    ``Playlist.taste`` is the group's profile. Raises InvalidCountError unless 1 <= n <=
+    ``Playlist.taste`` is the group's profile; ``labels`` name the genres in the reasons. Raises InvalidCountError unless 1 <= limit <=
     config.max_playlist, ValueError for a variety outside [0, 1].
     """
-    count = _check_count("playlist", n, config.max_playlist)
+    count = _check_count("playlist", limit, config.max_playlist)
     if variety is not None and not 0.0 <= variety <= 1.0:
         raise ValueError(f"variety must be in [0, 1], got {variety}")
     matrix = await store.pool_matrix(guild_id)
@@ -318,7 +319,7 @@ async def group_playlist_for(
             song=songs[song_id],
             score=float(score),
             reason=reason(songs[song_id].probabilities, group.vector, plan.target,
-                          cold_start=plan.cold_start),
+                          cold_start=plan.cold_start, labels=labels),
         )
         for song_id, score in zip(chosen_ids, plan.relevance)
         if song_id in songs

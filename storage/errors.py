@@ -125,6 +125,49 @@ class StoreClosedError(StorageError):
         return "The song database is not open (the bot is starting up or shutting down)."
 
 
+class DatabaseUnavailableError(StorageError):
+    """The database server could not be reached or refused the connection at start-up.
+
+    ``where`` names the server and database without the password; ``reason`` is the driver's
+    one-line account (refused, unknown host, authentication failed)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(where, reason)
+
+    def __str__(self) -> str:
+        return f"Cannot open the database {self.where}: {self.reason}"
+
+
+class TransferSourceMissingError(StorageError):
+    """``migrate-db`` was pointed at a SQLite file that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return f"There is no SQLite database at {self.path} to copy (see --db / GENREBOT_DB)."
+
+
+class TransferMismatchError(StorageError):
+    """After a copy, a table of the target does not hold as many rows as the SQLite file: the
+    target was not empty (or held another bot's data) when the copy started."""
+
+    def __init__(self, table: str, source: int, target: int) -> None:
+        self.table = table
+        self.source = source
+        self.target = target
+        super().__init__(table, source, target)
+
+    def __str__(self) -> str:
+        return (
+            f"The copy does not match: {self.table} has {self.source} rows in the SQLite file but "
+            f"{self.target} in PostgreSQL. Copy into an empty database (or one this command filled)."
+        )
+
+
 class InvalidLabelError(StorageError, ValueError):
     """A genre label a server teaches that is empty or too long."""
 

@@ -118,19 +118,24 @@ async def migrate(
     """Apply the pending migrations in order and return the resulting version.
 
     ``db`` must be in autocommit mode (``isolation_level=None``) so that the explicit transactions
-    here are the only ones. Raises SchemaTooNewError for a file from a newer genrebot.
+    here are the only ones. The version is read inside each write transaction (``BEGIN IMMEDIATE``
+    takes the write lock first), so processes opening a new file at once migrate it one after the
+    other instead of both creating the tables. Raises SchemaTooNewError for a file from a newer
+    genrebot.
     """
-    current = await schema_version(db)
-    if current > len(migrations):
-        raise SchemaTooNewError(path, current, len(migrations))
-    for version in range(current + 1, len(migrations) + 1):
+    while True:
         await db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in migrations[version - 1]:
+            current = await schema_version(db)
+            if current > len(migrations):
+                raise SchemaTooNewError(path, current, len(migrations))
+            if current == len(migrations):
+                await db.execute("COMMIT")
+                return current
+            for statement in migrations[current]:
                 await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {version}")
+            await db.execute(f"PRAGMA user_version = {current + 1}")
         except BaseException:
             await db.execute("ROLLBACK")
             raise
         await db.execute("COMMIT")
-    return len(migrations)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from itertools import islice
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
@@ -40,6 +39,17 @@ from storage.base import (
     TaughtModel,
     UserSettings,
 )
+from storage.common import (
+    BULK_CHUNK,
+    OpeningStore,
+    check_same_dims,
+    chunks,
+    matrix_from_rows,
+    pool_stats,
+    timestamp,
+    utc,
+    with_song,
+)
 from storage.errors import (
     IncompatibleEmbeddingError,
     StoreClosedError,
@@ -58,11 +68,9 @@ from storage.validation import (
     check_variety,
 )
 
-BULK_CHUNK = 5_000
 # During bulk adds the WAL may grow to 256 MiB before it is copied into the database: each copy ends
 # in an fsync, and with the default (1000 pages) a 1M-song build spends a third of its time in them.
 BULK_WAL_PAGES = 16_384
-_TOP_CONTRIBUTORS = 10
 _SONG_COLUMNS = (
     "id, guild_id, title, content_hash, probabilities, embedding, added_by, duration_s, "
     "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing, tags, confident"
@@ -73,19 +81,6 @@ _INSERT_SONG = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (guild_id, content_hash) DO NOTHING"
 )
-
-
-def _timestamp(moment: datetime | None) -> float:
-    """Unix seconds; a naive datetime is taken as UTC."""
-    if moment is None:
-        return time.time()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _datetime(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _song(row: Sequence) -> Song:
@@ -100,7 +95,7 @@ def _song(row: Sequence) -> Song:
         duration_s=row[7],
         source_url=row[8],
         message_url=row[9],
-        added_at=_datetime(row[10]),
+        added_at=utc(row[10]),
         in_pool=bool(row[11]),
         loudness_lufs=row[12],
         audio_missing=bool(row[13]),
@@ -129,63 +124,13 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
 
 def _bulk_rows(chunk: list[NewSong], genre_count: int) -> tuple[list[CheckedSong], list[tuple]]:
     checked = check_songs(chunk, genre_count)
-    _check_same_dims(checked)
+    check_same_dims(checked)
     now = time.time()
     rows = [
-        _song_row(song, now if new.added_at is None else _timestamp(new.added_at))
+        _song_row(song, now if new.added_at is None else timestamp(new.added_at))
         for song, new in zip(checked, chunk)
     ]
     return checked, rows
-
-
-def _chunks(items: Iterable[NewSong], size: int) -> Iterator[list[NewSong]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _check_same_dims(checked: list[CheckedSong]) -> None:
-    """Refuse a chunk that mixes embedding sizes within one server before touching the database."""
-    dims: dict[int, int] = {}
-    for song in checked:
-        expected = dims.setdefault(song.guild_id, song.embedding_dim)
-        if expected != song.embedding_dim:
-            raise IncompatibleEmbeddingError(song.guild_id, expected, song.embedding_dim)
-
-
-def _tag_matrix(blobs: Sequence[bytes | None]) -> np.ndarray | None:
-    """[N, T] tag probabilities, NaN rows where a song has none; None when no song has any."""
-    width = next((len(blob) // 4 for blob in blobs if blob is not None), None)
-    if width is None:
-        return None
-    missing = bytes(np.full(width, np.nan, np.float32).tobytes())
-    joined = b"".join(missing if blob is None or len(blob) != 4 * width else blob for blob in blobs)
-    return np.frombuffer(joined, np.float32).reshape(len(blobs), width)
-
-
-def _matrix(guild_id: int, rows: list[Sequence], genre_count: int) -> PoolMatrix:
-    """Arrays from (id, added_by, probabilities, embedding, tags, confident) rows, joined blob-wise:
-    one copy per column instead of one array per row, which is what keeps a 1M-song load to about a
-    second."""
-    if not rows:
-        return PoolMatrix(
-            guild_id=guild_id,
-            ids=np.zeros(0, np.int64),
-            probabilities=np.zeros((0, genre_count), np.float32),
-            embeddings=np.zeros((0, 0), np.float32),
-            added_by=np.zeros(0, np.int64),
-        )
-    ids, added_by, probabilities, embeddings, tags, confident = zip(*rows)
-    count = len(ids)
-    return PoolMatrix(
-        guild_id=guild_id,
-        ids=np.array(ids, dtype=np.int64),
-        probabilities=np.frombuffer(b"".join(probabilities), np.float32).reshape(count, -1),
-        embeddings=np.frombuffer(b"".join(embeddings), np.float32).reshape(count, -1),
-        added_by=np.array([user or 0 for user in added_by], dtype=np.int64),
-        tags=_tag_matrix(tags),
-        confident=np.array([flag != 0 for flag in confident], dtype=bool),
-    )
 
 
 class SQLiteStore(Store):
@@ -214,13 +159,14 @@ class SQLiteStore(Store):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None)
         try:
+            # first: another process may be creating the same file, and the pragmas below wait for it
+            await db.execute("PRAGMA busy_timeout = 5000")
             # rows are about 1.1 KiB (a 256-float embedding): 4 KiB pages would hold three and waste a
             # quarter; 16 KiB pages hold fourteen. Only takes effect when the file is created.
             await db.execute("PRAGMA page_size = 16384")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA busy_timeout = 5000")
             await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps bulk index builds in RAM
             await migrate(db, self.path)
         except BaseException:
@@ -314,7 +260,7 @@ class SQLiteStore(Store):
             await self._ensure_guild(db, checked.guild_id)
             await self._ensure_user(db, checked.added_by)
             async with db.execute(
-                _INSERT_SONG, _song_row(checked, _timestamp(song.added_at))
+                _INSERT_SONG, _song_row(checked, timestamp(song.added_at))
             ) as cursor:
                 song_id = cursor.lastrowid
             created = await self._require_song(db, checked.guild_id, song_id)
@@ -323,28 +269,15 @@ class SQLiteStore(Store):
         return AddedSong(created, created=True)
 
     def _append_to_matrix(self, song: Song) -> None:
-        """Keep a cached matrix in step with a single new song instead of reloading the pool: the
-        bot adds a song on every /classify, and a reload of a big pool costs far more than a copy.
-        New ids are the largest, so appending keeps ``ids`` sorted."""
+        """Keep a cached matrix in step with a single new song instead of reloading the pool."""
         cached = self._matrices.get(song.guild_id)
         if cached is None:
             return
-        if len(cached) == 0:
+        grown = with_song(cached, song)
+        if grown is None:
             self._matrices.pop(song.guild_id)
-            return
-        if (cached.tags is None) != (song.tags is None) or (
-                song.tags is not None and cached.tags.shape[1] != song.tags.shape[0]):
-            self._matrices.pop(song.guild_id)  # tags appear (or change width): reload once
-            return
-        self._matrices[song.guild_id] = PoolMatrix(
-            guild_id=song.guild_id,
-            ids=np.append(cached.ids, song.id),
-            probabilities=np.vstack([cached.probabilities, song.probabilities]),
-            embeddings=np.vstack([cached.embeddings, song.embedding]),
-            added_by=np.append(cached.added_by, song.added_by or 0),
-            tags=None if song.tags is None else np.vstack([cached.tags, song.tags]),
-            confident=np.append(cached.confident, song.confident is not False),
-        )
+        else:
+            self._matrices[song.guild_id] = grown
 
     async def add_songs(
         self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None
@@ -353,7 +286,7 @@ class SQLiteStore(Store):
         async with self._reading() as db:
             await db.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
         try:
-            for chunk in _chunks(songs, BULK_CHUNK):
+            for chunk in chunks(songs, BULK_CHUNK):
                 # off the event loop, but not overlapped with the insert: sqlite3 binds every row
                 # under the GIL, and a busy checking thread would stall it
                 checked, rows = await asyncio.to_thread(_bulk_rows, chunk, self.genre_count)
@@ -492,20 +425,7 @@ class SQLiteStore(Store):
                 (guild_id,),
             ) as cursor:
                 contributors = [(int(user), int(count)) for user, count in await cursor.fetchall()]
-        empty = len(matrix) == 0
-        return PoolStats(
-            guild_id=guild_id,
-            songs=len(matrix),
-            contributors=len(contributors),
-            total_duration_s=float(row[0]),
-            genre_mix=(
-                np.zeros(self.genre_count) if empty else matrix.probabilities.mean(axis=0, dtype=np.float64)
-            ),
-            top_genre_counts=np.bincount(
-                matrix.probabilities.argmax(axis=1), minlength=self.genre_count
-            ),
-            top_contributors=tuple(contributors[:_TOP_CONTRIBUTORS]),
-        )
+        return pool_stats(matrix, row[0], contributors, self.genre_count)
 
     async def pool_matrix(self, guild_id: int) -> PoolMatrix:
         guild_id = check_id("server", guild_id)
@@ -523,7 +443,7 @@ class SQLiteStore(Store):
                 (guild_id,),
             )
             # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
-            matrix = await asyncio.to_thread(_matrix, guild_id, list(rows), self.genre_count)
+            matrix = await asyncio.to_thread(matrix_from_rows, guild_id, list(rows), self.genre_count)
             self._matrices[guild_id] = matrix
             return matrix
 
@@ -540,7 +460,7 @@ class SQLiteStore(Store):
     ) -> ListenEvent:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
         song_id, kind = check_id("song", song_id), check_kind(kind)
-        seconds = _timestamp(at)
+        seconds = timestamp(at)
         async with self._writing() as db:
             await self._require_song(db, guild_id, song_id)
             await self._ensure_user(db, user_id)
@@ -549,7 +469,7 @@ class SQLiteStore(Store):
                 (guild_id, user_id, song_id, kind.value, seconds),
             ) as cursor:
                 event_id = cursor.lastrowid
-        return ListenEvent(event_id, guild_id, user_id, song_id, kind, _datetime(seconds))
+        return ListenEvent(event_id, guild_id, user_id, song_id, kind, utc(seconds))
 
     async def listen_events(self, guild_id: int, user_id: int) -> list[ListenEvent]:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
@@ -560,7 +480,7 @@ class SQLiteStore(Store):
                 (user_id, guild_id),
             )
         return [
-            ListenEvent(event_id, guild_id, user_id, song_id, EventKind(kind), _datetime(at))
+            ListenEvent(event_id, guild_id, user_id, song_id, EventKind(kind), utc(at))
             for event_id, song_id, kind, at in rows
         ]
 
@@ -581,7 +501,7 @@ class SQLiteStore(Store):
         entries = []
         for event_id, kind, at, *song_row in rows:
             song = _song(song_row)
-            event = ListenEvent(event_id, guild_id, user_id, song.id, EventKind(kind), _datetime(at))
+            event = ListenEvent(event_id, guild_id, user_id, song.id, EventKind(kind), utc(at))
             entries.append(HistoryEntry(event, song))
         return entries
 
@@ -705,7 +625,7 @@ class SQLiteStore(Store):
                 "trained_at = excluded.trained_at",
                 (guild_id, int(version), bytes(state), now),
             )
-        return TaughtModel(guild_id, int(version), bytes(state), _datetime(now))
+        return TaughtModel(guild_id, int(version), bytes(state), utc(now))
 
     async def taught_model(self, guild_id: int) -> TaughtModel | None:
         guild_id = check_id("server", guild_id)
@@ -713,7 +633,7 @@ class SQLiteStore(Store):
             row = await self._one(
                 db, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = ?", (guild_id,)
             )
-        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), _datetime(row[2]))
+        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), utc(row[2]))
 
     # -- privacy ---------------------------------------------------------------------------------
 
@@ -740,31 +660,11 @@ class SQLiteStore(Store):
         return ForgetReport(events=events, songs_removed=removed, songs_anonymised=anonymised)
 
 
-def open_store(path: str | Path, *, genre_count: int = len(GENRES)) -> "OpeningStore":
+def open_store(path: str | Path, *, genre_count: int = len(GENRES)) -> OpeningStore:
     """A SQLiteStore on ``path`` for probability vectors of ``genre_count`` genres, to use as
     ``async with open_store(path) as store`` (closed on exit) or ``store = await open_store(path)``
     (close it yourself)."""
     return OpeningStore(SQLiteStore(path, genre_count=genre_count))
-
-
-class OpeningStore:
-    """Awaitable and async context manager over a store being opened (as ``aiosqlite.connect``)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def __await__(self):
-        return self._open().__await__()
-
-    async def _open(self) -> Store:
-        await self._store.open()
-        return self._store
-
-    async def __aenter__(self) -> Store:
-        return await self._open()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self._store.close()
 
 
 __all__ = ["OpeningStore", "SQLiteStore", "open_store"]

@@ -207,7 +207,8 @@ async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable
     started: list[Services] = []
 
     async def make(engine: FakeEngine | None = None, **overrides) -> Services:
-        settings = {"db_path": tmp_path / f"bot{len(started)}.db", "workers": 1, "queue_size": 0,
+        settings = {"db_path": tmp_path / f"bot{len(started)}.db", "media_folder": tmp_path / f"media{len(started)}",
+                    "workers": 1, "queue_size": 0,
                     "cooldown_s": 0.0, "allowed_internal_networks": LOOPBACK, **overrides}
         services = await Services.open(Config(**settings), engine or FakeEngine())
         started.append(services)

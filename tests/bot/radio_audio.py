@@ -36,3 +36,19 @@ def decode_packets(packets: Iterable[bytes]) -> list[av.AudioFrame]:
         for frame in decoder.decode(av.Packet(data)):
             frames.extend(resampler.resample(frame))
     return frames
+
+
+def genre_vector(genre: int, share: float = 0.8, genres: int = 10) -> np.ndarray:
+    """A probability vector with ``share`` on one genre and the rest spread evenly."""
+    vector = np.full(genres, (1.0 - share) / (genres - 1), np.float32)
+    vector[genre] = share
+    return vector
+
+
+def embedding_for(genre: int, seed: int, dim: int = 16) -> np.ndarray:
+    """A unit embedding near the axis of ``genre``, slightly different per ``seed``."""
+    rng = np.random.default_rng(seed)
+    vector = np.zeros(dim, np.float32)
+    vector[genre] = 1.0
+    vector += rng.normal(0, 0.05, dim).astype(np.float32)
+    return vector / np.linalg.norm(vector)

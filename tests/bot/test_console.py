@@ -35,7 +35,7 @@ async def run_console(config_args: list[str], script: str) -> str:
 
 def test_python_m_bot_piped_classifies_a_real_song_and_exits_0(tmp_path, tiny_checkpoint, pool_dir):
     song = pool_dir / "sectoid" / "Metal madness.ogg"
-    env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db")}
+    env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db"), "GENREBOT_MEDIA": str(tmp_path / "media")}
     env.pop("DISCORD_TOKEN", None)
 
     done = subprocess.run([sys.executable, "-m", "bot", "--checkpoint", str(tiny_checkpoint)], cwd=REPO_ROOT,
@@ -62,6 +62,8 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
         "/variety",
         "/taste",
         "/like 1 2",
+        "/radio 3",
+        "/radio 0",
         "/history 2",
         "/more 1",
         "/pool stats",
@@ -79,7 +81,8 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
         "/history",
     ]) + "\n"
 
-    out = await run_console(["--db", str(tmp_path / "c.db"), "--checkpoint", str(tiny_checkpoint)], script)
+    out = await run_console(["--db", str(tmp_path / "c.db"), "--checkpoint", str(tiny_checkpoint),
+                             "--media", str(tmp_path / "media")], script)
 
     assert "Indexed " + str(pool_dir / "sectoid") + ": 4 added, 0 already in the pool, 0 failed." in out
     assert "🎵 armygeddon: " in out and "song #5 in the server pool" in out
@@ -88,6 +91,11 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
     assert "Taste of me, from 1 song(s) and 1 event(s):" in out
     assert "Marked liked: #1 Escape from chaosland, #2 Feelings" in out
     assert "liked    #2 Feelings" in out
+    radio = out.split("> /radio 3\n", 1)[1].split("> /radio 0", 1)[0].splitlines()
+    assert radio[0] == "The radio would play for me (variety 0.30):"
+    # the test model's embeddings are near-duplicates, which a plan sets aside: fewer than three here
+    assert radio[1].startswith(" 1. #") and all(" — " in line for line in radio[1:]) and len(radio) <= 4
+    assert out.split("> /radio 0\n", 1)[1].startswith("⚠ A playlist can have from 1 to ")
     assert "Pool: 5 song(s)" in out and "from 1 contributor(s)" in out
     assert "You are now 'alice'." in out and "No taste profile yet" in out
     assert "Playlist for alice" in out and "I don't know your taste yet" in out
@@ -102,7 +110,8 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
 
 async def test_index_command_seeds_a_discord_server(tmp_path, tiny_checkpoint, pool_dir, capsys):
     database = tmp_path / "seed.db"
-    args = ["--db", str(database), "--checkpoint", str(tiny_checkpoint), "index", "--guild", "4242",
+    args = ["--db", str(database), "--checkpoint", str(tiny_checkpoint), "--media", str(tmp_path / "media"),
+            "index", "--guild", "4242",
             str(pool_dir / "sectoid")]
 
     assert await run(load_config(args, env={})) == 0
@@ -138,7 +147,7 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 
 def test_the_console_runs_without_discord_py(tmp_path, tiny_checkpoint):
-    env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db")}
+    env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db"), "GENREBOT_MEDIA": str(tmp_path / "media")}
     env.pop("DISCORD_TOKEN", None)
 
     done = subprocess.run([sys.executable, "-c", WITHOUT_DISCORD, "--checkpoint", str(tiny_checkpoint)],
@@ -147,3 +156,4 @@ def test_the_console_runs_without_discord_py(tmp_path, tiny_checkpoint):
 
     assert done.returncode == 0, done.stderr
     assert "/classify FILE_OR_URL" in done.stdout and "Your variety is 0.25" in done.stdout
+    assert "/radio [N]" in done.stdout  # the radio's console command is in /help

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import soundfile as sf
 
 from bot.config import Config
@@ -18,12 +20,16 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
     (music / "broken.mp3").write_bytes(b"this is not audio at all")
     (music / "notes.txt").write_text("ignored: not an audio file name")
     services = await Services.start(Config(db_path=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint,
-                                           max_duration_s=10))
+                                           max_duration_s=10, media_folder=tmp_path / "media"))
     progress: list[int] = []
     try:
         first = await services.index_folder(7, music, progress=progress.append)
+        songs = await services.store.get_songs(7, [1, 2, 3, 4])
+        playable = [await asyncio.to_thread(services.media.open, song.content_hash) for song in songs]
+        await services.store.set_audio_missing(7, songs[0].id, True)
         second = await services.index_folder(7, music)
-        titles = sorted(song.title for song in await services.store.get_songs(7, [1, 2, 3, 4]))
+        titles = sorted(song.title for song in songs)
+        missing_after = await services.store.audio_missing_ids(7)
     finally:
         await services.close()
 
@@ -33,3 +39,10 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
     assert progress[-1] == 4
     assert titles == ["other", "short one"]
     assert (second.added, second.duplicates, len(second.failed)) == (0, 2, 2)  # failures are retried
+    # the radio plays indexed songs from their files (no copy), and indexing again finds a lost one
+    assert sorted(handle.read() for handle in playable) == sorted(
+        path.read_bytes() for path in (music / "short one.wav", music / "sub dir" / "other.flac"))
+    for handle in playable:
+        handle.close()
+    assert services.media.copies_bytes == 0
+    assert missing_after == []

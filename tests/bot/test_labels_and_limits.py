@@ -77,3 +77,20 @@ async def test_long_titles_are_cut_to_the_stores_cap(make_services):
     result = await services.classify(Caller(GUILD_ID, USER_ID), AudioInput(wav_bytes(), "x" * 1000))
 
     assert result.song.title == "x" * MAX_TITLE_CHARS
+
+
+async def test_the_radio_plans_with_the_models_labels_and_the_recommender_config(make_services):
+    services = await make_services(engine=FakeEngine(FOUR), recommender=RecommenderConfig(max_playlist=3))
+    me = Caller(GUILD_ID, USER_ID)
+    for freq in (220, 330, 440):
+        await services.classify(Caller(GUILD_ID, OTHER_USER_ID), AudioInput(wav_bytes(freq), f"song {freq}"))
+
+    with pytest.raises(InvalidCountError) as refused:
+        await services.radio_plan(me, 4)
+    plan = await services.radio_plan(me, 3)
+    session = services.radio(GUILD_ID)
+    await session.join(USER_ID)
+
+    assert refused.value.limit == 3
+    reasons = [entry.reason for entry in [*plan.entries, *await session.queue(3)]]
+    assert reasons and all(any(label in reason for label in FOUR) for reason in reasons)

@@ -149,4 +149,5 @@ async def test_help(make_bot):
 
     assert reply.ephemeral
     assert all(name in reply.text for name in ("/classify", "/playlist", "/variety", "/taste", "/history",
-                                               "/forget", "/pool stats"))
+                                               "/forget", "/pool stats", "/radio start [variety]",
+                                               "/skip · /nowplaying · /queue"))

@@ -23,13 +23,13 @@ from bot.radio import (
     should_leave,
     upcoming,
 )
-from bot.radio_errors import EmptyPoolError, InvalidSongCountError, NothingPlayableError, RenderWriteError
+from bot.errors import EmptyPoolError, InvalidSongCountError, NothingPlayableError, RenderWriteError
 from bot.radio_render import render_radio
 from bot.stream import decode_48k
 from genre_engine.engine import content_hash
 from recommender.genres import GENRES
 from storage import EventKind, NewSong, SQLiteStore
-from tests.bot.radio_audio import noise_song
+from tests.bot.radio_audio import embedding_for, genre_vector, noise_song
 
 GUILD = 1
 ANN, BEN, CAT = 11, 12, 13
@@ -75,20 +75,6 @@ def test_the_radio_leaves_after_two_minutes_without_a_human() -> None:
 
 
 # -- a pool with real (synthesised) audio --------------------------------------------------------
-
-def genre_vector(genre: int, share: float = 0.8) -> np.ndarray:
-    vector = np.full(len(GENRES), (1.0 - share) / (len(GENRES) - 1), np.float32)
-    vector[genre] = share
-    return vector
-
-
-def embedding_for(genre: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    vector = np.zeros(16, np.float32)
-    vector[genre] = 1.0
-    vector += rng.normal(0, 0.05, 16).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
 
 async def add_song(store: SQLiteStore, media: MediaStore | None, path: Path | None, genre: int, index: int,
                    *, duration_s: float = 2.0) -> int:
@@ -144,6 +130,22 @@ async def test_loudness_is_measured_once_and_stored(store, media, pool) -> None:
     assert stored.loudness_lufs is not None and stored.loudness_lufs == played.song.loudness_lufs
     assert played.track.gain_db == pytest.approx(TARGET_LUFS - stored.loudness_lufs)
     played.track.close()
+
+
+async def test_the_next_song_is_made_ready_while_one_plays(store, media, pool) -> None:
+    session = RadioSession(store, media, GUILD, seed=1)
+    await session.join(ANN)
+    (await session.next_track()).track.close()
+    following = (await session.queue())[0].song
+    assert following.loudness_lufs is None
+
+    await session.prepare()
+
+    assert (await store.get_song(GUILD, following.id)).loudness_lufs is not None
+    assert (await session.queue())[0].song.loudness_lufs is not None
+    played = await session.next_track()
+    played.track.close()
+    assert played.song.id == following.id
 
 
 async def test_bots_are_not_listeners_and_the_empty_channel_is_left(store, media, pool) -> None:

@@ -41,7 +41,8 @@ def test_bench_prints_one_json_object_with_progress(capsys: pytest.CaptureFixtur
     assert bench.main(["--sizes", "60", "--json"]) == 0
     out, err = capsys.readouterr()
     (row,) = json.loads(out)["rows"]
-    assert set(row) == {"songs", "p50_ms", "p95_ms"} and row["songs"] == 60
+    assert set(row) == {"backend", "songs", "p50_ms", "p95_ms"} and row["songs"] == 60
+    assert row["backend"] == "sqlite"
     assert 0 < row["p50_ms"] <= row["p95_ms"]
     assert "bulk insert" in err and "60/60" in err
 

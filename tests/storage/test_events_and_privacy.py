@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import EventKind, SQLiteStore
+from storage import EventKind, Store
 from storage.errors import InvalidEventKindError, UnknownSongError, UnknownUserError
 from tests.storage.conftest import ALICE, BOB, GUILD, OTHER_GUILD, make_song
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-async def test_events_of_every_kind_are_recorded_oldest_first(store: SQLiteStore) -> None:
+async def test_events_of_every_kind_are_recorded_oldest_first(store: Store) -> None:
     song = (await store.add_song(make_song(1))).song
     for offset, kind in enumerate(EventKind):
         await store.record_event(GUILD, BOB, song.id, kind, at=START + timedelta(days=offset))
@@ -24,13 +24,13 @@ async def test_events_of_every_kind_are_recorded_oldest_first(store: SQLiteStore
     assert all(event.user_id == BOB and event.guild_id == GUILD for event in events)
 
 
-async def test_naive_times_are_taken_as_utc(store: SQLiteStore) -> None:
+async def test_naive_times_are_taken_as_utc(store: Store) -> None:
     song = (await store.add_song(make_song(1))).song
     event = await store.record_event(GUILD, BOB, song.id, "shared", at=datetime(2025, 3, 1, 12))
     assert event.at == datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
-async def test_an_unknown_kind_is_refused_with_the_valid_ones(store: SQLiteStore) -> None:
+async def test_an_unknown_kind_is_refused_with_the_valid_ones(store: Store) -> None:
     song = (await store.add_song(make_song(1))).song
     with pytest.raises(InvalidEventKindError) as caught:
         await store.record_event(GUILD, BOB, song.id, "loved")
@@ -38,7 +38,7 @@ async def test_an_unknown_kind_is_refused_with_the_valid_ones(store: SQLiteStore
     assert await store.listen_events(GUILD, BOB) == []
 
 
-async def test_an_event_on_a_song_of_another_server_is_refused(store: SQLiteStore) -> None:
+async def test_an_event_on_a_song_of_another_server_is_refused(store: Store) -> None:
     song = (await store.add_song(make_song(1, guild_id=OTHER_GUILD))).song
     with pytest.raises(UnknownSongError):
         await store.record_event(GUILD, BOB, song.id, "liked")
@@ -46,7 +46,7 @@ async def test_an_event_on_a_song_of_another_server_is_refused(store: SQLiteStor
         await store.record_event(GUILD, BOB, 987_654, "liked")
 
 
-async def test_history_is_per_server_newest_first_and_paged(store: SQLiteStore) -> None:
+async def test_history_is_per_server_newest_first_and_paged(store: Store) -> None:
     songs = [(await store.add_song(make_song(number))).song for number in range(5)]
     elsewhere = (await store.add_song(make_song(9, guild_id=OTHER_GUILD))).song
     for day, song in enumerate(songs):
@@ -62,7 +62,7 @@ async def test_history_is_per_server_newest_first_and_paged(store: SQLiteStore) 
 
 
 async def test_forget_deletes_events_and_settings_and_anonymises_shared_songs(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     mine = (await store.add_song(make_song(1, added_by=BOB))).song
     theirs = (await store.add_song(make_song(2, added_by=ALICE))).song
@@ -88,7 +88,7 @@ async def test_forget_deletes_events_and_settings_and_anonymises_shared_songs(
 
 
 async def test_forget_can_remove_shared_songs_with_everyones_events_on_them(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     mine = (await store.add_song(make_song(1, added_by=BOB))).song
     theirs = (await store.add_song(make_song(2, added_by=ALICE))).song
@@ -105,7 +105,7 @@ async def test_forget_can_remove_shared_songs_with_everyones_events_on_them(
     assert (await store.pool_matrix(GUILD)).ids.tolist() == [theirs.id]
 
 
-async def test_forgetting_an_unknown_user_says_so(store: SQLiteStore) -> None:
+async def test_forgetting_an_unknown_user_says_so(store: Store) -> None:
     with pytest.raises(UnknownUserError) as caught:
         await store.forget_user(BOB)
     assert str(caught.value) == "I don't have anything stored about you."
@@ -115,7 +115,7 @@ async def test_forgetting_an_unknown_user_says_so(store: SQLiteStore) -> None:
         await store.forget_user(BOB)
 
 
-async def test_a_forgotten_user_can_come_back(store: SQLiteStore) -> None:
+async def test_a_forgotten_user_can_come_back(store: Store) -> None:
     song = (await store.add_song(make_song(1))).song
     await store.record_event(GUILD, BOB, song.id, "liked")
     await store.forget_user(BOB)

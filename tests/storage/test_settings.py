@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from storage import DEFAULT_VARIETY, SQLiteStore
+from storage import DEFAULT_VARIETY, Store
 from storage.errors import InvalidIdError, InvalidVarietyError
 from tests.storage.conftest import ALICE, BOB, GUILD
 
 
-async def test_variety_defaults_and_is_stored_per_user(store: SQLiteStore) -> None:
+async def test_variety_defaults_and_is_stored_per_user(store: Store) -> None:
     assert (await store.user_settings(ALICE)).variety == DEFAULT_VARIETY
     assert (await store.set_variety(ALICE, 0.8)).variety == 0.8
     assert (await store.set_variety(ALICE, 0)).variety == 0.0
@@ -22,7 +22,7 @@ async def test_variety_defaults_and_is_stored_per_user(store: SQLiteStore) -> No
 
 
 @pytest.mark.parametrize("bad", [-0.01, 1.01, math.nan, math.inf, -math.inf, "0.5", True, None])
-async def test_bad_variety_is_refused_and_the_old_value_kept(store: SQLiteStore, bad: object) -> None:
+async def test_bad_variety_is_refused_and_the_old_value_kept(store: Store, bad: object) -> None:
     await store.set_variety(ALICE, 0.4)
     with pytest.raises(InvalidVarietyError) as caught:
         await store.set_variety(ALICE, bad)  # type: ignore[arg-type]
@@ -30,19 +30,19 @@ async def test_bad_variety_is_refused_and_the_old_value_kept(store: SQLiteStore,
     assert (await store.user_settings(ALICE)).variety == 0.4
 
 
-async def test_bad_user_ids_are_refused(store: SQLiteStore) -> None:
+async def test_bad_user_ids_are_refused(store: Store) -> None:
     with pytest.raises(InvalidIdError, match="user"):
         await store.set_variety(-1, 0.5)
     with pytest.raises(InvalidIdError, match="user"):
         await store.user_settings(0)
 
 
-async def test_guild_settings_default_to_auto_pool_and_no_channels(store: SQLiteStore) -> None:
+async def test_guild_settings_default_to_auto_pool_and_no_channels(store: Store) -> None:
     settings = await store.guild_settings(GUILD)
     assert (settings.guild_id, settings.auto_pool, settings.index_channels) == (GUILD, True, frozenset())
 
 
-async def test_auto_pool_and_index_channels_are_switched_per_server(store: SQLiteStore) -> None:
+async def test_auto_pool_and_index_channels_are_switched_per_server(store: Store) -> None:
     assert (await store.set_auto_pool(GUILD, False)).auto_pool is False
     await store.set_index_channel(GUILD, 5, True)
     await store.set_index_channel(GUILD, 5, True)  # idempotent

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import numpy as np
 import pytest
 
-from storage import EventKind, SQLiteStore
+from storage import EventKind, Store, open_store
 from storage.errors import (
     IncompatibleEmbeddingError,
     InvalidIdError,
@@ -17,7 +18,7 @@ from storage.errors import (
 from tests.storage.conftest import ALICE, BOB, DIM, GUILD, OTHER_GUILD, make_song, one_hot
 
 
-async def test_add_song_returns_a_stored_copy_with_normalised_vectors(store: SQLiteStore) -> None:
+async def test_add_song_returns_a_stored_copy_with_normalised_vectors(store: Store) -> None:
     new = make_song(1, embedding=np.full(DIM, 3.0), probabilities=one_hot(5) * 1.0005)
     added = await store.add_song(new)
     assert added.created
@@ -30,7 +31,7 @@ async def test_add_song_returns_a_stored_copy_with_normalised_vectors(store: SQL
     assert await store.get_song(GUILD, song.id) == song
 
 
-async def test_same_audio_twice_in_a_server_returns_the_existing_song(store: SQLiteStore) -> None:
+async def test_same_audio_twice_in_a_server_returns_the_existing_song(store: Store) -> None:
     first = await store.add_song(make_song(1))
     again = await store.add_song(make_song(1, title="Renamed upload", added_by=BOB))
     assert again.created is False
@@ -38,7 +39,7 @@ async def test_same_audio_twice_in_a_server_returns_the_existing_song(store: SQL
     assert await store.pool_size(GUILD) == 1
 
 
-async def test_same_audio_in_another_server_is_a_separate_song(store: SQLiteStore) -> None:
+async def test_same_audio_in_another_server_is_a_separate_song(store: Store) -> None:
     here = await store.add_song(make_song(1))
     there = await store.add_song(make_song(1, guild_id=OTHER_GUILD))
     assert there.created and there.song.id != here.song.id
@@ -46,7 +47,7 @@ async def test_same_audio_in_another_server_is_a_separate_song(store: SQLiteStor
         await store.get_song(OTHER_GUILD, here.song.id)
 
 
-async def test_history_only_song_joins_the_pool_when_added_again(store: SQLiteStore) -> None:
+async def test_history_only_song_joins_the_pool_when_added_again(store: Store) -> None:
     kept = await store.add_song(make_song(1, in_pool=False))
     assert await store.pool_size(GUILD) == 0
     assert len(await store.pool_matrix(GUILD)) == 0
@@ -55,7 +56,7 @@ async def test_history_only_song_joins_the_pool_when_added_again(store: SQLiteSt
     assert (await store.pool_matrix(GUILD)).ids.tolist() == [kept.song.id]
 
 
-async def test_set_in_pool_moves_a_song_in_and_out(store: SQLiteStore) -> None:
+async def test_set_in_pool_moves_a_song_in_and_out(store: Store) -> None:
     song = (await store.add_song(make_song(1))).song
     assert (await store.set_in_pool(GUILD, song.id, False)).in_pool is False
     assert await store.pool_size(GUILD) == 0
@@ -63,7 +64,7 @@ async def test_set_in_pool_moves_a_song_in_and_out(store: SQLiteStore) -> None:
     assert await store.pool_size(GUILD) == 1
 
 
-async def test_get_songs_keeps_the_order_asked_and_skips_missing(store: SQLiteStore) -> None:
+async def test_get_songs_keeps_the_order_asked_and_skips_missing(store: Store) -> None:
     ids = [(await store.add_song(make_song(number))).song.id for number in range(3)]
     other = (await store.add_song(make_song(9, guild_id=OTHER_GUILD))).song.id
     songs = await store.get_songs(GUILD, [ids[2], 999_999, ids[0], other])
@@ -71,14 +72,14 @@ async def test_get_songs_keeps_the_order_asked_and_skips_missing(store: SQLiteSt
     assert await store.get_songs(GUILD, []) == []
 
 
-async def test_find_song_by_content_hash(store: SQLiteStore) -> None:
+async def test_find_song_by_content_hash(store: Store) -> None:
     song = (await store.add_song(make_song(4))).song
     assert await store.find_song(GUILD, song.content_hash) == song
     assert await store.find_song(GUILD, "f" * 64) is None
     assert await store.find_song(OTHER_GUILD, song.content_hash) is None
 
 
-async def test_removing_a_song_takes_its_events_with_it(store: SQLiteStore) -> None:
+async def test_removing_a_song_takes_its_events_with_it(store: Store) -> None:
     keep = (await store.add_song(make_song(1))).song
     gone = (await store.add_song(make_song(2))).song
     for song in (keep, gone):
@@ -92,7 +93,7 @@ async def test_removing_a_song_takes_its_events_with_it(store: SQLiteStore) -> N
     assert "not in this server's pool" in str(caught.value)
 
 
-async def test_an_admin_cannot_remove_another_servers_song(store: SQLiteStore) -> None:
+async def test_an_admin_cannot_remove_another_servers_song(store: Store) -> None:
     song = (await store.add_song(make_song(1, guild_id=OTHER_GUILD))).song
     with pytest.raises(UnknownSongError):
         await store.remove_song(GUILD, song.id)
@@ -118,7 +119,7 @@ async def test_an_admin_cannot_remove_another_servers_song(store: SQLiteStore) -
     ],
 )
 async def test_bad_songs_are_refused_and_nothing_is_stored(
-    store: SQLiteStore, fields: dict, message: str
+    store: Store, fields: dict, message: str
 ) -> None:
     with pytest.raises(InvalidSongError) as caught:
         await store.add_song(make_song(1, **fields))
@@ -128,7 +129,7 @@ async def test_bad_songs_are_refused_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize("bad_id", [0, -5, 2**63, True, "111", 1.0, None])
-async def test_bad_ids_are_refused(store: SQLiteStore, bad_id: object) -> None:
+async def test_bad_ids_are_refused(store: Store, bad_id: object) -> None:
     with pytest.raises(InvalidIdError) as caught:
         await store.get_song(bad_id, 1)  # type: ignore[arg-type]
     assert "not a valid server id" in str(caught.value)
@@ -138,7 +139,7 @@ async def test_bad_ids_are_refused(store: SQLiteStore, bad_id: object) -> None:
         await store.pool_matrix(bad_id)  # type: ignore[arg-type]
 
 
-async def test_a_different_embedding_size_is_refused_for_the_same_server(store: SQLiteStore) -> None:
+async def test_a_different_embedding_size_is_refused_for_the_same_server(store: Store) -> None:
     await store.add_song(make_song(1))
     with pytest.raises(IncompatibleEmbeddingError) as caught:
         await store.add_song(make_song(2, dim=DIM * 2))
@@ -147,7 +148,7 @@ async def test_a_different_embedding_size_is_refused_for_the_same_server(store: 
     assert (await store.add_song(make_song(3, dim=DIM * 2, guild_id=OTHER_GUILD))).created
 
 
-async def test_bulk_add_skips_duplicates_and_reports_progress(store: SQLiteStore) -> None:
+async def test_bulk_add_skips_duplicates_and_reports_progress(store: Store) -> None:
     await store.add_song(make_song(0, in_pool=False))
     seen: list[int] = []
     songs = [make_song(number) for number in range(12)] + [make_song(3), make_song(0)]
@@ -157,7 +158,7 @@ async def test_bulk_add_skips_duplicates_and_reports_progress(store: SQLiteStore
     assert await store.pool_size(GUILD) == 12  # the history-only song 0 joined the pool
 
 
-async def test_bulk_add_uses_the_vectorised_checks_with_the_same_result(store: SQLiteStore) -> None:
+async def test_bulk_add_uses_the_vectorised_checks_with_the_same_result(store: Store) -> None:
     await store.add_songs([make_song(1, embedding=np.full(DIM, 2.0))])
     single = (await store.add_song(make_song(2, embedding=np.full(DIM, 2.0)))).song
     bulk = await store.find_song(GUILD, f"{1:064x}")
@@ -165,7 +166,7 @@ async def test_bulk_add_uses_the_vectorised_checks_with_the_same_result(store: S
     np.testing.assert_allclose(bulk.probabilities, make_song(1).probabilities, rtol=1e-6)
 
 
-async def test_bulk_add_refuses_a_bad_song_with_its_reason(store: SQLiteStore) -> None:
+async def test_bulk_add_refuses_a_bad_song_with_its_reason(store: Store) -> None:
     songs = [make_song(1), make_song(2, probabilities=np.ones(10))]
     with pytest.raises(InvalidSongError, match="sum to 1"):
         await store.add_songs(songs)
@@ -174,7 +175,7 @@ async def test_bulk_add_refuses_a_bad_song_with_its_reason(store: SQLiteStore) -
     assert await store.pool_size(GUILD) == 0
 
 
-async def test_pool_matrix_is_cached_and_follows_writes(store: SQLiteStore) -> None:
+async def test_pool_matrix_is_cached_and_follows_writes(store: Store) -> None:
     first = (await store.add_song(make_song(1, added_by=None))).song
     matrix = await store.pool_matrix(GUILD)
     assert await store.pool_matrix(GUILD) is matrix
@@ -193,15 +194,36 @@ async def test_pool_matrix_is_cached_and_follows_writes(store: SQLiteStore) -> N
     assert len(await store.pool_matrix(GUILD)) == 2
 
 
-async def test_pool_matrix_sees_writes_from_another_process(store: SQLiteStore, db_path) -> None:
+async def test_pool_matrix_sees_writes_from_another_process(store: Store, make_store) -> None:
     await store.add_song(make_song(1))
+    await store.add_song(make_song(9, guild_id=OTHER_GUILD))
     assert len(await store.pool_matrix(GUILD)) == 1
-    async with SQLiteStore(db_path) as indexer:  # e.g. `python -m bot index` beside the bot
-        await indexer.add_song(make_song(2))
-    assert len(await store.pool_matrix(GUILD)) == 2
+    cached_elsewhere = await store.pool_matrix(OTHER_GUILD)
+    async with make_store() as indexer:  # `python -m bot index` beside the bot, or another machine
+        first = (await indexer.add_song(make_song(2))).song
+        assert len(await store.pool_matrix(GUILD)) == 2
+        await indexer.set_in_pool(GUILD, first.id, False)
+        assert len(await store.pool_matrix(GUILD)) == 1
+        await indexer.add_songs([make_song(3), make_song(4)])
+        assert len(await store.pool_matrix(GUILD)) == 3
+        await indexer.forget_user(ALICE)
+        assert (await store.pool_matrix(GUILD)).added_by.tolist() == [0, 0, 0]
+    assert (await store.pool_matrix(OTHER_GUILD)).ids.tolist() == cached_elsewhere.ids.tolist()
 
 
-async def test_pool_matrix_rows_of_and_locate(store: SQLiteStore) -> None:
+async def test_concurrent_writes_do_not_interleave_transactions(store: Store) -> None:
+    songs = await asyncio.gather(*(store.add_song(make_song(number)) for number in range(20)))
+    await asyncio.gather(
+        *(store.record_event(GUILD, BOB, added.song.id, "liked") for added in songs),
+        *(store.set_variety(BOB, value / 20) for value in range(20)),
+        store.add_songs([make_song(number) for number in range(15, 40)]),
+    )
+    assert await store.pool_size(GUILD) == 40
+    assert len(await store.listen_events(GUILD, BOB)) == 20
+    assert len(await store.pool_matrix(GUILD)) == 40
+
+
+async def test_pool_matrix_rows_of_and_locate(store: Store) -> None:
     ids = [(await store.add_song(make_song(number))).song.id for number in range(4)]
     matrix = await store.pool_matrix(GUILD)
     assert matrix.rows_of([ids[3], 424242, ids[1]]).tolist() == [3, 1]
@@ -211,7 +233,7 @@ async def test_pool_matrix_rows_of_and_locate(store: SQLiteStore) -> None:
     assert len(empty) == 0 and empty.rows_of([1]).size == 0
 
 
-async def test_pool_stats_counts_genres_and_contributors(store: SQLiteStore) -> None:
+async def test_pool_stats_counts_genres_and_contributors(store: Store) -> None:
     await store.add_songs(
         [make_song(1, genre=5), make_song(2, genre=5), make_song(3, genre=6, added_by=BOB)]
         + [make_song(4, genre=6, added_by=None), make_song(5, genre=1, in_pool=False)]
@@ -229,9 +251,9 @@ async def test_pool_stats_counts_genres_and_contributors(store: SQLiteStore) -> 
     assert empty.genre_mix.tolist() == [0.0] * 10
 
 
-async def test_a_store_checks_vectors_against_the_genre_count_it_was_given(db_path):
+async def test_a_store_checks_vectors_against_the_genre_count_it_was_given(database):
     four = np.array([0.7, 0.1, 0.1, 0.1], dtype=np.float32)
-    async with SQLiteStore(db_path, genre_count=4) as store:
+    async with open_store(database, genre_count=4) as store:
         added = await store.add_song(make_song(1, probabilities=four))
         report = await store.add_songs([make_song(2, probabilities=four), make_song(3, probabilities=four)])
         with pytest.raises(InvalidSongError, match="has 10 values, expected 4"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -27,8 +26,8 @@ async def test_a_new_file_gets_the_whole_schema_wal_and_foreign_keys(db_path: Pa
     assert {"songs_by_pool", "songs_by_adder", "events_by_user", "events_by_song"} <= indexes
 
 
-async def test_foreign_keys_are_enforced(store: SQLiteStore) -> None:
-    async with store._writing() as db:
+async def test_foreign_keys_are_enforced(sqlite_store: SQLiteStore) -> None:
+    async with sqlite_store._writing() as db:
         with pytest.raises(sqlite3.IntegrityError):
             await db.execute(
                 "INSERT INTO events (guild_id, user_id, song_id, kind, at) VALUES (1, 1, 1, 'liked', 0)"
@@ -103,18 +102,8 @@ async def test_open_store_works_awaited_and_as_a_context_manager(db_path: Path) 
         await store.close()
 
 
-async def test_concurrent_writes_do_not_interleave_transactions(store: SQLiteStore) -> None:
-    songs = await asyncio.gather(*(store.add_song(make_song(number)) for number in range(20)))
-    await asyncio.gather(
-        *(store.record_event(GUILD, BOB, added.song.id, "liked") for added in songs),
-        *(store.set_variety(BOB, value / 20) for value in range(20)),
-        store.add_songs([make_song(number) for number in range(15, 40)]),
-    )
-    assert await store.pool_size(GUILD) == 40
-    assert len(await store.listen_events(GUILD, BOB)) == 20
-
-
-async def test_a_failed_write_changes_nothing(store: SQLiteStore) -> None:
+async def test_a_failed_write_changes_nothing(sqlite_store: SQLiteStore) -> None:
+    store = sqlite_store
     song = (await store.add_song(make_song(1))).song
     with pytest.raises(sqlite3.IntegrityError):
         async with store._writing() as db:
