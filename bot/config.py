@@ -19,8 +19,15 @@ from recommender.config import RecommenderConfig
 
 DEFAULT_DB = Path("data") / "genrebot.db"
 MiB = 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def user_path(typed: str | Path, cwd: Path | None) -> Path:
+    """``typed`` (``~`` expanded) relative to ``cwd`` unless absolute or ``cwd`` is None."""
+    path = Path(typed).expanduser()
+    return path if path.is_absolute() or cwd is None else cwd / path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +54,13 @@ class Config:
     index_folder: Path | None = None
     # playlist and "more like this" caps, taste decay...: handed to the recommender by the services
     recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
+    # Where the user was when they started genrebot (GENREBOT_CWD, which scripts/run sets before it
+    # changes to the repository root); None: the current directory. Paths users give are relative to it.
+    cwd: Path | None = None
+
+    def user_path(self, typed: str | Path) -> Path:
+        """A path a user typed (``~`` expanded), relative to where they started genrebot."""
+        return user_path(typed, self.cwd)
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.queue_size < 0:
@@ -55,6 +69,8 @@ class Config:
             raise ValueError("durations must not be negative")
         if self.max_attachment_bytes < 1:
             raise ValueError("the attachment size cap must be positive")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"the log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="publish the slash commands to Discord at start-up (GENREBOT_SYNC=1)")
     parser.add_argument("--max-playlist", type=int, help="most songs one /playlist may ask for "
                         "(GENREBOT_MAX_PLAYLIST; default 50; Discord's menus show at most 25)")
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
+    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
+                        help="how much to log (GENREBOT_LOG_LEVEL; default INFO)")
     commands = parser.add_subparsers(dest="command", metavar="{index}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
@@ -112,12 +129,17 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     def pick(flag_value, env_name: str, convert=str):
         return flag_value if flag_value is not None else _env(env, env_name, convert)
 
+    cwd = _env(env, "GENREBOT_CWD", Path)
+
+    def given_path(typed: Path | None) -> Path | None:
+        return None if typed is None else user_path(typed, cwd)
+
     attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
     recommender = {"max_playlist": pick(args.max_playlist, "GENREBOT_MAX_PLAYLIST", int)}
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
-        "db_path": pick(args.db, "GENREBOT_DB", Path),
-        "checkpoint": pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path),
+        "db_path": given_path(pick(args.db, "GENREBOT_DB", Path)),
+        "checkpoint": given_path(pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path)),
         "workers": pick(args.workers, "GENREBOT_WORKERS", int),
         "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
         "cooldown_s": pick(args.cooldown, "GENREBOT_COOLDOWN_S", float),
@@ -129,7 +151,8 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "log_level": pick(args.log_level, "GENREBOT_LOG_LEVEL", str.upper),
         "command": args.command or "run",
         "index_guild": getattr(args, "guild", None),
-        "index_folder": getattr(args, "folder", None),
+        "index_folder": given_path(getattr(args, "folder", None)),
+        "cwd": cwd,
     }
     try:
         values["recommender"] = RecommenderConfig(**{name: value for name, value in recommender.items()

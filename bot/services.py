@@ -20,15 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.arguments import check_history_page, check_song_id, check_song_ids
 from bot.classifier import Classifier
 from bot.config import Config
 from bot.errors import (
     AttachmentTooLargeError,
     FileMissingError,
+    IsAFolderError,
     NotAudioAttachmentError,
     NotInServerError,
     NotSharerError,
     TooLongError,
+    UnknownSongsError,
 )
 from bot.links import LinkPolicy, fetch_audio
 from bot.workers import WorkerPool
@@ -48,7 +51,6 @@ from storage import (
     Song,
     Store,
 )
-from storage.errors import UnknownSongError
 from storage.sqlite import open_store
 
 log = logging.getLogger("genrebot.services")
@@ -182,6 +184,8 @@ class Services:
 
     async def read_file(self, path: Path) -> AudioInput:
         """A local file, under the same checks as an upload (the console's /classify)."""
+        if path.is_dir():
+            raise IsAFolderError(str(path))
         if not path.is_file():
             raise FileMissingError(str(path))
         check_upload(path.name, None, path.stat().st_size, self.config.max_attachment_bytes)
@@ -236,17 +240,20 @@ class Services:
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
         """Put a history-only song (auto-pool was off) into the pool: its sharer or an admin may."""
-        song = await self.store.get_song(caller.server_id, song_id)
+        song = await self.store.get_song(caller.server_id, check_song_id(caller.server_id, song_id))
         if not is_admin and song.added_by != caller.user_id:
             raise NotSharerError(song_id)
         return await self.store.set_in_pool(caller.server_id, song_id, True)
 
     async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
-        """Record that the caller listened to / liked / disliked songs; returns the songs marked
-        (ids no longer in the server are skipped; UnknownSongError if none is left)."""
-        songs = await self.store.get_songs(caller.server_id, song_ids)
-        if not songs:
-            raise UnknownSongError(caller.server_id, song_ids[0])
+        """Record that the caller listened to / liked / disliked songs; returns the songs marked.
+        All or nothing: UnknownSongsError names the ids not in this server (then nothing is marked);
+        see :func:`bot.arguments.check_song_ids` for the other refusals."""
+        wanted = check_song_ids(caller.server_id, song_ids)
+        songs = await self.store.get_songs(caller.server_id, wanted)
+        if len(songs) < len(wanted):
+            found = {song.id for song in songs}
+            raise UnknownSongsError(tuple(song_id for song_id in wanted if song_id not in found))
         for song in songs:
             await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
         return songs
@@ -259,7 +266,8 @@ class Services:
                                   config=self.config.recommender, labels=self.labels)
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
-        return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
+        return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
+                                    config=self.config.recommender)
 
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
@@ -311,7 +319,10 @@ class Services:
     async def set_variety(self, caller: Caller, value: float) -> float:
         return (await self.store.set_variety(caller.user_id, value)).variety
 
-    async def history(self, caller: Caller, *, limit: int = 10, offset: int = 0) -> list[HistoryEntry]:
+    async def history(self, caller: Caller, *, count: int = 10, page: int = 1) -> list[HistoryEntry]:
+        """The caller's events in this server, newest first, ``count`` (1..25) per page, page 1 first
+        (OutOfRangeError outside those; a page past the end is empty)."""
+        limit, offset = check_history_page(count, page)
         return await self.store.history(caller.server_id, caller.user_id, limit=limit, offset=offset)
 
     async def forget(self, caller: Caller, *, remove_shared_songs: bool = False) -> ForgetReport:
@@ -324,7 +335,7 @@ class Services:
         return await self.store.pool_stats(guild_id)
 
     async def remove_from_pool(self, guild_id: int, song_id: int) -> Song:
-        return await self.store.remove_song(guild_id, song_id)
+        return await self.store.remove_song(guild_id, check_song_id(guild_id, song_id))
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         return await self.store.guild_settings(guild_id)

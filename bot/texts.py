@@ -41,7 +41,7 @@ COMMANDS = (
     Command("/variety [value]", "/variety [0..1]",
             f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
-    Command("/history", "/history [COUNT]", "What you shared, heard and rated here."),
+    Command("/history [count] [page]", "/history [COUNT] [PAGE]", "What you shared, heard and rated here."),
     Command(None, "/like ID... | /dislike ID... | /listened ID...", "Rate songs (ids from /playlist)."),
     Command(None, "/more ID", "Songs that sound like song ID."),
     Command("/forget", "/forget", "Delete everything I store about you (asks first)."),
@@ -62,6 +62,13 @@ def variety_shown(value: float, strong: Markup = plain) -> str:
 
 def variety_set(value: float, strong: Markup = plain) -> str:
     return f"Variety set to {strong(f'{value:.2f}')}."
+
+
+def history_empty(page: int) -> str:
+    """What /history says when a page has no entries."""
+    if page == 1:
+        return "Your history here is empty: share songs with /classify or rate some from /playlist."
+    return f"Page {page} of your history is empty: it has fewer entries than that."
 
 
 def taste_basis(profile: TasteProfile) -> str:
