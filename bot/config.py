@@ -38,7 +38,10 @@ class Config:
     db_path: Path = DEFAULT_DB
     checkpoint: Path | None = None  # None: the checkpoint shipped in data/
     workers: int = 2
-    queue_size: int = 8
+    queue_size: int = 200  # jobs that may wait for a classification worker
+    queue_bytes: int = 1024 * MiB  # audio those waiting jobs may hold in memory
+    per_user_jobs: int = 3  # classifications (and, apart, link downloads) one user may have in line
+    download_workers: int = 8  # link downloads at once: threads mostly waiting on the network
     cooldown_s: float = 10.0
     max_attachment_bytes: int = 25 * MiB
     max_duration_s: float = 20 * 60
@@ -63,8 +66,8 @@ class Config:
         return user_path(typed, self.cwd)
 
     def __post_init__(self) -> None:
-        if self.workers < 1 or self.queue_size < 0:
-            raise ValueError("workers must be >= 1 and queue size >= 0")
+        if min(self.workers, self.download_workers, self.per_user_jobs) < 1 or min(self.queue_size, self.queue_bytes) < 0:
+            raise ValueError("workers and per-user jobs must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
         if self.max_attachment_bytes < 1:
@@ -82,8 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help="SQLite database file (GENREBOT_DB; default data/genrebot.db)")
     parser.add_argument("--checkpoint", type=Path, help="genre model checkpoint (GENREBOT_CHECKPOINT; default: shipped)")
     parser.add_argument("--workers", type=int, help="classification threads (GENREBOT_WORKERS; default 2)")
-    parser.add_argument("--queue-size", type=int, help="classifications that may wait for a worker before users "
-                        "are told the bot is busy (GENREBOT_QUEUE_SIZE; default 8)")
+    parser.add_argument("--queue-size", type=int, help="classifications that may wait in line for a worker "
+                        "(GENREBOT_QUEUE_SIZE; default 200)")
+    parser.add_argument("--queue-mb", type=float, help="audio the waiting classifications may hold, MiB "
+                        "(GENREBOT_QUEUE_MB; default 1024)")
+    parser.add_argument("--per-user-jobs", type=int, help="classifications, and apart link downloads, one user "
+                        "may have in line (GENREBOT_PER_USER_JOBS; default 3)")
+    parser.add_argument("--download-workers", type=int, help="link downloads at once "
+                        "(GENREBOT_DOWNLOAD_WORKERS; default 8)")
     parser.add_argument("--cooldown", type=float, help="seconds between two /classify of one user "
                         "(GENREBOT_COOLDOWN_S; default 10)")
     parser.add_argument("--max-attachment-mb", type=float, help="largest audio file accepted, MiB "
@@ -135,6 +144,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         return None if typed is None else user_path(typed, cwd)
 
     attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
+    queue_mb = pick(args.queue_mb, "GENREBOT_QUEUE_MB", float)
     recommender = {"max_playlist": pick(args.max_playlist, "GENREBOT_MAX_PLAYLIST", int)}
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
@@ -142,6 +152,9 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "checkpoint": given_path(pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path)),
         "workers": pick(args.workers, "GENREBOT_WORKERS", int),
         "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
+        "queue_bytes": None if queue_mb is None else int(queue_mb * MiB),
+        "per_user_jobs": pick(args.per_user_jobs, "GENREBOT_PER_USER_JOBS", int),
+        "download_workers": pick(args.download_workers, "GENREBOT_DOWNLOAD_WORKERS", int),
         "cooldown_s": pick(args.cooldown, "GENREBOT_COOLDOWN_S", float),
         "max_attachment_bytes": None if attachment_mb is None else int(attachment_mb * MiB),
         "max_duration_s": pick(args.max_duration, "GENREBOT_MAX_DURATION_S", float),

@@ -23,6 +23,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from bot import render, texts
 from bot.errors import GenreBotError, user_message
 from bot.services import Caller, Classified, IndexReport, Services
+from bot.workers import Place
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1
@@ -162,10 +163,14 @@ class Console:
         if not target:
             raise UsageError("Give a file or a link: `/classify path/to/song.mp3`.")
         if target.startswith(("http://", "https://")) or "://" in target:
-            audio = await self.services.fetch_link(target)
+            audio = await self.services.fetch_link(target, self.caller, on_place=self._show_place)
         else:
             audio = await self.services.read_file(self.services.config.user_path(target))
-        self._show_classified(await self.services.classify(self.caller, audio))
+        self._show_classified(await self.services.classify(self.caller, audio, on_place=self._show_place))
+
+    def _show_place(self, place: Place) -> None:
+        if place.place:  # waiting behind others (e.g. an /index still running); silent when it starts at once
+            self.say(texts.place_in_line(place))
 
     def _show_classified(self, result: Classified) -> None:
         song = result.song

@@ -34,7 +34,7 @@ from bot.errors import (
     UnknownSongsError,
 )
 from bot.links import LinkPolicy, fetch_audio
-from bot.workers import WorkerPool
+from bot.workers import PlaceCallback, WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
 from genre_engine.engine import content_hash
@@ -142,8 +142,11 @@ class Services:
         self.engine = engine
         self.store = store
         self.labels = tuple(engine.labels)
-        self.classifier = WorkerPool("classify", config.workers, config.queue_size)
-        self.downloader = WorkerPool("download", config.workers, config.queue_size)
+        self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
+                                     max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
+        # apart, so that slow links never hold the workers classification needs
+        self.downloader = WorkerPool("download", config.download_workers, max_waiting=config.queue_size,
+                                     per_owner=config.per_user_jobs)
         self.link_policy = LinkPolicy(
             max_bytes=config.max_attachment_bytes,
             max_duration_s=config.max_duration_s,
@@ -157,7 +160,7 @@ class Services:
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
         log.info("services started", extra={"db": config.db_path, "workers": config.workers,
-                                            "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
+                                            "embedding_dim": engine.embedding_dim})
         return services
 
     @classmethod
@@ -178,8 +181,13 @@ class Services:
 
     # -- getting audio ---------------------------------------------------------------------------
 
-    async def fetch_link(self, url: str) -> AudioInput:
-        fetched = await self.downloader.run(fetch_audio, url, self.link_policy)
+    async def fetch_link(self, url: str, caller: Caller | None = None, *, on_place: PlaceCallback | None = None,
+                         max_wait_s: float | None = None) -> AudioInput:
+        """Download the audio behind ``url`` (bot.links), in the download pool: at most
+        ``config.per_user_jobs`` at once per caller; ``on_place``/``max_wait_s`` as in :meth:`classify`."""
+        fetched = await self.downloader.run(fetch_audio, url, self.link_policy,
+                                            owner=None if caller is None else caller.user_id,
+                                            on_place=on_place, max_wait_s=max_wait_s)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
     async def read_file(self, path: Path) -> AudioInput:
@@ -193,15 +201,23 @@ class Services:
 
     # -- classifying -----------------------------------------------------------------------------
 
-    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None) -> Classified:
+    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None,
+                       on_place: PlaceCallback | None = None, max_wait_s: float | None = None) -> Classified:
         """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
-        unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed."""
+        unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed.
+
+        New audio waits its turn in the classification line: ``on_place`` is called with a
+        :class:`~bot.workers.Place` when it joins and whenever it moves up (place 0: being analysed);
+        QueueTooLongError if it could not be done within ``max_wait_s``, TooManyJobsError if the
+        caller already has ``config.per_user_jobs`` songs in line, BusyError if the line is full."""
         guild_id = caller.server_id
         digest = await asyncio.to_thread(content_hash, audio.data)
         in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(guild_id, digest)
         if known is None:
-            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title)
+            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title,
+                                                   owner=caller.user_id, on_place=on_place,
+                                                   max_wait_s=max_wait_s, weight=len(audio.data))
             self._check_duration(prediction.duration_s)
             added = await self.store.add_song(self._new_song(
                 guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
@@ -294,7 +310,8 @@ class Services:
                     await self.store.set_in_pool(guild_id, known.id, True)
         if total:
             total(len(fresh))
-        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
+        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)),
+                                             timed=False)  # a whole folder: not a typical job
         songs, failed = [], []
         for path, outcome in outcomes:
             try:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.render import duration
 from bot.services import IndexReport
+from bot.workers import Place
 from recommender.profile import TasteProfile
 
 Markup = Callable[[str], str]
@@ -62,6 +64,13 @@ def variety_shown(value: float, strong: Markup = plain) -> str:
 
 def variety_set(value: float, strong: Markup = plain) -> str:
     return f"Variety set to {strong(f'{value:.2f}')}."
+
+
+def place_in_line(place: Place, strong: Markup = plain) -> str:
+    """``You're #3 in line (about 0:12)…``, or that the song is being analysed (place 0)."""
+    if place.place == 0:
+        return "Your turn: analysing the song…"
+    return f"You're {strong(f'#{place.place}')} in line (about {duration(place.eta_s)} to go)…"
 
 
 def history_empty(page: int) -> str:

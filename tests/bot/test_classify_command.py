@@ -107,7 +107,7 @@ async def test_internal_link_refused(make_bot, audio_server):
 
 
 async def test_busy_when_the_worker_pool_is_full(make_bot):
-    harness = await make_bot(workers=1, queue_size=0)
+    harness = await make_bot(workers=1, queue_size=0)  # no line at all
     engine = harness.services.engine
     engine.gate = threading.Event()
     first = asyncio.create_task(harness.command("classify", file=harness.upload("a.wav", wav_bytes(300))))
