@@ -15,6 +15,7 @@ import torch
 
 from genre_engine.errors import CheckpointError
 from genre_engine.features import FeatureConfig
+from genre_engine.files import atomic_write
 from genre_engine.models import GenreNet, create_model
 
 FORMAT = "genrebot-checkpoint"
@@ -57,9 +58,8 @@ def save_checkpoint(path: str | Path, bundle: ModelBundle) -> Path:
         "metrics": bundle.metrics,
         "extra": bundle.extra,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)  # a crash mid-write never leaves a truncated checkpoint behind
+    with atomic_write(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 

@@ -32,8 +32,10 @@ from training.data import LabelledAudio, Split, kfold_splits
 from training.errors import ConfigError, DatasetError, run_cli
 from training.fit import TrainingData, fit
 from training.metrics import plot_confusion, summarize
+from training.config import TrainConfig
+from training.options import parse_config
+from training.run import check_resumable, load_audio, prepare
 from training.runtime import describe_device, make_deterministic, resolve_device
-from training.train import check_resumable, load_audio, parse_args, prepare, run_options
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +109,16 @@ class SharedFolds:
 _prepared: dict[str, TrainingData] = {}
 
 
-def run_fold(name: str, args: argparse.Namespace, folds: SharedFolds, index: int) -> tuple[str, int, dict[str, Any]]:
+def run_fold(name: str, config: TrainConfig, folds: SharedFolds, index: int) -> tuple[str, int, dict[str, Any]]:
     """Train one configuration on one fold; the report is also saved, so a rerun skips it."""
-    device = resolve_device(args.device)
+    device = resolve_device(config.device)
     if name not in _prepared:
         _prepared.clear()
-        _prepared[name] = prepare(args, folds, device, progress=False)[2]
+        _prepared[name] = prepare(config, folds, device, progress=False)[2]
     split = folds.splits[index]
-    report = fit(args, _prepared[name], split, seed=args.seed + index, progress=False).report
+    report = fit(config, _prepared[name], split, seed=config.seed + index, progress=False).report
     report["device"] = describe_device(device)
-    path = args.out / "splits" / f"{split.name}.json"
+    path = config.out / "splits" / f"{split.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report))
     return name, index, report
@@ -127,7 +129,7 @@ def _init_worker(seed: int, threads: int, device: torch.device) -> None:
     make_deterministic(seed, device)
 
 
-def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs: int, device: torch.device,
+def run_all(tasks: list[tuple[str, TrainConfig, SharedFolds, int]], jobs: int, device: torch.device,
             seed: int) -> list[tuple[str, int, dict[str, Any]]]:
     """Run fold tasks here (``jobs=1``) or in ``jobs`` processes sharing the device.
 
@@ -153,13 +155,13 @@ def run_all(tasks: list[tuple[str, argparse.Namespace, SharedFolds, int]], jobs:
     return results
 
 
-def config_summary(name: str, args: argparse.Namespace, reports: list[dict[str, Any]],
+def config_summary(name: str, config: TrainConfig, reports: list[dict[str, Any]],
                    protocol: dict[str, Any]) -> dict[str, Any]:
     command = shlex.join(["python", "-m", "training.train", "--data", protocol["data"], "--out", f"runs/{name}",
                           "--folds", str(protocol["folds"]), "--repeats", str(protocol["repeats"]),
                           "--seed", str(protocol["seed"]), *shlex.split(CONFIGS[name]), *protocol["options"]])
     return {
-        "options": run_options(args),
+        "options": config.options(),
         "command": command,
         "test": summarize([r["test"] for r in reports]),
         "valid": summarize([r["valid"] for r in reports]) if reports[0]["valid"] else None,
@@ -216,42 +218,42 @@ def get_args_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args, options = get_args_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     names = select_configs(args.configs)
-    config_args = {
-        name: parse_args(["--data", str(args.data), "--out", str(args.out / name), "--seed", str(args.seed),
-                          *shlex.split(CONFIGS[name]), *options])
+    configs = {
+        name: parse_config(["--data", str(args.data), "--out", str(args.out / name), "--seed", str(args.seed),
+                            *shlex.split(CONFIGS[name]), *options])
         for name in names
     }
-    if not config_args:
+    if not configs:
         raise ConfigError("no configuration to run")
-    first = next(iter(config_args.values()))
+    first = next(iter(configs.values()))
     device = resolve_device(first.device)
     make_deterministic(args.seed, device)
-    folds = SharedFolds(args.folds, args.repeats, first.valid_fraction, args.seed)
+    folds = SharedFolds(args.folds, args.repeats, first.split.valid_fraction, args.seed)
     tasks = []
     done: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in names}
-    for name, cargs in config_args.items():
-        cargs.out.mkdir(parents=True, exist_ok=True)
-        check_resumable(cargs.out, run_options(cargs), resume=True)
+    for name, config in configs.items():
+        config.out.mkdir(parents=True, exist_ok=True)
+        check_resumable(config.out, config.options(), resume=True)
         # Decode, cache and augment here, once, so fold workers only ever read the cache.
-        data = load_audio(cargs, folds)[0]
+        data = load_audio(config, folds)[0]
         for index, split in enumerate(folds.splits):
-            saved = cargs.out / "splits" / f"{split.name}.json"
+            saved = config.out / "splits" / f"{split.name}.json"
             if saved.is_file():
                 done[name][index] = json.loads(saved.read_text())
             else:
-                tasks.append((name, cargs, folds, index))
+                tasks.append((name, config, folds, index))
     for name, index, report in run_all(tasks, args.jobs, device, args.seed):
         done[name][index] = report
 
     protocol = {"data": str(args.data), "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
-                "valid_fraction": first.valid_fraction, "n_clips": len(data.clips), "options": options,
+                "valid_fraction": first.split.valid_fraction, "n_clips": len(data.clips), "options": options,
                 "jobs": args.jobs, "devices": sorted({r["device"] for d in done.values() for r in d.values()})}
     results: dict[str, Any] = {"protocol": protocol, "configs": {}}
-    for name, cargs in config_args.items():
+    for name, config in configs.items():
         reports = [done[name][i] for i in range(len(folds.splits))]
-        summary = config_summary(name, cargs, reports, protocol)
+        summary = config_summary(name, config, reports, protocol)
         results["configs"][name] = summary
-        plot_confusion(summary["test"]["confusion_matrix"], summary["test"]["labels"], cargs.out / "confusion_matrix.png",
+        plot_confusion(summary["test"]["confusion_matrix"], summary["test"]["labels"], config.out / "confusion_matrix.png",
                        f"{name}: test clips summed over {len(reports)} folds")
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown_table(results)

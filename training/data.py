@@ -21,6 +21,7 @@ from tqdm import tqdm
 from genre_engine.audio import decode_windows, is_audio_file
 from genre_engine.errors import AudioError
 from genre_engine.features import FeatureConfig, split_segments
+from genre_engine.files import atomic_write
 from genre_engine.labels import GENRES
 from training.errors import DatasetError
 
@@ -162,10 +163,8 @@ class SegmentCache:
         if entry is None:
             return
         entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(entry.name + ".tmp")
-        with open(tmp, "wb") as f:
+        with atomic_write(entry) as tmp, open(tmp, "wb") as f:
             np.save(f, segments)
-        tmp.replace(entry)
 
     def get(self, clip: Clip, features: FeatureConfig, compute: Callable[[], np.ndarray],
             variant: dict[str, Any] | None = None) -> np.ndarray:

@@ -7,7 +7,6 @@ epoch's loss is read back once). Validation and test go through the engine's own
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 import time
@@ -23,8 +22,10 @@ from tqdm import tqdm
 from genre_engine.checkpoint import ModelBundle
 from genre_engine.engine import GenreEngine
 from genre_engine.features import FeatureConfig, build_frontend
+from genre_engine.files import atomic_write
 from genre_engine.models import GenreNet, create_model
-from training.augment import SpecAugment, mixup, spec_augment
+from training.augment import mixup, spec_augment
+from training.config import AugmentConfig, ModelConfig, TrainConfig
 from training.data import LabelledAudio, Split
 from training.errors import ConfigError
 from training.evaluate import evaluate_clips
@@ -68,6 +69,9 @@ def _chunks(arrays: list[np.ndarray], size: int) -> Iterator[np.ndarray]:
 @torch.no_grad()
 def build_training_data(data: LabelledAudio, segments: list[np.ndarray], copies: dict[int, list[np.ndarray]],
                         features: FeatureConfig, device: torch.device) -> TrainingData:
+    """Features of every segment of ``segments`` (one ``[n, samples]`` array per clip of ``data``)
+    and of the augmented ``copies`` (clip index -> arrays of the same form), computed once on
+    ``device`` with the front end ``features`` describes."""
     sources = [(i, s, True) for i, s in enumerate(segments)]
     sources += [(i, c, False) for i, clip_copies in copies.items() for c in clip_copies]
     frontend = build_frontend(features).to(device)
@@ -95,26 +99,33 @@ def input_statistics(data: TrainingData, clips: np.ndarray) -> tuple[torch.Tenso
     return mean.float(), std.float()
 
 
-def build_model(args: argparse.Namespace, n_classes: int, features: FeatureConfig) -> GenreNet:
+def build_model(config: ModelConfig, n_classes: int, features: FeatureConfig) -> GenreNet:
+    """The network ``config`` names, sized for ``n_classes`` and inputs of ``features.shape``.
+
+    Takes ``[batch, 1, freq_bins, frames]`` features and returns ``[batch, n_classes]`` logits;
+    starts from ``config.pretrained`` when given. Raises ``ConfigError`` for an unknown
+    architecture, arguments it does not take, or pretrained weights that are missing or don't fit.
+    """
     try:
-        model = create_model(args.model, n_classes, features.shape, **args.model_args)
-        if args.pretrained:
-            model.load_pretrained(args.pretrained)
+        model = create_model(config.arch, n_classes, features.shape, **config.args)
+        if config.pretrained:
+            model.load_pretrained(config.pretrained)
     except (ValueError, TypeError, NotImplementedError, FileNotFoundError) as exc:
-        raise ConfigError(f"cannot build model {args.model!r} with {args.model_args or 'default arguments'}: {exc}") from None
+        raise ConfigError(f"cannot build model {config.arch!r} with {dict(config.args) or 'default arguments'}: {exc}") from None
     return model
 
 
 def train_one_epoch(model: GenreNet, bundle: ModelBundle, data: TrainingData, rows: torch.Tensor,
-                    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, args: argparse.Namespace,
-                    generator: torch.Generator, rng: np.random.Generator, progress: bool) -> torch.Tensor:
+                    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, batch_size: int,
+                    augment: AugmentConfig, generator: torch.Generator, rng: np.random.Generator,
+                    progress: bool) -> torch.Tensor:
     """One pass over the training rows; returns the mean loss as a device tensor (read once by the caller)."""
     model.train()
     device = data.table.device
     dtype = amp_dtype(device)
-    spec = SpecAugment(args.freq_mask, args.time_mask, args.mask_count)
+    spec = augment.spec
     targets = torch.as_tensor(data.targets, device=device)
-    batches = list(rows[torch.randperm(len(rows), generator=generator, device=device)].split(args.batch_size))
+    batches = list(rows[torch.randperm(len(rows), generator=generator, device=device)].split(batch_size))
     if len(batches) > 1 and len(batches[-1]) < 2:
         batches.pop()  # batch norm can't train on a batch of one
     total = torch.zeros((), device=device)
@@ -125,8 +136,8 @@ def train_one_epoch(model: GenreNet, bundle: ModelBundle, data: TrainingData, ro
         if spec.enabled:
             x = spec_augment(x, spec, generator)
         partner, lam = y, 1.0
-        if args.mixup_alpha > 0:
-            x, partner, lam = mixup(x, y, args.mixup_alpha, rng, generator)
+        if augment.mixup_alpha > 0:
+            x, partner, lam = mixup(x, y, augment.mixup_alpha, rng, generator)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             logits = model(x).float()
         loss = lam * F.cross_entropy(logits, y) + (1.0 - lam) * F.cross_entropy(logits, partner)
@@ -141,7 +152,9 @@ def train_one_epoch(model: GenreNet, bundle: ModelBundle, data: TrainingData, ro
 
 @dataclass
 class FitResult:
-    bundle: ModelBundle  # best weights, metrics inside
+    """What ``fit`` returns: the best model of one split and its report."""
+
+    bundle: ModelBundle  # best weights, metrics inside; ready for GenreEngine or save_checkpoint
     report: dict[str, Any]  # per-split metrics for metrics.json
 
 
@@ -157,47 +170,57 @@ class _State:
         self.stale = 0
 
 
-def fit(args: argparse.Namespace, data: TrainingData, split: Split, *, seed: int,
+def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
         state_path: Path | None = None, progress: bool = True, extra: dict[str, Any] | None = None) -> FitResult:
     """Train on ``split.train``, early-stop on ``split.valid`` (if any), score valid and test.
 
-    With ``state_path``, the state after every epoch is written there and, when ``args.resume``
-    is set and the file belongs to this split, training continues from it.
+    Uses ``config.model``, ``config.optim`` (at most ``epochs`` epochs; stops after ``patience``
+    epochs without a lower valid loss), ``config.augment`` (SpecAugment and mixup; waveform
+    copies are already in ``data``) and ``config.resume``; ``data`` and ``split`` come from
+    ``training.run.prepare``. ``seed`` seeds the initial weights, the batch order and every mask.
+    With ``state_path``, the state after every epoch is written there and, when
+    ``config.resume`` is set and the file belongs to this split, training continues from it.
+
+    Returns the weights of the epoch with the lowest valid loss (the last epoch without a valid
+    side) with the engine-path metrics of ``split.valid`` and ``split.test`` (``None`` for an
+    empty side): see ``FitResult``. Raises ``ConfigError`` when the model can't be built.
     """
     device = data.table.device
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator(device).manual_seed(seed)
-    model = build_model(args, len(data.labels), data.features).to(device)
-    if args.pretrained:
+    model = build_model(config.model, len(data.labels), data.features).to(device)
+    if config.model.pretrained:
         # A pretrained network was trained on its own front end's raw scale (musicnn normalises
         # inside the network), so it gets identity statistics rather than ours.
         mean = torch.zeros(data.features.freq_bins, device=device)
         std = torch.ones(data.features.freq_bins, device=device)
     else:
         mean, std = input_statistics(data, split.train)
-    bundle = ModelBundle(model, args.model, dict(args.model_args), data.features, data.labels, mean, std,
+    bundle = ModelBundle(model, config.model.arch, dict(config.model.args), data.features, data.labels, mean, std,
                          extra=dict(extra or {}))
     engine = GenreEngine(bundle)
-    optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optim = config.optim
+    optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
     stateful = {
         "model": model,
         "optimizer": optimizer,
-        "scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs),
+        "scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=optim.epochs),
         "scaler": torch.amp.GradScaler(device.type, enabled=amp_dtype(device) == torch.float16),
     }
     rows = data.rows_of(split.train)
     state = _State()
-    if state_path is not None and args.resume and state_path.is_file():
+    if state_path is not None and config.resume and state_path.is_file():
         _restore(state_path, split, state, stateful, generator, rng, device)
 
-    epochs = tqdm(range(state.epoch, args.epochs), desc=split.name, unit="epoch", disable=not progress,
-                  initial=state.epoch, total=args.epochs)
+    epochs = tqdm(range(state.epoch, optim.epochs), desc=split.name, unit="epoch", disable=not progress,
+                  initial=state.epoch, total=optim.epochs)
     for epoch in epochs:
-        if len(split.valid) and args.patience > 0 and state.stale >= args.patience:
+        if len(split.valid) and optim.patience > 0 and state.stale >= optim.patience:
             break
         started = time.perf_counter()
-        loss = train_one_epoch(model, bundle, data, rows, optimizer, stateful["scaler"], args, generator, rng, progress)
+        loss = train_one_epoch(model, bundle, data, rows, optimizer, stateful["scaler"], optim.batch_size,
+                               config.augment, generator, rng, progress)
         stateful["scheduler"].step()
         valid = _score(engine, data, split.valid)
         record = {"epoch": epoch + 1, "train_loss": float(loss),
@@ -249,9 +272,8 @@ def _save(path: Path, split: Split, state: _State, stateful: dict[str, Any], gen
         "numpy_rng": rng.bit_generator.state,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)  # an interrupted write never corrupts the state a resume needs
+    with atomic_write(path) as tmp:  # an interrupted write never corrupts the state a resume needs
+        torch.save(payload, tmp)
 
 
 def _restore(path: Path, split: Split, state: _State, stateful: dict[str, Any], generator: torch.Generator,

@@ -12,7 +12,9 @@ from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from training import fit as fit_module
 from training import train
+from training.data import choose_splits, discover
 from training.errors import ConfigError, run_cli
+from training.options import parse_config
 
 from tests.training.conftest import PITCHES, train_args
 
@@ -47,7 +49,7 @@ def test_checkpoint_runs_in_the_engine_with_the_metrics_training_measured(
     # The engine's own classify() on the test clips agrees with the accuracy training reported.
     engine = GenreEngine(bundle)
     test_files = sorted(p for p in tones.rglob("*.wav"))
-    split = train.choose_splits(train.discover(tones), split_dir=None, folds=1, repeats=1, full=False,
+    split = choose_splits(discover(tones), split_dir=None, folds=1, repeats=1, full=False,
                                 valid_fraction=0.15, test_fraction=0.15, seed=0)[0]
     hits = [engine.classify(test_files[i]).genre == test_files[i].parent.name for i in split.test]
     assert np.mean(hits) == metrics["test"]["clip_accuracy"]
@@ -113,13 +115,12 @@ def test_full_trains_on_every_clip_without_held_out_metrics(tones: Path, tmp_pat
 
 
 def test_model_and_feature_arguments_parse_as_json_when_they_can() -> None:
-    args = train.parse_args(["--data", "d", "--out", "o", "--model-arg", "head=mlp", "--model-arg", "dropout=0.3",
-                             "--model-arg", "batchnorm=false", "--feature-arg", "n_mels=64"])
-    assert args.model_args == {"head": "mlp", "dropout": 0.3, "batchnorm": False}
-    assert train.feature_config(args).n_mels == 64
-    bad = train.parse_args(["--data", "d", "--out", "o", "--feature-arg", "mels=64"])
+    config = parse_config(["--data", "d", "--out", "o", "--model-arg", "head=mlp", "--model-arg", "dropout=0.3",
+                           "--model-arg", "batchnorm=false", "--feature-arg", "n_mels=64"])
+    assert config.model.args == {"head": "mlp", "dropout": 0.3, "batchnorm": False}
+    assert config.features.n_mels == 64
     with pytest.raises(ConfigError, match="unknown feature parameter mels"):
-        train.feature_config(bad)
+        parse_config(["--data", "d", "--out", "o", "--feature-arg", "mels=64"])
 
 
 def test_problems_are_one_line_errors_not_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
