@@ -191,6 +191,8 @@ class SQLiteStore(Store):
         if self._db is not None:
             return
         if self.path != ":memory:":
+            if Path(self.path).is_dir():  # refused before aiosqlite starts a connection thread for it
+                raise CannotOpenDatabaseError(self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             db = await aiosqlite.connect(self.path, isolation_level=None)
