@@ -165,7 +165,7 @@ class Console:
         if target.startswith(("http://", "https://")) or "://" in target:
             audio = await self.services.fetch_link(target, self.caller, on_place=self._show_place)
         else:
-            audio = await self.services.read_file(self.services.config.user_path(target))
+            audio = await self.services.read_file(self.services.config.user_path(target), target)
         self._show_classified(await self.services.classify(self.caller, audio, on_place=self._show_place))
 
     def _show_place(self, place: Place) -> None:

@@ -190,12 +190,13 @@ class Services:
                                             on_place=on_place, max_wait_s=max_wait_s)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
-    async def read_file(self, path: Path) -> AudioInput:
-        """A local file, under the same checks as an upload (the console's /classify)."""
+    async def read_file(self, path: Path, typed: str | None = None) -> AudioInput:
+        """A local file, under the same checks as an upload (the console's /classify); errors name it
+        as the user ``typed`` it (default: ``path``)."""
         if path.is_dir():
-            raise IsAFolderError(str(path))
+            raise IsAFolderError(typed or str(path))
         if not path.is_file():
-            raise FileMissingError(str(path))
+            raise FileMissingError(typed or str(path))
         check_upload(path.name, None, path.stat().st_size, self.config.max_attachment_bytes)
         return AudioInput(await asyncio.to_thread(path.read_bytes), path.stem)
 

@@ -192,3 +192,25 @@ async def test_no_pynacl_warning_while_the_bot_has_no_voice(make_services, monke
 
     assert not [record for record in caplog.records if "PyNaCl" in record.getMessage()]
 
+
+
+def test_the_first_setup_says_what_it_installs(tmp_path):
+    """scripts/setup with a fake Python whose venv's pip only logs what it was asked."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "scripts" / "setup", repo / "scripts" / "setup")
+    shutil.copy(REPO_ROOT / "pyproject.toml", repo / "pyproject.toml")
+    fake_python = tmp_path / "python3.11"
+    fake_python.write_text('#!/bin/sh\nmkdir -p .venv/bin\nprintf \'#!/bin/sh\\necho "$*" >> pip.log\\n\' '
+                           '> .venv/bin/python\nchmod +x .venv/bin/python\n')
+    for path in (repo / "scripts" / "setup", fake_python):
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+    first = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True,
+                           env={**os.environ, "PYTHON": str(fake_python)})
+    again = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True,
+                           env={**os.environ, "PYTHON": str(fake_python)})
+
+    assert first.returncode == 0 and "PyTorch 2.14.1" in first.stderr and "GB" in first.stderr
+    assert "-m pip install --quiet -e .[dev]" in (repo / "pip.log").read_text()
+    assert again.stderr == ""  # nothing to install, nothing said
