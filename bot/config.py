@@ -18,7 +18,9 @@ from pathlib import Path
 from recommender.config import RecommenderConfig
 
 DEFAULT_DB = Path("data") / "genrebot.db"
+DEFAULT_MEDIA = Path("data") / "media"
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -52,11 +54,17 @@ class Config:
     # Networks that links may reach although they are internal. Empty in production; only tests
     # (which serve audio from 127.0.0.1) set it, and only from code, never from env or flags.
     allowed_internal_networks: tuple[IPNetwork, ...] = ()
-    command: str = "run"  # "run" (Discord with a token, console without) or "index"
+    # the radio's media store: copies of uploaded/linked audio, capped, least recently played evicted
+    media_folder: Path = DEFAULT_MEDIA
+    media_cap_bytes: int = 4 * GiB
+    command: str = "run"  # "run" (Discord with a token, console without), "index" or "radio"
     index_guild: int | None = None
     index_folder: Path | None = None
     # playlist and "more like this" caps, taste decay...: handed to the recommender by the services
     recommender: RecommenderConfig = field(default_factory=RecommenderConfig)
+    radio_songs: int = 5
+    radio_out: Path | None = None
+    radio_json: bool = False
     # Where the user was when they started genrebot (GENREBOT_CWD, which scripts/run sets before it
     # changes to the repository root); None: the current directory. Paths users give are relative to it.
     cwd: Path | None = None
@@ -72,6 +80,8 @@ class Config:
             raise ValueError("durations must not be negative")
         if self.max_attachment_bytes < 1:
             raise ValueError("the attachment size cap must be positive")
+        if self.media_cap_bytes < 1:
+            raise ValueError("the media store's size cap must be positive")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"the log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
@@ -107,12 +117,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="publish the slash commands to Discord at start-up (GENREBOT_SYNC=1)")
     parser.add_argument("--max-playlist", type=int, help="most songs one /playlist may ask for "
                         "(GENREBOT_MAX_PLAYLIST; default 50; Discord's menus show at most 25)")
+    parser.add_argument("--media", type=Path, help="folder of the radio's audio copies (GENREBOT_MEDIA; "
+                        "default data/media)")
+    parser.add_argument("--media-cap-gb", type=float, help="size cap of that folder, GiB; the least recently "
+                        "played copies go first (GENREBOT_MEDIA_CAP_GB; default 4)")
     parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
                         help="how much to log (GENREBOT_LOG_LEVEL; default INFO)")
-    commands = parser.add_subparsers(dest="command", metavar="{index}")
+    commands = parser.add_subparsers(dest="command", metavar="{index,radio}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
     index.add_argument("folder", type=Path)
+    radio = commands.add_parser("radio", help="render the radio the bot would play for the console's local "
+                                "server and user to an Ogg Opus file")
+    radio.add_argument("--songs", type=int, default=5, help="how many songs (default 5)")
+    radio.add_argument("--out", type=Path, required=True, help="the .ogg file to write")
+    radio.add_argument("--json", action="store_true", help="print the songs and where they start as JSON")
     return parser
 
 
@@ -146,6 +165,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
     queue_mb = pick(args.queue_mb, "GENREBOT_QUEUE_MB", float)
     recommender = {"max_playlist": pick(args.max_playlist, "GENREBOT_MAX_PLAYLIST", int)}
+    media_cap_gb = pick(args.media_cap_gb, "GENREBOT_MEDIA_CAP_GB", float)
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
         "db_path": given_path(pick(args.db, "GENREBOT_DB", Path)),
@@ -166,6 +186,11 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "index_guild": getattr(args, "guild", None),
         "index_folder": given_path(getattr(args, "folder", None)),
         "cwd": cwd,
+        "media_folder": given_path(pick(args.media, "GENREBOT_MEDIA", Path)),
+        "media_cap_bytes": None if media_cap_gb is None else int(media_cap_gb * GiB),
+        "radio_songs": getattr(args, "songs", None),
+        "radio_out": given_path(getattr(args, "out", None)),
+        "radio_json": getattr(args, "json", None),
     }
     try:
         values["recommender"] = RecommenderConfig(**{name: value for name, value in recommender.items()

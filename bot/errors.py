@@ -244,6 +244,81 @@ class NoAudioAtLinkError(LinkError):
         return "I couldn't find any audio I can download at that link."
 
 
+class LiveStreamLinkError(LinkError):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(url)
+
+    def __str__(self) -> str:
+        return "That link is a live stream; send a link to a recording of a single song."
+
+
+class NoSafeFormatError(LinkError):
+    """The site offers the audio only through protocols the guarded downloader doesn't speak."""
+
+    def __init__(self, url: str, protocols: tuple[str, ...]) -> None:
+        self.url = url
+        self.protocols = protocols
+        super().__init__(url, protocols)
+
+    def __str__(self) -> str:
+        return "That site only offers the audio in a form I don't download (a stream, not a file). Try another link."
+
+
+class GeoBlockedLinkError(LinkError):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(url)
+
+    def __str__(self) -> str:
+        return "The site doesn't offer that audio in the country I'm running from."
+
+
+class LinkRefusedError(LinkError):
+    """The site answered 401/403, or said the item is private or needs a login."""
+
+    def __init__(self, url: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(url, status)
+
+    def __str__(self) -> str:
+        return "The site wouldn't give me that audio: it may be private or need a login."
+
+
+class LinkNotFoundError(LinkError):
+    def __init__(self, url: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(url, status)
+
+    def __str__(self) -> str:
+        return "There's nothing at that link any more (the site says it's not found). Check the link."
+
+
+class SiteError(LinkError):
+    """The site answered, but not with something usable (an error page, a broken reply, a redirect to a
+    place I don't go such as file:// or ftp://)."""
+
+    def __init__(self, url: str, host: str) -> None:
+        self.url = url
+        self.host = host
+        super().__init__(url, host)
+
+    def __str__(self) -> str:
+        return f"I couldn't get the audio from `{self.host[:100]}`: the site's answer wasn't something I can use."
+
+
+class UnreachableSiteError(LinkError):
+    def __init__(self, url: str, host: str) -> None:
+        self.url = url
+        self.host = host
+        super().__init__(url, host)
+
+    def __str__(self) -> str:
+        return f"I couldn't reach `{self.host[:100]}` (the connection failed). Try again later or send a file."
+
+
 def user_message(error: BaseException) -> str:
     """What to tell the user about ``error``; unexpected errors are logged here, once."""
     if isinstance(error, CheckpointError | StoreClosedError):

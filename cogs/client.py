@@ -35,8 +35,6 @@ class GenreBot(commands.Bot):
     channels; enable "Message Content Intent" for the application in the Developer Portal."""
 
     def __init__(self, services: Services) -> None:
-        if not discord.voice_client.has_nacl:  # genrebot has no voice: "voice will NOT be supported" is noise
-            discord.VoiceClient.warn_nacl = False
         intents = discord.Intents.default()
         intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,

@@ -90,3 +90,24 @@ def build_profile(
     return TasteProfile(
         vector, embedding, songs=int(np.unique(song_ids).size), events=int(len(song_ids))
     )
+
+
+def group_profile(profiles: Sequence[TasteProfile]) -> TasteProfile:
+    """The taste of several listeners together (the radio's channel): the mean of their genre
+    vectors and the normalised mean of their sound directions, over listeners with a history.
+    Listeners without one have no taste to add and are left out; with nobody's history the group
+    is empty (cold start: the server's typical songs)."""
+    known = [profile for profile in profiles if not profile.empty]
+    if not known:
+        return TasteProfile(np.full(len(GENRES), 1.0 / len(GENRES)), None, songs=0, events=0)
+    vector = np.mean([profile.vector for profile in known], axis=0)
+    vector = vector / vector.sum()
+    sounds = [profile.embedding for profile in known if profile.embedding is not None]
+    embedding = None
+    if sounds:
+        direction = np.mean(sounds, axis=0)
+        norm = float(np.linalg.norm(direction))
+        embedding = (direction / norm).astype(np.float32) if norm > 1e-9 else None
+    return TasteProfile(
+        vector, embedding, songs=sum(p.songs for p in known), events=sum(p.events for p in known)
+    )

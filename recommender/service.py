@@ -22,10 +22,10 @@ from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
 from recommender.playlist import excluded_rows, plan_playlist
 from recommender.pool import arrays_for
-from recommender.profile import TasteProfile, build_profile, event_weights
+from recommender.profile import TasteProfile, build_profile, event_weights, group_profile
 from recommender.reasons import reason
 from recommender.similarity import nearest
-from storage.base import ListenEvent, PoolMatrix, Song, Store
+from storage.base import DEFAULT_VARIETY, ListenEvent, PoolMatrix, Song, Store
 
 DEFAULT_CONFIG = RecommenderConfig()
 
@@ -40,6 +40,7 @@ SHORT_HINT = (
     "Only {available} song(s) in this server's pool are new to you, so the playlist is short. "
     "Share more music to grow the pool."
 )
+ALL_PLAYED_HINT = "Every song of this server's pool that can be played has been played."
 COLD_START_HINT = (
     "I don't know your taste yet, so these are songs typical of this server. Share music with "
     "/classify or rate songs to get a playlist of your own."
@@ -249,3 +250,65 @@ async def more_like_this(
         for song_id, similarity in zip(matrix.ids[rows], similarities)
         if int(song_id) in songs
     ]
+
+
+async def group_playlist_for(
+    store: Store,
+    guild_id: int,
+    user_ids: Sequence[int],
+    n: int = 5,
+    *,
+    variety: float | None = None,
+    exclude: Sequence[int] = (),
+    seed: int | None = None,
+    now: datetime | None = None,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+) -> Playlist:
+    """The next ``n`` songs for listeners together (the radio): calibrated to the mean of their
+    taste profiles (:func:`recommender.profile.group_profile`), loosened by ``variety`` (None: the
+    mean of the listeners' own settings; with no listener the default).
+
+    Unlike :func:`playlist_for`, songs the listeners already know are welcome; only the song ids in
+    ``exclude`` (the radio: songs played this session, songs whose audio is missing) are left out.
+    ``Playlist.taste`` is the group's profile. Raises InvalidCountError unless 1 <= n <=
+    config.max_playlist, ValueError for a variety outside [0, 1].
+    """
+    count = _check_count("playlist", n, config.max_playlist)
+    if variety is not None and not 0.0 <= variety <= 1.0:
+        raise ValueError(f"variety must be in [0, 1], got {variety}")
+    matrix = await store.pool_matrix(guild_id)
+    profiles = [
+        (await _profile(store, guild_id, user_id, matrix, now, config))[0] for user_id in user_ids
+    ]
+    group = group_profile(profiles)
+    if variety is None:
+        settings = [(await store.user_settings(user_id)).variety for user_id in user_ids]
+        variety = float(np.mean(settings)) if settings else DEFAULT_VARIETY
+
+    def empty(hint: str) -> Playlist:
+        return Playlist((), group.empty, hint, variety, group, group.vector)
+
+    if len(matrix) == 0:
+        return empty(EMPTY_POOL_HINT)
+    excluded = np.zeros(len(matrix), dtype=bool)
+    excluded[matrix.rows_of(list(exclude))] = True
+    plan = await asyncio.to_thread(
+        lambda: plan_playlist(
+            arrays_for(matrix), excluded, group, variety, count, config, np.random.default_rng(seed)
+        )
+    )
+    if plan.available == 0:
+        return empty(ALL_PLAYED_HINT)
+    chosen_ids = [int(song_id) for song_id in matrix.ids[plan.rows]]
+    songs = {song.id: song for song in await store.get_songs(guild_id, chosen_ids)}
+    entries = tuple(
+        PlaylistEntry(
+            song=songs[song_id],
+            score=float(score),
+            reason=reason(songs[song_id].probabilities, group.vector, plan.target,
+                          cold_start=plan.cold_start),
+        )
+        for song_id, score in zip(chosen_ids, plan.relevance)
+        if song_id in songs
+    )
+    return Playlist(entries, plan.cold_start, None, variety, group, plan.target)

@@ -80,6 +80,10 @@ class Song:
     message_url: str | None = field(compare=False)
     added_at: datetime = field(compare=False)
     in_pool: bool = field(compare=False)
+    # EBU R128 integrated loudness of the audio before normalisation, None until the radio measured it
+    loudness_lufs: float | None = field(default=None, compare=False)
+    # the radio could not get this song's audio; cleared when the same audio is shared again
+    audio_missing: bool = field(default=False, compare=False)
 
 
 class AddedSong(NamedTuple):
@@ -282,6 +286,19 @@ class Store(abc.ABC):
     async def pool_matrix(self, guild_id: int) -> PoolMatrix:
         """The server's pool as arrays. Cached in process and kept in step with writes (also with
         writes from other processes on the same database), so a /playlist does not read every row."""
+
+    @abc.abstractmethod
+    async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:
+        """Store the song's measured integrated loudness (LUFS, finite). Raises UnknownSongError."""
+
+    @abc.abstractmethod
+    async def set_audio_missing(self, guild_id: int, song_id: int, missing: bool) -> Song:
+        """Mark that the song's audio cannot be had (the radio skips it) or can again. Sharing the
+        same audio again (:meth:`add_song`, :meth:`add_songs`) clears the mark. Raises UnknownSongError."""
+
+    @abc.abstractmethod
+    async def audio_missing_ids(self, guild_id: int) -> list[int]:
+        """Ids of the server's songs marked as missing their audio, ascending."""
 
     # -- listen events ---------------------------------------------------------------------------
 

@@ -67,7 +67,14 @@ V1_INITIAL: Migration = (
     "CREATE INDEX events_by_song ON events (song_id)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL,)
+# the radio: a song's loudness is measured once (EBU R128 integrated, LUFS, before normalisation),
+# and a song whose audio cannot be had is skipped until someone shares it again
+V2_RADIO: Migration = (
+    "ALTER TABLE songs ADD COLUMN loudness_lufs REAL",
+    "ALTER TABLE songs ADD COLUMN audio_missing INTEGER NOT NULL DEFAULT 0 CHECK (audio_missing IN (0, 1))",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO)
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:

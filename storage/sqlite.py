@@ -65,7 +65,7 @@ BULK_WAL_PAGES = 16_384
 _TOP_CONTRIBUTORS = 10
 _SONG_COLUMNS = (
     "id, guild_id, title, content_hash, probabilities, embedding, added_by, duration_s, "
-    "source_url, message_url, added_at, in_pool"
+    "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing"
 )
 _INSERT_SONG = (
     "INSERT INTO songs (guild_id, content_hash, title, source_url, message_url, duration_s, "
@@ -101,6 +101,8 @@ def _song(row: Sequence) -> Song:
         message_url=row[9],
         added_at=_datetime(row[10]),
         in_pool=bool(row[11]),
+        loudness_lufs=row[12],
+        audio_missing=bool(row[13]),
     )
 
 
@@ -290,6 +292,9 @@ class SQLiteStore(Store):
                 db, "guild_id = ? AND content_hash = ?", (checked.guild_id, checked.content_hash)
             )
             if existing is not None:
+                if existing.audio_missing:  # shared again: the radio may try it again
+                    await db.execute("UPDATE songs SET audio_missing = 0 WHERE id = ?", (existing.id,))
+                    existing = await self._require_song(db, checked.guild_id, existing.id)
                 if checked.in_pool and not existing.in_pool:
                     await db.execute("UPDATE songs SET in_pool = 1 WHERE id = ?", (existing.id,))
                     self._matrices.pop(checked.guild_id, None)
@@ -352,6 +357,11 @@ class SQLiteStore(Store):
             await self._prepare_bulk(db, checked)
             inserted = await self._insert_counting(db, rows)
             if inserted < len(rows):
+                await db.executemany(
+                    "UPDATE songs SET audio_missing = 0 "
+                    "WHERE guild_id = ? AND content_hash = ? AND audio_missing = 1",
+                    [(song.guild_id, song.content_hash) for song in checked],
+                )
                 await db.executemany(
                     "UPDATE songs SET in_pool = 1 "
                     "WHERE guild_id = ? AND content_hash = ? AND in_pool = 0",
@@ -417,6 +427,31 @@ class SQLiteStore(Store):
             await db.execute("DELETE FROM songs WHERE id = ?", (song_id,))
             self._matrices.pop(guild_id, None)
         return song
+
+    async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:
+        guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
+        value = float(loudness_lufs)
+        if not np.isfinite(value):
+            raise ValueError(f"loudness must be finite, got {loudness_lufs!r}")
+        async with self._writing() as db:
+            await self._require_song(db, guild_id, song_id)
+            await db.execute("UPDATE songs SET loudness_lufs = ? WHERE id = ?", (value, song_id))
+            return await self._require_song(db, guild_id, song_id)
+
+    async def set_audio_missing(self, guild_id: int, song_id: int, missing: bool) -> Song:
+        guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
+        async with self._writing() as db:
+            await self._require_song(db, guild_id, song_id)
+            await db.execute("UPDATE songs SET audio_missing = ? WHERE id = ?", (int(missing), song_id))
+            return await self._require_song(db, guild_id, song_id)
+
+    async def audio_missing_ids(self, guild_id: int) -> list[int]:
+        guild_id = check_id("server", guild_id)
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id FROM songs WHERE guild_id = ? AND audio_missing = 1 ORDER BY id", (guild_id,)
+            )
+        return [song_id for (song_id,) in rows]
 
     async def pool_size(self, guild_id: int) -> int:
         guild_id = check_id("server", guild_id)

@@ -178,22 +178,6 @@ async def test_progress_bar_is_drawn_once_with_log_lines_above_it(make_services,
     assert screen.rfind("\r", 0, log_line) > screen.rfind("0/3", 0, log_line)  # the bar was cleared for it
 
 
-async def test_no_pynacl_warning_while_the_bot_has_no_voice(make_services, monkeypatch, caplog):
-    import discord
-
-    from cogs.client import GenreBot
-
-    monkeypatch.setattr(discord.voice_client, "has_nacl", False)
-    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
-    services = await make_services()
-
-    with caplog.at_level(logging.WARNING):
-        GenreBot(services)
-
-    assert not [record for record in caplog.records if "PyNaCl" in record.getMessage()]
-
-
-
 def test_the_first_setup_says_what_it_installs(tmp_path):
     """scripts/setup with a fake Python whose venv's pip only logs what it was asked."""
     repo = tmp_path / "repo"

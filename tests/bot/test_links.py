@@ -17,8 +17,10 @@ from bot.errors import (
     UnresolvableHostError,
     UnsupportedLinkError,
 )
+from bot import links
 from bot.links import fetch_audio, is_internal
 from tests.bot.conftest import wav_bytes
+from tests.bot.link_servers import serve
 
 
 def test_direct_audio_link_is_fetched_and_temp_files_removed(audio_server, link_policy):
@@ -157,3 +159,27 @@ def test_guard_is_inactive_outside_a_fetch(audio_server, link_policy):
     fetch_audio(audio_server.file("/a.wav", wav_bytes()), link_policy)
     assert socket.getaddrinfo("10.0.0.1", 80)  # would raise if the guard leaked
 
+
+
+
+def test_connect_is_checked_even_when_resolution_bypasses_the_hook(link_policy, monkeypatch):
+    """The last guard is the connect itself: a resolver the getaddrinfo hook doesn't see (a library's
+    own DNS cache, a rebinding answer) still can't take the fetch to an internal address."""
+    real = links._original_getaddrinfo
+
+    def first_answer(host, *args, **kwargs):  # what the link check is told: the allowed address
+        return real("127.0.0.1" if host == "music.example" else host, *args, **kwargs)
+
+    def own_cache(host, *args, **kwargs):  # what the HTTP library is told: an internal one
+        return real("127.0.0.2" if host == "music.example" else host, *args, **kwargs)
+
+    with serve("127.0.0.2") as internal:
+        internal.file("/a.wav", wav_bytes())
+        monkeypatch.setattr(links, "_original_getaddrinfo", first_answer)
+        monkeypatch.setattr(links, "_install_guards", lambda: None)  # of the two hooks, only connect's
+        monkeypatch.setattr(socket.socket, "connect", links._guarded_connect)
+        monkeypatch.setattr(socket, "getaddrinfo", own_cache)
+
+        with pytest.raises(InternalAddressError, match="127.0.0.2"):
+            fetch_audio(f"http://music.example:{internal.port}/a.wav", link_policy)
+    assert internal.requests == []
