@@ -51,7 +51,9 @@ from storage import (
     Song,
     Store,
 )
+from storage.errors import InvalidSongError
 from storage.sqlite import open_store
+from storage.validation import check_song
 
 log = logging.getLogger("genrebot.services")
 
@@ -314,15 +316,17 @@ class Services:
         outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)),
                                              timed=False)  # a whole folder: not a typical job
         songs, failed = [], []
-        for path, outcome in outcomes:
+        for path, outcome in outcomes:  # one bad file is reported beside the others, never costs the batch
             try:
                 if isinstance(outcome, GenreEngineError):
                     raise outcome
                 self._check_duration(outcome.duration_s)
-            except (GenreEngineError, TooLongError) as problem:
+                song = self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True)
+                check_song(song, self.store.genre_count)  # what add_songs would refuse for the whole batch
+            except (GenreEngineError, TooLongError, InvalidSongError) as problem:
                 failed.append((str(path), str(problem)))
             else:
-                songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
+                songs.append(song)
         report = await self.store.add_songs(songs)
         log.info("indexed", extra={"guild": guild_id, "folder": folder, "added": report.added,
                                    "duplicates": duplicates + report.duplicates, "failed": len(failed)})

@@ -198,3 +198,11 @@ def test_the_first_setup_says_what_it_installs(tmp_path):
     assert first.returncode == 0 and "PyTorch 2.14.1" in first.stderr and "GB" in first.stderr
     assert "-m pip install --quiet -e .[dev]" in (repo / "pip.log").read_text()
     assert again.stderr == ""  # nothing to install, nothing said
+
+
+def test_the_readmes_slow_test_command_finds_tests():
+    """`scripts/test -m slow` (README, Tests) must not end in pytest's "no tests collected" (exit 5)."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "slow"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stdout[-2000:]
