@@ -219,3 +219,25 @@ async def test_slow_links_hold_neither_classification_nor_other_users(make_bot, 
     assert not uploaded.ephemeral and uploaded.message["embeds"][0]["title"] == "c"
     assert not linked.ephemeral and linked.message["embeds"][0]["title"] == "fast"
     assert (await hanging)[-1].message["embeds"][0]["title"] == "slow"
+
+
+async def test_the_console_prints_the_place_in_line(make_services, tmp_path):
+    import io
+
+    from bot.console import Console
+
+    services = await make_services(workers=1, queue_size=50)
+    gate = threading.Event()
+    busy = asyncio.create_task(services.classifier.run(gate.wait, 5))  # e.g. an /index still running
+    await until(lambda: services.classifier.in_flight == 1)
+    song = tmp_path / "song.wav"
+    song.write_bytes(wav_bytes(440))
+    stdout = io.StringIO()
+    console = asyncio.create_task(Console(services, io.StringIO(f"/classify {song}\n"), stdout).run())
+
+    await until(lambda: "in line" in stdout.getvalue())
+    gate.set()
+    await asyncio.gather(busy, console)
+
+    lines = stdout.getvalue().splitlines()
+    assert lines[2].startswith("You're #1 in line (about 0:") and lines[3].startswith("🎵 song: ")
