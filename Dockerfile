@@ -23,24 +23,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# torch: this installs torch==2.14.1 from PyPI, as pyproject.toml pins it, because the CPU-only wheel
-# index (download.pytorch.org) was not reachable where this image was written. PyPI's Linux wheel
-# is the CUDA build and pulls several GB of NVIDIA libraries the bot never uses. Where that index is
-# reachable, build a truly slim image with:
-#   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu -t genrebot .
-ARG TORCH_INDEX_URL=
-RUN if [ -n "$TORCH_INDEX_URL" ]; then \
-        pip install --index-url "$TORCH_INDEX_URL" torch==2.14.1 torchvision==0.29.1; \
-    fi
-
-# Dependencies first, from pyproject.toml alone, so code changes don't reinstall them.
+# Dependencies first, from pyproject.toml alone, so code changes don't reinstall them. These are the
+# runtime's only (ONNX Runtime serves data/model.onnx): no torch, about 0.45 GB; training and the tests
+# need the `train` extra, which the image leaves out.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# The runtime packages and the shipped model (data/model.pt); .dockerignore keeps out databases,
+# The runtime packages and the shipped model (data/model.onnx, beside its checkpoint data/model.pt); .dockerignore keeps out databases,
 # caches, tests and training runs.
 COPY genre_engine/ genre_engine/
 COPY storage/ storage/

@@ -1,7 +1,8 @@
 """Audio in, genre probabilities and a similarity embedding out. No Discord in here.
 
-``GENRES`` loads without torch, so torch-free packages (the recommender) share this one label list;
-``GenreEngine`` and ``Prediction`` import torch on first use.
+``GENRES`` loads without the engine's dependencies, so the recommender shares this one label list;
+``GenreEngine`` and ``Prediction`` load on first use. Serving needs no torch: the engine runs the
+shipped model's ONNX export through ONNX Runtime and imports torch only for a torch checkpoint.
 """
 
 from typing import Any

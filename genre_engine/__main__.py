@@ -1,7 +1,8 @@
 """``python -m genre_engine FILE... [--checkpoint PATH] [--json]``: classify files from a shell.
 
-A bad file is reported on stderr as one line and the others are still classified; the exit status
-is non-zero when any file failed, so scripts can tell.
+A bad file is reported on stderr as one line (the same sentence every front end shows) and the
+others are still classified; the exit status is 1 when any file failed, so scripts can tell.
+File names that are not valid UTF-8 are shown with U+FFFD in place of the bad bytes.
 """
 
 from __future__ import annotations
@@ -23,15 +24,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def shown(path: Path) -> str:
+    """``path`` printable on any terminal: bytes a non-UTF-8 file system gave (surrogate escapes)
+    become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def format_text(path: Path, prediction: Prediction) -> str:
     ranked = sorted(prediction.probabilities.items(), key=lambda kv: kv[1], reverse=True)
     dist = "  ".join(f"{genre} {p:.0%}" for genre, p in ranked if p >= 0.005)
-    return f"{path}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
+    return f"{shown(path)}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
 
 
 def format_json(path: Path, prediction: Prediction) -> str:
     return json.dumps({
-        "file": str(path),
+        "file": shown(path),
         "genre": prediction.genre,
         "probabilities": {genre: round(p, 6) for genre, p in prediction.probabilities.items()},
         "duration_s": round(prediction.duration_s, 3),
@@ -52,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         except (GenreEngineError, OSError) as exc:
             failures += 1
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            print(f"{path}: {reason}", file=sys.stderr)
+            print(f"{shown(path)}: {reason}", file=sys.stderr)
             continue
         print(format_json(path, prediction) if args.json else format_text(path, prediction), flush=True)
     return 1 if failures else 0

@@ -1,9 +1,16 @@
-"""Decode real-world audio into mono, fixed-length windows at the model's sample rate.
+"""Decode real-world audio into mono windows at the model's sample rate, measuring what it reads.
 
-libsndfile (via soundfile) reads wav, flac, ogg/vorbis, opus, mp3 and au with exact seeking; PyAV
-(FFmpeg) covers what it cannot, such as m4a/aac and webm. A long file is never decoded whole: only
-the evenly spread windows that will be analysed are read, so an hour-long mix costs the same memory
-as a three-minute song.
+What counts as audio is defined here once, for the engine and every front end:
+:data:`AUDIO_EXTENSIONS` / :func:`is_audio_name` say which names are worth offering to the
+decoder (folder scans, upload checks), and :func:`sniff` judges a file by its first bytes, so a
+zip archive named ``.mp3`` is "not audio" whatever its name.
+
+Two backends, both private: libsndfile (``audio_soundfile``) for the formats whose length it
+knows exactly, FFmpeg through PyAV (``audio_pyav``) for the rest, with the length measured by a
+packet scan. Durations are measured, not trusted: a header's frame count or FFmpeg's estimate is
+a hint, and when decoding ends earlier or later the real length wins. A long file is never
+decoded whole: only the windows that will be analysed are read (seeking), so an hour-long mix
+costs the same memory as a three-minute song.
 """
 
 from __future__ import annotations
@@ -11,14 +18,16 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
-import soundfile as sf
-import soxr
 
+from genre_engine.audio_pyav import PyavReader
+from genre_engine.audio_soundfile import NotForSoundfile, SoundfileReader
 from genre_engine.errors import (
+    AudioError,
     AudioTooLargeError,
     CorruptAudioError,
     EmptyAudioError,
@@ -26,31 +35,69 @@ from genre_engine.errors import (
     SilentAudioError,
     TooShortAudioError,
 )
+from genre_engine.samples import ac_levels, content_floor, cut, has_content, resample
 
 AudioSource = str | Path | bytes
 
-# File names worth offering to the decoder when scanning folders or vetting uploads.
-AUDIO_EXTENSIONS = frozenset({".wav", ".au", ".snd", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac",
-                              ".webm", ".mka", ".mp4", ".aif", ".aiff", ".wma"})
+# File names worth offering to the decoder when scanning folders or vetting uploads: audio
+# containers, voice messages (.ogg/.opus/.oga) and video containers, whose audio track is read.
+AUDIO_EXTENSIONS = frozenset({
+    ".wav", ".wave", ".w64", ".rf64", ".au", ".snd", ".aif", ".aiff", ".aifc", ".caf",
+    ".flac", ".mp3", ".mp2", ".ogg", ".oga", ".opus", ".spx", ".m4a", ".m4b", ".aac", ".adts", ".ac3",
+    ".wma", ".mka", ".weba", ".amr", ".wv",
+    ".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".3gp",
+})
 
 MAX_BYTES = 200_000_000
 MIN_DURATION_S = 1.0
-SILENCE_RMS = 10 ** (-60 / 20)  # -60 dBFS
-
-# Leading bytes of the containers we accept: a file that starts like audio but fails to decode is
-# damaged, anything else is not audio at all. The two deserve different messages.
-_AUDIO_MAGIC = (b"RIFF", b"OggS", b"fLaC", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2",
-                b"\xff\xf1", b"\xff\xf9", b".snd", b"FORM", b"\x1a\x45\xdf\xa3", b"caff")
+SNIFF_BYTES = 64
+_SPARE_FACTOR = 3  # a long file's windows that land in silence are replaced from a grid this much finer
 
 
-@dataclass(frozen=True)
-class DecodedAudio:
-    windows: np.ndarray  # float32 [n, window_samples], mono, at the requested rate
-    duration_s: float  # of the whole input, not just the windows
+class Sniffed(Enum):
+    """What the first bytes of a file say about it."""
+
+    AUDIO = "audio"  # starts like a known audio or video container: failing to decode it means damage
+    NOT_AUDIO = "not audio"  # starts like a known non-audio format (archive, image, document, program)
+    UNKNOWN = "unknown"  # no known signature: the decoder decides
+
+
+_AUDIO_MAGIC = (b"RIFF", b"RF64", b"BW64", b"FORM", b"OggS", b"fLaC", b"ID3", b".snd", b"caff",
+                b"\x1a\x45\xdf\xa3", b"0&\xb2u\x8e\x66\xcf\x11", b"#!AMR", b"wvpk", b"MAC ", b"\x0b\x77")
+# Containers libsndfile may read exactly; anything else (mp3 above all, whose decoder inside
+# libsndfile also prints to stderr) goes straight to FFmpeg.
+_SOUNDFILE_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b".snd", b"caff")
+_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+_NOT_AUDIO_MAGIC = {
+    b"PK\x03\x04": "zip archive", b"PK\x05\x06": "zip archive", b"Rar!": "rar archive",
+    b"7z\xbc\xaf\x27\x1c": "7z archive", b"\x1f\x8b": "gzip archive", b"BZh": "bzip2 archive",
+    b"%PDF": "PDF document", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image",
+    b"\x7fELF": "program", b"MZ": "program", b"<!DOCTYPE": "web page", b"<html": "web page", b"{": "JSON text",
+}
+
+
+def sniff(head: bytes) -> tuple[Sniffed, str | None]:
+    """Judge a file by its first bytes (``SNIFF_BYTES`` are plenty): the verdict, and for a
+    recognised non-audio file what it is (``"zip archive"``). Names play no part."""
+    for magic, kind in _NOT_AUDIO_MAGIC.items():
+        if head.lower().startswith(magic.lower()) if magic.startswith(b"<") else head.startswith(magic):
+            return Sniffed.NOT_AUDIO, kind
+    if head.startswith(_AUDIO_MAGIC) or head[4:8] in _MP4_BOXES:
+        return Sniffed.AUDIO, None
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # mpeg audio / adts frame sync
+        return Sniffed.AUDIO, None
+    return Sniffed.UNKNOWN, None
+
+
+def is_audio_name(name: str | Path) -> bool:
+    """Whether a file name has an extension the engine decodes (hidden files excluded). A name is
+    only a hint for choosing files: the content decides (see :func:`sniff`)."""
+    name = Path(name).name
+    return Path(name).suffix.lower() in AUDIO_EXTENSIONS and not name.startswith(".")
 
 
 def is_audio_file(path: Path) -> bool:
-    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".") and path.is_file()
+    return is_audio_name(path) and path.is_file()
 
 
 def find_audio_files(paths: list[Path]) -> list[Path]:
@@ -61,10 +108,39 @@ def find_audio_files(paths: list[Path]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Audio ready to cut into segments.
+
+    ``windows``: float32 ``[n, samples]``, mono at the requested rate. When ``whole`` is True it is
+    one row holding the entire input (``starts_s == (0.0,)``); otherwise ``n`` windows of exactly
+    ``window_s`` each, all inside the audio that exists and each holding content, starting at
+    ``starts_s`` (seconds, ascending). ``duration_s``: the measured length of the whole input.
+    """
+
+    windows: np.ndarray
+    starts_s: tuple[float, ...]
+    duration_s: float
+    whole: bool
+
+
+class _Reader(Protocol):
+    rate: int
+    duration_s: float
+
+    def read_all(self) -> np.ndarray: ...
+    def read(self, start_s: float, length_s: float) -> np.ndarray: ...
+    def close(self) -> None: ...
+
+
 def window_starts(duration_s: float, window_s: float, max_windows: int) -> np.ndarray:
     """Evenly spread window start times (s) covering the whole of a long input."""
     last_start = max(duration_s - window_s, 0.0)
     return np.linspace(0.0, last_start, max_windows)
+
+
+def is_long(duration_s: float, window_s: float, max_windows: int | None) -> bool:
+    return max_windows is not None and duration_s > window_s * max_windows
 
 
 def decode_windows(
@@ -75,23 +151,34 @@ def decode_windows(
     *,
     max_bytes: int = MAX_BYTES,
 ) -> DecodedAudio:
-    """Decode ``source`` into analysable windows.
+    """Decode ``source`` (a path, or the file's bytes) into analysable mono windows.
 
-    Short inputs come back as one window holding all samples (the caller cuts segments); inputs
-    longer than ``max_windows * window_s`` come back as ``max_windows`` separate windows read by
-    seeking.
+    Inputs up to ``max_windows * window_s`` seconds (or any length when ``max_windows`` is None)
+    come back whole, as one row; longer ones as ``max_windows`` windows of ``window_s`` seconds,
+    read by seeking, evenly spread over the measured length and moved to where there is content
+    when they land in silence. Multichannel audio is downmixed (see :mod:`genre_engine.samples`),
+    then resampled to ``sample_rate`` Hz with soxr.
+
+    Raises (all :class:`~genre_engine.errors.AudioError`): ``AudioTooLargeError`` (over
+    ``max_bytes``, checked first), ``EmptyAudioError`` (no bytes, or no samples even for FFmpeg),
+    ``NotAudioError`` (content is not audio, whatever the name), ``CorruptAudioError`` (starts like
+    audio but does not decode; any library failure, expected or not, becomes one of these two),
+    ``TooShortAudioError`` (under ``MIN_DURATION_S``), ``SilentAudioError`` (no content anywhere).
     """
     _check_size(source, max_bytes)
     with _open(source) as handle:
+        head = handle.read(SNIFF_BYTES)
+        handle.seek(0)
+        verdict, kind = sniff(head)
+        if verdict is Sniffed.NOT_AUDIO:
+            raise NotAudioError(kind=kind)
         try:
-            decoded = _decode_soundfile(handle, sample_rate, window_s, max_windows)
-        except sf.LibsndfileError:
-            handle.seek(0)
-            from genre_engine.audio_pyav import decode_pyav  # FFmpeg loads only for what libsndfile can't read
-
-            decoded = decode_pyav(handle, sample_rate, window_s, max_windows)
-    _check_content(decoded)
-    return decoded
+            return _decode(handle, head.startswith(_SOUNDFILE_MAGIC), sample_rate, window_s, max_windows)
+        except AudioError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure inside a decoding library is bad input
+            cause = type(exc).__name__
+            raise (CorruptAudioError(cause) if verdict is Sniffed.AUDIO else NotAudioError(cause=cause)) from None
 
 
 def _check_size(source: AudioSource, max_bytes: int) -> None:
@@ -108,56 +195,108 @@ def _open(source: AudioSource) -> BinaryIO:
     return open(source, "rb")
 
 
-def is_long(duration_s: float, window_s: float, max_windows: int | None) -> bool:
-    return max_windows is not None and duration_s > window_s * max_windows
+def _open_reader(handle: BinaryIO, try_soundfile: bool) -> _Reader:
+    if try_soundfile:
+        try:
+            return SoundfileReader(handle)
+        except NotForSoundfile:
+            handle.seek(0)
+    return PyavReader(handle)
 
 
-def _to_mono(block: np.ndarray) -> np.ndarray:
-    return block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32)
+def _decode(handle: BinaryIO, try_soundfile: bool, rate: int, window_s: float,
+            max_windows: int | None) -> DecodedAudio:
+    reader = _open_reader(handle, try_soundfile)
+    try:
+        if is_long(reader.duration_s, window_s, max_windows):
+            windows = _read_windows(reader, rate, window_s, max_windows, reader.duration_s)
+            if windows is not None:
+                return windows
+        return _read_whole(reader, rate, window_s)
+    finally:
+        reader.close()
 
 
-def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    if from_rate == to_rate:
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    return soxr.resample(samples, from_rate, to_rate, quality="HQ").astype(np.float32, copy=False)
+def _read_whole(reader: _Reader, rate: int, window_s: float) -> DecodedAudio:
+    samples = reader.read_all()
+    if samples.size == 0:
+        raise EmptyAudioError()
+    duration = len(samples) / reader.rate  # what was really there, whatever the header said
+    if duration < MIN_DURATION_S:
+        raise TooShortAudioError(duration, MIN_DURATION_S)
+    clip = resample(samples, reader.rate, rate)
+    _check_finite(clip)
+    size = int(round(window_s * rate))
+    pieces = cut(clip, size) if len(clip) >= size else clip[None]
+    if not has_content(pieces).any():
+        raise SilentAudioError(len(pieces))
+    return DecodedAudio(clip[None], (0.0,), duration, whole=True)
 
 
-def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
-    if len(samples) >= length:
-        return samples[:length]
-    return np.pad(samples, (0, length - len(samples)))
-
-
-def _decode_soundfile(handle: BinaryIO, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
-    with sf.SoundFile(handle) as f:
-        native = f.samplerate
-        frames = f.frames
-        duration = frames / native if native else 0.0
-        if frames <= 0:
-            raise EmptyAudioError()
+def _read_windows(reader: _Reader, rate: int, window_s: float, max_windows: int,
+                  duration: float) -> DecodedAudio | None:
+    """Windows spread over ``duration``, read by seeking; None when the audio really is short
+    enough to read whole. A read that ends early means the file is shorter than its header said:
+    the windows are placed again inside the audio that exists, never padded."""
+    for _attempt in range(3):
+        starts = window_starts(duration, window_s, max_windows)
+        windows, real_end = _read_at(reader, rate, window_s, starts)
+        if real_end is None:
+            return _with_content(reader, rate, window_s, max_windows, duration, starts, windows)
+        duration = real_end
         if not is_long(duration, window_s, max_windows):
-            return DecodedAudio(resample(_to_mono(f.read(dtype="float32", always_2d=True)), native, rate)[None],
-                                duration)
-        native_window = int(round(window_s * native))
-        windows = []
-        for start in window_starts(duration, window_s, max_windows):
-            f.seek(int(start * native))
-            block = _to_mono(f.read(native_window, dtype="float32", always_2d=True))
-            windows.append(fit_length(resample(block, native, rate), int(round(window_s * rate))))
-        return DecodedAudio(np.stack(windows), duration)
+            return None
+    raise CorruptAudioError("length keeps changing")
 
 
-def undecodable(handle: BinaryIO) -> Exception:
-    handle.seek(0)
-    head = handle.read(12)
-    looks_like_audio = head.startswith(_AUDIO_MAGIC) or head[4:8] == b"ftyp"
-    return CorruptAudioError() if looks_like_audio else NotAudioError()
+def _read_at(reader: _Reader, rate: int, window_s: float,
+             starts: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """The windows at ``starts`` resampled, ``[n, samples]``, and where the audio really ends if a
+    read came back short (else None)."""
+    size = int(round(window_s * rate))
+    native = int(round(window_s * reader.rate))
+    windows = []
+    for start in starts:
+        block = reader.read(float(start), window_s)
+        if len(block) < native:
+            return np.zeros((0, size), np.float32), float(start) + len(block) / reader.rate
+        windows.append(resample(block, reader.rate, rate)[:size])
+    stacked = np.stack(windows) if windows else np.zeros((0, size), np.float32)
+    if stacked.shape[1] != size:
+        raise CorruptAudioError("resampled window too short")
+    _check_finite(stacked)
+    return stacked, None
 
 
-def _check_content(decoded: DecodedAudio) -> None:
-    if decoded.duration_s < MIN_DURATION_S:
-        raise TooShortAudioError(decoded.duration_s, MIN_DURATION_S)
-    if not np.isfinite(decoded.windows).all():
+def _with_content(reader: _Reader, rate: int, window_s: float, max_windows: int, duration: float,
+                  starts: np.ndarray, windows: np.ndarray) -> DecodedAudio:
+    """Keep the windows with content; each one that landed in silence is replaced by the nearest
+    window with content on a grid ``_SPARE_FACTOR`` times finer (each spare read at most once)."""
+    chosen = dict(zip(starts.tolist(), windows))
+    silent = [s for s, keep in zip(starts.tolist(), has_content(windows)) if not keep]
+    if silent:
+        floor = content_floor(float(ac_levels(windows).max()))
+        spare = window_starts(duration, window_s, _SPARE_FACTOR * max_windows).tolist()
+        for start in silent:
+            del chosen[start]
+            for candidate in sorted(spare, key=lambda c: abs(c - start)):
+                if min((abs(candidate - s) for s in chosen), default=window_s) < window_s / 2:
+                    continue
+                spare.remove(candidate)
+                window, _ = _read_at(reader, rate, window_s, np.array([candidate]))
+                if len(window) and ac_levels(window)[0] >= floor:
+                    chosen[candidate] = window[0]
+                    break
+    if not chosen:
+        raise SilentAudioError(len(windows))
+    starts = np.array(sorted(chosen))
+    windows = np.stack([chosen[s] for s in starts.tolist()])
+    content = has_content(windows)  # against the loudest of the final set
+    if not content.any():
+        raise SilentAudioError(len(windows))
+    return DecodedAudio(windows[content], tuple(float(s) for s in starts[content]), duration, whole=False)
+
+
+def _check_finite(samples: np.ndarray) -> None:
+    if not np.isfinite(samples).all():
         raise CorruptAudioError("non-finite samples")
-    if np.sqrt(np.mean(np.square(decoded.windows, dtype=np.float64))) < SILENCE_RMS:
-        raise SilentAudioError()

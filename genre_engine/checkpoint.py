@@ -2,21 +2,33 @@
 
 Stored with ``torch.save`` as plain containers and tensors and read back with
 ``weights_only=True``: loading a checkpoint someone shared never executes code from it.
+
+Serving does not need torch: ``genre_engine.runners.load_runner`` picks the checkpoint's ONNX export (``model.onnx``
+beside ``model.pt``, written by ``python -m training.export``) when it was exported from that very
+checkpoint, and only falls back to torch (the ``train`` extra) when there is no fitting export or
+torch is asked for. torch is imported on first use.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 
 from genre_engine.errors import CheckpointError
 from genre_engine.features import FeatureConfig
 from genre_engine.files import atomic_write
-from genre_engine.models import GenreNet, create_model
+
+if TYPE_CHECKING:
+    import torch
+
+    from genre_engine.models import GenreNet
+
 
 FORMAT = "genrebot-checkpoint"
 VERSION = 1
@@ -43,6 +55,8 @@ class ModelBundle:
 
 
 def save_checkpoint(path: str | Path, bundle: ModelBundle) -> Path:
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -64,9 +78,34 @@ def save_checkpoint(path: str | Path, bundle: ModelBundle) -> Path:
 
 
 def load_checkpoint(path: str | Path | None = None, device: str | torch.device = "cpu") -> ModelBundle:
+    """Read a torch checkpoint (needs torch) into a ready-to-run :class:`ModelBundle` on ``device``.
+
+    ``path``: a file written by :func:`save_checkpoint`, or None for the shipped
+    ``data/model.pt`` (``DEFAULT_CHECKPOINT``). The bundle carries the model (in eval mode), its
+    ``FeatureConfig`` (sample rate, FFT, segment length), ``labels`` (the output order, the ten
+    GTZAN genres for the shipped model), the input normalisation ``mean``/``std`` ``[freq_bins]``
+    and the training metrics. Read with ``weights_only=True``: no code in the file is run.
+
+    Raises ``CheckpointError`` (its text says how to get a working checkpoint) when the file is
+    missing, is not a readable torch file, is not a genrebot checkpoint, has another format
+    version, or its weights do not fit the named architecture.
+
+    Example::
+
+        bundle = load_checkpoint()                  # the shipped model
+        engine = GenreEngine(TorchModel(bundle))    # or GenreEngine.from_checkpoint(path)
+    """
     path = Path(path) if path is not None else DEFAULT_CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"No model checkpoint at {path}.")
+    if not torch_available():
+        raise CheckpointError(f"{path} is a torch checkpoint with no ONNX export beside it, and torch is not "
+                              f"installed: install genrebot[train], or export it with `python -m training.export {path}` "
+                              "where torch is.")
+    import torch
+
+    from genre_engine.models import create_model
+
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
@@ -94,3 +133,20 @@ def load_checkpoint(path: str | Path | None = None, device: str | torch.device =
         metrics=payload.get("metrics", {}),
         extra=payload.get("extra", {}),
     )
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_path(checkpoint: str | Path) -> Path:
+    """Where ``python -m training.export`` puts a checkpoint's ONNX export: beside it, ``.onnx``."""
+    return Path(checkpoint).with_suffix(".onnx")

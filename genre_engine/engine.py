@@ -1,4 +1,16 @@
-"""``GenreEngine``: audio in, genre distribution and a similarity embedding out."""
+"""``GenreEngine``: audio in, genre distribution and a similarity embedding out.
+
+Usage::
+
+    from genre_engine import GenreEngine
+
+    engine = GenreEngine.from_checkpoint()          # the shipped data/model.pt; CheckpointError if unusable
+    prediction = engine.classify("song.mp3")        # AudioError subclasses for unusable input
+    prediction.genre                                # "metal"
+    prediction.probabilities                        # {"blues": 0.01, ..., "rock": 0.02}, engine.labels order
+    prediction.embedding.shape                      # (engine.embedding_dim,), unit length
+    prediction.segment_starts_s                     # where the analysed 3-s segments start (s)
+"""
 
 from __future__ import annotations
 
@@ -11,19 +23,48 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-import torch
 
 from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_windows
-from genre_engine.checkpoint import ModelBundle, load_checkpoint
-from genre_engine.errors import GenreEngineError
-from genre_engine.features import build_frontend, split_segments
+from genre_engine.errors import GenreEngineError, SilentAudioError
+from genre_engine.features import split_segments
+from genre_engine.runners import SegmentModel, load_runner
+from genre_engine.samples import has_content
 
 DEFAULT_MAX_SEGMENTS = 10
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 
 
 @dataclass(frozen=True)
+class Segments:
+    """The segments the model will see: float32 ``[n, segment_samples]`` mono at the model's rate,
+    each holding content, starting at ``starts_s`` (s, ascending); ``duration_s`` of the whole input."""
+
+    samples: np.ndarray
+    starts_s: tuple[float, ...]
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class Prediction:
+    """One input's result.
+
+    probabilities: genre -> probability, in the model's label order (``GenreEngine.labels``, the
+        ten GTZAN genres for the shipped model), summing to 1: the mean of the per-segment softmax
+        over the segments with content.
+    genre: the most probable label.
+    embedding: float32 ``[embedding_dim]`` (1756 for the shipped musicnn model), the mean of the
+        segments' penultimate-layer features scaled to unit length, so cosine similarity between
+        songs is a dot product.
+    duration_s: the measured length of the whole input in seconds (not the header's claim).
+    segments: how many segments were analysed (at most ``max_segments``).
+    segment_starts_s: where each analysed segment starts, in seconds from the start of the input;
+        segments without content (silence, a constant level, near-silence) are never among them.
+    timings_ms: ``decode``, ``model`` and ``total`` wall time in milliseconds.
+    content_hash: SHA-256 hex digest of the input bytes (duplicate detection).
+    name: the file name given or found (for a path from a non-UTF-8 file system it may hold
+        surrogate escapes: clean it with ``storage.validation.clean_title`` before storing or showing).
+    """
+
     probabilities: dict[str, float]
     genre: str
     embedding: np.ndarray
@@ -32,6 +73,7 @@ class Prediction:
     timings_ms: dict[str, float]
     content_hash: str
     name: str | None = None
+    segment_starts_s: tuple[float, ...] = ()
 
     @property
     def vector(self) -> np.ndarray:
@@ -50,48 +92,66 @@ def content_hash(source: AudioSource) -> str:
 
 
 class GenreEngine:
-    def __init__(self, bundle: ModelBundle, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
+    """A loaded genre model with the front end and decoding it was trained with.
+
+    ``labels``: the model's genres in output order; ``embedding_dim``: the embedding size;
+    ``max_segments``: at most this many segments (of the checkpoint's ``segment_s``, 2.99 s for
+    musicnn) are analysed per input, spread over its length; ``max_bytes``: larger inputs are
+    refused before decoding. :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
+    raises ``AudioError`` subclasses (see :func:`genre_engine.audio.decode_windows`).
+    """
+
+    def __init__(self, runner: SegmentModel, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
                  max_bytes: int = MAX_BYTES) -> None:
-        self.bundle = bundle
-        self.labels = bundle.labels
-        self.embedding_dim = bundle.model.embedding_dim
+        """``runner``: ``OnnxModel`` (ONNX Runtime, no torch) or ``TorchModel(bundle)`` (torch)."""
+        self.runner = runner
+        self.features = runner.features
+        self.labels = runner.labels
+        self.embedding_dim = runner.embedding_dim
         self.max_segments = max_segments
         self.max_bytes = max_bytes
-        self._device = bundle.mean.device
-        self._frontend = build_frontend(bundle.features).to(self._device).eval()
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", **options) -> "GenreEngine":
-        """Load ``path``, or the shipped default checkpoint when ``path`` is None."""
-        return cls(load_checkpoint(path, device), **options)
+    def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", *, runtime: str = "auto",
+                        **options) -> "GenreEngine":
+        """Load ``path`` (``.pt`` or ``.onnx``), or the shipped default model when ``path`` is None.
 
-    def decode(self, source: AudioSource) -> tuple[np.ndarray, float]:
-        """Fixed-length segments ``[n, samples]`` to analyse, and the input's full duration."""
-        config = self.bundle.features
+        ``runtime="auto"`` runs the checkpoint's ONNX export when one fits it, else torch; see
+        ``genre_engine.runners.load_runner``.
+        """
+        return cls(load_runner(path, device, runtime), **options)
+
+    def decode(self, source: AudioSource) -> Segments:
+        """The segments to analyse: only those with content, at most ``max_segments``, evenly
+        spread over the input. Raises ``SilentAudioError`` when no segment has content."""
+        config = self.features
         decoded: DecodedAudio = decode_windows(source, config.sample_rate, config.segment_s,
                                                self.max_segments, max_bytes=self.max_bytes)
-        if len(decoded.windows) == 1:
-            return split_segments(decoded.windows[0], config, self.max_segments), decoded.duration_s
-        return decoded.windows, decoded.duration_s
+        if not decoded.whole:
+            return Segments(decoded.windows, decoded.starts_s, decoded.duration_s)
+        segments = split_segments(decoded.windows[0], config, max_segments=None)
+        content = np.flatnonzero(has_content(segments))
+        if content.size == 0:
+            raise SilentAudioError(len(segments))
+        if self.max_segments is not None and content.size > self.max_segments:
+            content = content[np.linspace(0, content.size - 1, self.max_segments).round().astype(int)]
+        return Segments(segments[content], tuple(float(i * config.segment_s) for i in content), decoded.duration_s)
 
-    @torch.inference_mode()
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-segment probabilities ``[n, classes]`` and embeddings ``[n, dim]``."""
         probs, embeddings = [], []
         for start in range(0, len(segments), _MODEL_BATCH):
-            batch = torch.from_numpy(np.ascontiguousarray(segments[start : start + _MODEL_BATCH])).to(self._device)
-            features = self.bundle.normalize(self._frontend(batch))
-            embedding = self.bundle.model.forward_features(features)
-            probs.append(torch.softmax(self.bundle.model.forward_head(embedding).float(), dim=1).cpu().numpy())
-            embeddings.append(embedding.float().cpu().numpy())
+            batch_probs, batch_embeddings = self.runner.predict(segments[start : start + _MODEL_BATCH])
+            probs.append(batch_probs)
+            embeddings.append(batch_embeddings)
         return np.concatenate(probs), np.concatenate(embeddings)
 
     def classify(self, source: AudioSource, *, name: str | None = None) -> Prediction:
         """Classify one input. Raises ``AudioError`` subclasses for input that isn't usable audio."""
         started = time.perf_counter()
-        segments, duration = self.decode(source)
+        segments = self.decode(source)
         decoded = time.perf_counter()
-        return self._predict(source, name, segments, duration, started, decoded)
+        return self._predict(source, name, segments, started, decoded)
 
     def classify_many(
         self,
@@ -124,15 +184,14 @@ class GenreEngine:
 
     def _finish(self, source: AudioSource, started: float, job: Future) -> tuple[AudioSource, Prediction | GenreEngineError]:
         try:
-            segments, duration = job.result()
             name = None if isinstance(source, bytes) else Path(source).name
-            return source, self._predict(source, name, segments, duration, started, time.perf_counter())
+            return source, self._predict(source, name, job.result(), started, time.perf_counter())
         except GenreEngineError as exc:
             return source, exc
 
-    def _predict(self, source: AudioSource, name: str | None, segments: np.ndarray, duration: float,
+    def _predict(self, source: AudioSource, name: str | None, segments: Segments,
                  started: float, decoded: float) -> Prediction:
-        probs, embeddings = self.predict_segments(segments)
+        probs, embeddings = self.predict_segments(segments.samples)
         modelled = time.perf_counter()
         clip_probs = probs.mean(axis=0)
         clip_probs = clip_probs / clip_probs.sum()
@@ -143,8 +202,8 @@ class GenreEngine:
             probabilities={label: float(p) for label, p in zip(self.labels, clip_probs)},
             genre=self.labels[int(clip_probs.argmax())],
             embedding=embedding,
-            duration_s=float(duration),
-            segments=len(segments),
+            duration_s=float(segments.duration_s),
+            segments=len(segments.samples),
             timings_ms={
                 "decode": (decoded - started) * 1000,
                 "model": (modelled - decoded) * 1000,
@@ -152,4 +211,5 @@ class GenreEngine:
             },
             content_hash=digest,
             name=name,
+            segment_starts_s=segments.starts_s,
         )

@@ -1,4 +1,14 @@
-"""Errors the engine raises; ``str(error)`` is a sentence fit to show an end user as it is."""
+"""Errors the engine raises.
+
+Each error keeps the facts it is about as attributes (for logs and tests) and builds its text in
+``__str__``: a friendly sentence fit to show an end user as it is, in every front end (CLI,
+console, Discord). No library's internal error text (FFmpeg, libsndfile) ever appears in it;
+where a library failure is the cause, its exception class name is kept in ``cause`` for logs.
+"""
+
+from __future__ import annotations
+
+AUDIO_KINDS_HINT = "mp3, ogg, opus, wav, flac, m4a, aiff or webm"
 
 
 class GenreEngineError(Exception):
@@ -10,42 +20,90 @@ class AudioError(GenreEngineError):
 
 
 class NotAudioError(AudioError):
-    def __init__(self, detail: str = "") -> None:
-        super().__init__("That file doesn't look like audio. Try an mp3, ogg, wav, flac, m4a or opus file."
-                         + (f" ({detail})" if detail else ""))
+    """The content is not audio (whatever its name says), or holds no audio track.
+
+    ``kind``: what the content was recognised as (``"zip archive"``, ``"video without sound"``),
+    or None when it is simply nothing a decoder understands. ``cause``: the name of the library
+    exception that gave up, if any.
+    """
+
+    def __init__(self, kind: str | None = None, cause: str | None = None) -> None:
+        self.kind = kind
+        self.cause = cause
+        super().__init__(kind, cause)
+
+    def __str__(self) -> str:
+        return f"That file doesn't look like audio. Try an {AUDIO_KINDS_HINT} file."
 
 
 class CorruptAudioError(AudioError):
-    def __init__(self, detail: str = "") -> None:
-        super().__init__("That audio file seems to be damaged and couldn't be decoded."
-                         + (f" ({detail})" if detail else ""))
+    """The content starts like audio but could not be decoded (damaged or truncated).
+
+    ``cause``: the name of the library exception, or a short fact (``"non-finite samples"``)."""
+
+    def __init__(self, cause: str | None = None) -> None:
+        self.cause = cause
+        super().__init__(cause)
+
+    def __str__(self) -> str:
+        return "That audio file seems to be damaged and couldn't be decoded."
 
 
 class EmptyAudioError(AudioError):
-    def __init__(self) -> None:
-        super().__init__("That audio file contains no sound data.")
+    """The file is empty, or the decoder (FFmpeg included) found no samples in it."""
+
+    def __str__(self) -> str:
+        return "That audio file contains no sound data."
 
 
 class SilentAudioError(AudioError):
-    def __init__(self) -> None:
-        super().__init__("That recording is silent, so there is no music to classify.")
+    """No segment holds music: digital silence, a constant (DC) level, or only near-silence.
+
+    ``segments``: how many segments were checked and found without content."""
+
+    def __init__(self, segments: int = 0) -> None:
+        self.segments = segments
+        super().__init__(segments)
+
+    def __str__(self) -> str:
+        return "I can't hear any music in that file (it is silent or only a constant level), so there is nothing to classify."
 
 
 class TooShortAudioError(AudioError):
+    """Less audio than the engine needs. ``duration_s`` is the measured length."""
+
     def __init__(self, duration_s: float, minimum_s: float) -> None:
-        super().__init__(f"That clip is only {duration_s:.1f} s long; I need at least {minimum_s:.0f} s of music.")
+        self.duration_s = duration_s
+        self.minimum_s = minimum_s
+        super().__init__(duration_s, minimum_s)
+
+    def __str__(self) -> str:
+        return f"That clip is only {self.duration_s:.1f} s long; I need at least {self.minimum_s:.0f} s of music."
 
 
 class AudioTooLargeError(AudioError):
+    """The input is larger than the engine reads (checked before any decoding)."""
+
     def __init__(self, size_bytes: int, limit_bytes: int) -> None:
-        super().__init__(f"That file is {size_bytes / 1e6:.0f} MB; the limit is {limit_bytes / 1e6:.0f} MB.")
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(size_bytes, limit_bytes)
+
+    def __str__(self) -> str:
+        return f"That file is {self.size_bytes / 1e6:.0f} MB; the limit is {self.limit_bytes / 1e6:.0f} MB."
 
 
 class CheckpointError(GenreEngineError):
-    """A model checkpoint is missing or does not fit this version of the engine."""
+    """A model checkpoint is missing or does not fit this version of the engine.
+
+    ``detail``: what is wrong with which file; the text adds how to get a working checkpoint."""
 
     HINT = ("Omit --checkpoint to use the shipped data/model.pt (restore it with `git checkout data/model.pt`), "
             "or train one with `python -m training.train --data DIR --model NAME --out OUTDIR`.")
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"{detail} {self.HINT}")
+        self.detail = detail
+        super().__init__(detail)
+
+    def __str__(self) -> str:
+        return f"{self.detail} {self.HINT}"

@@ -4,6 +4,8 @@ Training and inference build the front end from the same stored ``FeatureConfig`
 never disagree about sample rate, FFT size or segment length. Front ends are torch modules that
 turn a batch of fixed-length waveform segments into ``[batch, 1, freq, frames]`` so that feature
 extraction is batched and runs on the model's device.
+
+This module needs only numpy: the torch front ends themselves live in ``genre_engine.frontends``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import librosa
 import numpy as np
-import torch
-from torch import nn
 
 FEATURE_KINDS = ("logmel", "stft", "musicnn")
 
@@ -71,75 +70,6 @@ class FeatureConfig:
     def from_dict(cls, data: dict[str, Any]) -> "FeatureConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-class _PowerSpectrogram(nn.Module):
-    def __init__(self, n_fft: int, hop_length: int, pad_mode: str) -> None:
-        super().__init__()
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.pad_mode = pad_mode
-        self.register_buffer("window", torch.hann_window(n_fft, periodic=True), persistent=False)
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(
-            waveform,
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            window=self.window,
-            center=True,
-            pad_mode=self.pad_mode,
-            return_complex=True,
-        )
-        return spec.real.square() + spec.imag.square()  # [batch, freq, frames]
-
-
-class LogMel(nn.Module):
-    """Log-mel in dB (librosa's Slaney mel filterbank, ``power_to_db`` without the top clamp)."""
-
-    def __init__(self, config: FeatureConfig) -> None:
-        super().__init__()
-        self.power = _PowerSpectrogram(config.n_fft, config.hop_length, pad_mode="constant")
-        fb = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels)
-        self.register_buffer("mel_basis", torch.from_numpy(fb).float(), persistent=False)
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        mel = torch.matmul(self.mel_basis, self.power(waveform))
-        return (10.0 * torch.log10(mel.clamp_min(1e-10))).unsqueeze(1)
-
-
-class LogStft(nn.Module):
-    """Log-magnitude STFT in dB, the seed paper's second representation."""
-
-    def __init__(self, config: FeatureConfig) -> None:
-        super().__init__()
-        self.power = _PowerSpectrogram(config.n_fft, config.hop_length, pad_mode="constant")
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        return (10.0 * torch.log10(self.power(waveform).clamp_min(1e-10))).unsqueeze(1)
-
-
-class MusicnnMel(nn.Module):
-    """musicnn's own input: librosa mel power spectrogram, then ``log10(10000 * x + 1)``.
-
-    Computed in float32: the reference casts to float16 first, which overflows on loud passages.
-    """
-
-    def __init__(self, config: FeatureConfig) -> None:
-        super().__init__()
-        self.power = _PowerSpectrogram(config.n_fft, config.hop_length, pad_mode="constant")
-        self.frames = config.frames
-        fb = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels)
-        self.register_buffer("mel_basis", torch.from_numpy(fb).float(), persistent=False)
-
-    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-        mel = torch.matmul(self.mel_basis, self.power(waveform))[..., : self.frames]
-        return torch.log10(10000.0 * mel + 1.0).unsqueeze(1)
-
-
-def build_frontend(config: FeatureConfig) -> nn.Module:
-    frontends = {"logmel": LogMel, "stft": LogStft, "musicnn": MusicnnMel}
-    return frontends[config.kind](config)
 
 
 def split_segments(samples: np.ndarray, config: FeatureConfig, max_segments: int | None) -> np.ndarray:

@@ -6,6 +6,8 @@ They run before any I/O, so bad input fails with a specific error and leaves the
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -25,6 +27,22 @@ MAX_URL_CHARS = 2048
 MAX_HASH_CHARS = 128
 _MAX_ID = 2**63 - 1
 _SUM_TOLERANCE = 1e-3
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_title(text: str) -> str:
+    """A title or name safe to store and show: every surrogate (how Python carries the bytes of a
+    non-UTF-8 file name, e.g. ``caf\udce9.mp3``) becomes U+FFFD, line breaks and tabs become
+    spaces, other control characters are removed, runs of whitespace collapse to one space, and
+    the result is trimmed and cut to ``MAX_TITLE_CHARS``. May return ``""``."""
+    if text.isprintable() and len(text) <= MAX_TITLE_CHARS and text == text.strip() and "  " not in text:
+        return text  # the common case, kept cheap for bulk indexing
+    text = _SURROGATES.sub("\ufffd", text)
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+    return _WHITESPACE.sub(" ", text).strip()[:MAX_TITLE_CHARS].rstrip()
 
 
 def check_id(what: str, value: object) -> int:
@@ -116,13 +134,13 @@ def check_songs(songs: Sequence[NewSong], genre_count: int) -> list[CheckedSong]
 def _checked(song: NewSong, probabilities: bytes, embedding: bytes, dim: int) -> CheckedSong:
     guild_id = check_id("server", song.guild_id)
     added_by = None if song.added_by is None else check_id("user", song.added_by)
-    title = _check_text("title", song.title)
+    title = _check_text("title", clean_title(song.title) if isinstance(song.title, str) else song.title)
     content_hash = _check_text("content hash", song.content_hash)
     if len(content_hash) > MAX_HASH_CHARS:
         raise InvalidSongError(f"the content hash is longer than {MAX_HASH_CHARS} characters")
     return CheckedSong(  # positional: measurably faster for a million songs
         guild_id,
-        title[:MAX_TITLE_CHARS],
+        title,
         content_hash,
         probabilities,
         embedding,

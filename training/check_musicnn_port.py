@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 from genre_engine.audio import find_audio_files
-from genre_engine.features import FeatureConfig, MusicnnMel
+from genre_engine.features import FeatureConfig
+from genre_engine.frontends import MusicnnMel
 from genre_engine.models.musicnn import VARIANTS, Musicnn
 
 POOL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pool"

@@ -19,6 +19,7 @@ import numpy as np
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from genre_engine.features import split_segments
+from genre_engine.runtime_torch import TorchModel
 from training.data import LabelledAudio, SegmentCache, discover, load_segments, read_split_list
 from training.errors import DatasetError, run_cli
 from training.metrics import classification_report
@@ -31,12 +32,12 @@ _CLIPS_PER_PASS = 32  # bounds memory on large evaluation sets
 
 def engine_segments(engine: GenreEngine, segments: np.ndarray) -> np.ndarray:
     """The segments the engine itself analyses for this clip: at most ``max_segments``, evenly spread."""
-    return split_segments(np.asarray(segments).reshape(-1), engine.bundle.features, engine.max_segments)
+    return split_segments(np.asarray(segments).reshape(-1), engine.features, engine.max_segments)
 
 
 def evaluate_clips(engine: GenreEngine, segments: list[np.ndarray], targets: np.ndarray) -> dict[str, Any]:
     """Classify each clip as ``GenreEngine.classify`` does and score the result."""
-    model = engine.bundle.model
+    model = engine.runner.bundle.model  # a TorchModel: evaluation scores torch checkpoints
     was_training = model.training
     model.eval()
     clip_probs, segment_probs, segment_true = [], [], []
@@ -102,7 +103,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     bundle = load_checkpoint(args.checkpoint, resolve_device(args.device))
     data = select_clips(discover(args.data), bundle.labels, args.split)
     data, segments = load_segments(data, bundle.features, SegmentCache(args.cache_dir), progress=not args.json)
-    report = evaluate_clips(GenreEngine(bundle), segments, data.targets)
+    report = evaluate_clips(GenreEngine(TorchModel(bundle)), segments, data.targets)
     report = {"checkpoint": str(args.checkpoint), "data": str(args.data), **report}
     print(json.dumps(report) if args.json else f"checkpoint: {args.checkpoint} ({bundle.arch}, "
           f"{bundle.features.kind})\n{format_report(report)}")

@@ -21,9 +21,11 @@ from tqdm import tqdm
 
 from genre_engine.checkpoint import ModelBundle
 from genre_engine.engine import GenreEngine
-from genre_engine.features import FeatureConfig, build_frontend
+from genre_engine.features import FeatureConfig
 from genre_engine.files import atomic_write
+from genre_engine.frontends import build_frontend
 from genre_engine.models import GenreNet, create_model
+from genre_engine.runtime_torch import TorchModel
 from training.augment import mixup, spec_augment
 from training.config import AugmentConfig, ModelConfig, TrainConfig
 from training.data import LabelledAudio, Split
@@ -199,7 +201,7 @@ def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
         mean, std = input_statistics(data, split.train)
     bundle = ModelBundle(model, config.model.arch, dict(config.model.args), data.features, data.labels, mean, std,
                          extra=dict(extra or {}))
-    engine = GenreEngine(bundle)
+    engine = GenreEngine(TorchModel(bundle))
     optim = config.optim
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
     stateful = {

@@ -189,15 +189,15 @@ def test_the_first_setup_says_what_it_installs(tmp_path):
                            '> .venv/bin/python\nchmod +x .venv/bin/python\n')
     for path in (repo / "scripts" / "setup", fake_python):
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    env = {**os.environ, "PYTHON": str(fake_python)}
 
-    first = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True,
-                           env={**os.environ, "PYTHON": str(fake_python)})
-    again = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True,
-                           env={**os.environ, "PYTHON": str(fake_python)})
+    first = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True, env=env)
+    again = subprocess.run([str(repo / "scripts" / "setup")], capture_output=True, text=True, env=env)
 
-    assert first.returncode == 0 and "PyTorch 2.14.1" in first.stderr and "GB" in first.stderr
-    assert "-m pip install --quiet -e .[dev]" in (repo / "pip.log").read_text()
-    assert again.stderr == ""  # nothing to install, nothing said
+    said = first.stdout + first.stderr
+    assert first.returncode == 0 and "installing" in said and " GB" in said
+    assert "-m pip install --quiet -e ." in (repo / "pip.log").read_text()
+    assert again.stdout + again.stderr == ""  # nothing to install, nothing said
 
 
 def test_the_readmes_slow_test_command_finds_tests():

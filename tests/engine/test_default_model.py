@@ -18,8 +18,9 @@ def engine() -> GenreEngine:
 
 def test_default_is_the_documented_musicnn_model(engine: GenreEngine) -> None:
     assert DEFAULT_CHECKPOINT.stat().st_size < 50_000_000
-    assert engine.bundle.arch == "musicnn" and engine.labels == GENRES
-    assert engine.bundle.features.kind == "musicnn"
+    assert engine.runner.runtime == "onnx"  # the shipped export, paired with the checkpoint
+    assert engine.runner.arch == "musicnn" and engine.labels == GENRES
+    assert engine.features.kind == "musicnn"
     assert engine.embedding_dim == 1756
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from genre_engine.features import FEATURE_KINDS, FeatureConfig, build_frontend, split_segments
+from genre_engine.features import FEATURE_KINDS, FeatureConfig, split_segments
+from genre_engine.frontends import build_frontend
 from tests.conftest import tone
 
 

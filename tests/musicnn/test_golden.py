@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from genre_engine.features import MusicnnMel
+from genre_engine.frontends import MusicnnMel
 from training.check_musicnn_port import synthetic_signals
 from tests.musicnn.conftest import CONFIG
 

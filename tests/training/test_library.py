@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from genre_engine.engine import GenreEngine
+from genre_engine.runtime_torch import TorchModel
 from training.config import ModelConfig, OptimConfig, TrainConfig
 from training.errors import ConfigError
 from training.fit import build_model, fit
@@ -38,7 +39,7 @@ def test_fit_on_separable_tones_from_a_config_beats_chance(config: TrainConfig) 
     held_out = (result.report["valid"]["clip_accuracy"] + result.report["test"]["clip_accuracy"]) / 2
     assert held_out > 1 / len(PITCHES) + 0.1
     assert result.bundle.labels == data.labels and result.bundle.features == TINY_FEATURES
-    assert GenreEngine(result.bundle).classify(data.clips[0].path).genre in PITCHES
+    assert GenreEngine(TorchModel(result.bundle)).classify(data.clips[0].path).genre in PITCHES
 
 
 def test_run_training_writes_a_run_without_a_command_line(config: TrainConfig) -> None:

@@ -10,6 +10,7 @@ import torch
 
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
+from genre_engine.runtime_torch import TorchModel
 from training import fit as fit_module
 from training import train
 from training.data import choose_splits, discover
@@ -47,7 +48,7 @@ def test_checkpoint_runs_in_the_engine_with_the_metrics_training_measured(
     assert bundle.metrics["test"]["clip_accuracy"] == metrics["test"]["clip_accuracy"]
     assert bundle.extra["split"]["name"] == "seeded"
     # The engine's own classify() on the test clips agrees with the accuracy training reported.
-    engine = GenreEngine(bundle)
+    engine = GenreEngine(TorchModel(bundle))
     test_files = sorted(p for p in tones.rglob("*.wav"))
     split = choose_splits(discover(tones), split_dir=None, folds=1, repeats=1, full=False,
                                 valid_fraction=0.15, test_fraction=0.15, seed=0)[0]

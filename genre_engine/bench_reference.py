@@ -1,0 +1,134 @@
+"""``python -m genre_engine.bench_reference [--venv DIR] [--json]``: this engine against musicnn's own TensorFlow.
+
+Times, per GTZAN clip end to end (decode, features, network), musicnn's reference implementation
+(``MSD_musicnn``, 3-s patches, tags and features) both as a warm model (graph and session built once)
+and through ``musicnn.extractor.extractor`` as its authors ship it (graph rebuilt per call), and
+genrebot's default engine (the shipped model through ONNX Runtime), each on an otherwise idle
+machine and while another process keeps one core busy, in the same run.
+
+The reference runs in its own virtual environment, never in the project's: tensorflow-cpu 2.21 with
+tf-keras and musicnn 0.1.0 installed without its dependencies (README, "Converting the checkpoints
+again"), e.g.::
+
+    python3.11 -m venv /work/tfref
+    /work/tfref/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 librosa soundfile
+    /work/tfref/bin/pip install --no-deps musicnn==0.1.0
+
+Without that environment the comparison is skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from genre_engine.bench import SHARED, idle_and_busy, latencies
+from genre_engine.engine import GenreEngine
+
+DEFAULT_VENV = Path("/work/tfref")
+DEFAULT_CLIPS = [SHARED / "gtzan" / "clips" / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
+
+# Run inside the reference venv. Two ways to use the reference: its API as shipped
+# (``extractor()``, which builds the graph and restores the checkpoint on every call), and a warm
+# model (graph and session built once, as a server would keep them; per clip ``batch_data``, i.e.
+# librosa load and mel, then one ``session.run`` for tags and features, as ``extractor`` runs them).
+# Each is warmed up, timed on every clip idle, then with one core kept busy.
+_REFERENCE = r"""
+import json, os, subprocess, sys, time
+import numpy as np
+import tensorflow as tf
+from musicnn import configuration as config, models
+from musicnn.extractor import batch_data, extractor
+files = sys.argv[1:]
+n_frames = 187  # librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1, as extractor()
+with tf.name_scope("model"):
+    x = tf.compat.v1.placeholder(tf.float32, [None, n_frames, config.N_MELS])
+    is_training = tf.compat.v1.placeholder(tf.bool)
+    y, *features = models.define_model(x, is_training, "MSD_musicnn", len(config.MSD_LABELS))
+    outputs = [tf.nn.sigmoid(y), *features]
+session = tf.compat.v1.Session()
+tf.compat.v1.train.Saver().restore(session, os.path.dirname(models.__file__) + "/MSD_musicnn/")
+def api(f):
+    extractor(f, model="MSD_musicnn", input_length=3, input_overlap=False, extract_features=True)
+def warm(f):
+    batch, _ = batch_data(f, n_frames, n_frames)
+    session.run(outputs, feed_dict={x: batch, is_training: False})
+def p50(run):
+    out = []
+    for f in files:
+        started = time.perf_counter()
+        run(f)
+        out.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(out, 50))
+def idle_and_busy(run):
+    run(files[0])
+    idle = p50(run)
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        busy = p50(run)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    return {"idle_ms": round(idle, 1), "busy_ms": round(busy, 1), "ratio": round(busy / idle, 2)}
+print(json.dumps({"warm": idle_and_busy(warm), "api": idle_and_busy(api)}))
+"""
+
+
+def reference_env() -> dict[str, str]:
+    return {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def run_reference(python: Path, clips: list[Path]) -> dict[str, dict[str, float]]:
+    """p50 ms per clip of the reference, ``warm`` and ``api``, idle and with one core busy.
+
+    Raises ``RuntimeError`` when the reference fails.
+    """
+    result = subprocess.run([str(python), "-c", _REFERENCE, *map(str, clips)], capture_output=True, text=True,
+                            env=reference_env(), cwd="/", timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(f"the reference failed: {result.stderr.strip().splitlines()[-1:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m genre_engine.bench_reference", description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})")
+    parser.add_argument("--clips", nargs="+", type=Path, default=DEFAULT_CLIPS,
+                        help="clips to time (default: five full 30-s GTZAN clips from ../shared)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    python = args.venv / "bin" / "python"
+    if not python.is_file():
+        print(f"skipped: no reference environment at {args.venv} (see `python -m genre_engine.bench_reference --help`)",
+              file=sys.stderr)
+        return 0
+    print("  musicnn reference (TensorFlow)", file=sys.stderr, flush=True)
+    reference = run_reference(python, args.clips)
+    print("  genrebot (default engine)", file=sys.stderr, flush=True)
+    engine = GenreEngine.from_checkpoint()
+    ours = idle_and_busy(lambda: latencies(engine, args.clips), lambda: engine.classify(args.clips[0]))
+    result = {"clips": len(args.clips), "load_average_1min": round(os.getloadavg()[0], 2),
+              "reference": reference, "genrebot": ours, "genrebot_runtime": engine.runner.runtime,
+              "speedup_vs_warm": {case: round(reference["warm"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
+              "speedup_vs_api": {case: round(reference["api"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")}}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"per GTZAN clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}")
+    print(f"{'':<44} {'idle':>8} {'one core busy':>14} {'ratio':>6}")
+    rows = ((f"genrebot ({engine.runner.runtime})", ours), ("musicnn TensorFlow, warm model", reference["warm"]),
+            ("musicnn TensorFlow, extractor() per call", reference["api"]))
+    for name, row in rows:
+        print(f"{name:<44} {row['idle_ms']:>8} {row['busy_ms']:>14} {row['ratio']:>6}")
+    for name, key in (("speed-up vs warm model", "speedup_vs_warm"), ("speed-up vs extractor()", "speedup_vs_api")):
+        print(f"{name:<44} {result[key]['idle_ms']:>7}x {result[key]['busy_ms']:>13}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""``TorchModel``: a checkpoint run by PyTorch (training, evaluation, GPUs, checkpoints without an export).
+
+Needs the ``train`` extra (torch). The engine uses it only when no ONNX export fits the checkpoint,
+or when asked for it (``runtime="torch"``, a CUDA device).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from genre_engine.checkpoint import ModelBundle
+from genre_engine.frontends import build_frontend
+
+
+class TorchModel:
+    """Waveform segments in, ``(probabilities [n, classes], embeddings [n, dim])`` out, with torch.
+
+    The front end, the input normalisation and the network all run on the bundle's device.
+    """
+
+    runtime = "torch"
+
+    def __init__(self, bundle: ModelBundle) -> None:
+        self.bundle = bundle
+        self.features = bundle.features
+        self.labels = bundle.labels
+        self.embedding_dim = bundle.model.embedding_dim
+        self._device = bundle.mean.device
+        self._frontend = build_frontend(bundle.features).to(self._device).eval()
+
+    @torch.inference_mode()
+    def predict(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``segments``: float32 ``[n, samples]`` at ``features.sample_rate``."""
+        batch = torch.from_numpy(np.ascontiguousarray(segments, dtype=np.float32)).to(self._device)
+        features = self.bundle.normalize(self._frontend(batch))
+        embedding = self.bundle.model.forward_features(features)
+        probs = torch.softmax(self.bundle.model.forward_head(embedding).float(), dim=1)
+        return probs.cpu().numpy(), embedding.float().cpu().numpy()
