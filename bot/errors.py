@@ -145,15 +145,6 @@ class AttachmentTooLargeError(GenreBotError):
         return f"That file is {mib(self.size_bytes)}; I accept up to {mib(self.limit_bytes)}."
 
 
-class NotAudioAttachmentError(GenreBotError):
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        super().__init__(filename)
-
-    def __str__(self) -> str:
-        return f"`{self.filename}` doesn't look like an audio file. Try mp3, ogg, wav, flac, m4a or opus."
-
-
 class TooLongError(GenreBotError):
     def __init__(self, duration_s: float, limit_s: float) -> None:
         self.duration_s = duration_s

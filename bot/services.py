@@ -27,7 +27,6 @@ from bot.errors import (
     AttachmentTooLargeError,
     FileMissingError,
     IsAFolderError,
-    NotAudioAttachmentError,
     NotInServerError,
     NotSharerError,
     TooLongError,
@@ -36,9 +35,9 @@ from bot.errors import (
 from bot.links import LinkPolicy, fetch_audio
 from bot.workers import PlaceCallback, WorkerPool
 from genre_engine import GenreEngine, Prediction
-from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
+from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
-from genre_engine.errors import GenreEngineError
+from genre_engine.errors import GenreEngineError, NotAudioError
 from recommender.profile import TasteProfile
 from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
 from storage import (
@@ -116,12 +115,15 @@ def genre_mix(labels: Sequence[str], vector: np.ndarray) -> dict[str, float]:
 
 
 def check_upload(filename: str, content_type: str | None, size_bytes: int, limit_bytes: int) -> None:
-    """Refuse an upload before downloading it: too large, or plainly not audio."""
+    """Refuse an upload before downloading it: too large, or plainly not audio (neither an audio or
+    video media type nor a name the engine decodes, ``genre_engine.audio.is_audio_name``). What
+    passes is judged by its content when classified: a zip named ``.mp3`` is refused then, with the
+    same NotAudioError, and so the same words, as here and as the engine's CLI."""
     if size_bytes > limit_bytes:
         raise AttachmentTooLargeError(size_bytes, limit_bytes)
     media = (content_type or "").split(";")[0].strip().lower()
-    if not (media.startswith(("audio/", "video/")) or Path(filename).suffix.lower() in AUDIO_EXTENSIONS):
-        raise NotAudioAttachmentError(filename)
+    if not (media.startswith(("audio/", "video/")) or is_audio_name(filename)):
+        raise NotAudioError()
 
 
 def audio_files(folder: Path) -> list[Path]:
