@@ -57,7 +57,8 @@ class TooManyJobsError(GenreBotError):
 
 
 class QueueTooLongError(GenreBotError):
-    """The line is so long that the request could not be answered before the caller stops waiting."""
+    """The line is so long that the request could not be answered before the caller stops waiting.
+    ``ahead``: songs running or waiting before it; ``eta_s``: the estimate; ``limit_s``: the caller's."""
 
     def __init__(self, ahead: int, eta_s: float, limit_s: float) -> None:
         self.ahead = ahead

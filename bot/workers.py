@@ -126,7 +126,7 @@ class WorkerPool:
         if place > self.max_waiting or (self.max_waiting_bytes is not None and waiting_bytes > self.max_waiting_bytes):
             raise BusyError()
         if max_wait_s is not None and (eta := self.estimate_s(place)) > max_wait_s:
-            raise QueueTooLongError(place - 1, eta, max_wait_s)
+            raise QueueTooLongError(len(self._running) + place - 1, eta, max_wait_s)
 
     def _jobs(self) -> list[_Job]:
         return [*self._running, *self._waiting]

@@ -96,8 +96,8 @@ async def test_refused_only_when_the_estimate_passes_the_callers_deadline():
         await workers.run(lambda: None, max_wait_s=160)  # place 2: 200 s
     gate.set()
 
-    assert (refused.value.ahead, refused.value.eta_s) == (1, pytest.approx(200))
-    assert "1 song(s) are ahead of yours; that would take about 3:20" in str(refused.value)
+    assert (refused.value.ahead, refused.value.eta_s) == (3, pytest.approx(200))  # 2 running, 1 waiting
+    assert "3 song(s) are ahead of yours; that would take about 3:20" in str(refused.value)
     assert await queued == "in time" and len(await asyncio.gather(*running)) == 2
     assert workers.mean_job_s < 100  # the running mean moved towards the real (short) job times
     await workers.close()
@@ -241,3 +241,20 @@ async def test_the_console_prints_the_place_in_line(make_services, tmp_path):
 
     lines = stdout.getvalue().splitlines()
     assert lines[2].startswith("You're #1 in line (about 0:") and lines[3].startswith("🎵 song: ")
+
+
+async def test_discord_refuses_what_could_not_finish_within_the_interaction(make_bot):
+    harness = await make_bot(workers=1, queue_size=50)
+    harness.services.classifier.mean_job_s = 600.0  # ten minutes a song: a second one would end after 15
+    engine = harness.services.engine
+    engine.gate = threading.Event()
+    first = asyncio.create_task(harness.command("classify", file=harness.upload("a.wav", wav_bytes(300))))
+    await asyncio.to_thread(engine.started.acquire, timeout=5)
+
+    *_, refused = await harness.command("classify", user_id=OTHER_USER_ID,
+                                        file=harness.upload("b.wav", wav_bytes(400)))
+    engine.gate.set()
+    await first
+
+    assert refused.ephemeral and "1 song(s) are ahead of yours; that would take about 20:00" in refused.text
+    assert await harness.services.store.pool_size(GUILD_ID) == 1
