@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.render import duration
 from bot.services import IndexReport
+from bot.workers import Place
 from recommender.profile import TasteProfile
 
 Markup = Callable[[str], str]
@@ -41,7 +43,7 @@ COMMANDS = (
     Command("/variety [value]", "/variety [0..1]",
             f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
-    Command("/history", "/history [COUNT]", "What you shared, heard and rated here."),
+    Command("/history [count] [page]", "/history [COUNT] [PAGE]", "What you shared, heard and rated here."),
     Command(None, "/like ID... | /dislike ID... | /listened ID...", "Rate songs (ids from /playlist)."),
     Command(None, "/more ID", "Songs that sound like song ID."),
     Command("/radio start [variety] · /radio stop", None,
@@ -67,6 +69,20 @@ def variety_shown(value: float, strong: Markup = plain) -> str:
 
 def variety_set(value: float, strong: Markup = plain) -> str:
     return f"Variety set to {strong(f'{value:.2f}')}."
+
+
+def place_in_line(place: Place, strong: Markup = plain) -> str:
+    """``You're #3 in line (about 0:12)…``, or that the song is being analysed (place 0)."""
+    if place.place == 0:
+        return "Your turn: analysing the song…"
+    return f"You're {strong(f'#{place.place}')} in line (about {duration(place.eta_s)} to go)…"
+
+
+def history_empty(page: int) -> str:
+    """What /history says when a page has no entries."""
+    if page == 1:
+        return "Your history here is empty: share songs with /classify or rate some from /playlist."
+    return f"Page {page} of your history is empty: it has fewer entries than that."
 
 
 def taste_basis(profile: TasteProfile) -> str:
