@@ -13,6 +13,8 @@ import json
 import logging
 import sys
 
+from tqdm import tqdm
+
 from bot import texts
 from bot.config import Config, load_config
 from bot.console import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progress, local_user_id

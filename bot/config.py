@@ -22,8 +22,15 @@ DEFAULT_DB = Path("data") / "genrebot.db"
 DEFAULT_MEDIA = Path("data") / "media"
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def user_path(typed: str | Path, cwd: Path | None) -> Path:
+    """``typed`` (``~`` expanded) relative to ``cwd`` unless absolute or ``cwd`` is None."""
+    path = Path(typed).expanduser()
+    return path if path.is_absolute() or cwd is None else cwd / path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +43,10 @@ class Config:
     database_url: str | None = field(default=None, repr=False)
     checkpoint: Path | None = None  # None: the checkpoint shipped in data/
     workers: int = 2
-    queue_size: int = 8
+    queue_size: int = 200  # jobs that may wait for a classification worker
+    queue_bytes: int = 1024 * MiB  # audio those waiting jobs may hold in memory
+    per_user_jobs: int = 3  # classifications (and, apart, link downloads) one user may have in line
+    download_workers: int = 8  # link downloads at once: threads mostly waiting on the network
     cooldown_s: float = 10.0
     max_attachment_bytes: int = 25 * MiB
     max_duration_s: float = 20 * 60
@@ -65,18 +75,29 @@ class Config:
         """Where the store lives: the PostgreSQL URL when one is set, else the SQLite file."""
         return self.database_url or self.db_path
 
+    # Where the user was when they started genrebot (GENREBOT_CWD, which scripts/run sets before it
+    # changes to the repository root); None: the current directory. Paths users give are relative to it.
+    cwd: Path | None = None
+
+    def user_path(self, typed: str | Path) -> Path:
+        """A path a user typed (``~`` expanded), relative to where they started genrebot."""
+        return user_path(typed, self.cwd)
+
+
     def __post_init__(self) -> None:
         for url in (self.database_url, self.migrate_to):
             if url is not None and not is_postgres_url(url):
                 raise ValueError("a database URL must start with postgresql:// or postgres://")
-        if self.workers < 1 or self.queue_size < 0:
-            raise ValueError("workers must be >= 1 and queue size >= 0")
+        if min(self.workers, self.download_workers, self.per_user_jobs) < 1 or min(self.queue_size, self.queue_bytes) < 0:
+            raise ValueError("workers and per-user jobs must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
         if self.max_attachment_bytes < 1:
             raise ValueError("the attachment size cap must be positive")
         if self.media_cap_bytes < 1:
             raise ValueError("the media store's size cap must be positive")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"the log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,8 +111,14 @@ def _parser() -> argparse.ArgumentParser:
                         "postgresql://user:password@host:port/dbname (GENREBOT_DATABASE_URL)")
     parser.add_argument("--checkpoint", type=Path, help="genre model checkpoint (GENREBOT_CHECKPOINT; default: shipped)")
     parser.add_argument("--workers", type=int, help="classification threads (GENREBOT_WORKERS; default 2)")
-    parser.add_argument("--queue-size", type=int, help="classifications that may wait for a worker before users "
-                        "are told the bot is busy (GENREBOT_QUEUE_SIZE; default 8)")
+    parser.add_argument("--queue-size", type=int, help="classifications that may wait in line for a worker "
+                        "(GENREBOT_QUEUE_SIZE; default 200)")
+    parser.add_argument("--queue-mb", type=float, help="audio the waiting classifications may hold, MiB "
+                        "(GENREBOT_QUEUE_MB; default 1024)")
+    parser.add_argument("--per-user-jobs", type=int, help="classifications, and apart link downloads, one user "
+                        "may have in line (GENREBOT_PER_USER_JOBS; default 3)")
+    parser.add_argument("--download-workers", type=int, help="link downloads at once "
+                        "(GENREBOT_DOWNLOAD_WORKERS; default 8)")
     parser.add_argument("--cooldown", type=float, help="seconds between two /classify of one user "
                         "(GENREBOT_COOLDOWN_S; default 10)")
     parser.add_argument("--max-attachment-mb", type=float, help="largest audio file accepted, MiB "
@@ -110,7 +137,8 @@ def _parser() -> argparse.ArgumentParser:
                         "default data/media)")
     parser.add_argument("--media-cap-gb", type=float, help="size cap of that folder, GiB; the least recently "
                         "played copies go first (GENREBOT_MEDIA_CAP_GB; default 4)")
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (GENREBOT_LOG_LEVEL; default INFO)")
+    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
+                        help="how much to log (GENREBOT_LOG_LEVEL; default INFO)")
     commands = parser.add_subparsers(dest="command", metavar="{index,radio,migrate-db}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
@@ -148,16 +176,25 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     def pick(flag_value, env_name: str, convert=str):
         return flag_value if flag_value is not None else _env(env, env_name, convert)
 
+    cwd = _env(env, "GENREBOT_CWD", Path)
+
+    def given_path(typed: Path | None) -> Path | None:
+        return None if typed is None else user_path(typed, cwd)
+
     attachment_mb = pick(args.max_attachment_mb, "GENREBOT_MAX_ATTACHMENT_MB", float)
+    queue_mb = pick(args.queue_mb, "GENREBOT_QUEUE_MB", float)
     recommender = {"max_playlist": pick(args.max_playlist, "GENREBOT_MAX_PLAYLIST", int)}
     media_cap_gb = pick(args.media_cap_gb, "GENREBOT_MEDIA_CAP_GB", float)
     values = {
         "discord_token": _env(env, "DISCORD_TOKEN"),
-        "db_path": pick(args.db, "GENREBOT_DB", Path),
+        "db_path": given_path(pick(args.db, "GENREBOT_DB", Path)),
         "database_url": pick(args.database_url, "GENREBOT_DATABASE_URL"),
-        "checkpoint": pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path),
+        "checkpoint": given_path(pick(args.checkpoint, "GENREBOT_CHECKPOINT", Path)),
         "workers": pick(args.workers, "GENREBOT_WORKERS", int),
         "queue_size": pick(args.queue_size, "GENREBOT_QUEUE_SIZE", int),
+        "queue_bytes": None if queue_mb is None else int(queue_mb * MiB),
+        "per_user_jobs": pick(args.per_user_jobs, "GENREBOT_PER_USER_JOBS", int),
+        "download_workers": pick(args.download_workers, "GENREBOT_DOWNLOAD_WORKERS", int),
         "cooldown_s": pick(args.cooldown, "GENREBOT_COOLDOWN_S", float),
         "max_attachment_bytes": None if attachment_mb is None else int(attachment_mb * MiB),
         "max_duration_s": pick(args.max_duration, "GENREBOT_MAX_DURATION_S", float),
@@ -167,11 +204,12 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "log_level": pick(args.log_level, "GENREBOT_LOG_LEVEL", str.upper),
         "command": args.command or "run",
         "index_guild": getattr(args, "guild", None),
-        "index_folder": getattr(args, "folder", None),
-        "media_folder": pick(args.media, "GENREBOT_MEDIA", Path),
+        "index_folder": given_path(getattr(args, "folder", None)),
+        "cwd": cwd,
+        "media_folder": given_path(pick(args.media, "GENREBOT_MEDIA", Path)),
         "media_cap_bytes": None if media_cap_gb is None else int(media_cap_gb * GiB),
         "radio_songs": getattr(args, "songs", None),
-        "radio_out": getattr(args, "out", None),
+        "radio_out": given_path(getattr(args, "out", None)),
         "radio_json": getattr(args, "json", None),
         "migrate_to": getattr(args, "migrate_to", None),
     }

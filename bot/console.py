@@ -9,19 +9,22 @@ error.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bot import render, texts
 from bot.errors import GenreBotError, user_message
 from bot.services import Caller, Classified, IndexReport, Services
 from bot.teaching import quality_text
+from bot.workers import Place
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1
@@ -39,10 +42,24 @@ class UsageError(GenreBotError):
 
 
 async def index_with_progress(services: Services, guild_id: int, folder: Path) -> IndexReport:
-    """:meth:`Services.index_folder` with a progress bar on standard error (hidden when not a tty)."""
-    with tqdm(desc="classifying", unit="file", file=sys.stderr, disable=None) as bar:
-        return await services.index_folder(guild_id, folder, total=lambda n: bar.reset(total=n),
-                                           progress=lambda done: bar.update(done - bar.n))
+    """:meth:`Services.index_folder` with a progress bar on standard error (hidden when not a tty).
+
+    The bar is drawn once the number of files is known (not first empty, then again), and log lines
+    printed meanwhile go above it (tqdm's ``logging_redirect_tqdm``) instead of through it."""
+    bars: list[tqdm] = []
+
+    def total(count: int) -> None:
+        bars.append(tqdm(total=count, desc="classifying", unit="file", file=sys.stderr, disable=None))
+
+    def progress(done: int) -> None:
+        bars[0].update(done - bars[0].n)
+
+    with logging_redirect_tqdm():
+        try:
+            return await services.index_folder(guild_id, folder, total=total, progress=progress)
+        finally:
+            for bar in bars:
+                bar.close()
 
 
 def help_text() -> str:
@@ -74,14 +91,22 @@ def _playlist_args(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return positional, filters
 
 
-def _ids(args: list[str]) -> list[int]:
+def _ids(args: list[str], example: str) -> list[int]:
+    """Song ids typed as ``12`` or ``#12``; ``example`` is the command's own usage, for the error."""
     try:
         ids = [int(arg.lstrip("#")) for arg in args]
     except ValueError:
-        raise UsageError("Song ids are numbers, e.g. `/like 12 15`.") from None
+        raise UsageError(f"Song ids are numbers, e.g. `{example}`.") from None
     if not ids:
-        raise UsageError("Which songs? Give their ids, e.g. `/like 12 15`.")
+        raise UsageError(f"Which song? Give its id, as shown after # in /playlist: `{example}`.")
     return ids
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """``Unknown command `/playlst`. Did you mean /playlist?`` (difflib's closest match, if any)."""
+    close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return f"Unknown command `{name}`.{hint} Type /help for the list."
 
 
 class Console:
@@ -140,7 +165,7 @@ class Console:
         name, _, rest = line.partition(" ")
         command = self.commands.get(name.lower())
         if command is None:
-            self.say(f"Unknown command `{name}`. Type /help for the list.")
+            self.say(suggestion(name, self.commands))
             return
         try:
             await command(rest.split(), rest.strip())
@@ -157,10 +182,14 @@ class Console:
         if not target:
             raise UsageError("Give a file or a link: `/classify path/to/song.mp3`.")
         if target.startswith(("http://", "https://")) or "://" in target:
-            audio = await self.services.fetch_link(target)
+            audio = await self.services.fetch_link(target, self.caller, on_place=self._show_place)
         else:
-            audio = await self.services.read_file(Path(target).expanduser())
-        self._show_classified(await self.services.classify(self.caller, audio))
+            audio = await self.services.read_file(self.services.config.user_path(target), target)
+        self._show_classified(await self.services.classify(self.caller, audio, on_place=self._show_place))
+
+    def _show_place(self, place: Place) -> None:
+        if place.place:  # waiting behind others (e.g. an /index still running); silent when it starts at once
+            self.say(texts.place_in_line(place))
 
     def _show_classified(self, result: Classified) -> None:
         song = result.song
@@ -217,29 +246,30 @@ class Console:
             self.say(f"   {line}")
 
     async def history(self, args: list[str], rest: str) -> None:
-        entries = await self.services.history(self.caller, limit=self._count(args, default=10))
+        page = self._count(args[1:], default=1)
+        entries = await self.services.history(self.caller, count=self._count(args, default=10), page=page)
         if not entries:
-            self.say("Your history is empty.")
+            self.say(texts.history_empty(page))
         for entry in entries:
             song = entry.song
             self.say(f"{entry.event.at:%Y-%m-%d %H:%M} {entry.event.kind.value:<8} #{song.id} {song.title} "
                      f"({render.mix_summary(self.services.genre_mix(song.probabilities), top=2)})")
 
-    async def _mark(self, args: list[str], kind: EventKind) -> None:
-        songs = await self.services.mark(self.caller, _ids(args), kind)
+    async def _mark(self, args: list[str], kind: EventKind, command: str) -> None:
+        songs = await self.services.mark(self.caller, _ids(args, f"{command} 12 15"), kind)
         self.say(f"Marked {kind.value}: " + ", ".join(f"#{song.id} {song.title}" for song in songs))
 
     async def like(self, args: list[str], rest: str) -> None:
-        await self._mark(args, EventKind.LIKED)
+        await self._mark(args, EventKind.LIKED, "/like")
 
     async def dislike(self, args: list[str], rest: str) -> None:
-        await self._mark(args, EventKind.DISLIKED)
+        await self._mark(args, EventKind.DISLIKED, "/dislike")
 
     async def listened(self, args: list[str], rest: str) -> None:
-        await self._mark(args, EventKind.LISTENED)
+        await self._mark(args, EventKind.LISTENED, "/listened")
 
     async def more(self, args: list[str], rest: str) -> None:
-        (song_id,) = _ids(args[:1])
+        (song_id,) = _ids(args[:1], "/more 12")
         similar = await self.services.similar(LOCAL_GUILD_ID, song_id)
         if not similar:
             self.say("No other songs in the pool yet.")
@@ -251,7 +281,7 @@ class Console:
         if action == "stats":
             await self._pool_stats()
         elif action == "remove":
-            (song_id,) = _ids(args[1:2])
+            (song_id,) = _ids(args[1:2], "/pool remove 12")
             song = await self.services.remove_from_pool(LOCAL_GUILD_ID, song_id)
             self.say(f"Removed #{song.id} {song.title} from the pool.")
         elif action == "auto" and args[1:2] in (["on"], ["off"]):
@@ -278,7 +308,7 @@ class Console:
         action = args[0].lower() if args else "list"
         teaching = self.services.teaching
         if action == "teach" and len(args) >= 3:
-            (song_id,) = _ids(args[1:2])
+            (song_id,) = _ids(args[1:2], "/genre teach 12 synthwave")
             taught = await teaching.teach(LOCAL_GUILD_ID, self.caller.user_id, song_id, " ".join(args[2:]),
                                           is_admin=True)
             self.say(f"Taught: #{taught.song.id} {taught.song.title} is {taught.quality.label} "
@@ -293,9 +323,11 @@ class Console:
             raise UsageError("Use `/genre teach ID LABEL`, `/genre forget LABEL` or `/genre list`.")
 
     async def index(self, args: list[str], rest: str) -> None:
-        folder = Path(rest.strip().strip("'\"") or ".").expanduser()
-        report = await index_with_progress(self.services, LOCAL_GUILD_ID, folder)
-        for line in texts.index_lines(folder, report):
+        typed = rest.strip().strip("'\"")
+        if not typed:
+            raise UsageError("Which folder? `/index path/to/music` adds every audio file under it to the pool.")
+        report = await index_with_progress(self.services, LOCAL_GUILD_ID, self.services.config.user_path(typed))
+        for line in texts.index_lines(Path(typed), report):
             self.say(line)
 
     async def switch_user(self, args: list[str], rest: str) -> None:

@@ -38,10 +38,37 @@ class GenreBotError(Exception):
 
 
 class BusyError(GenreBotError):
-    """Every worker is busy and the waiting queue is full."""
+    """Every worker is busy and the line is full (or the bot is shutting down)."""
 
     def __str__(self) -> str:
         return "I'm busy classifying other songs right now. Please try again in a moment."
+
+
+class TooManyJobsError(GenreBotError):
+    """The caller already has as many requests waiting or running as one person may."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(limit)
+
+    def __str__(self) -> str:
+        return (f"You already have {self.limit} request(s) in line, as many as I take from one person. "
+                "Wait for one to finish, then try again.")
+
+
+class QueueTooLongError(GenreBotError):
+    """The line is so long that the request could not be answered before the caller stops waiting.
+    ``ahead``: songs running or waiting before it; ``eta_s``: the estimate; ``limit_s``: the caller's."""
+
+    def __init__(self, ahead: int, eta_s: float, limit_s: float) -> None:
+        self.ahead = ahead
+        self.eta_s = eta_s
+        self.limit_s = limit_s
+        super().__init__(ahead, eta_s, limit_s)
+
+    def __str__(self) -> str:
+        return (f"{self.ahead} song(s) are ahead of yours; that would take about {duration(self.eta_s)}, "
+                "longer than I can keep your request open. Please try again later.")
 
 
 class NotInServerError(GenreBotError):
@@ -70,6 +97,46 @@ class NotTeacherError(GenreBotError):
                 "(`/genre role`) can teach genres.")
 
 
+class OutOfRangeError(GenreBotError):
+    """A count, page or other number a user gave outside what the command takes."""
+
+    def __init__(self, what: str, value: object, low: int, high: int) -> None:
+        self.what = what
+        self.value = value
+        self.low = low
+        self.high = high
+        super().__init__(what, value, low, high)
+
+    def __str__(self) -> str:
+        return f"{self.what} must be a whole number from {self.low} to {self.high} (got {_cut(str(self.value))})."
+
+
+class TooManySongsError(GenreBotError):
+    """More song ids in one request than a command takes."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(count, limit)
+
+    def __str__(self) -> str:
+        return f"That is {self.count} songs; I take up to {self.limit} at once."
+
+
+class UnknownSongsError(GenreBotError):
+    """Some of the song ids given are not in this server (nothing was marked)."""
+
+    def __init__(self, song_ids: tuple[int, ...]) -> None:
+        self.song_ids = song_ids
+        super().__init__(song_ids)
+
+    def __str__(self) -> str:
+        ids = _cut(", ".join(f"#{song_id}" for song_id in self.song_ids))
+        if len(self.song_ids) == 1:
+            return f"Song {ids} is not in this server's pool (it may have been removed), so nothing was marked."
+        return f"Songs {ids} are not in this server's pool (they may have been removed), so nothing was marked."
+
+
 class NoAudioGivenError(GenreBotError):
     """/classify got neither or both of a file and a link."""
 
@@ -85,15 +152,6 @@ class AttachmentTooLargeError(GenreBotError):
 
     def __str__(self) -> str:
         return f"That file is {mib(self.size_bytes)}; I accept up to {mib(self.limit_bytes)}."
-
-
-class NotAudioAttachmentError(GenreBotError):
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        super().__init__(filename)
-
-    def __str__(self) -> str:
-        return f"`{self.filename}` doesn't look like an audio file. Try mp3, ogg, wav, flac, m4a or opus."
 
 
 class TooLongError(GenreBotError):
@@ -113,6 +171,18 @@ class FileMissingError(GenreBotError):
 
     def __str__(self) -> str:
         return f"There is no file or folder at `{self.path}`."
+
+
+class IsAFolderError(GenreBotError):
+    """/classify was given a folder, which /index takes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return (f"`{self.path}` is a folder; /classify takes one file. "
+                f"To add every song in it to the pool, use `/index {self.path}`.")
 
 
 class LinkError(GenreBotError):

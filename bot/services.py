@@ -21,25 +21,27 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.arguments import check_history_page, check_song_id, check_song_ids
 from bot.classifier import Classifier
 from bot.config import Config
 from bot.errors import (
     AttachmentTooLargeError,
     FileMissingError,
-    NotAudioAttachmentError,
+    IsAFolderError,
     NotInServerError,
     NotSharerError,
     TooLongError,
+    UnknownSongsError,
 )
 from bot.links import LinkPolicy, fetch_audio
 from bot.media_store import MediaStore
 from bot.radio import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
-from bot.workers import WorkerPool
+from bot.workers import PlaceCallback, WorkerPool
 from genre_engine import GenreEngine, Prediction
-from genre_engine.audio import AUDIO_EXTENSIONS, find_audio_files
+from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
-from genre_engine.errors import GenreEngineError
+from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagReport, TagVocabulary, report
 from recommender.errors import UnknownFilterError
 from recommender.filters import PoolFilter, genre_filter, tag_filter
@@ -57,7 +59,8 @@ from storage import (
     describe_location,
     open_store,
 )
-from storage.errors import UnknownSongError
+from storage.errors import InvalidSongError
+from storage.validation import check_song
 
 log = logging.getLogger("genrebot.services")
 
@@ -143,12 +146,15 @@ def genre_mix(labels: Sequence[str], vector: np.ndarray) -> dict[str, float]:
 
 
 def check_upload(filename: str, content_type: str | None, size_bytes: int, limit_bytes: int) -> None:
-    """Refuse an upload before downloading it: too large, or plainly not audio."""
+    """Refuse an upload before downloading it: too large, or plainly not audio (neither an audio or
+    video media type nor a name the engine decodes, ``genre_engine.audio.is_audio_name``). What
+    passes is judged by its content when classified: a zip named ``.mp3`` is refused then, with the
+    same NotAudioError, and so the same words, as here and as the engine's CLI."""
     if size_bytes > limit_bytes:
         raise AttachmentTooLargeError(size_bytes, limit_bytes)
     media = (content_type or "").split(";")[0].strip().lower()
-    if not (media.startswith(("audio/", "video/")) or Path(filename).suffix.lower() in AUDIO_EXTENSIONS):
-        raise NotAudioAttachmentError(filename)
+    if not (media.startswith(("audio/", "video/")) or is_audio_name(filename)):
+        raise NotAudioError()
 
 
 def audio_files(folder: Path) -> list[Path]:
@@ -173,9 +179,12 @@ class Services:
         self.labels = tuple(engine.labels)
         self.vocabulary: TagVocabulary | None = engine.vocabulary
         self.media = MediaStore(config.media_folder, config.media_cap_bytes)
-        self.classifier = WorkerPool("classify", config.workers, config.queue_size)
+        self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
+                                     max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
+        # apart, so that slow links never hold the workers classification needs
+        self.downloader = WorkerPool("download", config.download_workers, max_waiting=config.queue_size,
+                                     per_owner=config.per_user_jobs)
         self.teaching = Teaching(store, self.classifier)
-        self.downloader = WorkerPool("download", config.workers, config.queue_size)
         self.link_policy = LinkPolicy(
             max_bytes=config.max_attachment_bytes,
             max_duration_s=config.max_duration_s,
@@ -189,7 +198,7 @@ class Services:
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
         log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
-                                            "queue": config.queue_size, "embedding_dim": engine.embedding_dim})
+                                            "embedding_dim": engine.embedding_dim})
         return services
 
     @classmethod
@@ -210,8 +219,13 @@ class Services:
 
     # -- getting audio ---------------------------------------------------------------------------
 
-    async def fetch_link(self, url: str) -> AudioInput:
-        fetched = await self.downloader.run(fetch_audio, url, self.link_policy)
+    async def fetch_link(self, url: str, caller: Caller | None = None, *, on_place: PlaceCallback | None = None,
+                         max_wait_s: float | None = None) -> AudioInput:
+        """Download the audio behind ``url`` (bot.links), in the download pool: at most
+        ``config.per_user_jobs`` at once per caller; ``on_place``/``max_wait_s`` as in :meth:`classify`."""
+        fetched = await self.downloader.run(fetch_audio, url, self.link_policy,
+                                            owner=None if caller is None else caller.user_id,
+                                            on_place=on_place, max_wait_s=max_wait_s)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
     async def refetch(self, song: Song) -> bytes:
@@ -221,24 +235,35 @@ class Services:
             raise ValueError(f"song {song.id} was not shared as a link")
         return (await self.fetch_link(song.source_url)).data
 
-    async def read_file(self, path: Path) -> AudioInput:
-        """A local file, under the same checks as an upload (the console's /classify)."""
+    async def read_file(self, path: Path, typed: str | None = None) -> AudioInput:
+        """A local file, under the same checks as an upload (the console's /classify); errors name it
+        as the user ``typed`` it (default: ``path``)."""
+        if path.is_dir():
+            raise IsAFolderError(typed or str(path))
         if not path.is_file():
-            raise FileMissingError(str(path))
+            raise FileMissingError(typed or str(path))
         check_upload(path.name, None, path.stat().st_size, self.config.max_attachment_bytes)
         return AudioInput(await asyncio.to_thread(path.read_bytes), path.stem)
 
     # -- classifying -----------------------------------------------------------------------------
 
-    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None) -> Classified:
+    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None,
+                       on_place: PlaceCallback | None = None, max_wait_s: float | None = None) -> Classified:
         """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
-        unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed."""
+        unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed.
+
+        New audio waits its turn in the classification line: ``on_place`` is called with a
+        :class:`~bot.workers.Place` when it joins and whenever it moves up (place 0: being analysed);
+        QueueTooLongError if it could not be done within ``max_wait_s``, TooManyJobsError if the
+        caller already has ``config.per_user_jobs`` songs in line, BusyError if the line is full."""
         guild_id = caller.server_id
         digest = await asyncio.to_thread(content_hash, audio.data)
         in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(guild_id, digest)
         if known is None:
-            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title)
+            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title,
+                                                   owner=caller.user_id, on_place=on_place,
+                                                   max_wait_s=max_wait_s, weight=len(audio.data))
             self._check_duration(prediction.duration_s)
             added = await self.store.add_song(self._new_song(
                 guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
@@ -288,17 +313,20 @@ class Services:
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
         """Put a history-only song (auto-pool was off) into the pool: its sharer or an admin may."""
-        song = await self.store.get_song(caller.server_id, song_id)
+        song = await self.store.get_song(caller.server_id, check_song_id(caller.server_id, song_id))
         if not is_admin and song.added_by != caller.user_id:
             raise NotSharerError(song_id)
         return await self.store.set_in_pool(caller.server_id, song_id, True)
 
     async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
-        """Record that the caller listened to / liked / disliked songs; returns the songs marked
-        (ids no longer in the server are skipped; UnknownSongError if none is left)."""
-        songs = await self.store.get_songs(caller.server_id, song_ids)
-        if not songs:
-            raise UnknownSongError(caller.server_id, song_ids[0])
+        """Record that the caller listened to / liked / disliked songs; returns the songs marked.
+        All or nothing: UnknownSongsError names the ids not in this server (then nothing is marked);
+        see :func:`bot.arguments.check_song_ids` for the other refusals."""
+        wanted = check_song_ids(caller.server_id, song_ids)
+        songs = await self.store.get_songs(caller.server_id, wanted)
+        if len(songs) < len(wanted):
+            found = {song.id for song in songs}
+            raise UnknownSongsError(tuple(song_id for song_id in wanted if song_id not in found))
         for song in songs:
             await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
         return songs
@@ -331,7 +359,8 @@ class Services:
         return (*self.labels, *sorted(await self.store.taught_examples(guild_id)))
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
-        return await more_like_this(self.store, guild_id, song_id, limit, config=self.config.recommender)
+        return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
+                                    config=self.config.recommender)
 
     async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
         """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
@@ -376,17 +405,20 @@ class Services:
                                          for path, digest in zip(paths, hashes)])
         if total:
             total(len(fresh))
-        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)))
+        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)),
+                                             timed=False)  # a whole folder: not a typical job
         songs, failed = [], []
-        for path, outcome in outcomes:
+        for path, outcome in outcomes:  # one bad file is reported beside the others, never costs the batch
             try:
                 if isinstance(outcome, GenreEngineError):
                     raise outcome
                 self._check_duration(outcome.duration_s)
-            except (GenreEngineError, TooLongError) as problem:
+                song = self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True)
+                check_song(song, self.store.genre_count)  # what add_songs would refuse for the whole batch
+            except (GenreEngineError, TooLongError, InvalidSongError) as problem:
                 failed.append((str(path), str(problem)))
             else:
-                songs.append(self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True))
+                songs.append(song)
         report = await self.store.add_songs(songs)
         log.info("indexed", extra={"guild": guild_id, "folder": folder, "added": report.added,
                                    "duplicates": duplicates + report.duplicates, "failed": len(failed)})
@@ -401,7 +433,10 @@ class Services:
     async def set_variety(self, caller: Caller, value: float) -> float:
         return (await self.store.set_variety(caller.user_id, value)).variety
 
-    async def history(self, caller: Caller, *, limit: int = 10, offset: int = 0) -> list[HistoryEntry]:
+    async def history(self, caller: Caller, *, count: int = 10, page: int = 1) -> list[HistoryEntry]:
+        """The caller's events in this server, newest first, ``count`` (1..25) per page, page 1 first
+        (OutOfRangeError outside those; a page past the end is empty)."""
+        limit, offset = check_history_page(count, page)
         return await self.store.history(caller.server_id, caller.user_id, limit=limit, offset=offset)
 
     async def forget(self, caller: Caller, *, remove_shared_songs: bool = False) -> ForgetReport:
@@ -428,7 +463,7 @@ class Services:
         return PoolTags(_most_first(styles), _most_first(moods), unsure, await self.teaching.pool_counts(guild_id))
 
     async def remove_from_pool(self, guild_id: int, song_id: int) -> Song:
-        return await self.store.remove_song(guild_id, song_id)
+        return await self.store.remove_song(guild_id, check_song_id(guild_id, song_id))
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         return await self.store.guild_settings(guild_id)

@@ -85,7 +85,8 @@ class Teaching:
         async with self._locks.setdefault(guild_id, asyncio.Lock()):
             matrix = await self.store.pool_matrix(guild_id)
             examples = await self.store.taught_examples(guild_id)
-            classifier = await self.workers.run(taught.fit, matrix.ids, matrix.embeddings, examples)
+            # timed=False: a retrain is not a classification, and must not skew the queue's estimates
+            classifier = await self.workers.run(taught.fit, matrix.ids, matrix.embeddings, examples, timed=False)
             await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes())
             self._classifiers[guild_id] = classifier
         log.info("taught genres retrained", extra={"guild": guild_id, "labels": len(classifier.qualities),

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.render import duration
 from bot.services import Classified, IndexReport, PoolTags
 from bot.teaching import quality_text
+from bot.workers import Place
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
 
@@ -44,7 +46,7 @@ COMMANDS = (
     Command("/variety [value]", "/variety [0..1]",
             f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
-    Command("/history", "/history [COUNT]", "What you shared, heard and rated here."),
+    Command("/history [count] [page]", "/history [COUNT] [PAGE]", "What you shared, heard and rated here."),
     Command(None, "/like ID... | /dislike ID... | /listened ID...", "Rate songs (ids from /playlist)."),
     Command(None, "/more ID", "Songs that sound like song ID."),
     Command("/radio start [variety] · /radio stop", None,
@@ -77,6 +79,20 @@ def variety_set(value: float, strong: Markup = plain) -> str:
     return f"Variety set to {strong(f'{value:.2f}')}."
 
 
+def place_in_line(place: Place, strong: Markup = plain) -> str:
+    """``You're #3 in line (about 0:12)…``, or that the song is being analysed (place 0)."""
+    if place.place == 0:
+        return "Your turn: analysing the song…"
+    return f"You're {strong(f'#{place.place}')} in line (about {duration(place.eta_s)} to go)…"
+
+
+def history_empty(page: int) -> str:
+    """What /history says when a page has no entries."""
+    if page == 1:
+        return "Your history here is empty: share songs with /classify or rate some from /playlist."
+    return f"Page {page} of your history is empty: it has fewer entries than that."
+
+
 def taste_basis(profile: TasteProfile) -> str:
     """``from 3 song(s) and 5 event(s)``: what a taste profile rests on."""
     return f"from {profile.songs} song(s) and {profile.events} event(s)"
@@ -96,10 +112,13 @@ def verdict(result: Classified, strong: Markup = plain) -> str:
     top = result.probabilities[result.genre]
     if result.confident:
         return f"Sounds like {strong(result.genre)} ({100 * top:.0f}%)."
+    closest = f"{result.genre} {100 * top:.0f}%"
     outside = list(result.tags.outside)[:3] if result.tags else []
-    if outside:
+    if result.tags and result.tags.sounds_outside:
         return f"Not one of my ten genres — sounds {strong(', '.join(outside))}."
-    return f"Not sure: none of my ten genres fits well (closest: {result.genre} {100 * top:.0f}%)."
+    if outside:
+        return f"Not sure it's one of my ten genres — sounds {strong(', '.join(outside))}; closest: {closest}."
+    return f"Not sure: none of my ten genres fits well (closest: {closest})."
 
 
 def tag_summary(tags: dict[str, float], top: int = 4) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import logging
 import re
 from pathlib import Path
 
@@ -13,10 +16,13 @@ from discord.ext import commands
 from bot import render, texts
 from bot.errors import NoAudioGivenError
 from bot.services import AudioInput, Classified, Services, check_upload
+from bot.workers import Place
 from cogs.client import GenreBot
 from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, song_line
 from cogs.replies import replies_errors
 from storage import EventKind
+
+log = logging.getLogger("genrebot.discord")
 
 
 def classify_cooldown(interaction: discord.Interaction[GenreBot]) -> app_commands.Cooldown | None:
@@ -98,6 +104,61 @@ def _answer_url(interaction: discord.Interaction[GenreBot], callback: discord.In
     return interaction.channel.get_partial_message(callback.message_id).jump_url
 
 
+# Discord keeps an interaction's token (and so its deferred response) for 15 minutes; a song that
+# could not be answered within them, with a minute's margin for the download and the reply, is refused.
+INTERACTION_LIFETIME_S = 15 * 60
+ANSWER_MARGIN_S = 60
+# At most one edit of a waiting user's "You're #7 in line…" message per this many seconds, whatever
+# the line does (Discord rate-limits edits per interaction token).
+PLACE_EDIT_INTERVAL_S = 3.0
+
+
+class PlaceInLine:
+    """Shows a waiting user their place in line by editing the deferred response: always the latest
+    place, at most once per ``interval_s``. Silent for a job that starts at once."""
+
+    def __init__(self, interaction: discord.Interaction, interval_s: float = PLACE_EDIT_INTERVAL_S) -> None:
+        self.interaction = interaction
+        self.interval_s = interval_s
+        self.shown = False
+        self._latest: Place | None = None
+        self._last_edit = -interval_s
+        self._editor: asyncio.Task | None = None
+        self._loop = asyncio.get_running_loop()
+        self._deadline = self._loop.time() + INTERACTION_LIFETIME_S - ANSWER_MARGIN_S
+
+    def time_left_s(self) -> float:
+        """How long a job may still take for its answer to reach the user."""
+        return self._deadline - self._loop.time()
+
+    def show(self, place: Place) -> None:
+        """The services' ``on_place`` callback (on the event loop)."""
+        if place.place == 0 and not self.shown:
+            return  # started without waiting: the "thinking…" placeholder says enough
+        self._latest = place
+        if self._editor is None or self._editor.done():
+            self._editor = asyncio.create_task(self._edit())
+
+    async def _edit(self) -> None:
+        wait = self._last_edit + self.interval_s - self._loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_edit = self._loop.time()
+        self.shown = True  # from now on the answer replaces the placeholder, whether or not this edit lands
+        try:
+            await self.interaction.edit_original_response(content=texts.place_in_line(self._latest, bold))
+        except discord.HTTPException as error:  # a missed update is no reason to fail the command
+            log.info("place update failed", extra={"interaction": self.interaction.id, "error": str(error)})
+
+    async def stop(self) -> bool:
+        """No more updates (a pending one is dropped); whether the placeholder was ever edited."""
+        if self._editor is not None and not self._editor.done():
+            self._editor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._editor
+        return self.shown
+
+
 class ClassifyCog(commands.Cog):
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -116,14 +177,22 @@ class ClassifyCog(commands.Cog):
         if file is not None:  # refuse before downloading anything
             check_upload(file.filename, file.content_type, file.size, services.config.max_attachment_bytes)
         message_url = _answer_url(interaction, await interaction.response.defer(thinking=True))
-        if file is not None:
-            audio = AudioInput(await file.read(), Path(file.filename).stem)
-        else:
-            audio = await services.fetch_link(url)
-        result = await services.classify(caller, dataclasses.replace(audio, message_url=message_url))
+        line = PlaceInLine(interaction)
+        try:
+            if file is not None:
+                audio = AudioInput(await file.read(), Path(file.filename).stem)
+            else:
+                audio = await services.fetch_link(url, caller, on_place=line.show, max_wait_s=line.time_left_s())
+            result = await services.classify(caller, dataclasses.replace(audio, message_url=message_url),
+                                             on_place=line.show, max_wait_s=line.time_left_s())
+        finally:
+            shown = await line.stop()
         chart = await chart_file(result.probabilities, result.song.title)
-        await interaction.followup.send(embed=classified_embed(result, interaction.user), file=chart,
-                                        view=classified_view(result.song.id, result.song.in_pool))
+        embed, view = classified_embed(result, interaction.user), classified_view(result.song.id, result.song.in_pool)
+        if shown:  # the placeholder now says "You're #3 in line…": it becomes the answer
+            await interaction.edit_original_response(content=None, embed=embed, attachments=[chart], view=view)
+        else:
+            await interaction.followup.send(embed=embed, file=chart, view=view)
 
 
 async def setup(bot: GenreBot) -> None:

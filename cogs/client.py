@@ -9,10 +9,12 @@ import asyncio
 import logging
 import signal
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import GenreBotError
 from bot.services import Services
 from cogs.replies import send_error
 
@@ -60,11 +62,58 @@ class GenreBot(commands.Bot):
         log.info("connected", extra={"user": str(self.user), "guilds": len(self.guilds)})
 
 
+class TokenRejectedError(GenreBotError):
+    """Discord refused DISCORD_TOKEN at login (malformed, reset, or another application's)."""
+
+    def __str__(self) -> str:
+        return ("Discord rejected DISCORD_TOKEN. Copy the bot's token again (Developer Portal → your "
+                "application → Bot → Reset Token), or unset DISCORD_TOKEN to use the console.")
+
+
+class DiscordUnreachableError(GenreBotError):
+    """Discord could not be reached at start-up (no network, DNS, a proxy, Discord down)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return (f"I couldn't reach Discord ({self.reason[:120]}). Check this machine's network "
+                "connection and start genrebot again.")
+
+
+class IntentsNotEnabledError(GenreBotError):
+    """The application lacks the Message Content intent that GenreBot asks for."""
+
+    def __str__(self) -> str:
+        return ("Discord refused the Message Content intent. Enable it for the application (Developer "
+                "Portal → Bot → Privileged Gateway Intents → Message Content Intent) and start again.")
+
+
+def startup_error(error: BaseException) -> GenreBotError | None:
+    """The core error for a failure of discord.py's login or first connection, or None for others."""
+    if isinstance(error, discord.LoginFailure):
+        return TokenRejectedError()
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return IntentsNotEnabledError()
+    if isinstance(error, aiohttp.ClientError | OSError | discord.GatewayNotFound | asyncio.TimeoutError):
+        return DiscordUnreachableError(str(error) or type(error).__name__)
+    return None
+
+
 async def run_discord(services: Services, token: str) -> None:
-    """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly."""
+    """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly.
+    A login or connection failure raises one of the GenreBotError types above, whose text says
+    what to do."""
     bot = GenreBot(services)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(token)
+    try:
+        async with bot:
+            await bot.start(token)
+    except Exception as error:
+        mapped = startup_error(error)
+        if mapped is None:
+            raise
+        raise mapped from error

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render, texts
+from bot.arguments import MAX_HISTORY_COUNT, MAX_HISTORY_PAGE
 from bot.services import Services
 from cogs.client import GenreBot
 from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_anywhere, caller_of, chart_file, song_line
@@ -154,16 +155,16 @@ class ListeningCog(commands.Cog):
         await interaction.followup.send(embed=embed, file=await chart_file(mix, embed.title))
 
     @app_commands.command(name="history", description="What you shared, heard and rated here.")
-    @app_commands.describe(count="how many entries (1-25, default 10)", page="page number, from 1")
+    @app_commands.describe(count=f"how many entries (1-{MAX_HISTORY_COUNT}, default 10)", page="page number, from 1")
     @app_commands.guild_only()
-    async def history(self, interaction: discord.Interaction[GenreBot], count: app_commands.Range[int, 1, 25] = 10,
-                      page: app_commands.Range[int, 1, 1000] = 1) -> None:
-        entries = await self.services.history(caller_of(interaction), limit=count,
-                                                         offset=(page - 1) * count)
+    async def history(self, interaction: discord.Interaction[GenreBot],
+                      count: app_commands.Range[int, 1, MAX_HISTORY_COUNT] = 10,
+                      page: app_commands.Range[int, 1, MAX_HISTORY_PAGE] = 1) -> None:
+        entries = await self.services.history(caller_of(interaction), count=count, page=page)
         lines = [f"<t:{int(entry.event.at.timestamp())}:R> {entry.event.kind.value} {song_line(entry.song)}"
                  for entry in entries]
         embed = discord.Embed(title="Your history", colour=EMBED_COLOUR,
-                              description="\n".join(lines)[:4000] or "Nothing here yet.")
+                              description="\n".join(lines)[:4000] or texts.history_empty(page))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

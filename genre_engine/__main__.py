@@ -36,9 +36,9 @@ def format_text(path: Path, prediction: Prediction) -> str:
     line = f"{shown(path)}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
     if not prediction.confident:
         outside = ", ".join(list(prediction.outside)[:3])
-        line = (f"{shown(path)}: not one of my ten genres — sounds {outside} ({prediction.duration_s:.0f} s)  "
-                f"closest: {dist}" if outside else
-                f"{shown(path)}: not sure ({prediction.duration_s:.0f} s)  closest: {dist}")
+        verdict = ("not one of my ten genres — sounds " if prediction.sounds_outside
+                   else "not sure — sounds " if outside else "not sure")
+        line = f"{shown(path)}: {verdict}{outside} ({prediction.duration_s:.0f} s)  closest: {dist}"
     for heading, tags in (("styles", prediction.styles), ("moods", prediction.moods), ("era", prediction.eras)):
         if tags:
             line += f"\n  {heading}: " + "  ".join(f"{tag} {p:.0%}" for tag, p in tags.items())

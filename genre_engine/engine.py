@@ -71,6 +71,8 @@ class Prediction:
     outside: the styles outside the ten genres that apply (what a song that is none of them sounds like).
     confident: whether ``genre`` is a verdict worth showing (``TagVocabulary.is_confident``: top
         probability and styles outside the ten); True for a model without a tagger.
+    sounds_outside: enough of those styles apply to call the song none of the ten (when not
+        confident otherwise, the answer was only weak).
     """
 
     probabilities: dict[str, float]
@@ -88,6 +90,7 @@ class Prediction:
     eras: dict[str, float] = field(default_factory=dict)
     outside: dict[str, float] = field(default_factory=dict)
     confident: bool = True
+    sounds_outside: bool = False
 
     @property
     def vector(self) -> np.ndarray:

@@ -86,9 +86,13 @@ class TagVocabulary:
         """Whether the ten-genre answer is a verdict worth showing: see the class docstring."""
         if float(np.max(genre_probabilities)) < self.min_top_probability:
             return False
-        if tag_probabilities is None or self.min_outside_styles is None:
-            return True
-        return len(self.outside_styles(tag_probabilities)) < self.min_outside_styles
+        return tag_probabilities is None or not self.sounds_outside(tag_probabilities)
+
+    def sounds_outside(self, tag_probabilities: np.ndarray) -> bool:
+        """Whether enough styles outside the ten apply to call the song none of them."""
+        if self.min_outside_styles is None:
+            return False
+        return len(self.outside_styles(tag_probabilities)) >= self.min_outside_styles
 
     def to_dict(self) -> dict:
         return {
@@ -131,7 +135,8 @@ def write_vocabulary(vocabulary: TagVocabulary, path: Path = DEFAULT_TAGS_FILE) 
 @dataclass(frozen=True)
 class TagReport:
     """What the tagger says about one song: every tag's probability, the ones that apply by group,
-    and whether the ten-genre answer is a verdict (``confident``)."""
+    and whether the ten-genre answer is a verdict (``confident``); ``sounds_outside``: enough styles
+    outside the ten apply to call it none of them (else a lost verdict is only a weak answer)."""
 
     tags: dict[str, float]
     styles: dict[str, float]
@@ -139,6 +144,7 @@ class TagReport:
     eras: dict[str, float]
     outside: dict[str, float]
     confident: bool
+    sounds_outside: bool
 
 
 def report(vocabulary: TagVocabulary, genre_probabilities: np.ndarray, tag_probabilities: np.ndarray) -> TagReport:
@@ -150,6 +156,7 @@ def report(vocabulary: TagVocabulary, genre_probabilities: np.ndarray, tag_proba
         eras=vocabulary.applying(tag_probabilities, "era"),
         outside=vocabulary.outside_styles(tag_probabilities),
         confident=vocabulary.is_confident(genre_probabilities, tag_probabilities),
+        sounds_outside=vocabulary.sounds_outside(tag_probabilities),
     )
 
 

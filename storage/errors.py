@@ -118,6 +118,29 @@ class SchemaTooNewError(StorageError):
         )
 
 
+class NotADatabaseError(StorageError):
+    """The file exists but is not a SQLite database (e.g. ``--db README.md``); it is left untouched."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return (f"{self.path} is not a genrebot database (not a SQLite file); give a new file name "
+                "or an existing genrebot database.")
+
+
+class CannotOpenDatabaseError(StorageError):
+    """SQLite cannot open or create the file: a folder, no permission, a missing parent it cannot make."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(path)
+
+    def __str__(self) -> str:
+        return f"I can't open or create the database file {self.path} (is it a folder, or not writable?)."
+
+
 class StoreClosedError(StorageError):
     """A method was called before ``open()`` or after ``close()``."""
 

@@ -715,8 +715,8 @@ class PostgresStore(Store):
                 cursor = await conn.execute("DELETE FROM songs WHERE added_by = %s", (user_id,))
                 removed, anonymised = cursor.rowcount, 0
             else:
-                cursor = await conn.execute(
-                    "UPDATE songs SET message_url = NULL WHERE added_by = %s", (user_id,)
+                cursor = await conn.execute(  # the links they shared go with their name
+                    "UPDATE songs SET message_url = NULL, source_url = NULL WHERE added_by = %s", (user_id,)
                 )
                 removed, anonymised = 0, cursor.rowcount
             # cascades: the user's events go, songs they added lose their added_by

@@ -12,6 +12,7 @@ update or drop the cached matrix; writes from other connections are noticed thro
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -51,7 +52,9 @@ from storage.common import (
     with_song,
 )
 from storage.errors import (
+    CannotOpenDatabaseError,
     IncompatibleEmbeddingError,
+    NotADatabaseError,
     StoreClosedError,
     UnknownLabelError,
     UnknownSongError,
@@ -156,8 +159,13 @@ class SQLiteStore(Store):
         if self._db is not None:
             return
         if self.path != ":memory:":
+            if Path(self.path).is_dir():  # refused before aiosqlite starts a connection thread for it
+                raise CannotOpenDatabaseError(self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            db = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.DatabaseError as error:
+            raise _file_error(self.path, error) from error
         try:
             # first: another process may be creating the same file, and the pragmas below wait for it
             await db.execute("PRAGMA busy_timeout = 5000")
@@ -169,6 +177,9 @@ class SQLiteStore(Store):
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps bulk index builds in RAM
             await migrate(db, self.path)
+        except sqlite3.DatabaseError as error:
+            await db.close()
+            raise _file_error(self.path, error) from error
         except BaseException:
             await db.close()
             raise
@@ -649,8 +660,9 @@ class SQLiteStore(Store):
                 async with db.execute("DELETE FROM songs WHERE added_by = ?", (user_id,)) as cursor:
                     removed, anonymised = cursor.rowcount, 0
             else:
-                async with db.execute(
-                    "UPDATE songs SET message_url = NULL WHERE added_by = ?", (user_id,)
+                async with db.execute(  # the links they shared go with their name
+                    "UPDATE songs SET message_url = NULL, source_url = NULL WHERE added_by = ?",
+                    (user_id,),
                 ) as cursor:
                     removed, anonymised = 0, cursor.rowcount
             # cascades: the user's events go, songs they added lose their added_by
@@ -658,6 +670,16 @@ class SQLiteStore(Store):
             if removed or anonymised:
                 self._matrices.clear()
         return ForgetReport(events=events, songs_removed=removed, songs_anonymised=anonymised)
+
+
+def _file_error(path: str, error: sqlite3.DatabaseError) -> Exception:
+    """The store's error for a database file SQLite refuses, or ``error`` itself if it is another."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_NOTADB:
+        return NotADatabaseError(path)
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return CannotOpenDatabaseError(path)
+    return error
 
 
 def open_store(path: str | Path, *, genre_count: int = len(GENRES)) -> OpeningStore:

@@ -60,7 +60,7 @@ async def test_needs_exactly_one_source(make_bot, options):
 
 @pytest.mark.parametrize(("filename", "content_type", "size", "message"), [
     ("huge.wav", "audio/wav", 30 * 2**20, "I accept up to 25 MiB"),
-    ("notes.txt", "text/plain", 100, "doesn't look like an audio file"),
+    ("notes.txt", "text/plain", 100, "doesn't look like audio"),
 ])
 async def test_upload_refused_before_download(make_bot, filename, content_type, size, message):
     harness = await make_bot()
@@ -107,7 +107,7 @@ async def test_internal_link_refused(make_bot, audio_server):
 
 
 async def test_busy_when_the_worker_pool_is_full(make_bot):
-    harness = await make_bot(workers=1, queue_size=0)
+    harness = await make_bot(workers=1, queue_size=0)  # no line at all
     engine = harness.services.engine
     engine.gate = threading.Event()
     first = asyncio.create_task(harness.command("classify", file=harness.upload("a.wav", wav_bytes(300))))

@@ -1,10 +1,8 @@
-"""The config object, the error-to-message mapping and the bounded worker pool."""
+"""The config object and the error-to-message mapping (the worker pool: test_queue.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,6 @@ import pytest
 from bot.config import DEFAULT_DB, MiB, load_config
 from bot.errors import GENERIC_APOLOGY, BusyError, TooLongError, user_message
 from bot.logs import LogfmtFormatter
-from bot.workers import WorkerPool
 from genre_engine.errors import CheckpointError, NotAudioError
 from recommender.errors import InvalidCountError
 from storage.errors import InvalidVarietyError, StoreClosedError
@@ -78,38 +75,3 @@ def test_logfmt_lines():
     record.title = 'A "quoted" name'
     line = LogfmtFormatter().format(record)
     assert ' level=info logger=genrebot.x msg=classified guild=7 title="A \\"quoted\\" name"' in line
-
-
-async def test_pool_refuses_work_beyond_workers_plus_queue():
-    pool = WorkerPool("test", workers=1, queue_size=1)
-    gate = threading.Event()
-    running = [asyncio.create_task(pool.run(gate.wait, 5)) for _ in range(2)]
-    await asyncio.sleep(0)
-
-    with pytest.raises(BusyError):
-        await pool.run(lambda: None)
-    gate.set()
-    assert await asyncio.gather(*running) == [True, True]
-    assert await pool.run(lambda: "free again") == "free again"
-    await pool.close()
-
-
-async def test_cancelled_callers_keep_their_slot_until_the_work_ends():
-    pool = WorkerPool("test", workers=1, queue_size=0)
-    gate = threading.Event()
-    caller = asyncio.create_task(pool.run(gate.wait, 5))
-    await asyncio.sleep(0)
-    caller.cancel()  # e.g. the interaction expired; the thread still runs
-
-    with pytest.raises(BusyError):
-        await pool.run(lambda: None)
-    gate.set()
-    await pool.close()
-    assert pool.in_flight == 0
-
-
-async def test_closed_pool_refuses():
-    pool = WorkerPool("test", workers=1, queue_size=0)
-    await pool.close()
-    with pytest.raises(BusyError):
-        await pool.run(lambda: None)

@@ -105,7 +105,7 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
     assert "⚠ Song ids are numbers" in out
     assert "Unknown command `/frobnicate`" in out
     assert "Forgotten: 3 event(s) deleted, 1 shared song(s) kept in the pool without your name." in out
-    assert out.rstrip().endswith("Your history is empty.")
+    assert out.rstrip().endswith("Your history here is empty: share songs with /classify or rate some from /playlist.")
 
 
 async def test_index_command_seeds_a_discord_server(tmp_path, tiny_checkpoint, pool_dir, capsys):

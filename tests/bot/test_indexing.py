@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import soundfile as sf
 
@@ -46,3 +47,20 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
         handle.close()
     assert services.media.copies_bytes == 0
     assert missing_after == []
+
+
+async def test_a_song_storage_refuses_is_reported_and_the_rest_are_added(tmp_path, tiny_checkpoint):
+    music = tmp_path / "music"
+    music.mkdir()
+    sf.write(music / "good.wav", tone(440, seconds=3), 22050)
+    sf.write(music / "   .wav", tone(550, seconds=3), 22050)  # a title of spaces: refused by storage
+    services = await Services.start(Config(db_path=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint))
+    try:
+        report = await services.index_folder(7, music)
+        titles = [song.title for song in await services.store.get_songs(7, [1, 2])]
+    finally:
+        await services.close()
+
+    assert report.added == 1 and titles == ["good"]
+    assert [(Path(path).name, why) for path, why in report.failed] == [
+        ("   .wav", "This song could not be saved: the title is missing.")]

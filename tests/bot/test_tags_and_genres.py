@@ -14,6 +14,7 @@ from bot.console import Console
 from recommender import taught
 from tests.bot.conftest import ELECTRONIC_CHILL, GUILD_ID, MANAGE_GUILD, METAL_80S, OTHER_USER_ID, TEST_VOCABULARY, \
     FakeEngine, wav_bytes
+from genre_engine import GENRES
 from tests.conftest import tone
 
 NOT_TEN = "Not one of my ten genres — sounds electronic, ambient."
@@ -208,3 +209,24 @@ async def test_discord_classify_shows_the_server_genres_a_song_has(make_bot):
     _, again = await harness.command("classify", file=harness.upload("again.wav", uploads[0]))
 
     assert "Server genres: lo-fi" in again.text
+
+
+def test_a_weak_answer_is_worded_apart_from_music_outside_the_ten():
+    from datetime import UTC, datetime
+
+    from bot import texts
+    from bot.services import Classified
+    from genre_engine.tags import report
+    from storage import Song
+
+    weak = np.array([0.4, 0.35] + [0.25 / 8] * 8, np.float32)
+    song = Song(id=1, guild_id=1, title="t", content_hash="h", probabilities=weak, embedding=np.ones(8, np.float32),
+                added_by=None, duration_s=1.0, source_url=None, message_url=None, added_at=datetime.now(UTC),
+                in_pool=True)
+
+    def said(tags: list[float]) -> str:
+        return texts.verdict(Classified(song, True, GENRES, report(TEST_VOCABULARY, weak, np.array(tags))))
+
+    assert said([0.0] * 5) == "Not sure: none of my ten genres fits well (closest: blues 40%)."
+    assert said([0.5, 0, 0, 0, 0]) == "Not sure it's one of my ten genres — sounds electronic; closest: blues 40%."
+    assert said(ELECTRONIC_CHILL) == NOT_TEN

@@ -85,3 +85,10 @@ def test_cli_json_styles_moods_and_confident_on_real_music(shared_dir: Path, cap
     assert isinstance(second["moods"], dict)
     shipped = load_vocabulary(DEFAULT_TAGS_FILE)
     assert all(p >= shipped.tags[shipped.index(tag)].threshold for tag, p in second["styles"].items())
+
+
+def test_a_song_sounds_outside_the_ten_only_with_enough_outside_styles() -> None:
+    assert not VOCABULARY.sounds_outside(np.array([0.35, 0.0, 0, 0, 0, 0]))
+    assert VOCABULARY.sounds_outside(np.array([0.35, 0.2, 0, 0, 0, 0]))
+    never = TagVocabulary("test", VOCABULARY.tags, min_top_probability=0.45, min_outside_styles=None)
+    assert not never.sounds_outside(np.array([0.35, 0.2, 0, 0, 0, 0]))

@@ -121,3 +121,32 @@ async def test_a_forgotten_user_can_come_back(store: Store) -> None:
     await store.forget_user(BOB)
     again = await store.record_event(GUILD, BOB, song.id, "listened")
     assert [event.id for event in await store.listen_events(GUILD, BOB)] == [again.id]
+
+
+async def test_forgetting_a_user_removes_the_links_they_shared(store: SQLiteStore) -> None:
+    shared = (await store.add_song(make_song(1, added_by=BOB, source_url="https://example.com/a.mp3",
+                                             message_url="https://discord.com/channels/1/2/3"))).song
+    other = (await store.add_song(make_song(2, added_by=ALICE, source_url="https://example.com/b.mp3"))).song
+    await store.record_event(GUILD, BOB, shared.id, "shared")
+
+    await store.forget_user(BOB)
+
+    kept = await store.get_song(GUILD, shared.id)
+    assert (kept.source_url, kept.message_url, kept.added_by) == (None, None, None)
+    assert (await store.get_song(GUILD, other.id)).source_url == "https://example.com/b.mp3"
+
+
+async def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path) -> None:
+    from storage.errors import CannotOpenDatabaseError, NotADatabaseError
+    from storage.sqlite import open_store
+
+    text = tmp_path / "README.md"
+    text.write_text("# not a database\n" * 200)
+
+    with pytest.raises(NotADatabaseError) as refused:
+        await open_store(text)
+    with pytest.raises(CannotOpenDatabaseError):
+        await open_store(tmp_path)  # a folder
+
+    assert refused.value.path == str(text) and "is not a genrebot database" in str(refused.value)
+    assert text.read_text() == "# not a database\n" * 200
