@@ -191,8 +191,14 @@ class SQLiteStore(Store):
         async with self._lock:
             db, self._db = self._db, None
             self._matrices.clear()
-            await db.execute("PRAGMA optimize")
-            await db.close()
+            try:
+                await db.execute("PRAGMA optimize")
+            except sqlite3.OperationalError:
+                # another process is writing: its ANALYZE would need the write lock, and the
+                # statistics can wait for a later close; never leave the connection open for it
+                pass
+            finally:
+                await db.close()
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
