@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
+import tenacity
 import numpy as np
 
 from genre_engine.labels import GENRES
@@ -172,7 +173,7 @@ class SQLiteStore(Store):
             # rows are about 1.1 KiB (a 256-float embedding): 4 KiB pages would hold three and waste a
             # quarter; 16 KiB pages hold fourteen. Only takes effect when the file is created.
             await db.execute("PRAGMA page_size = 16384")
-            await db.execute("PRAGMA journal_mode = WAL")
+            await _switch_to_wal(db)
             await db.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps bulk index builds in RAM
@@ -193,12 +194,9 @@ class SQLiteStore(Store):
             self._matrices.clear()
             try:
                 await db.execute("PRAGMA optimize")
-            except sqlite3.OperationalError:
-                # another process is writing: its ANALYZE would need the write lock, and the
-                # statistics can wait for a later close; never leave the connection open for it
+            except sqlite3.OperationalError:  # another process holds the lock: statistics can wait
                 pass
-            finally:
-                await db.close()
+            await db.close()
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -676,6 +674,20 @@ class SQLiteStore(Store):
             if removed or anonymised:
                 self._matrices.clear()
         return ForgetReport(events=events, songs_removed=removed, songs_anonymised=anonymised)
+
+
+@tenacity.retry(
+    retry=tenacity.retry_if_exception(lambda error: isinstance(error, sqlite3.OperationalError)
+                                      and "locked" in str(error)),
+    wait=tenacity.wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=tenacity.stop_after_delay(10),
+    reraise=True,
+)
+async def _switch_to_wal(db: aiosqlite.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, tried again while another process holds the new file's lock:
+    SQLite answers a journal-mode change with "database is locked" at once instead of waiting the
+    busy timeout, which processes opening a new database together run into."""
+    await db.execute("PRAGMA journal_mode = WAL")
 
 
 def _file_error(path: str, error: sqlite3.DatabaseError) -> Exception:
