@@ -5,10 +5,10 @@
 Runs the model (default the shipped ``data/model.pt``, through its ONNX export) on the labelled
 clips (default ``../shared/gtzan/clips``) and the pool songs (default ``../shared/pool``), fits a
 PCA (numpy SVD) on the unit per-segment embeddings, and reports for each size, over the clips and
-songs together, recall@10: the mean share of each item's 10 nearest neighbours (cosine) under the
+songs together (uncentred PCA: the principal axes of the rows' second moment), recall@10: the mean share of each item's 10 nearest neighbours (cosine) under the
 full embedding that are among its 10 nearest under the compact one, in float32 and rounded to
 float16; beside it the same PCA fitted on the clips alone (the songs unseen by the fit) and a
-Gaussian random projection (fitted on nothing). With ``--ship D`` it writes the size-D projection
+Gaussian random projection (fitted on nothing), and a centred PCA. With ``--ship D`` it writes the size-D projection
 fitted on everything beside the checkpoint (``data/model.projection.npz``), which the engine then
 applies (``genre_engine.projection``).
 """
@@ -40,8 +40,11 @@ def embeddings_of(engine: GenreEngine, paths: list[Path]) -> tuple[list[np.ndarr
     return segments, np.stack(clips)
 
 
-def fit_pca(rows: np.ndarray, dim: int, sha: str) -> Projection:
-    mean = rows.mean(axis=0)
+def fit_pca(rows: np.ndarray, dim: int, sha: str, *, centred: bool = False) -> Projection:
+    """The ``dim`` principal axes of ``rows`` ``[n, D]``. Uncentred by default (axes of the second
+    moment, no mean removed): centring changes which songs are nearest by cosine (it measured
+    recall@10 0.94 at every size against 0.98-0.99 uncentred here)."""
+    mean = rows.mean(axis=0) if centred else np.zeros(rows.shape[1], rows.dtype)
     _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
     return Projection(mean.astype(np.float32), np.ascontiguousarray(vt[:dim].T, dtype=np.float32), sha)
 
@@ -81,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append({"dim": dim, "bytes_float16": 2 * dim, "pca": recall(pca, full, reference),
                      "pca_float16": recall(pca, full, reference, np.float16),
                      "pca_fit_on_clips": recall(fit_pca(clips_only, dim, sha), full, reference),
+                     "pca_centred": recall(fit_pca(everything, dim, sha, centred=True), full, reference),
                      "random": recall(random_projection(full.shape[1], dim), full, reference),
                      "items": len(full), "fit_rows": len(everything)})
     if args.json:
@@ -89,10 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print(f"recall@10 vs the full {full.shape[1]}-d embedding over {len(full)} items "
               f"({len(clip_full)} clips + {len(song_full)} songs); PCA fitted on {len(everything)} segments")
-        print("| dims | PCA | PCA, float16 | PCA fitted on the clips only | random projection |")
-        print("| --- | --- | --- | --- | --- |")
+        print("| dims | PCA | PCA, float16 | PCA fitted on the clips only | centred PCA | random projection |")
+        print("| --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            print(f"| {r['dim']} | {r['pca']:.3f} | {r['pca_float16']:.3f} | {r['pca_fit_on_clips']:.3f} | {r['random']:.3f} |")
+            print(f"| {r['dim']} | {r['pca']:.3f} | {r['pca_float16']:.3f} | {r['pca_fit_on_clips']:.3f} "
+                  f"| {r['pca_centred']:.3f} | {r['random']:.3f} |")
     if args.ship:
         path = fit_pca(everything, args.ship, sha).save(projection_path(args.checkpoint))
         print(f"wrote {path}")
