@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +34,7 @@ from genre_engine.runners import SegmentModel, load_runner
 from genre_engine.samples import has_content
 from genre_engine.segment_plan import (DEFAULT_MAX_SEGMENTS, DEFAULT_MIN_SEGMENTS, DEFAULT_STOP_MARGIN,
                                        predict_staged, spread)
+logger = logging.getLogger(__name__)
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 
 
@@ -249,5 +251,8 @@ def _fitting_projection(checkpoint: Path, runner: SegmentModel) -> Projection | 
     if sha is None and checkpoint.suffix != ".onnx" and checkpoint.is_file():
         sha = file_sha256(checkpoint)
     if projection.checkpoint_sha256 != sha or projection.input_dim != runner.embedding_dim:
+        logger.warning("%s was fitted on another model; embeddings keep the model's %d values "
+                       "(regenerate it with `python -m training.projection %s --ship N`)",
+                       path, runner.embedding_dim, checkpoint)
         return None
     return projection
