@@ -3,14 +3,14 @@ work from a handful of examples.
 
 GTZAN's ten genres play the taught labels: for 1, 3 and 5 examples per genre drawn at random from
 the 70 shared clips, one classifier per genre is fitted exactly as the bot fits a server's
-(``recommender.taught.fit_label``: standardised embeddings, L2 logistic regression, balanced
+(``recommender.taught.fit_label``: the engine's stored embeddings, L2 logistic regression, balanced
 classes, one-vs-rest against every other clip of the pool, the unlabelled clips of its own genre
 included, as they would be in a server), each remaining clip gets the genre whose model scores it
 highest, and the accuracy over the remaining clips is averaged over ``--draws`` draws (mean ± std).
 The embeddings are the engine's (``training.reference``, cached). The bot itself only starts
 predicting a label at ``MIN_EXAMPLES`` = 5; 1 and 3 show how quality grows towards it.
-Caveat: the embedding's standardisation was learnt with the genre head on these same 70 clips
-(unsupervised statistics only, no labels), and low-numbered GTZAN clips often share an artist.
+Caveat: the embedding's standardisation and compact projection were learnt on data including these
+70 clips (unsupervised statistics only, no labels), and low-numbered GTZAN clips often share an artist.
 """
 
 from __future__ import annotations
