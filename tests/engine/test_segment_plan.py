@@ -64,6 +64,8 @@ class _Runner:
     runtime = "fake"
     labels = ("a", "b", "c")
     embedding_dim = 2
+    n_tags = 0  # not a tagger
+    model_args: dict = {}
 
     def __init__(self, decided: bool) -> None:
         self.features = FeatureConfig.preset("logmel")
@@ -73,6 +75,9 @@ class _Runner:
     def predict(self, segments: np.ndarray):
         self.segments_run += len(segments)
         return np.tile(self.row, (len(segments), 1)), np.ones((len(segments), 2), dtype=np.float32)
+
+    def predict_tagged(self, segments: np.ndarray):
+        return (*self.predict(segments), None)
 
 
 @pytest.mark.parametrize("decided, expected", [(True, 3), (False, 10)])
