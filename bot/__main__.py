@@ -1,7 +1,8 @@
 """``python -m bot``: the Discord bot with DISCORD_TOKEN, the console front end without;
 ``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files;
 ``python -m bot radio --songs N --out FILE.ogg [--json]`` renders the console user's radio;
-``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL.
+``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL;
+``python -m bot worker [--concurrency N]`` classifies the uploads queued in that database.
 
 The Discord package (``cogs``) is imported only when a token is set, so the console and the index
 command run where discord.py is not installed."""
@@ -22,6 +23,7 @@ from bot.errors import GenreBotError
 from bot.logs import setup_logging
 from bot.radio_render import render_radio
 from bot.services import Services
+from genre_engine import GenreEngine
 from genre_engine.errors import CheckpointError
 from storage import describe_location
 from storage.errors import StorageError
@@ -68,9 +70,22 @@ async def migrate_db(config: Config) -> int:
     return 0
 
 
+async def worker(config: Config) -> int:
+    """Classify queued uploads until stopped (SIGINT/SIGTERM); see bot.job_queue."""
+    from bot.job_queue import run_worker  # procrastinate: only for the queue
+
+    engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
+    log.info("worker started", extra={"db": describe_location(config.database_url),
+                                      "concurrency": config.worker_concurrency})
+    await run_worker(config.database_url, engine, concurrency=config.worker_concurrency)
+    return 0
+
+
 async def run(config: Config) -> int:
     if config.command == "migrate-db":
         return await migrate_db(config)
+    if config.command == "worker":
+        return await worker(config)
     services = await Services.start(config)
     try:
         if config.command == "index":
@@ -80,7 +95,8 @@ async def run(config: Config) -> int:
         if config.discord_token:
             from cogs.client import run_discord  # only here: the console runs without discord.py
 
-            await run_discord(services, config.discord_token)
+            await run_discord(services, config.discord_token, shard_ids=config.shard_ids,
+                              shard_count=config.shard_count)
             return 0
         return await Console(services).run()
     finally:

@@ -36,7 +36,7 @@ from bot.errors import (
 from bot.links import LinkPolicy, fetch_audio
 from bot.media_store import MediaStore
 from bot.radio import QUEUE_SIZE, RadioSession, upcoming
-from bot.workers import PlaceCallback, WorkerPool
+from bot.workers import Analyser, PlaceCallback, PoolAnalyser, WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
@@ -142,7 +142,7 @@ class Services:
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
     engine's label count (ValueError otherwise)."""
 
-    def __init__(self, config: Config, engine: Classifier, store: Store) -> None:
+    def __init__(self, config: Config, engine: Classifier, store: Store, analyser: Analyser | None = None) -> None:
         if store.genre_count != len(engine.labels):
             raise ValueError(f"the store holds {store.genre_count} genres per song, "
                              f"the model has {len(engine.labels)} labels")
@@ -153,6 +153,8 @@ class Services:
         self.media = MediaStore(config.media_folder, config.media_cap_bytes)
         self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
                                      max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
+        # who classifies uploads: this process's threads, or workers through the job queue (bot.job_queue)
+        self.analyser = analyser or PoolAnalyser(self.classifier, engine)
         # apart, so that slow links never hold the workers classification needs
         self.downloader = WorkerPool("download", config.download_workers, max_waiting=config.queue_size,
                                      per_owner=config.per_user_jobs)
@@ -174,8 +176,21 @@ class Services:
 
     @classmethod
     async def open(cls, config: Config, engine: Classifier) -> Services:
-        """Services over ``engine``, with the database opened for the engine's label count."""
-        return cls(config, engine, await open_store(config.store_location, genre_count=len(engine.labels)))
+        """Services over ``engine``, with the database opened for the engine's label count. With a
+        database URL, uploads are classified by ``python -m bot worker`` processes through the job
+        queue (bot.job_queue); else in this process."""
+        store = await open_store(config.store_location, genre_count=len(engine.labels))
+        analyser = None
+        if config.database_url:
+            from bot.job_queue import QueueAnalyser
+
+            try:
+                analyser = await QueueAnalyser.open(config.database_url, max_waiting=config.queue_size,
+                                                    per_owner=config.per_user_jobs)
+            except BaseException:
+                await store.close()
+                raise
+        return cls(config, engine, store, analyser)
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""
@@ -183,6 +198,7 @@ class Services:
 
     async def close(self) -> None:
         """Graceful shutdown: let running classifications finish, then close the database."""
+        await self.analyser.close()
         await self.classifier.close()
         await self.downloader.close()
         await self.store.close()
@@ -232,9 +248,8 @@ class Services:
         in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(guild_id, digest)
         if known is None:
-            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title,
-                                                   owner=caller.user_id, on_place=on_place,
-                                                   max_wait_s=max_wait_s, weight=len(audio.data))
+            prediction = await self.analyser.classify(audio.data, name=audio.title, owner=caller.user_id,
+                                                      on_place=on_place, max_wait_s=max_wait_s)
             self._check_duration(prediction.duration_s)
             added = await self.store.add_song(self._new_song(
                 guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,

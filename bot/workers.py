@@ -28,9 +28,11 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
+from bot.classifier import Classifier
 from bot.errors import BusyError, QueueTooLongError, TooManyJobsError
+from genre_engine import Prediction
 
 log = logging.getLogger("genrebot.workers")
 
@@ -192,3 +194,32 @@ class WorkerPool:
             if not job.future.done():
                 job.future.set_exception(BusyError())
         await asyncio.to_thread(self._executor.shutdown, wait=True)
+
+
+class Analyser(Protocol):
+    """What the services need to classify one upload: in process or through the job queue."""
+
+    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
+                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
+        """The prediction for ``data``; raises what the engine raises for unusable audio, and
+        BusyError, TooManyJobsError or QueueTooLongError when the line refuses the job."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+class PoolAnalyser:
+    """Classification in this process's worker threads (the default)."""
+
+    def __init__(self, pool: WorkerPool, engine: Classifier) -> None:
+        self.pool = pool
+        self.engine = engine
+
+    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
+                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
+        return await self.pool.run(self.engine.classify, data, name=name, owner=owner, on_place=on_place,
+                                   max_wait_s=max_wait_s, weight=len(data))
+
+    async def close(self) -> None:
+        pass  # the pool belongs to the services, which close it
