@@ -2,7 +2,7 @@
 ``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files;
 ``python -m bot radio --songs N --out FILE.ogg [--json]`` renders the console user's radio;
 ``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL;
-``python -m bot worker [--concurrency N]`` classifies the uploads queued in that database.
+``python -m bot worker [--concurrency N]`` classifies the uploads and fetches the links queued in it.
 
 The Discord package (``cogs``) is imported only when a token is set, so the console and the index
 command run where discord.py is not installed."""
@@ -22,7 +22,7 @@ from bot.console import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progre
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
 from bot.radio_render import render_radio
-from bot.services import Services
+from bot.services import Services, link_policy
 from genre_engine import GenreEngine
 from genre_engine.errors import CheckpointError
 from storage import describe_location
@@ -71,13 +71,13 @@ async def migrate_db(config: Config) -> int:
 
 
 async def worker(config: Config) -> int:
-    """Classify queued uploads until stopped (SIGINT/SIGTERM); see bot.job_queue."""
+    """Classify queued uploads and fetch queued links until stopped (SIGINT/SIGTERM); see bot.job_queue."""
     from bot.job_queue import run_worker  # procrastinate: only for the queue
 
     engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
     log.info("worker started", extra={"db": describe_location(config.database_url),
                                       "concurrency": config.worker_concurrency})
-    await run_worker(config.database_url, engine, concurrency=config.worker_concurrency)
+    await run_worker(config.database_url, engine, link_policy(config), concurrency=config.worker_concurrency)
     return 0
 
 

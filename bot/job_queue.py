@@ -1,27 +1,32 @@
-"""Classification as jobs on a PostgreSQL-backed queue (procrastinate), for workers on any machine.
+"""Classification and link downloads as jobs on a PostgreSQL-backed queue (procrastinate), for
+workers on any machine.
 
-With a database URL set, the front end (Discord, console) does not run the model: it stores the
-upload in a row of ``genrebot_job_audio``, defers a ``genrebot.classify`` job naming that row, and
-polls until a worker (``python -m bot worker``, any number, on any machine that reaches the
-database) has written the prediction or the error into the same row. procrastinate keeps the line
-in its own tables (``procrastinate_jobs``) in the same database: no broker.
+With a database URL set, the front end (Discord, console) runs neither the model nor yt-dlp: it
+writes the job's input into a row of ``genrebot_job_audio`` (the upload's bytes, or the link),
+defers a ``genrebot.classify`` or ``genrebot.fetch`` job naming that row, and polls until a worker
+(``python -m bot worker``, any number, on any machine that reaches the database) has written the
+result, or the error that is the answer (bad audio, a refused link), into the same row.
+procrastinate keeps the line in its own tables (``procrastinate_jobs``) in the same database: no
+broker.
 
 - **Uploads travel in the database** (a ``bytea`` column), not as a file path or a URL: workers need
   no shared disk, and a Discord attachment URL expires and would be fetched a second time. An
   upload is at most ``max_attachment_bytes`` (25 MiB by default), which PostgreSQL stores out of
-  line (TOAST) without trouble. The job's own arguments stay tiny (the row id), so procrastinate's
-  jobs table stays small. The row is deleted once the front end has read the result.
+  line (TOAST) without trouble. A fetched link comes back the same way (the front end keeps a copy
+  for the radio, then sends it to be classified). The job's own arguments stay tiny (the row id).
+  The row is deleted once the front end has read the result.
 - **A worker killed mid-job**: workers send heartbeats (procrastinate's worker table); every worker
-  looks for jobs held by a worker whose heartbeat stopped (``retry_stalled``) and puts them back in
-  line, and another worker does them. The job's only effect is its row's result, written again on a
-  retry, so nothing is doubled; the listen event is recorded by the waiting front end, once, after
+  looks for jobs held by a worker whose heartbeat stopped (:func:`retry_stalled`) and puts them back
+  in line, and another worker does them. A job's only effect is its row's result, written again on
+  a retry, so nothing is doubled; the listen event is recorded by the waiting front end, once, after
   the result arrives (``bot.services``), so nothing is lost either.
-- **Place in line**: the jobs of the queue still to do that were deferred before this one, counted
-  in procrastinate's jobs table, so the user sees the same "n songs ahead" as with the in-process
-  pool; the same limits apply (per user, line length, how long the caller can wait).
+- **Place in line**: the jobs of the same queue still to do that were deferred before this one,
+  counted in procrastinate's jobs table, so the user sees the same "n songs ahead" as with the
+  in-process pool; the same limits apply (per user and kind, line length, how long the caller can
+  wait).
 
-The in-process :class:`~bot.workers.WorkerPool` stays the default (SQLite, the console without a
-database URL); :class:`~bot.workers.Analyser` is what ``bot.services`` sees of either.
+The in-process :class:`~bot.workers.ThreadJobs` stays the default (SQLite, the console without a
+database URL); :class:`~bot.workers.Jobs` is what ``bot.services`` sees of either.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ from typing import Any
 import numpy as np
 from procrastinate import App, JobContext, PsycopgConnector
 
+from bot import errors as bot_errors
 from bot.classifier import Classifier
-from bot.errors import BusyError, JobFailedError, QueueTooLongError, TooManyJobsError
+from bot.errors import BusyError, GenreBotError, JobFailedError, QueueTooLongError, TooManyJobsError
+from bot.links import FetchedAudio, LinkPolicy, fetch_audio
 from bot.workers import MEAN_WEIGHT, Place, PlaceCallback
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
@@ -47,8 +54,8 @@ from genre_engine.errors import GenreEngineError
 
 log = logging.getLogger("genrebot.job_queue")
 
-QUEUE = "classify"
-TASK = "genrebot.classify"
+CLASSIFY, FETCH = "classify", "fetch"  # the queues, and the kinds of rows
+TASKS = {CLASSIFY: "genrebot.classify", FETCH: "genrebot.fetch"}
 POLL_S = 0.2  # how often a waiting front end looks at its job
 STALLED_CHECK_S = 5.0  # how often a worker looks for jobs of dead workers
 HEARTBEAT_S = 5.0  # a worker's heartbeat period
@@ -59,13 +66,19 @@ SCHEMA_LOCK = 7_240_517_314  # advisory lock held while the schemas are created
 AUDIO_TABLE = """
 CREATE TABLE IF NOT EXISTS genrebot_job_audio (
     id bigserial PRIMARY KEY,
+    kind text NOT NULL,
     owner text,
     name text,
+    url text,
     data bytea,
     result jsonb,
     embedding bytea,
     created_at timestamptz NOT NULL DEFAULT now()
 )"""
+
+# The errors that are answers, not failures: they travel back by class name and facts.
+ANSWER_MODULES = (engine_errors, bot_errors)
+Answer = GenreEngineError | GenreBotError
 
 
 # -- what travels through the row -------------------------------------------------------------------
@@ -78,57 +91,93 @@ def encode_prediction(prediction: Prediction) -> tuple[str, bytes]:
     return json.dumps({"prediction": fields}), np.asarray(prediction.embedding, dtype=np.float32).tobytes()
 
 
-def encode_error(error: GenreEngineError) -> str:
-    """An engine error (unusable audio) as JSON: its class name and its attributes (its facts)."""
-    return json.dumps({"error": type(error).__name__, "facts": vars(error)})
+def encode_error(error: Answer) -> str:
+    """An error that answers the job (unusable audio, a refused link) as JSON: its class name and
+    its attributes (its facts; what ``__str__`` is built from)."""
+    return json.dumps({"error": type(error).__name__, "facts": vars(error)}, default=str)
 
 
-def decode_result(result: dict[str, Any], embedding: bytes | None) -> Prediction:
-    """The prediction a worker wrote, or raise the engine error it wrote (same class, same facts)."""
-    if "error" in result:
-        cls = getattr(engine_errors, result["error"], None)
-        if not (isinstance(cls, type) and issubclass(cls, GenreEngineError)):
-            raise JobFailedError(result["error"])
-        error = cls.__new__(cls)
-        error.__dict__.update(result["facts"])
-        raise error
+def raise_if_error(result: dict[str, Any]) -> None:
+    """Raise the error a worker wrote (same class, same facts), if it wrote one."""
+    if "error" not in result:
+        return
+    for module in ANSWER_MODULES:
+        cls = getattr(module, result["error"], None)
+        if isinstance(cls, type) and issubclass(cls, Answer):
+            error = cls.__new__(cls)
+            error.__dict__.update(result["facts"])
+            raise error
+    raise JobFailedError(result["error"])
+
+
+def decode_prediction(result: dict[str, Any], embedding: bytes) -> Prediction:
+    """The prediction a worker wrote (see :func:`encode_prediction`)."""
     fields = result["prediction"]
     fields["segment_starts_s"] = tuple(fields["segment_starts_s"])
     fields["probabilities"] = dict(fields["probabilities"])
     return Prediction(embedding=np.frombuffer(embedding, dtype=np.float32).copy(), **fields)
 
 
-# -- the app and its task ------------------------------------------------------------------------
+# -- the tasks, in the worker ------------------------------------------------------------------------
+
+async def _row(context: JobContext, row: int, columns: str) -> tuple | None:
+    async with context.app.connector.pool.connection() as connection:
+        return await (await connection.execute(
+            f"SELECT {columns} FROM genrebot_job_audio WHERE id = %s AND result IS NULL", (row,))).fetchone()
+
+
+async def _answer(context: JobContext, row: int, result: str, **columns: Any) -> None:
+    sets = "".join(f", {name} = %({name})s" for name in columns)
+    async with context.app.connector.pool.connection() as connection:
+        await connection.execute(f"UPDATE genrebot_job_audio SET result = %(result)s{sets} WHERE id = %(row)s",
+                                 {"result": result, "row": row, **columns})
+
 
 async def classify_job(context: JobContext, *, row: int) -> None:
     """Classify the audio of ``genrebot_job_audio`` row ``row`` and write the result into it. Bad
-    audio is a result (the error), not a failure; a row gone (the caller gave up) is nothing to do."""
+    audio is a result (the error), not a failure; a row gone or answered (the caller gave up, or a
+    stalled attempt finished after all) is nothing to do."""
     engine: Classifier = context.additional_context["engine"]
-    async with context.app.connector.pool.connection() as connection:
-        found = await (await connection.execute(
-            "SELECT data, name FROM genrebot_job_audio WHERE id = %s", (row,))).fetchone()
-        if found is None or found[0] is None:
-            return
-        data, name = found
+    found = await _row(context, row, "data, name")
+    if found is None:
+        return
+    data, name = found
     try:
         prediction = await asyncio.to_thread(engine.classify, bytes(data), name=name)
     except GenreEngineError as error:
-        result, embedding = encode_error(error), None
         log.info("unusable audio", extra={"job": context.job.id, "error": type(error).__name__})
-    else:
-        result, embedding = encode_prediction(prediction)
-        log.info("classified", extra={"job": context.job.id, "genre": prediction.genre,
-                                      "ms": round(prediction.timings_ms.get("total", 0))})
-    async with context.app.connector.pool.connection() as connection:
-        await connection.execute("UPDATE genrebot_job_audio SET result = %s, embedding = %s, data = NULL "
-                                 "WHERE id = %s", (result, embedding, row))
+        await _answer(context, row, encode_error(error), data=None)
+        return
+    result, embedding = encode_prediction(prediction)
+    log.info("classified", extra={"job": context.job.id, "genre": prediction.genre,
+                                  "ms": round(prediction.timings_ms.get("total", 0))})
+    await _answer(context, row, result, embedding=embedding, data=None)
+
+
+async def fetch_job(context: JobContext, *, row: int) -> None:
+    """Download the link of row ``row`` within the worker's link policy (bot.links) and write the
+    audio, or the refusal, into it."""
+    policy: LinkPolicy = context.additional_context["link_policy"]
+    found = await _row(context, row, "url")
+    if found is None:
+        return
+    try:
+        fetched = await asyncio.to_thread(fetch_audio, found[0], policy)
+    except GenreBotError as error:  # LinkError, TooLongError
+        log.info("link refused", extra={"job": context.job.id, "error": type(error).__name__})
+        await _answer(context, row, encode_error(error))
+        return
+    log.info("fetched", extra={"job": context.job.id, "bytes": len(fetched.data)})
+    await _answer(context, row, json.dumps({"fetched": {"url": fetched.url, "duration_s": fetched.duration_s}}),
+                  data=fetched.data, name=fetched.title)
 
 
 def make_app(database_url: str) -> App:
-    """A procrastinate app on ``database_url`` (postgresql://...) with genrebot's task; open it with
-    ``async with app.open_async()``."""
+    """A procrastinate app on ``database_url`` (postgresql://...) with genrebot's tasks; open it
+    with ``async with app.open_async()``."""
     app = App(connector=PsycopgConnector(conninfo=database_url))
-    app.task(name=TASK, queue=QUEUE, pass_context=True, retry=MAX_ATTEMPTS - 1)(classify_job)
+    for queue, task in ((CLASSIFY, classify_job), (FETCH, fetch_job)):
+        app.task(name=TASKS[queue], queue=queue, pass_context=True, retry=MAX_ATTEMPTS - 1)(task)
     return app
 
 
@@ -151,7 +200,7 @@ async def apply_schema(app: App) -> None:
 async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -> int:
     """Put back in line the jobs held by workers whose heartbeat stopped ``stalled_after_s`` ago
     (killed, frozen, cut off); returns how many."""
-    stalled = list(await app.job_manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=stalled_after_s))
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s))
     for job in stalled:
         log.warning("retrying the job of a dead worker", extra={"job": job.id})
         await app.job_manager.retry_job(job)
@@ -159,11 +208,11 @@ async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -
     return len(stalled)
 
 
-async def run_worker(database_url: str, engine: Classifier, *, concurrency: int = 1,
+async def run_worker(database_url: str, engine: Classifier, link_policy: LinkPolicy, *, concurrency: int = 1,
                      heartbeat_s: float = HEARTBEAT_S, stalled_after_s: float = STALLED_AFTER_S,
                      stop: asyncio.Event | None = None) -> None:
-    """``python -m bot worker``: take classification jobs until stopped (SIGINT/SIGTERM, or
-    ``stop``), ``concurrency`` at once (threads), and put back the jobs of dead workers."""
+    """``python -m bot worker``: take classification and download jobs until stopped (SIGINT/SIGTERM,
+    or ``stop``), ``concurrency`` at once (threads), and put back the jobs of dead workers."""
     app = make_app(database_url)
     async with app.open_async():
         await apply_schema(app)
@@ -178,8 +227,8 @@ async def run_worker(database_url: str, engine: Classifier, *, concurrency: int 
 
         watcher = asyncio.create_task(watch_stalled())
         worker = asyncio.create_task(app.run_worker_async(
-            queues=[QUEUE], concurrency=concurrency, name=f"genrebot@{socket.gethostname()}",
-            additional_context={"engine": engine}, update_heartbeat_interval=heartbeat_s,
+            queues=[CLASSIFY, FETCH], concurrency=concurrency, name=f"genrebot@{socket.gethostname()}",
+            additional_context={"engine": engine, "link_policy": link_policy}, update_heartbeat_interval=heartbeat_s,
             stalled_worker_timeout=stalled_after_s, install_signal_handlers=stop is None,
             delete_jobs="successful"))
         waits = {worker} if stop is None else {worker, asyncio.create_task(stop.wait())}
@@ -193,19 +242,20 @@ async def run_worker(database_url: str, engine: Classifier, *, concurrency: int 
 
 # -- the front end's side ------------------------------------------------------------------------
 
-class QueueAnalyser:
-    """Classification by workers through the job queue. Limits as :class:`~bot.workers.WorkerPool`:
-    ``per_owner`` jobs per caller, ``max_waiting`` jobs in line, and the estimate of when the job
-    will be done against ``max_wait_s``. Open with :meth:`open`."""
+class QueueJobs:
+    """Classifications and downloads done by workers through the job queue. Limits as
+    :class:`~bot.workers.WorkerPool`: ``per_owner`` jobs of a kind per caller, ``max_waiting`` jobs
+    in a queue, and the estimate of when the job will be done against ``max_wait_s``. Open with
+    :meth:`open`."""
 
     def __init__(self, app: App, *, max_waiting: int, per_owner: int, initial_job_s: float = 2.0) -> None:
         self.app = app
         self.max_waiting = max_waiting
         self.per_owner = per_owner
-        self.mean_job_s = initial_job_s
+        self.mean_job_s = {CLASSIFY: initial_job_s, FETCH: initial_job_s}
 
     @classmethod
-    async def open(cls, database_url: str, *, max_waiting: int, per_owner: int) -> QueueAnalyser:
+    async def open(cls, database_url: str, *, max_waiting: int, per_owner: int) -> QueueJobs:
         app = make_app(database_url)
         await app.open_async()
         try:
@@ -218,51 +268,68 @@ class QueueAnalyser:
     async def close(self) -> None:
         await self.app.close_async()
 
-    async def _query(self, sql: str, params: tuple = ()) -> tuple:
+    async def _query(self, sql: str, params: tuple | dict = ()) -> tuple:
         async with self.app.connector.pool.connection() as connection:
             return await (await connection.execute(sql, params)).fetchone()
 
-    async def line(self, job_id: int | None = None) -> tuple[int, int]:
-        """(jobs running, jobs waiting) in the queue; with ``job_id``, waiting ahead of it only."""
+    async def line(self, queue: str = CLASSIFY, job_id: int | None = None) -> tuple[int, int]:
+        """(jobs running, jobs waiting) in ``queue``; with ``job_id``, those waiting ahead of it."""
         return await self._query(
             "SELECT count(*) FILTER (WHERE status = 'doing'), "
             "count(*) FILTER (WHERE status = 'todo' AND (%(id)s::bigint IS NULL OR id < %(id)s::bigint)) "
-            "FROM procrastinate_jobs WHERE queue_name = %(queue)s", {"id": job_id, "queue": QUEUE})
+            "FROM procrastinate_jobs WHERE queue_name = %(queue)s", {"id": job_id, "queue": queue})
 
-    def estimate_s(self, place: int, running: int) -> float:
-        return self.mean_job_s * (place / max(running, 1) + 1)
-
-    async def _admit(self, owner: Hashable | None, max_wait_s: float | None) -> None:
-        if owner is not None:
-            (mine,) = await self._query("SELECT count(*) FROM genrebot_job_audio WHERE owner = %s", (str(owner),))
-            if mine >= self.per_owner:
-                raise TooManyJobsError(self.per_owner)
-        running, waiting = await self.line()
-        if waiting + 1 > self.max_waiting:
-            raise BusyError()
-        if max_wait_s is not None and waiting and (eta := self.estimate_s(waiting + 1, running)) > max_wait_s:
-            raise QueueTooLongError(running + waiting, eta, max_wait_s)
+    def estimate_s(self, queue: str, place: int, running: int) -> float:
+        return self.mean_job_s[queue] * (place / max(running, 1) + 1)
 
     async def classify(self, data: bytes, *, name: str | None = None, owner: Hashable | None = None,
                        on_place: PlaceCallback | None = None, max_wait_s: float | None = None) -> Prediction:
-        """Defer a job for ``data`` and wait for its result (see the module docstring); raises
-        JobFailedError when workers failed it :data:`MAX_ATTEMPTS` times."""
-        await self._admit(owner, max_wait_s)
-        (row,) = await self._query("INSERT INTO genrebot_job_audio (owner, name, data) VALUES (%s, %s, %s) "
-                                   "RETURNING id", (None if owner is None else str(owner), name, data))
+        """The prediction for ``data``, by a worker; raises the engine's error for unusable audio,
+        the line's refusals, JobFailedError when workers failed it :data:`MAX_ATTEMPTS` times."""
+        result, embedding, _, _ = await self._run(CLASSIFY, {"name": name, "data": data}, owner, on_place, max_wait_s)
+        return decode_prediction(result, embedding)
+
+    async def fetch(self, url: str, *, owner: Hashable | None = None, on_place: PlaceCallback | None = None,
+                    max_wait_s: float | None = None) -> FetchedAudio:
+        """The audio behind ``url``, downloaded by a worker within its link policy (bot.links);
+        raises the link errors, the line's refusals, JobFailedError."""
+        result, _, data, title = await self._run(FETCH, {"url": url}, owner, on_place, max_wait_s)
+        return FetchedAudio(bytes(data), title, **result["fetched"])
+
+    async def _run(self, queue: str, values: dict[str, Any], owner: Hashable | None,
+                   on_place: PlaceCallback | None, max_wait_s: float | None) -> tuple:
+        """Write the row, defer the job, wait for the answer: (result, embedding, data, name)."""
+        owner = None if owner is None else str(owner)
+        await self._admit(queue, owner, max_wait_s)
+        columns = {"kind": queue, "owner": owner, **values}
+        (row,) = await self._query(f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
+                                   f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id", columns)
         started = time.monotonic()
         job_id = None
         try:
-            job_id = await self.app.configure_task(TASK).defer_async(row=row)
-            await self._wait(job_id, row, on_place)
-            result, embedding = await self._query(
-                "SELECT result, embedding FROM genrebot_job_audio WHERE id = %s", (row,))
-            self.mean_job_s += MEAN_WEIGHT * (time.monotonic() - started - self.mean_job_s)
-            return decode_result(result, embedding)
+            job_id = await self.app.configure_task(TASKS[queue]).defer_async(row=row)
+            await self._wait(queue, job_id, row, on_place)
+            answer = await self._query("SELECT result, embedding, data, name FROM genrebot_job_audio WHERE id = %s",
+                                       (row,))
+            self.mean_job_s[queue] += MEAN_WEIGHT * (time.monotonic() - started - self.mean_job_s[queue])
+            raise_if_error(answer[0])
+            return answer
         finally:
             await asyncio.shield(self._forget(row, job_id))
 
-    async def _wait(self, job_id: int, row: int, on_place: PlaceCallback | None) -> None:
+    async def _admit(self, queue: str, owner: str | None, max_wait_s: float | None) -> None:
+        if owner is not None:
+            (mine,) = await self._query("SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s",
+                                        (owner, queue))
+            if mine >= self.per_owner:
+                raise TooManyJobsError(self.per_owner)
+        running, waiting = await self.line(queue)
+        if waiting + 1 > self.max_waiting:
+            raise BusyError()
+        if max_wait_s is not None and waiting and (eta := self.estimate_s(queue, waiting + 1, running)) > max_wait_s:
+            raise QueueTooLongError(running + waiting, eta, max_wait_s)
+
+    async def _wait(self, queue: str, job_id: int, row: int, on_place: PlaceCallback | None) -> None:
         """Until the worker has written the row's result (it does so before it finishes the job,
         which it then deletes); JobFailedError if the job ended without one."""
         told = None
@@ -274,12 +341,12 @@ class QueueAnalyser:
                 return
             if status not in ("todo", "doing"):  # failed MAX_ATTEMPTS times, cancelled, or gone
                 raise JobFailedError(status or "deleted")
-            running, ahead = await self.line(job_id)
+            running, ahead = await self.line(queue, job_id)
             place = 0 if status == "doing" else ahead + 1
             if on_place is not None and place != told:
                 told = place
                 try:
-                    on_place(Place(place, self.estimate_s(place, running)))
+                    on_place(Place(place, self.estimate_s(queue, place, running)))
                 except Exception:  # a front end's display must not break the wait
                     log.exception("place callback failed")
             await asyncio.sleep(POLL_S)

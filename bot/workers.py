@@ -32,6 +32,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from bot.classifier import Classifier
 from bot.errors import BusyError, QueueTooLongError, TooManyJobsError
+from bot.links import FetchedAudio, LinkPolicy, fetch_audio
 from genre_engine import Prediction
 
 log = logging.getLogger("genrebot.workers")
@@ -196,8 +197,9 @@ class WorkerPool:
         await asyncio.to_thread(self._executor.shutdown, wait=True)
 
 
-class Analyser(Protocol):
-    """What the services need to classify one upload: in process or through the job queue."""
+class Jobs(Protocol):
+    """What the services need done off the event loop for one user: classify an upload, download a
+    link. :class:`ThreadJobs` does it in this process; ``bot.job_queue.QueueJobs`` through workers."""
 
     async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
                        on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
@@ -205,21 +207,37 @@ class Analyser(Protocol):
         BusyError, TooManyJobsError or QueueTooLongError when the line refuses the job."""
         ...
 
+    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
+                    max_wait_s: float | None) -> FetchedAudio:
+        """The audio behind ``url`` (bot.links); raises its link errors, and the line's refusals."""
+        ...
+
     async def close(self) -> None:
         ...
 
 
-class PoolAnalyser:
-    """Classification in this process's worker threads (the default)."""
+class ThreadJobs:
+    """Classifications and downloads in this process's worker threads (the default): the model in
+    ``classifier``, links within ``link_policy`` in ``downloader``."""
 
-    def __init__(self, pool: WorkerPool, engine: Classifier) -> None:
-        self.pool = pool
+    def __init__(self, engine: Classifier, classifier: WorkerPool, downloader: WorkerPool,
+                 link_policy: LinkPolicy) -> None:
         self.engine = engine
+        self.classifier = classifier
+        self.downloader = downloader
+        self.link_policy = link_policy
 
     async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
                        on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
-        return await self.pool.run(self.engine.classify, data, name=name, owner=owner, on_place=on_place,
-                                   max_wait_s=max_wait_s, weight=len(data))
+        return await self.classifier.run(self.engine.classify, data, name=name, owner=owner, on_place=on_place,
+                                         max_wait_s=max_wait_s, weight=len(data))
+
+    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
+                    max_wait_s: float | None) -> FetchedAudio:
+        return await self.downloader.run(fetch_audio, url, self.link_policy, owner=owner, on_place=on_place,
+                                         max_wait_s=max_wait_s)
 
     async def close(self) -> None:
-        pass  # the pool belongs to the services, which close it
+        """Refuse new jobs, let the running ones finish."""
+        await self.classifier.close()
+        await self.downloader.close()

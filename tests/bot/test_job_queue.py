@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.console import LOCAL_GUILD_ID
-from bot.errors import TooManyJobsError
-from bot.job_queue import QUEUE, TASK, retry_stalled, run_worker
+from bot.errors import TooManyJobsError, UnsupportedLinkError
+from bot.job_queue import CLASSIFY, TASKS, retry_stalled, run_worker
 from bot.services import AudioInput, Caller
 from bot.workers import Place
 from genre_engine.errors import NotAudioError
@@ -34,7 +34,7 @@ def backend() -> str:
 
 
 @pytest.fixture
-async def queued(make_services, databases):
+async def queued(make_services, databases, link_policy):
     """Services on a fresh PostgreSQL database (so on the job queue) and a way to start workers in
     this event loop, each with its own FakeEngine."""
     url = databases()
@@ -43,7 +43,7 @@ async def queued(make_services, databases):
 
     def start_worker(**options) -> FakeEngine:
         engine, stop = FakeEngine(), asyncio.Event()
-        stops.append((stop, asyncio.create_task(run_worker(url, engine, stop=stop, **options))))
+        stops.append((stop, asyncio.create_task(run_worker(url, engine, link_policy, stop=stop, **options))))
         return engine
 
     yield services, start_worker
@@ -77,6 +77,18 @@ async def test_unusable_audio_comes_back_as_the_same_error(queued) -> None:
     assert await events(services) == 0
 
 
+async def test_a_link_is_fetched_by_a_worker_and_a_refusal_comes_back_as_the_same_error(queued, audio_server) -> None:
+    services, start_worker = queued
+    start_worker()
+    data = wav_bytes(550)
+    audio = await services.fetch_link(audio_server.file("/song.wav", data), CALLER)
+    assert audio.data == data and audio.source_url.endswith("/song.wav")
+    assert (await services.classify(CALLER, audio)).song.source_url == audio.source_url
+    with pytest.raises(UnsupportedLinkError) as caught:
+        await services.fetch_link("ftp://example.com/song.mp3", CALLER)
+    assert str(caught.value) == str(UnsupportedLinkError("ftp://example.com/song.mp3"))
+
+
 async def test_the_caller_is_told_its_place_in_line_until_a_worker_takes_it(queued) -> None:
     services, start_worker = queued
     places: dict[str, list[Place]] = {"first": [], "second": []}
@@ -102,27 +114,27 @@ async def test_the_caller_is_told_its_place_in_line_until_a_worker_takes_it(queu
 async def test_one_user_may_have_only_so_many_songs_in_line_and_giving_up_leaves_it(make_services, databases) -> None:
     services = await make_services(database_url=databases(), queue_size=50, per_user_jobs=1)
     waiting = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(440), "first")))
-    while not (await services.analyser.line())[1]:
+    while not (await services.jobs.line())[1]:
         await asyncio.sleep(0.05)
     with pytest.raises(TooManyJobsError):
         await services.classify(CALLER, AudioInput(wav_bytes(660), "second"))
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    assert await services.analyser.line() == (0, 0)  # its job was cancelled, its upload deleted
-    (rows,) = await services.analyser._query("SELECT count(*) FROM genrebot_job_audio")
+    assert await services.jobs.line() == (0, 0)  # its job was cancelled, its upload deleted
+    (rows,) = await services.jobs._query("SELECT count(*) FROM genrebot_job_audio")
     assert rows == 0
 
 
 async def test_the_job_of_a_dead_worker_is_retried_by_another_and_the_listen_counted_once(queued) -> None:
     services, start_worker = queued
-    app = services.analyser.app
+    app = services.jobs.app
     task = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(), "tone")))
-    while not (await services.analyser.line())[1]:
+    while not (await services.jobs.line())[1]:
         await asyncio.sleep(0.05)
     dead = await app.job_manager.register_worker()  # takes the job, then never beats again
-    job = await app.job_manager.fetch_job([QUEUE], dead)
-    assert job is not None and job.task_name == TASK
+    job = await app.job_manager.fetch_job([CLASSIFY], dead)
+    assert job is not None and job.task_name == TASKS[CLASSIFY]
     await asyncio.sleep(1.1)
     assert await retry_stalled(app, stalled_after_s=1) == 1
     engine = start_worker()
