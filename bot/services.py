@@ -41,6 +41,7 @@ from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError, NotAudioError
+from recommender.ann import AnnIndexes
 from recommender.profile import TasteProfile
 from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
 from storage import (
@@ -161,6 +162,7 @@ class Services:
         self.store = store
         self.labels = tuple(engine.labels)
         self.media = MediaStore(config.media_folder, config.media_cap_bytes)
+        self.ann = AnnIndexes()  # "more like this" in large pools (recommender.ann)
         self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
                                      max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
         # apart, so that slow links never hold the workers classification needs
@@ -323,7 +325,7 @@ class Services:
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
         return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
-                                    config=self.config.recommender)
+                                    config=self.config.recommender, ann=self.ann)
 
     async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
         """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
