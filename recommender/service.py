@@ -20,7 +20,7 @@ from recommender.config import RecommenderConfig
 from recommender.errors import InvalidCountError
 from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
-from recommender.playlist import excluded_rows, plan_playlist
+from recommender.playlist import Plan, excluded_rows, plan_playlist
 from recommender.pool import arrays_for
 from recommender.profile import TasteProfile, build_profile, event_weights, group_profile
 from recommender.reasons import reason
@@ -183,37 +183,10 @@ async def playlist_for(
     if len(matrix) == 0:
         return empty(EMPTY_POOL_HINT)
     excluded = excluded_rows(len(matrix), matrix.rows_of(history_ids), matrix.added_by, user_id)
-    # the selection costs milliseconds per 100k songs: run it beside the event loop, not on it
-    plan = await asyncio.to_thread(
-        lambda: plan_playlist(
-            arrays_for(matrix),
-            excluded,
-            profile,
-            variety,
-            count,
-            config,
-            np.random.default_rng(seed),
-        )
-    )
+    plan = await _plan(matrix, excluded, profile, variety, count, config, seed)
     if plan.available == 0:
         return empty(ALL_HEARD_HINT)
-    chosen_ids = [int(song_id) for song_id in matrix.ids[plan.rows]]
-    songs = {song.id: song for song in await store.get_songs(guild_id, chosen_ids)}
-    entries = tuple(
-        PlaylistEntry(
-            song=songs[song_id],
-            score=float(score),
-            reason=reason(
-                songs[song_id].probabilities,
-                profile.vector,
-                plan.target,
-                cold_start=plan.cold_start,
-                labels=labels,
-            ),
-        )
-        for song_id, score in zip(chosen_ids, plan.relevance)
-        if song_id in songs  # removed while we were choosing
-    )
+    entries = await _entries(store, guild_id, matrix, plan, profile, labels)
     hint = None
     if plan.available < count:
         hint = SHORT_HINT.format(available=plan.available)
@@ -302,23 +275,35 @@ async def group_playlist_for(
         return empty(EMPTY_POOL_HINT)
     excluded = np.zeros(len(matrix), dtype=bool)
     excluded[matrix.rows_of(list(exclude))] = True
-    plan = await asyncio.to_thread(
-        lambda: plan_playlist(
-            arrays_for(matrix), excluded, group, variety, count, config, np.random.default_rng(seed)
-        )
-    )
+    plan = await _plan(matrix, excluded, group, variety, count, config, seed)
     if plan.available == 0:
         return empty(ALL_PLAYED_HINT)
+    entries = await _entries(store, guild_id, matrix, plan, group, labels)
+    return Playlist(entries, plan.cold_start, None, variety, group, plan.target)
+
+
+async def _plan(matrix: PoolMatrix, excluded: np.ndarray, taste: TasteProfile, variety: float, count: int,
+                config: RecommenderConfig, seed: int | None) -> Plan:
+    """The calibrated selection, beside the event loop (it costs milliseconds per 100k songs)."""
+    return await asyncio.to_thread(
+        lambda: plan_playlist(arrays_for(matrix), excluded, taste, variety, count, config,
+                              np.random.default_rng(seed))
+    )
+
+
+async def _entries(store: Store, guild_id: int, matrix: PoolMatrix, plan: Plan, taste: TasteProfile,
+                   labels: Sequence[str]) -> tuple[PlaylistEntry, ...]:
+    """The planned songs with their scores and reasons, read from the store; a song removed while
+    we were choosing is left out."""
     chosen_ids = [int(song_id) for song_id in matrix.ids[plan.rows]]
     songs = {song.id: song for song in await store.get_songs(guild_id, chosen_ids)}
-    entries = tuple(
+    return tuple(
         PlaylistEntry(
             song=songs[song_id],
             score=float(score),
-            reason=reason(songs[song_id].probabilities, group.vector, plan.target,
+            reason=reason(songs[song_id].probabilities, taste.vector, plan.target,
                           cold_start=plan.cold_start, labels=labels),
         )
         for song_id, score in zip(chosen_ids, plan.relevance)
         if song_id in songs
     )
-    return Playlist(entries, plan.cold_start, None, variety, group, plan.target)

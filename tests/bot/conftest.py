@@ -93,33 +93,11 @@ class AudioServer:
 
 @pytest.fixture
 def audio_server() -> Iterator[AudioServer]:
-    server_state = AudioServer()
+    """A loopback web server on 127.0.0.1 (``link_servers.serve``, imported here: it builds on AudioServer)."""
+    from tests.bot.link_servers import serve
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"  # close-delimited bodies, so a response may omit its length
-
-        def do_GET(self) -> None:
-            server_state.requests.append(urllib.parse.unquote(self.path))
-            route = server_state.routes.get(urllib.parse.unquote(self.path.split("?", 1)[0]))
-            if route is None:
-                self.send_error(404)
-                return
-            try:
-                route(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client hung up on purpose (size or time cap)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server_state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield server_state
-    server.shutdown()
-    server.server_close()
+    with serve("127.0.0.1") as server:
+        yield server
 
 
 @pytest.fixture
