@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.exceptions import ConnectorException
 
 from bot import errors as bot_errors
 from bot.classifier import Classifier
@@ -200,12 +201,16 @@ async def apply_schema(app: App) -> None:
 async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -> int:
     """Put back in line the jobs held by workers whose heartbeat stopped ``stalled_after_s`` ago
     (killed, frozen, cut off); returns how many."""
-    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s))
-    for job in stalled:
+    retried = 0
+    for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s):
+        try:
+            await app.job_manager.retry_job(job)
+        except ConnectorException:  # another worker put it back first
+            continue
         log.warning("retrying the job of a dead worker", extra={"job": job.id})
-        await app.job_manager.retry_job(job)
+        retried += 1
     await app.job_manager.prune_stalled_workers(stalled_after_s)
-    return len(stalled)
+    return retried
 
 
 async def run_worker(database_url: str, engine: Classifier, link_policy: LinkPolicy, *, concurrency: int = 1,

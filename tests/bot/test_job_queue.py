@@ -165,3 +165,21 @@ def test_a_console_session_is_classified_by_a_worker_process(databases, tmp_path
             return await store.pool_size(LOCAL_GUILD_ID)
 
     assert asyncio.run(pool()) == 1
+
+
+async def test_a_job_another_worker_already_put_back_is_not_retried_twice(queued) -> None:
+    services, _ = queued
+    app = services.jobs.app
+    task = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(), "tone")))
+    while not (await services.jobs.line())[1]:
+        await asyncio.sleep(0.05)
+    dead = await app.job_manager.register_worker()
+    job = await app.job_manager.fetch_job([CLASSIFY], dead)
+    await asyncio.sleep(1.1)
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=1))
+    await app.job_manager.retry_job(job)  # the other worker was quicker
+    app.job_manager.get_stalled_jobs = lambda **_: asyncio.sleep(0, stalled)  # what this one saw before
+    assert await retry_stalled(app, stalled_after_s=1) == 0
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
