@@ -24,12 +24,15 @@ from bot.logs import setup_logging
 from bot.radio_render import render_radio
 from bot.services import Services, link_policy
 from genre_engine import GenreEngine
+from genre_engine.runners import load_runner
 from genre_engine.errors import CheckpointError
 from storage import describe_location
 from storage.errors import StorageError
 from storage.transfer import copy_sqlite_to_postgres
 
 log = logging.getLogger("genrebot")
+
+WORKER_MODEL_THREADS = 1  # ONNX Runtime intra-op threads per classification in `python -m bot worker`
 
 
 async def index(services: Services, guild_id: int, config: Config) -> int:
@@ -74,7 +77,10 @@ async def worker(config: Config) -> int:
     """Classify queued uploads and fetch queued links until stopped (SIGINT/SIGTERM); see bot.job_queue."""
     from bot.job_queue import run_worker  # procrastinate: only for the queue
 
-    engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
+    # one model thread per job: a worker scales by jobs and processes (one per core), not by
+    # threads inside one classification (two of those already fill a 2-core machine)
+    runner = await asyncio.to_thread(load_runner, config.checkpoint, threads=WORKER_MODEL_THREADS)
+    engine = GenreEngine(runner)
     log.info("worker started", extra={"db": describe_location(config.database_url),
                                       "concurrency": config.worker_concurrency})
     await run_worker(config.database_url, engine, link_policy(config), concurrency=config.worker_concurrency)
