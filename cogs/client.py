@@ -69,7 +69,7 @@ class ShardedGenreBot(GenreBot, commands.AutoShardedBot):
     (views are rebuilt from their custom ids), so any shard can answer any interaction."""
 
 
-def make_bot(services: Services, *, shard_ids: tuple[int, ...] | None = None,
+def make_client(services: Services, *, shard_ids: tuple[int, ...] | None = None,
              shard_count: int | None = None) -> GenreBot:
     """The client: the plain GenreBot, or with ``shard_count`` a ShardedGenreBot running
     ``shard_ids`` (None: all of them)."""
@@ -122,8 +122,8 @@ async def run_discord(services: Services, token: str, *, shard_ids: tuple[int, .
                       shard_count: int | None = None) -> None:
     """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly.
     A login or connection failure raises one of the GenreBotError types above, whose text says
-    what to do. ``shard_ids``/``shard_count``: see :func:`make_bot`."""
-    bot = make_bot(services, shard_ids=shard_ids, shard_count=shard_count)
+    what to do. ``shard_ids``/``shard_count``: see :func:`make_client`."""
+    bot = make_client(services, shard_ids=shard_ids, shard_count=shard_count)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))

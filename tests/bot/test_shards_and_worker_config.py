@@ -1,5 +1,5 @@
-"""`--shard-ids/--shard-count` build discord.py's AutoShardedBot; `worker [--concurrency N]` needs
-the PostgreSQL database."""
+"""`--shard-ids/--shard-count` build discord.py's AutoShardedBot, and any shard answers any button;
+`worker [--concurrency N]` needs the PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import pytest
 from discord.ext import commands
 
 from bot.config import load_config
-from cogs.client import GenreBot, make_bot
+from bot.services import Caller
+from cogs.client import GenreBot, make_client
+from storage import EventKind
+from tests.bot.conftest import GUILD_ID, OTHER_USER_ID, USER_ID
+from tests.bot.test_listening_commands import share
 
 URL = "postgresql://genrebot@db.example/genrebot"
 
@@ -30,10 +34,10 @@ def test_impossible_shards_are_refused_clearly(argv: list[str]) -> None:
 
 async def test_the_client_is_an_auto_sharded_bot_running_the_given_shards(make_services) -> None:
     services = await make_services()
-    sharded = make_bot(services, shard_ids=(0, 1), shard_count=4)
+    sharded = make_client(services, shard_ids=(0, 1), shard_count=4)
     assert isinstance(sharded, commands.AutoShardedBot) and isinstance(sharded, GenreBot)
     assert (sharded.shard_ids, sharded.shard_count) == ([0, 1], 4)
-    assert not isinstance(make_bot(services), commands.AutoShardedBot)
+    assert not isinstance(make_client(services), commands.AutoShardedBot)
 
 
 def test_a_worker_runs_with_a_concurrency_on_the_database_only() -> None:
@@ -45,3 +49,18 @@ def test_a_worker_runs_with_a_concurrency_on_the_database_only() -> None:
     assert "GENREBOT_DATABASE_URL" in str(caught.value)
     with pytest.raises(SystemExit):
         load_config(["--database-url", URL, "worker", "--concurrency", "0"], env={})
+
+
+async def test_a_button_one_shard_sent_works_on_another_shard(make_bot, tmp_path) -> None:
+    shared_db = tmp_path / "shared.db"  # the one database both processes use
+    first = await make_bot(shard_ids=(0,), shard_count=2, db_path=shared_db)
+    second = await make_bot(shard_ids=(1,), shard_count=2, db_path=shared_db)
+    await share(first, OTHER_USER_ID, 220, 330, 440)
+    message = first.recorder.last_message_with("genrebot:history:")
+
+    (added,) = await second.click(message, "genrebot:history:3")
+
+    assert added.ephemeral and "to your history" in added.text
+    (event,) = await first.services.store.listen_events(GUILD_ID, USER_ID)
+    assert (event.kind, event.song_id) == (EventKind.LISTENED, 3)
+    assert (await first.services.taste(Caller(GUILD_ID, USER_ID))).songs == 1
