@@ -57,7 +57,8 @@ log = logging.getLogger("genrebot.job_queue")
 
 CLASSIFY, FETCH = "classify", "fetch"  # the queues, and the kinds of rows
 TASKS = {CLASSIFY: "genrebot.classify", FETCH: "genrebot.fetch"}
-POLL_S = 0.2  # how often a waiting front end looks at its job
+POLL_S = 0.2  # how often a front end looks at its job while it waits in line
+RUNNING_POLL_S = 0.05  # and while a worker runs it (few jobs at once: one per worker thread)
 STALLED_CHECK_S = 5.0  # how often a worker looks for jobs of dead workers
 HEARTBEAT_S = 5.0  # a worker's heartbeat period
 STALLED_AFTER_S = 20.0  # a worker silent this long is taken for dead, its jobs retried
@@ -354,7 +355,7 @@ class QueueJobs:
                     on_place(Place(place, self.estimate_s(queue, place, running)))
                 except Exception:  # a front end's display must not break the wait
                     log.exception("place callback failed")
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(RUNNING_POLL_S if place == 0 else POLL_S)
 
     async def _forget(self, row: int, job_id: int | None) -> None:
         """The row is read (or the caller gave up): delete it, and the job if it has not started."""
