@@ -148,6 +148,19 @@ def audio_files(folder: Path) -> list[Path]:
     return find_audio_files([folder])
 
 
+async def compact_stored_embeddings(store: Store, engine: GenreEngine) -> int:
+    """Move songs stored with the model's full embedding to the compact one the engine hands out
+    (its ``projection``), so pools indexed before the projection shipped keep working; returns how
+    many songs moved (0 without a projection, or once done)."""
+    if engine.projection is None:
+        return 0
+    moved = await store.reproject_embeddings(engine.projection.input_dim, engine.projection.apply)
+    if moved:
+        log.info("stored embeddings compacted", extra={"songs": moved, "from_dim": engine.projection.input_dim,
+                                                       "to_dim": engine.projection.output_dim})
+    return moved
+
+
 class Services:
     """The bot's actions over one engine and one store; create with :meth:`start` (or :meth:`open`
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
@@ -178,6 +191,7 @@ class Services:
         """Load the model (off the event loop) and open the database."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
+        await compact_stored_embeddings(services.store, engine)
         log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
                                             "embedding_dim": engine.embedding_dim})
         return services

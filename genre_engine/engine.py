@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,11 +27,14 @@ import numpy as np
 
 from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_windows
 from genre_engine.errors import GenreEngineError, SilentAudioError
+from genre_engine.checkpoint import DEFAULT_CHECKPOINT, file_sha256
 from genre_engine.features import split_segments
+from genre_engine.projection import Projection, projection_path
 from genre_engine.runners import SegmentModel, load_runner
 from genre_engine.samples import has_content
-
-DEFAULT_MAX_SEGMENTS = 10
+from genre_engine.segment_plan import (DEFAULT_MAX_SEGMENTS, DEFAULT_MIN_SEGMENTS, DEFAULT_STOP_MARGIN,
+                                       predict_staged, spread)
+logger = logging.getLogger(__name__)
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 
 
@@ -52,11 +56,13 @@ class Prediction:
         ten GTZAN genres for the shipped model), summing to 1: the mean of the per-segment softmax
         over the segments with content.
     genre: the most probable label.
-    embedding: float32 ``[embedding_dim]`` (1756 for the shipped musicnn model), the mean of the
-        segments' penultimate-layer features scaled to unit length, so cosine similarity between
-        songs is a dot product.
+    embedding: float32 ``[embedding_dim]``, unit length, so cosine similarity between songs is a
+        dot product: the mean of the segments' penultimate-layer features (1,756 for the shipped
+        musicnn model) scaled to unit length, then, when the engine has a ``Projection``, projected
+        to its compact size (256 for the shipped model) and scaled to unit length again.
     duration_s: the measured length of the whole input in seconds (not the header's claim).
-    segments: how many segments were analysed (at most ``max_segments``).
+    segments: how many segments were analysed (at most ``max_segments``; ``min_segments`` when
+        the early stop decided).
     segment_starts_s: where each analysed segment starts, in seconds from the start of the input;
         segments without content (silence, a constant level, near-silence) are never among them.
     timings_ms: ``decode``, ``model`` and ``total`` wall time in milliseconds.
@@ -96,30 +102,47 @@ class GenreEngine:
 
     ``labels``: the model's genres in output order; ``embedding_dim``: the embedding size;
     ``max_segments``: at most this many segments (of the checkpoint's ``segment_s``, 2.99 s for
-    musicnn) are analysed per input, spread over its length; ``max_bytes``: larger inputs are
-    refused before decoding. :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
+    musicnn) are decoded per input, spread over its length; ``min_segments`` and ``stop_margin``:
+    the network first analyses ``min_segments`` of them, spread out, and stops there when the top
+    genre's mean probability leads the second's by more than ``stop_margin`` (None: always all;
+    see ``genre_engine.segment_plan`` and ``python -m training.segments_study`` for the defaults);
+    ``max_bytes``: larger inputs are refused before decoding; ``projection``: maps the model's
+    embedding to the compact one the engine hands out (``embedding_dim`` is then its size). :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
     raises ``AudioError`` subclasses (see :func:`genre_engine.audio.decode_windows`).
     """
 
-    def __init__(self, runner: SegmentModel, *, max_segments: int = DEFAULT_MAX_SEGMENTS,
-                 max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, runner: SegmentModel, *, max_segments: int | None = DEFAULT_MAX_SEGMENTS,
+                 min_segments: int = DEFAULT_MIN_SEGMENTS, stop_margin: float | None = DEFAULT_STOP_MARGIN,
+                 max_bytes: int = MAX_BYTES, projection: Projection | None = None) -> None:
         """``runner``: ``OnnxModel`` (ONNX Runtime, no torch) or ``TorchModel(bundle)`` (torch)."""
+        if min_segments < 1:
+            raise ValueError(f"min_segments must be at least 1, got {min_segments}")
         self.runner = runner
         self.features = runner.features
         self.labels = runner.labels
-        self.embedding_dim = runner.embedding_dim
+        if projection is not None and projection.input_dim != runner.embedding_dim:
+            raise ValueError(f"the projection takes {projection.input_dim} values; the model's embedding has "
+                             f"{runner.embedding_dim}")
+        self.projection = projection
+        self.embedding_dim = runner.embedding_dim if projection is None else projection.output_dim
         self.max_segments = max_segments
+        self.min_segments = min_segments
+        self.stop_margin = stop_margin
         self.max_bytes = max_bytes
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", *, runtime: str = "auto",
-                        **options) -> "GenreEngine":
+                        compact: bool = True, **options) -> "GenreEngine":
         """Load ``path`` (``.pt`` or ``.onnx``), or the shipped default model when ``path`` is None.
 
         ``runtime="auto"`` runs the checkpoint's ONNX export when one fits it, else torch; see
-        ``genre_engine.runners.load_runner``.
+        ``genre_engine.runners.load_runner``. With ``compact`` the checkpoint's projection
+        (``<stem>.projection.npz`` beside it, fitted on that very checkpoint) compacts the
+        embeddings; without one, or with ``compact=False``, they keep the model's size.
         """
-        return cls(load_runner(path, device, runtime), **options)
+        runner = load_runner(path, device, runtime)
+        projection = _fitting_projection(Path(path) if path is not None else DEFAULT_CHECKPOINT, runner) if compact else None
+        return cls(runner, projection=projection, **options)
 
     def decode(self, source: AudioSource) -> Segments:
         """The segments to analyse: only those with content, at most ``max_segments``, evenly
@@ -133,8 +156,7 @@ class GenreEngine:
         content = np.flatnonzero(has_content(segments))
         if content.size == 0:
             raise SilentAudioError(len(segments))
-        if self.max_segments is not None and content.size > self.max_segments:
-            content = content[np.linspace(0, content.size - 1, self.max_segments).round().astype(int)]
+        content = content[spread(content.size, self.max_segments)]
         return Segments(segments[content], tuple(float(i * config.segment_s) for i in content), decoded.duration_s)
 
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,19 +213,23 @@ class GenreEngine:
 
     def _predict(self, source: AudioSource, name: str | None, segments: Segments,
                  started: float, decoded: float) -> Prediction:
-        probs, embeddings = self.predict_segments(segments.samples)
+        used, probs, embeddings = predict_staged(lambda rows: self.predict_segments(segments.samples[rows]),
+                                                 len(segments.samples), min_segments=self.min_segments,
+                                                 stop_margin=self.stop_margin)
         modelled = time.perf_counter()
         clip_probs = probs.mean(axis=0)
         clip_probs = clip_probs / clip_probs.sum()
         embedding = embeddings.mean(axis=0)
         embedding = (embedding / max(float(np.linalg.norm(embedding)), 1e-12)).astype(np.float32)
+        if self.projection is not None:
+            embedding = self.projection.apply(embedding)
         digest = content_hash(source)
         return Prediction(
             probabilities={label: float(p) for label, p in zip(self.labels, clip_probs)},
             genre=self.labels[int(clip_probs.argmax())],
             embedding=embedding,
             duration_s=float(segments.duration_s),
-            segments=len(segments.samples),
+            segments=len(used),
             timings_ms={
                 "decode": (decoded - started) * 1000,
                 "model": (modelled - decoded) * 1000,
@@ -211,5 +237,22 @@ class GenreEngine:
             },
             content_hash=digest,
             name=name,
-            segment_starts_s=segments.starts_s,
+            segment_starts_s=tuple(segments.starts_s[i] for i in used),
         )
+
+
+def _fitting_projection(checkpoint: Path, runner: SegmentModel) -> Projection | None:
+    """The projection beside ``checkpoint`` when it was fitted on that model, else None."""
+    path = projection_path(checkpoint)
+    if not path.is_file():
+        return None
+    projection = Projection.load(path)
+    sha = getattr(runner, "checkpoint_sha256", None)
+    if sha is None and checkpoint.suffix != ".onnx" and checkpoint.is_file():
+        sha = file_sha256(checkpoint)
+    if projection.checkpoint_sha256 != sha or projection.input_dim != runner.embedding_dim:
+        logger.warning("%s was fitted on another model; embeddings keep the model's %d values "
+                       "(regenerate it with `python -m training.projection %s --ship N`)",
+                       path, runner.embedding_dim, checkpoint)
+        return None
+    return projection

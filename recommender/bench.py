@@ -1,10 +1,11 @@
 """/playlist latency on the SQLite store (and PostgreSQL beside it), for pools of growing size.
 
-    python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--database-url URL] [--json]
+    python -m recommender.bench [--sizes 1000,10000,100000,1000000] [--dims 1756,256] [--database-url URL] [--json]
 
-For each size: a fresh database file in a temporary folder (and with ``--database-url`` a fresh
+For each embedding size (default the shipped model's two: its full embedding and the compact one
+the engine hands out, read from ``data/model.projection.npz``) and each pool size: a fresh database file in a temporary folder (and with ``--database-url`` a fresh
 database created on that PostgreSQL server, then dropped; the user needs CREATEDB), a synthetic pool bulk-inserted through
-``Store.add_songs`` (256-float embeddings, the genre CNN's size), 20 listeners with 30 events each
+``Store.add_songs``, 20 listeners with 30 events each
 recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., limit=20)``, the same call
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
 read back with reasons. The first read of the pool after building, which loads the pool matrix into
@@ -30,7 +31,9 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from recommender.service import playlist_for
-from recommender.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
+from genre_engine.checkpoint import DEFAULT_CHECKPOINT
+from genre_engine.projection import Projection, projection_path
+from recommender.synthetic import SyntheticPool, make_listener, make_pool
 from storage import is_postgres_url, store_for
 from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
 
@@ -47,6 +50,7 @@ PLAYLIST_SIZE = 20
 class BenchRow:
     backend: str
     songs: int
+    dim: int
     build_s: float
     load_s: float
     p50_ms: float
@@ -92,16 +96,25 @@ async def _seed_listeners(
     return users
 
 
-async def bench_size(size: int, location: str, seed: int = 0) -> BenchRow:
-    """Build a pool of ``size`` songs in the empty database at ``location`` and time playlists."""
+def shipped_dims() -> tuple[int, ...]:
+    """The shipped model's embedding sizes: full, then compact (from its projection file)."""
+    projection = Projection.load(projection_path(DEFAULT_CHECKPOINT))
+    return projection.input_dim, projection.output_dim
+
+
+async def bench_size(size: int, location: str, dim: int, seed: int = 0) -> BenchRow:
+    """Build a pool of ``size`` songs with ``dim``-float embeddings in the empty database at
+    ``location`` and time playlists."""
     rng = np.random.default_rng(seed)
     backend = "postgresql" if is_postgres_url(location) else "sqlite"
-    print(f"{size:,} songs on {backend}: generating", file=sys.stderr, flush=True)
-    pool = make_pool(size, EMBEDDING_DIM, rng)
+    print(f"{size:,} songs of {dim} floats on {backend}: generating", file=sys.stderr, flush=True)
+    pool = make_pool(size, dim, rng)
     async with store_for(location) as store:
         started = time.perf_counter()
         await store.add_songs(_songs(pool), progress=_progress(size, started))
         build_s = time.perf_counter() - started
+        # listeners need only the probabilities: free the embeddings before the store loads its copy
+        pool = SyntheticPool(pool.probabilities, pool.embeddings[:0])
         started = time.perf_counter()
         matrix = await store.pool_matrix(GUILD_ID)  # the first read after writes loads the cache
         load_s = time.perf_counter() - started
@@ -114,7 +127,7 @@ async def bench_size(size: int, location: str, seed: int = 0) -> BenchRow:
             await playlist_for(store, GUILD_ID, users[call % len(users)], PLAYLIST_SIZE, seed=call)
             timings.append((time.perf_counter() - started) * 1000)
     p50, p95 = np.percentile(timings, [50, 95])
-    return BenchRow(backend, size, build_s, load_s, float(p50), float(p95))
+    return BenchRow(backend, size, dim, build_s, load_s, float(p50), float(p95))
 
 
 @asynccontextmanager
@@ -131,27 +144,38 @@ async def _fresh_postgres(url: str) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-async def run_bench(sizes: Sequence[int], database_url: str | None = None) -> list[BenchRow]:
+async def run_bench(sizes: Sequence[int], dims: Sequence[int], database_url: str | None = None) -> list[BenchRow]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="genrebot-bench-") as folder:
         for size in sizes:
-            path = Path(folder) / f"bench-{size}.db"
-            rows.append(await bench_size(size, str(path)))
-            path.unlink()
-            if database_url is not None:
-                async with _fresh_postgres(database_url) as location:
-                    rows.append(await bench_size(size, location))
+            for dim in dims:
+                path = Path(folder) / f"bench-{size}-{dim}.db"
+                rows.append(await bench_size(size, str(path), dim))
+                path.unlink()
+                if database_url is not None:
+                    async with _fresh_postgres(database_url) as location:
+                        rows.append(await bench_size(size, location, dim))
     return rows
 
 
 def format_table(rows: Sequence[BenchRow]) -> str:
-    lines = ["backend         songs  build_s  load_s  p50_ms  p95_ms"]
+    lines = ["backend         songs   dim  build_s  load_s  p50_ms  p95_ms"]
     for row in rows:
         lines.append(
-            f"{row.backend:<10}  {row.songs:>9,}  {row.build_s:7.1f}  {row.load_s:6.2f}"
+            f"{row.backend:<10}  {row.songs:>9,}  {row.dim:>4}  {row.build_s:7.1f}  {row.load_s:6.2f}"
             f"  {row.p50_ms:6.1f}  {row.p95_ms:6.1f}"
         )
     return "\n".join(lines)
+
+
+def _dims(text: str) -> list[int]:
+    try:
+        dims = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
+    if not dims or min(dims) < 1 or max(dims) > 4096:
+        raise argparse.ArgumentTypeError("each embedding size must be 1 to 4096")
+    return dims
 
 
 def _sizes(text: str) -> list[int]:
@@ -180,17 +204,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--database-url",
         help="also measure PostgreSQL: a server (postgresql://...) where the user may create databases",
     )
+    parser.add_argument(
+        "--dims",
+        type=_dims,
+        help="comma-separated embedding sizes (default: the shipped model's full and compact sizes, 1756,256)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.database_url is not None and not is_postgres_url(args.database_url):
         parser.error("--database-url must start with postgresql:// or postgres://")
-    rows = asyncio.run(run_bench(args.sizes, args.database_url))
+    rows = asyncio.run(run_bench(args.sizes, args.dims or shipped_dims(), args.database_url))
     if args.json:
         print(
             json.dumps(
                 {
                     "rows": [
-                        {"backend": r.backend, "songs": r.songs, "p50_ms": r.p50_ms, "p95_ms": r.p95_ms}
+                        {"backend": r.backend, "songs": r.songs, "dim": r.dim, "p50_ms": r.p50_ms, "p95_ms": r.p95_ms}
                         for r in rows
                     ]
                 }

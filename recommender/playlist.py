@@ -67,7 +67,8 @@ def plan_playlist(
 
     # uniform jitter: as good as Gaussian for shuffling near-ties, and half the cost on 1M songs
     jitter = rng.random(len(pool), dtype=np.float32)
-    jitter = (2.0 * config.exploration) * (jitter - np.float32(0.5))
+    jitter -= np.float32(0.5)  # in place: each 1M-float temporary costs a millisecond
+    jitter *= np.float32(2.0 * config.exploration)
     # einsum, not @: OpenBLAS's gemv on this [1, K] x [K, N] shape is 50x slower on a busy machine
     weights = (anchor_mix / anchor_mix.max()).astype(np.float32)
     affinity = np.einsum("k,kn->n", weights, pool.by_genre)

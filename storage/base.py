@@ -300,6 +300,15 @@ class Store(abc.ABC):
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         """Ids of the server's songs marked as missing their audio, ascending."""
 
+    @abc.abstractmethod
+    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
+        """Replace every stored embedding of ``from_dim`` values, in every server, by
+        ``project(rows)`` (float32 ``[n, from_dim]`` -> ``[n, d]``, one ``d`` for all; rows are
+        re-normalised), in one transaction: how a pool stored with a model's full embeddings moves to
+        the compact ones the engine now hands out (``genre_engine.projection``). Returns how many
+        songs changed. Raises InvalidSongError (nothing changed) when ``project`` returns the wrong shape.
+        """
+
     # -- listen events ---------------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -7,14 +7,14 @@ chunking and checks, times, and the ``open_store`` helper object. The stores kee
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
 import numpy as np
 
 from storage.base import NewSong, PoolMatrix, PoolStats, Song, Store
-from storage.errors import IncompatibleEmbeddingError
+from storage.errors import IncompatibleEmbeddingError, InvalidSongError
 from storage.validation import CheckedSong
 
 BULK_CHUNK = 5_000
@@ -140,3 +140,20 @@ class OpeningStore:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._store.close()
+
+
+REPROJECT_CHUNK = 10_000  # songs per read-project-write step of Store.reproject_embeddings
+
+
+def projected_blobs(blobs: Sequence[bytes], from_dim: int, project: Callable[[np.ndarray], np.ndarray],
+                    to_dim: int | None) -> list[bytes]:
+    """Stored embeddings (float32 bytes of ``from_dim`` values) through ``project``, as unit float32
+    bytes of one size (``to_dim`` when an earlier chunk fixed it); InvalidSongError on a bad result."""
+    rows = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), from_dim)
+    out = np.asarray(project(rows), dtype=np.float32)
+    if out.ndim != 2 or out.shape[0] != len(blobs) or out.shape[1] < 1 or (to_dim is not None and out.shape[1] != to_dim):
+        raise InvalidSongError(f"the projection gave embeddings of shape {out.shape} for {len(blobs)} songs")
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    if not np.all(np.isfinite(out)) or not np.all(norms > 0):
+        raise InvalidSongError("the projection gave an embedding that is all zeros or not finite")
+    return [row.tobytes() for row in out / norms]

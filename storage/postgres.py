@@ -17,7 +17,7 @@ semantics as the SQLite store; the differences are in how:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -46,11 +46,13 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
+    REPROJECT_CHUNK,
     aware_utc,
     check_same_dims,
     chunks,
     matrix_from_rows,
     pool_stats,
+    projected_blobs,
     with_song,
 )
 from storage.errors import (
@@ -439,6 +441,29 @@ class PostgresStore(Store):
             await self._require_song(conn, guild_id, song_id)
             await conn.execute("UPDATE songs SET audio_missing = %s WHERE id = %s", (bool(missing), song_id))
             return await self._require_song(conn, guild_id, song_id)
+
+    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
+        changed, last_id, to_dim, guilds = 0, 0, None, set()
+        async with self._writing() as conn:
+            while True:
+                rows = await self._all(
+                    conn,
+                    "SELECT id, embedding, guild_id FROM songs WHERE length(embedding) = %s AND id > %s "
+                    "ORDER BY id LIMIT %s",
+                    (4 * from_dim, last_id, REPROJECT_CHUNK),
+                )
+                if not rows:
+                    break
+                blobs = await asyncio.to_thread(projected_blobs, [bytes(row[1]) for row in rows], from_dim, project, to_dim)
+                to_dim = len(blobs[0]) // 4
+                async with conn.cursor() as cursor:
+                    await cursor.executemany("UPDATE songs SET embedding = %s WHERE id = %s",
+                                             [(blob, row[0]) for blob, row in zip(blobs, rows)])
+                guilds.update(row[2] for row in rows)
+                changed, last_id = changed + len(rows), rows[-1][0]
+            if guilds:
+                await self._bump(conn, sorted(guilds))
+        return changed
 
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         guild_id = check_id("server", guild_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -42,11 +42,13 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
+    REPROJECT_CHUNK,
     OpeningStore,
     check_same_dims,
     chunks,
     matrix_from_rows,
     pool_stats,
+    projected_blobs,
     timestamp,
     utc,
     with_song,
@@ -400,6 +402,25 @@ class SQLiteStore(Store):
             await self._require_song(db, guild_id, song_id)
             await db.execute("UPDATE songs SET audio_missing = ? WHERE id = ?", (int(missing), song_id))
             return await self._require_song(db, guild_id, song_id)
+
+    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
+        changed, last_id, to_dim = 0, 0, None
+        async with self._writing() as db:
+            while True:
+                rows = await db.execute_fetchall(
+                    "SELECT id, embedding FROM songs WHERE length(embedding) = ? AND id > ? ORDER BY id LIMIT ?",
+                    (4 * from_dim, last_id, REPROJECT_CHUNK),
+                )
+                if not rows:
+                    break
+                blobs = await asyncio.to_thread(projected_blobs, [row[1] for row in rows], from_dim, project, to_dim)
+                to_dim = len(blobs[0]) // 4
+                await db.executemany("UPDATE songs SET embedding = ? WHERE id = ?",
+                                     [(blob, row[0]) for blob, row in zip(blobs, rows)])
+                changed, last_id = changed + len(rows), rows[-1][0]
+            if changed:
+                self._matrices.clear()
+        return changed
 
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         guild_id = check_id("server", guild_id)

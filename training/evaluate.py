@@ -1,8 +1,8 @@
 """``python -m training.evaluate CHECKPOINT --data DIR [--split FILE] [--json]``: score any checkpoint.
 
 Clips are classified by the engine's own code (``GenreEngine.predict_segments`` on the segments the
-engine would pick, clip = mean of segment probabilities), so the figures here are the figures a
-user of the bot gets; training reports its validation and test metrics through the same function.
+engine would pick, clip = mean of the probabilities of the segments its early stop keeps), so the
+figures here are the figures a user of the bot gets; training reports its validation and test metrics through the same function.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from genre_engine.features import split_segments
+from genre_engine.segment_plan import predict_staged
 from genre_engine.runtime_torch import TorchModel
 from training.data import LabelledAudio, SegmentCache, discover, load_segments, read_split_list
 from training.errors import DatasetError, run_cli
@@ -35,6 +36,15 @@ def engine_segments(engine: GenreEngine, segments: np.ndarray) -> np.ndarray:
     return split_segments(np.asarray(segments).reshape(-1), engine.features, engine.max_segments)
 
 
+def clip_distribution(probs: np.ndarray, min_segments: int, stop_margin: float | None) -> np.ndarray:
+    """A clip's distribution ``[classes]`` from its segments' ``[n, classes]`` as the engine forms it:
+    the mean over the segments its early stop keeps (``genre_engine.segment_plan.predict_staged``)."""
+    _, kept, _ = predict_staged(lambda rows: (probs[rows], probs[rows]), len(probs),
+                                min_segments=min_segments, stop_margin=stop_margin)
+    mean = kept.mean(axis=0)
+    return mean / mean.sum()
+
+
 def evaluate_clips(engine: GenreEngine, segments: list[np.ndarray], targets: np.ndarray) -> dict[str, Any]:
     """Classify each clip as ``GenreEngine.classify`` does and score the result."""
     model = engine.runner.bundle.model  # a TorchModel: evaluation scores torch checkpoints
@@ -46,8 +56,7 @@ def evaluate_clips(engine: GenreEngine, segments: list[np.ndarray], targets: np.
         counts = [len(s) for s in chunk]
         probs, _ = engine.predict_segments(np.concatenate(chunk))
         for clip in np.split(probs, np.cumsum(counts)[:-1]):
-            mean = clip.mean(axis=0)
-            clip_probs.append(mean / mean.sum())
+            clip_probs.append(clip_distribution(clip, engine.min_segments, engine.stop_margin))
         segment_probs.append(probs)
         segment_true.append(np.repeat(targets[start : start + _CLIPS_PER_PASS], counts))
     model.train(was_training)

@@ -12,7 +12,7 @@ from tests.storage.conftest import NO_SERVER, TEST_DATABASE_URL
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason=NO_SERVER)
 def test_bench_measures_both_backends_in_one_run(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.main(["--sizes", "60", "--database-url", TEST_DATABASE_URL, "--json"]) == 0
+    assert bench.main(["--sizes", "60", "--dims", "16", "--database-url", TEST_DATABASE_URL, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(row["backend"], row["songs"]) for row in rows] == [("sqlite", 60), ("postgresql", 60)]
     assert all(0 < row["p50_ms"] <= row["p95_ms"] for row in rows)

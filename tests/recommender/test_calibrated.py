@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.calibrated import top_rows, select, shortlist
+from recommender.calibrated import select, shortlist, top_rows, top_rows_of_product
 from recommender.config import RecommenderConfig
 from recommender.metrics import kl_divergence, playlist_mix
 from recommender.pool import PoolArrays
@@ -84,3 +84,15 @@ def test_shortlisttop_rows_are_exactly_each_genres_best() -> None:
         expected.update(np.argsort(-genre_scores, kind="stable")[:60].tolist())
     assert set(rows.tolist()) >= expected
     assert len(rows) <= len(expected) + 10  # only exact ties at a genre's threshold may add rows
+
+
+def test_top_rows_of_the_product_equal_top_rows_of_the_product_matrix() -> None:
+    rng = np.random.default_rng(3)
+    by_genre = rng.dirichlet(np.ones(10), 5_000).astype(np.float32).T.copy()
+    affinity = rng.random(5_000, dtype=np.float32)
+    excluded = np.array([0, 17, 4_999])
+    scores = by_genre * affinity
+    scores[:, excluded] = -np.inf
+    rows = top_rows_of_product(by_genre, affinity, excluded, 40)
+    np.testing.assert_array_equal(rows, top_rows(scores, 40))
+    assert not np.isin(excluded, rows).any()

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from training import evaluate
@@ -47,3 +48,10 @@ def test_nothing_to_evaluate_is_a_clear_error(trained: tuple[Path, dict[str, Any
     args = evaluate.get_args_parser().parse_args([str(out / "model.pt"), "--data", str(tones), "--split", str(empty)])
     with pytest.raises(DatasetError, match="no clips to evaluate"):
         evaluate.main(args)
+
+
+def test_clip_distribution_follows_the_engines_early_stop() -> None:
+    probs = np.tile([0.0, 1.0], (10, 1))
+    probs[[0, 4, 9]] = [0.9, 0.1]  # the three spread segments the engine runs first: decided
+    assert evaluate.clip_distribution(probs, 3, 0.5).argmax() == 0
+    assert evaluate.clip_distribution(probs, 3, None).argmax() == 1  # every segment: the other genre
