@@ -24,7 +24,6 @@ from bot.logs import setup_logging
 from bot.radio_render import render_radio
 from bot.services import Services, link_policy
 from genre_engine import GenreEngine
-from genre_engine.runners import load_runner
 from genre_engine.errors import CheckpointError
 from storage import describe_location
 from storage.errors import StorageError
@@ -79,8 +78,8 @@ async def worker(config: Config) -> int:
 
     # one model thread per job: a worker scales by jobs and processes (one per core), not by
     # threads inside one classification (two of those already fill a 2-core machine)
-    runner = await asyncio.to_thread(load_runner, config.checkpoint, threads=WORKER_MODEL_THREADS)
-    engine = GenreEngine(runner)
+    engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint,
+                                     onnx_options={"threads": WORKER_MODEL_THREADS})
     log.info("worker started", extra={"db": describe_location(config.database_url),
                                       "concurrency": config.worker_concurrency})
     await run_worker(config.database_url, engine, link_policy(config), concurrency=config.worker_concurrency)

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import WORKER_MODEL_THREADS
 from bot.console import LOCAL_GUILD_ID
 from bot.errors import TooManyJobsError, UnsupportedLinkError
 from bot.job_queue import CLASSIFY, TASKS, retry_stalled, run_worker
 from bot.services import AudioInput, Caller
 from bot.workers import Place
 from genre_engine.errors import NotAudioError
+from genre_engine import GenreEngine
+from genre_engine.labels import GENRES
 from storage import PostgresStore
 from tests.bot.conftest import GUILD_ID, USER_ID, OTHER_USER_ID, FakeEngine, wav_bytes
 from tests.storage.conftest import NO_SERVER, TEST_DATABASE_URL, databases  # noqa: F401  (fixture)
@@ -160,11 +163,15 @@ def test_a_console_session_is_classified_by_a_worker_process(databases, tmp_path
     assert "metal" in console.stdout
     assert "logger=genrebot.job_queue msg=classified" in worker_log
 
-    async def pool() -> int:
-        async with PostgresStore(url) as store:
-            return await store.pool_size(LOCAL_GUILD_ID)
+    async def pool():
+        async with PostgresStore(url, genre_count=len(GENRES)) as store:
+            return await store.pool_matrix(LOCAL_GUILD_ID)
 
-    assert asyncio.run(pool()) == 1
+    matrix = asyncio.run(pool())
+    assert len(matrix) == 1
+    # the worker's engine is the bot's: the shipped model with its compact embedding, one model thread
+    engine = GenreEngine.from_checkpoint(onnx_options={"threads": WORKER_MODEL_THREADS})
+    assert engine.runner.threads == 1 and matrix.embeddings.shape == (1, engine.embedding_dim)
 
 
 async def test_a_job_another_worker_already_put_back_is_not_retried_twice(queued) -> None:
