@@ -64,6 +64,9 @@ HEARTBEAT_S = 5.0  # a worker's heartbeat period
 STALLED_AFTER_S = 20.0  # a worker silent this long is taken for dead, its jobs retried
 MAX_ATTEMPTS = 3  # a job whose worker crashes (not bad audio: that is a result) is tried this often
 SCHEMA_LOCK = 7_240_517_314  # advisory lock held while the schemas are created
+# A row older than this belongs to a bot that died while waiting (Discord's interactions live 15
+# minutes): it no longer counts against its user's limit, and the next bot to start deletes it.
+ORPHANED_AFTER = "15 minutes"
 
 AUDIO_TABLE = """
 CREATE TABLE IF NOT EXISTS genrebot_job_audio (
@@ -266,6 +269,9 @@ class QueueJobs:
         await app.open_async()
         try:
             await apply_schema(app)
+            async with app.connector.pool.connection() as connection:
+                await connection.execute("DELETE FROM genrebot_job_audio WHERE created_at < now() - %s::interval",
+                                         (ORPHANED_AFTER,))
         except BaseException:
             await app.close_async()
             raise
@@ -325,8 +331,8 @@ class QueueJobs:
 
     async def _admit(self, queue: str, owner: str | None, max_wait_s: float | None) -> None:
         if owner is not None:
-            (mine,) = await self._query("SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s",
-                                        (owner, queue))
+            (mine,) = await self._query("SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s "
+                                        "AND created_at > now() - %s::interval", (owner, queue, ORPHANED_AFTER))
             if mine >= self.per_owner:
                 raise TooManyJobsError(self.per_owner)
         running, waiting = await self.line(queue)

@@ -190,3 +190,21 @@ async def test_a_job_another_worker_already_put_back_is_not_retried_twice(queued
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_rows_left_by_a_bot_that_died_while_waiting_neither_block_the_user_nor_stay(make_services,
+                                                                                       databases) -> None:
+    url = databases()
+    services = await make_services(database_url=url, queue_size=50, per_user_jobs=1)
+    await services.jobs._query("INSERT INTO genrebot_job_audio (kind, owner, data, created_at) "
+                               "VALUES ('classify', %s, 'x', now() - interval '1 hour') RETURNING id", (str(USER_ID),))
+    waiting = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(440), "first")))
+    while not (await services.jobs.line())[1]:  # accepted although an old row has the user's name
+        assert not waiting.done(), waiting.exception()
+        await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    restarted = await make_services(database_url=url)
+    (rows,) = await restarted.jobs._query("SELECT count(*) FROM genrebot_job_audio")
+    assert rows == 0
