@@ -1,7 +1,8 @@
 """``python -m bot``: the Discord bot with DISCORD_TOKEN, the console front end without;
 ``python -m bot index --guild ID FOLDER`` seeds a server's pool from local files;
 ``python -m bot radio --songs N --out FILE.ogg [--json]`` renders the console user's radio;
-``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL.
+``python -m bot migrate-db --to postgresql://...`` copies the SQLite database into PostgreSQL;
+``python -m bot worker [--concurrency N]`` classifies the uploads and fetches the links queued in it.
 
 The Discord package (``cogs``) is imported only when a token is set, so the console and the index
 command run where discord.py is not installed."""
@@ -21,13 +22,16 @@ from bot.console import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progre
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
 from bot.radio_render import render_radio
-from bot.services import Services
+from bot.services import Services, link_policy
+from genre_engine import GenreEngine
 from genre_engine.errors import CheckpointError
 from storage import describe_location
 from storage.errors import StorageError
 from storage.transfer import copy_sqlite_to_postgres
 
 log = logging.getLogger("genrebot")
+
+WORKER_MODEL_THREADS = 1  # ONNX Runtime intra-op threads per classification in `python -m bot worker`
 
 
 async def index(services: Services, guild_id: int, config: Config) -> int:
@@ -68,9 +72,25 @@ async def migrate_db(config: Config) -> int:
     return 0
 
 
+async def worker(config: Config) -> int:
+    """Classify queued uploads and fetch queued links until stopped (SIGINT/SIGTERM); see bot.job_queue."""
+    from bot.job_queue import run_worker  # procrastinate: only for the queue
+
+    # one model thread per job: a worker scales by jobs and processes (one per core), not by
+    # threads inside one classification (two of those already fill a 2-core machine)
+    engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint,
+                                     onnx_options={"threads": WORKER_MODEL_THREADS})
+    log.info("worker started", extra={"db": describe_location(config.database_url),
+                                      "concurrency": config.worker_concurrency})
+    await run_worker(config.database_url, engine, link_policy(config), concurrency=config.worker_concurrency)
+    return 0
+
+
 async def run(config: Config) -> int:
     if config.command == "migrate-db":
         return await migrate_db(config)
+    if config.command == "worker":
+        return await worker(config)
     services = await Services.start(config)
     try:
         if config.command == "index":
@@ -80,7 +100,8 @@ async def run(config: Config) -> int:
         if config.discord_token:
             from cogs.client import run_discord  # only here: the console runs without discord.py
 
-            await run_discord(services, config.discord_token)
+            await run_discord(services, config.discord_token, shard_ids=config.shard_ids,
+                              shard_count=config.shard_count)
             return 0
         return await Console(services).run()
     finally:

@@ -60,7 +60,7 @@ class Config:
     # the radio's media store: copies of uploaded/linked audio, capped, least recently played evicted
     media_folder: Path = DEFAULT_MEDIA
     media_cap_bytes: int = 4 * GiB
-    command: str = "run"  # "run" (Discord with a token, console without), "index", "radio" or "migrate-db"
+    command: str = "run"  # "run" (Discord with a token, console without), "index", "radio", "migrate-db", "worker"
     index_guild: int | None = None
     index_folder: Path | None = None
     # playlist and "more like this" caps, taste decay...: handed to the recommender by the services
@@ -69,6 +69,11 @@ class Config:
     radio_out: Path | None = None
     radio_json: bool = False
     migrate_to: str | None = field(default=None, repr=False)  # migrate-db: the PostgreSQL URL
+    worker_concurrency: int = 1  # worker: classifications one `python -m bot worker` runs at once
+    # Discord shards this process runs (None: all, or none asked) out of shard_count (None: one
+    # process, discord.py's plain client unless shard ids are given)
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
 
     @property
     def store_location(self) -> str | Path:
@@ -96,6 +101,19 @@ class Config:
             raise ValueError("the attachment size cap must be positive")
         if self.media_cap_bytes < 1:
             raise ValueError("the media store's size cap must be positive")
+        if self.worker_concurrency < 1:
+            raise ValueError("a worker's concurrency must be >= 1")
+        if self.command == "worker" and not self.database_url:
+            raise ValueError("a worker needs the PostgreSQL database of the bot: set GENREBOT_DATABASE_URL "
+                             "or --database-url")
+        if self.shard_ids is not None and self.shard_count is None:
+            raise ValueError("--shard-ids needs --shard-count (the total number of shards)")
+        if self.shard_count is not None:
+            if self.shard_count < 1:
+                raise ValueError("the shard count must be >= 1")
+            if self.shard_ids is not None and (not self.shard_ids or
+                                               not all(0 <= shard < self.shard_count for shard in self.shard_ids)):
+                raise ValueError(f"shard ids must be between 0 and {self.shard_count - 1}")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"the log level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
@@ -139,7 +157,11 @@ def _parser() -> argparse.ArgumentParser:
                         "played copies go first (GENREBOT_MEDIA_CAP_GB; default 4)")
     parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
                         help="how much to log (GENREBOT_LOG_LEVEL; default INFO)")
-    commands = parser.add_subparsers(dest="command", metavar="{index,radio,migrate-db}")
+    parser.add_argument("--shard-ids", type=_shard_ids, help="Discord shards this process runs, e.g. 0,1 "
+                        "(GENREBOT_SHARD_IDS; needs --shard-count; default: all)")
+    parser.add_argument("--shard-count", type=int, help="total Discord shards over all processes "
+                        "(GENREBOT_SHARD_COUNT; with it the bot is discord.py's AutoShardedBot)")
+    commands = parser.add_subparsers(dest="command", metavar="{index,radio,migrate-db,worker}")
     index = commands.add_parser("index", help="add every audio file under a folder to a server's pool")
     index.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
     index.add_argument("folder", type=Path)
@@ -151,7 +173,16 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate-db", help="copy the SQLite database (--db) into PostgreSQL")
     migrate.add_argument("--to", required=True, dest="migrate_to", metavar="POSTGRESQL_URL",
                          help="target database, postgresql://user:password@host:port/dbname")
+    worker = commands.add_parser("worker", help="classify the bot's queued uploads (needs the PostgreSQL "
+                                 "database, GENREBOT_DATABASE_URL); run any number, on any machines")
+    worker.add_argument("--concurrency", type=int, dest="worker_concurrency",
+                        help="classifications at once in this process (default 1; one process per core scales best)")
     return parser
+
+
+def _shard_ids(text: str) -> tuple[int, ...]:
+    """``"0,1"`` -> ``(0, 1)``."""
+    return tuple(int(part) for part in text.split(",") if part.strip())
 
 
 def _env(env: Mapping[str, str], name: str, convert=str):
@@ -212,6 +243,9 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         "radio_out": given_path(getattr(args, "out", None)),
         "radio_json": getattr(args, "json", None),
         "migrate_to": getattr(args, "migrate_to", None),
+        "worker_concurrency": getattr(args, "worker_concurrency", None),
+        "shard_ids": pick(args.shard_ids, "GENREBOT_SHARD_IDS", _shard_ids),
+        "shard_count": pick(args.shard_count, "GENREBOT_SHARD_COUNT", int),
     }
     try:
         values["recommender"] = RecommenderConfig(**{name: value for name, value in recommender.items()

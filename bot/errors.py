@@ -71,6 +71,18 @@ class QueueTooLongError(GenreBotError):
                 "longer than I can keep your request open. Please try again later.")
 
 
+class JobFailedError(GenreBotError):
+    """A queued classification ended without a result: its workers failed it on every attempt (a
+    crash that is not bad audio), or it was cancelled. ``status``: the job's last status."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__(status)
+
+    def __str__(self) -> str:
+        return "Sorry, I couldn't analyse that song this time. It has been logged; please try again later."
+
+
 class NotInServerError(GenreBotError):
     """A server-scoped action asked outside a server (a DM)."""
 

@@ -33,11 +33,11 @@ from bot.errors import (
     TooLongError,
     UnknownSongsError,
 )
-from bot.links import LinkPolicy, fetch_audio
+from bot.links import LinkPolicy
 from bot.media_store import MediaStore
 from bot.radio import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
-from bot.workers import PlaceCallback, WorkerPool
+from bot.workers import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
@@ -45,6 +45,7 @@ from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagReport, TagVocabulary, report
 from recommender.errors import UnknownFilterError
 from recommender.filters import PoolFilter, genre_filter, tag_filter
+from recommender.ann import AnnIndexes
 from recommender.profile import TasteProfile
 from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
 from storage import (
@@ -157,6 +158,16 @@ def check_upload(filename: str, content_type: str | None, size_bytes: int, limit
         raise NotAudioError()
 
 
+def link_policy(config: Config) -> LinkPolicy:
+    """The limits every link download runs under, from the config (front end and workers alike)."""
+    return LinkPolicy(
+        max_bytes=config.max_attachment_bytes,
+        max_duration_s=config.max_duration_s,
+        timeout_s=config.download_timeout_s,
+        allowed_internal_networks=config.allowed_internal_networks,
+    )
+
+
 def audio_files(folder: Path) -> list[Path]:
     """Audio files under ``folder``, recursively, in a stable order."""
     if not folder.exists():
@@ -182,7 +193,7 @@ class Services:
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
     engine's label count (ValueError otherwise)."""
 
-    def __init__(self, config: Config, engine: Classifier, store: Store) -> None:
+    def __init__(self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None) -> None:
         if store.genre_count != len(engine.labels):
             raise ValueError(f"the store holds {store.genre_count} genres per song, "
                              f"the model has {len(engine.labels)} labels")
@@ -192,18 +203,17 @@ class Services:
         self.labels = tuple(engine.labels)
         self.vocabulary: TagVocabulary | None = engine.vocabulary
         self.media = MediaStore(config.media_folder, config.media_cap_bytes)
+        self.ann = AnnIndexes()  # "more like this" in large pools (recommender.ann)
         self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
                                      max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
         # apart, so that slow links never hold the workers classification needs
         self.downloader = WorkerPool("download", config.download_workers, max_waiting=config.queue_size,
                                      per_owner=config.per_user_jobs)
         self.teaching = Teaching(store, self.classifier)
-        self.link_policy = LinkPolicy(
-            max_bytes=config.max_attachment_bytes,
-            max_duration_s=config.max_duration_s,
-            timeout_s=config.download_timeout_s,
-            allowed_internal_networks=config.allowed_internal_networks,
-        )
+        self.link_policy = link_policy(config)
+        # who classifies uploads and fetches links: this process's threads, or workers through the
+        # job queue (bot.job_queue); folders (index) are always classified here
+        self.jobs = jobs or ThreadJobs(engine, self.classifier, self.downloader, self.link_policy)
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -217,8 +227,21 @@ class Services:
 
     @classmethod
     async def open(cls, config: Config, engine: Classifier) -> Services:
-        """Services over ``engine``, with the database opened for the engine's label count."""
-        return cls(config, engine, await open_store(config.store_location, genre_count=len(engine.labels)))
+        """Services over ``engine``, with the database opened for the engine's label count. With a
+        database URL, uploads are classified by ``python -m bot worker`` processes through the job
+        queue (bot.job_queue); else in this process."""
+        store = await open_store(config.store_location, genre_count=len(engine.labels))
+        jobs = None
+        if config.database_url:
+            from bot.job_queue import QueueJobs  # procrastinate: only for the queue
+
+            try:
+                jobs = await QueueJobs.open(config.database_url, max_waiting=config.queue_size,
+                                            per_owner=config.per_user_jobs)
+            except BaseException:
+                await store.close()
+                raise
+        return cls(config, engine, store, jobs)
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""
@@ -226,6 +249,7 @@ class Services:
 
     async def close(self) -> None:
         """Graceful shutdown: let running classifications finish, then close the database."""
+        await self.jobs.close()
         await self.classifier.close()
         await self.downloader.close()
         await self.store.close()
@@ -237,9 +261,8 @@ class Services:
                          max_wait_s: float | None = None) -> AudioInput:
         """Download the audio behind ``url`` (bot.links), in the download pool: at most
         ``config.per_user_jobs`` at once per caller; ``on_place``/``max_wait_s`` as in :meth:`classify`."""
-        fetched = await self.downloader.run(fetch_audio, url, self.link_policy,
-                                            owner=None if caller is None else caller.user_id,
-                                            on_place=on_place, max_wait_s=max_wait_s)
+        fetched = await self.jobs.fetch(url, owner=None if caller is None else caller.user_id,
+                                        on_place=on_place, max_wait_s=max_wait_s)
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
     async def refetch(self, song: Song) -> bytes:
@@ -275,9 +298,8 @@ class Services:
         in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(guild_id, digest)
         if known is None:
-            prediction = await self.classifier.run(self.engine.classify, audio.data, name=audio.title,
-                                                   owner=caller.user_id, on_place=on_place,
-                                                   max_wait_s=max_wait_s, weight=len(audio.data))
+            prediction = await self.jobs.classify(audio.data, name=audio.title, owner=caller.user_id,
+                                                      on_place=on_place, max_wait_s=max_wait_s)
             self._check_duration(prediction.duration_s)
             added = await self.store.add_song(self._new_song(
                 guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
@@ -374,7 +396,7 @@ class Services:
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
         return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
-                                    config=self.config.recommender)
+                                    config=self.config.recommender, ann=self.ann)
 
     async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
         """The next ``limit`` songs the radio would play for the caller alone, with reasons."""

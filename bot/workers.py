@@ -28,9 +28,12 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
+from bot.classifier import Classifier
 from bot.errors import BusyError, QueueTooLongError, TooManyJobsError
+from bot.links import FetchedAudio, LinkPolicy, fetch_audio
+from genre_engine import Prediction
 
 log = logging.getLogger("genrebot.workers")
 
@@ -192,3 +195,49 @@ class WorkerPool:
             if not job.future.done():
                 job.future.set_exception(BusyError())
         await asyncio.to_thread(self._executor.shutdown, wait=True)
+
+
+class Jobs(Protocol):
+    """What the services need done off the event loop for one user: classify an upload, download a
+    link. :class:`ThreadJobs` does it in this process; ``bot.job_queue.QueueJobs`` through workers."""
+
+    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
+                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
+        """The prediction for ``data``; raises what the engine raises for unusable audio, and
+        BusyError, TooManyJobsError or QueueTooLongError when the line refuses the job."""
+        ...
+
+    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
+                    max_wait_s: float | None) -> FetchedAudio:
+        """The audio behind ``url`` (bot.links); raises its link errors, and the line's refusals."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+class ThreadJobs:
+    """Classifications and downloads in this process's worker threads (the default): the model in
+    ``classifier``, links within ``link_policy`` in ``downloader``."""
+
+    def __init__(self, engine: Classifier, classifier: WorkerPool, downloader: WorkerPool,
+                 link_policy: LinkPolicy) -> None:
+        self.engine = engine
+        self.classifier = classifier
+        self.downloader = downloader
+        self.link_policy = link_policy
+
+    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
+                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
+        return await self.classifier.run(self.engine.classify, data, name=name, owner=owner, on_place=on_place,
+                                         max_wait_s=max_wait_s, weight=len(data))
+
+    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
+                    max_wait_s: float | None) -> FetchedAudio:
+        return await self.downloader.run(fetch_audio, url, self.link_policy, owner=owner, on_place=on_place,
+                                         max_wait_s=max_wait_s)
+
+    async def close(self) -> None:
+        """Refuse new jobs, let the running ones finish."""
+        await self.classifier.close()
+        await self.downloader.close()

@@ -34,11 +34,11 @@ class GenreBot(commands.Bot):
     """Slash commands only. ``message_content`` is requested for indexing uploads in opted-in
     channels; enable "Message Content Intent" for the application in the Developer Portal."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, **options) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         tree_cls=GenreBotTree, allowed_mentions=discord.AllowedMentions.none())
+                         tree_cls=GenreBotTree, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.services = services
 
     async def setup_hook(self) -> None:
@@ -60,6 +60,23 @@ class GenreBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected", extra={"user": str(self.user), "guilds": len(self.guilds)})
+
+
+class ShardedGenreBot(GenreBot, commands.AutoShardedBot):
+    """GenreBot over several gateway shards (discord.py's AutoShardedBot): with ``shard_ids`` a
+    process runs some of ``shard_count`` shards, so several processes split the servers. They
+    share nothing but the database: every command and button reads its state from the store
+    (views are rebuilt from their custom ids), so any shard can answer any interaction."""
+
+
+def make_client(services: Services, *, shard_ids: tuple[int, ...] | None = None,
+             shard_count: int | None = None) -> GenreBot:
+    """The client: the plain GenreBot, or with ``shard_count`` a ShardedGenreBot running
+    ``shard_ids`` (None: all of them)."""
+    if shard_count is None:
+        return GenreBot(services)
+    return ShardedGenreBot(services, shard_count=shard_count,
+                           shard_ids=None if shard_ids is None else list(shard_ids))
 
 
 class TokenRejectedError(GenreBotError):
@@ -101,11 +118,12 @@ def startup_error(error: BaseException) -> GenreBotError | None:
     return None
 
 
-async def run_discord(services: Services, token: str) -> None:
+async def run_discord(services: Services, token: str, *, shard_ids: tuple[int, ...] | None = None,
+                      shard_count: int | None = None) -> None:
     """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly.
     A login or connection failure raises one of the GenreBotError types above, whose text says
-    what to do."""
-    bot = GenreBot(services)
+    what to do. ``shard_ids``/``shard_count``: see :func:`make_client`."""
+    bot = make_client(services, shard_ids=shard_ids, shard_count=shard_count)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))

@@ -161,15 +161,16 @@ class GenreEngine:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", *, runtime: str = "auto",
-                        compact: bool = True, **options) -> "GenreEngine":
+                        compact: bool = True, onnx_options: dict | None = None, **options) -> "GenreEngine":
         """Load ``path`` (``.pt`` or ``.onnx``), or the shipped default model when ``path`` is None.
 
         ``runtime="auto"`` runs the checkpoint's ONNX export when one fits it, else torch; see
         ``genre_engine.runners.load_runner``. With ``compact`` the checkpoint's projection
         (``<stem>.projection.npz`` beside it, fitted on that very checkpoint) compacts the
         embeddings; without one, or with ``compact=False``, they keep the model's size.
+        ``onnx_options`` go to the ONNX runner (e.g. ``threads``; see ``load_runner``).
         """
-        runner = load_runner(path, device, runtime)
+        runner = load_runner(path, device, runtime, **(onnx_options or {}))
         projection = _fitting_projection(Path(path) if path is not None else DEFAULT_CHECKPOINT, runner) if compact else None
         return cls(runner, projection=projection, **options)
 

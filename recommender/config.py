@@ -54,6 +54,9 @@ class RecommenderConfig:
     # playlists and "more like this" lists larger than these are refused
     max_playlist: int = 50
     max_similar: int = 25
+    # "more like this" searches exactly below this many pool songs, through an HNSW index from it
+    # on (recommender.ann; measured with python -m recommender.ann_bench)
+    ann_min_songs: int = 500_000
 
     def __post_init__(self) -> None:
         problems = []
@@ -86,5 +89,7 @@ class RecommenderConfig:
             problems.append("shortlist_per_genre must be >= 1 and random_candidates >= 0")
         if self.max_playlist < 1 or self.max_similar < 1:
             problems.append("max_playlist and max_similar must be >= 1")
+        if self.ann_min_songs < 1:
+            problems.append("ann_min_songs must be >= 1")
         if problems:
             raise ValueError("invalid recommender config: " + "; ".join(problems))

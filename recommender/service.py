@@ -25,6 +25,7 @@ from recommender.playlist import Plan, excluded_rows, plan_playlist
 from recommender.pool import arrays_for
 from recommender.profile import TasteProfile, build_profile, event_weights, group_profile
 from recommender.reasons import reason
+from recommender.ann import AnnIndexes
 from recommender.similarity import nearest
 from storage.base import DEFAULT_VARIETY, ListenEvent, PoolMatrix, Song, Store
 
@@ -213,20 +214,28 @@ async def more_like_this(
     limit: int = 5,
     *,
     config: RecommenderConfig = DEFAULT_CONFIG,
+    ann: AnnIndexes | None = None,
 ) -> list[SimilarSong]:
     """The ``limit`` pool songs whose embeddings are closest to the song's, most similar first; the
-    song itself and its near-duplicates are left out. Raises UnknownSongError, InvalidCountError."""
+    song itself and its near-duplicates are left out. Raises UnknownSongError, InvalidCountError.
+    From ``config.ann_min_songs`` pool songs on, ``ann`` (the caller's indexes, kept between calls)
+    answers once the server's index is built (recommender.ann); exact search until then."""
     count = _check_count("list of similar songs", limit, config.max_similar)
     song = await store.get_song(guild_id, song_id)
     matrix = await store.pool_matrix(guild_id)
     if len(matrix) == 0:
         return []
-    rows, similarities = await asyncio.to_thread(
+    excluded = matrix.ids == song.id
+    found = None
+    if ann is not None and len(matrix) >= config.ann_min_songs:
+        found = await ann.nearest(guild_id, matrix.ids, matrix.embeddings, song.embedding, count,
+                                  excluded=excluded, dedup_threshold=config.dedup_threshold)
+    rows, similarities = found or await asyncio.to_thread(
         nearest,
         matrix.embeddings,
         song.embedding,
         count,
-        excluded=matrix.ids == song.id,
+        excluded=excluded,
         dedup_threshold=config.dedup_threshold,
     )
     songs = {found.id: found for found in await store.get_songs(guild_id, matrix.ids[rows].tolist())}

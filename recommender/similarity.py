@@ -42,11 +42,17 @@ def nearest(
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     top = rows[np.argpartition(-similarity[rows], spare - 1)[:spare]]
     top = top[np.argsort(-similarity[top], kind="stable")]
+    rows_out = choose_distinct(embeddings, top, count, dedup_threshold)
+    return rows_out, similarity[rows_out]
+
+
+def choose_distinct(embeddings: np.ndarray, ranked: np.ndarray, count: int, dedup_threshold: float) -> np.ndarray:
+    """The first ``count`` of the ``ranked`` rows (best first) that are not near-duplicates (cosine
+    above ``dedup_threshold``) of a row chosen before them."""
     chosen: list[int] = []
-    for row in top:
+    for row in ranked:
         if len(chosen) == count:
             break
         if not chosen or np.max(cosine(embeddings[chosen], embeddings[row])) <= dedup_threshold:
             chosen.append(int(row))
-    rows_out = np.array(chosen, dtype=np.int64)
-    return rows_out, similarity[rows_out]
+    return np.array(chosen, dtype=np.int64)

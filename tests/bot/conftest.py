@@ -22,7 +22,7 @@ import soundfile as sf
 from bot.config import Config
 from bot.links import LinkPolicy
 from bot.services import Services
-from cogs.client import GenreBot
+from cogs.client import GenreBot, make_client
 from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import Tag, TagVocabulary, report
@@ -248,16 +248,18 @@ class BotHarness:
 
 @pytest.fixture
 async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Awaitable[BotHarness]]]:
-    """Start a GenreBot offline (no gateway, no login); keyword arguments override the Config."""
+    """Start a GenreBot offline (no gateway, no login), sharded with ``shard_ids``/``shard_count``;
+    other keyword arguments override the Config."""
     recorder = Recorder()
     adapter = contextvars.ContextVar("async_webhook_context", default=RecordingAdapter(recorder))
     monkeypatch.setattr("discord.interactions.async_context", adapter)
     monkeypatch.setattr("discord.webhook.async_.async_context", adapter)
     bots: list[GenreBot] = []
 
-    async def make(**overrides) -> BotHarness:
+    async def make(*, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None,
+                   **overrides) -> BotHarness:
         services = await make_services(**overrides)
-        bot = GenreBot(services)
+        bot = make_client(services, shard_ids=shard_ids, shard_count=shard_count)
         harness = BotHarness(bot, services, recorder)
 
         async def get_from_cdn(url: str) -> bytes:

@@ -230,3 +230,20 @@ def test_a_weak_answer_is_worded_apart_from_music_outside_the_ten():
     assert said([0.0] * 5) == "Not sure: none of my ten genres fits well (closest: blues 40%)."
     assert said([0.5, 0, 0, 0, 0]) == "Not sure it's one of my ten genres — sounds electronic; closest: blues 40%."
     assert said(ELECTRONIC_CHILL) == NOT_TEN
+
+
+def test_a_workers_answer_keeps_the_tags_in_the_taggers_order_through_jsonb():
+    import json
+
+    from bot.job_queue import decode_prediction, encode_prediction
+
+    engine = tagged_engine()
+    prediction = engine.classify(wav_bytes(330), name="space")
+    text, embedding = encode_prediction(prediction)
+    reordered = json.loads(json.dumps(json.loads(text), sort_keys=True))  # jsonb keeps no key order
+
+    again = decode_prediction(reordered, embedding)
+
+    assert list(again.tags) == list(prediction.tags) and list(again.styles) == ["electronic", "ambient"]
+    assert again.confident is False and again.sounds_outside is True
+    np.testing.assert_array_equal(again.tag_vector, prediction.tag_vector)
