@@ -1,4 +1,4 @@
-"""``python -m genre_engine.bench_reference [--venv DIR] [--json]``: this engine against musicnn's own TensorFlow.
+"""``python -m genre_engine.bench_reference [--venv DIR] [--unseen] [--json]``: this engine against musicnn's own TensorFlow.
 
 Times, per GTZAN clip end to end (decode, features, network), musicnn's reference implementation
 (``MSD_musicnn``, 3-s patches, tags and features) both as a warm model (graph and session built once)
@@ -8,6 +8,8 @@ engine analysing every segment as the reference does (``stop_margin=None``), eac
 idle machine and while another process keeps one core busy, in the same run. The default clips are
 ones the shipped head was trained on, on which it is surer than on unseen music, so the early stop
 ends sooner there (``python -m training.segments_study`` gives the cross-validated segment counts).
+``--unseen`` times 30-s excerpts of pool songs instead (``../shared/pool``, cut 60 s in), music the
+shipped head never saw.
 
 The reference runs in its own virtual environment, never in the project's: tensorflow-cpu 2.21 with
 tf-keras and musicnn 0.1.0 installed without its dependencies (README, "Converting the checkpoints
@@ -27,13 +29,31 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import soundfile as sf
 
 from genre_engine.bench import SHARED, idle_and_busy, latencies
 from genre_engine.engine import GenreEngine
 
 DEFAULT_VENV = Path("/work/tfref")
 DEFAULT_CLIPS = [SHARED / "gtzan" / "clips" / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
+EXCERPT_S = 30
+EXCERPT_START_S = 60
+
+
+def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
+    """30-s WAV excerpts, cut ``EXCERPT_START_S`` in (or a third in, for short songs), of every
+    ``every``-th pool song, written to ``folder``: unseen music of the length of a GTZAN clip."""
+    excerpts = []
+    for song in sorted((SHARED / "pool").glob("*/*.ogg"))[::every]:
+        info = sf.info(song)
+        start = int(min(EXCERPT_START_S, info.duration / 3) * info.samplerate)
+        samples, rate = sf.read(song, start=start, frames=EXCERPT_S * info.samplerate)
+        excerpts.append(folder / f"{song.stem}.wav")
+        sf.write(excerpts[-1], samples, rate)
+    return excerpts
 
 # Run inside the reference venv. Two ways to use the reference: its API as shipped
 # (``extractor()``, which builds the graph and restores the checkpoint on every call), and a warm
@@ -103,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})")
     parser.add_argument("--clips", nargs="+", type=Path, default=DEFAULT_CLIPS,
                         help="clips to time (default: five full 30-s GTZAN clips from ../shared)")
+    parser.add_argument("--unseen", action="store_true",
+                        help="time 30-s excerpts of every third pool song instead (music the shipped head never saw)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     python = args.venv / "bin" / "python"
@@ -110,23 +132,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no reference environment at {args.venv} (see `python -m genre_engine.bench_reference --help`)",
               file=sys.stderr)
         return 0
+    with tempfile.TemporaryDirectory() as folder:
+        clips = pool_excerpts(Path(folder)) if args.unseen else args.clips
+        return _compare(python, clips, args.json)
+
+
+def _compare(python: Path, clips: list[Path], as_json: bool) -> int:
     print("  musicnn reference (TensorFlow)", file=sys.stderr, flush=True)
-    reference = run_reference(python, args.clips)
+    reference = run_reference(python, clips)
     print("  genrebot (default engine, then every segment)", file=sys.stderr, flush=True)
     engine = GenreEngine.from_checkpoint()
-    ours = idle_and_busy(lambda: latencies(engine, args.clips), lambda: engine.classify(args.clips[0]))
-    segments = [engine.classify(clip).segments for clip in args.clips]
+    ours = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
+    segments = [engine.classify(clip).segments for clip in clips]
     engine.stop_margin = None
-    every = idle_and_busy(lambda: latencies(engine, args.clips), lambda: engine.classify(args.clips[0]))
-    result = {"clips": len(args.clips), "load_average_1min": round(os.getloadavg()[0], 2),
+    every = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
+    result = {"clips": len(clips), "load_average_1min": round(os.getloadavg()[0], 2),
               "reference": reference, "genrebot": ours, "genrebot_every_segment": every,
               "genrebot_segments": segments, "genrebot_runtime": engine.runner.runtime,
               "speedup_vs_warm": {case: round(reference["warm"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
               "speedup_vs_api": {case: round(reference["api"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")}}
-    if args.json:
+    if as_json:
         print(json.dumps(result))
         return 0
-    print(f"per GTZAN clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}")
+    print(f"per clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}")
     print(f"{'':<44} {'idle':>8} {'one core busy':>14} {'ratio':>6}")
     rows = ((f"genrebot ({engine.runner.runtime}, early stop)", ours),
             (f"genrebot ({engine.runner.runtime}, every segment)", every),

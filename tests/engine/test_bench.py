@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from genre_engine import bench
 
@@ -47,3 +48,12 @@ def test_the_reference_comparison_is_skipped_with_a_message_without_its_venv(tmp
 
     assert bench_reference.main(["--venv", str(tmp_path / "none")]) == 0
     assert "skipped: no reference environment" in capsys.readouterr().err
+
+
+def test_unseen_excerpts_are_30_s_of_pool_songs(tmp_path: Path) -> None:
+    from genre_engine import bench_reference
+
+    excerpts = bench_reference.pool_excerpts(tmp_path)
+    songs = sorted((bench_reference.SHARED / "pool").glob("*/*.ogg"))
+    assert [path.stem for path in excerpts] == [song.stem for song in songs[::3]]
+    assert all(sf.info(path).duration == pytest.approx(bench_reference.EXCERPT_S) for path in excerpts)
