@@ -68,6 +68,7 @@ from storage.postgres_schema import migrate
 from storage.validation import (
     CheckedSong,
     check_id,
+    check_loudness,
     check_kind,
     check_label,
     check_song,
@@ -433,20 +434,17 @@ class PostgresStore(Store):
         return song
 
     async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:
-        guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
-        value = float(loudness_lufs)
-        if not np.isfinite(value):
-            raise ValueError(f"loudness must be finite, got {loudness_lufs!r}")
-        async with self._writing() as conn:
-            await self._require_song(conn, guild_id, song_id)
-            await conn.execute("UPDATE songs SET loudness_lufs = %s WHERE id = %s", (value, song_id))
-            return await self._require_song(conn, guild_id, song_id)
+        return await self._set_song_column(guild_id, song_id, "loudness_lufs", check_loudness(loudness_lufs))
 
     async def set_audio_missing(self, guild_id: int, song_id: int, missing: bool) -> Song:
+        return await self._set_song_column(guild_id, song_id, "audio_missing", bool(missing))
+
+    async def _set_song_column(self, guild_id: int, song_id: int, column: str, value: object) -> Song:
+        """One column of one song of this server (``column`` is ours, never user input)."""
         guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
         async with self._writing() as conn:
             await self._require_song(conn, guild_id, song_id)
-            await conn.execute("UPDATE songs SET audio_missing = %s WHERE id = %s", (bool(missing), song_id))
+            await conn.execute(f"UPDATE songs SET {column} = %s WHERE id = %s", (value, song_id))
             return await self._require_song(conn, guild_id, song_id)
 
     async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:

@@ -67,6 +67,7 @@ from storage.migrations import migrate
 from storage.validation import (
     CheckedSong,
     check_id,
+    check_loudness,
     check_kind,
     check_label,
     check_song,
@@ -395,20 +396,17 @@ class SQLiteStore(Store):
         return song
 
     async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:
-        guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
-        value = float(loudness_lufs)
-        if not np.isfinite(value):
-            raise ValueError(f"loudness must be finite, got {loudness_lufs!r}")
-        async with self._writing() as db:
-            await self._require_song(db, guild_id, song_id)
-            await db.execute("UPDATE songs SET loudness_lufs = ? WHERE id = ?", (value, song_id))
-            return await self._require_song(db, guild_id, song_id)
+        return await self._set_song_column(guild_id, song_id, "loudness_lufs", check_loudness(loudness_lufs))
 
     async def set_audio_missing(self, guild_id: int, song_id: int, missing: bool) -> Song:
+        return await self._set_song_column(guild_id, song_id, "audio_missing", int(missing))
+
+    async def _set_song_column(self, guild_id: int, song_id: int, column: str, value: object) -> Song:
+        """One column of one song of this server (``column`` is ours, never user input)."""
         guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
         async with self._writing() as db:
             await self._require_song(db, guild_id, song_id)
-            await db.execute("UPDATE songs SET audio_missing = ? WHERE id = ?", (int(missing), song_id))
+            await db.execute(f"UPDATE songs SET {column} = ? WHERE id = ?", (value, song_id))
             return await self._require_song(db, guild_id, song_id)
 
     async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:

@@ -236,3 +236,11 @@ def _check_embedding(value: object) -> np.ndarray:
     if norm == 0.0:
         raise InvalidSongError("the embedding is all zeros")
     return (vector / norm).astype(np.float32)
+
+
+def check_loudness(loudness_lufs: float) -> float:
+    """A measured integrated loudness (LUFS) as a float; ValueError unless finite."""
+    value = float(loudness_lufs)
+    if not math.isfinite(value):
+        raise ValueError(f"loudness must be finite, got {loudness_lufs!r}")
+    return value
