@@ -217,7 +217,8 @@ class Console:
             self.say(f"💡 {playlist.hint}")
 
     async def radio(self, args: list[str], rest: str) -> None:
-        plan = await self.services.radio_plan(self.caller, self._count(args, default=5))
+        count_args, filters = _playlist_args(args)
+        plan = await self.services.radio_plan(self.caller, self._count(count_args, default=5), filters=filters)
         if not plan.entries:
             self.say(plan.hint or "Nothing to play.")
             return

@@ -23,6 +23,7 @@ from bot.loudness import gain_db, measure
 from bot.media_store import MediaStore
 from bot.stream import Track, decode_48k
 from recommender.config import RecommenderConfig
+from recommender.filters import PoolFilter
 from recommender.genres import GENRES
 from recommender.service import DEFAULT_CONFIG, Playlist, PlaylistEntry, group_playlist_for
 from storage import EventKind, Song, Store
@@ -102,15 +103,18 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
 
 async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: int = QUEUE_SIZE, *,
                    variety: float | None = None, exclude: Iterable[int] = (), seed: int | None = None,
-                   config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> Playlist:
+                   config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES,
+                   only: Sequence[PoolFilter] = ()) -> Playlist:
     """The next ``limit`` songs the radio would play for these listeners, with reasons (the
     console's ``/radio [N]``, and the session's plan). Songs marked as missing their audio and the
-    ids in ``exclude`` are left out. ``config`` and ``labels``: the recommender's settings and the
-    model's genre names, as for :func:`recommender.service.playlist_for`."""
+    ids in ``exclude`` are left out; with ``only``, every song passes those filters (style, mood,
+    genre; NothingMatchesError when no pool song does). ``config`` and ``labels``: the
+    recommender's settings and the model's genre names, as for
+    :func:`recommender.service.playlist_for`."""
     missing = await store.audio_missing_ids(guild_id)
     return await group_playlist_for(store, guild_id, list(user_ids), limit, variety=variety,
                                     exclude=sorted(set(exclude) | set(missing)), seed=seed,
-                                    config=config, labels=labels)
+                                    config=config, labels=labels, only=only)
 
 
 # -- the session ----------------------------------------------------------------------------------
@@ -130,14 +134,16 @@ class RadioSession:
     ``variety``: the /radio start option (None: the mean of the listeners' own settings).
     ``refetch``: fetches a link's audio again when its copy was evicted. ``on_note``: receives short
     notes for the channel (a song skipped because its audio is missing). ``clock``: seconds, for the
-    empty-channel rule. ``seed``: pins the exploration (tests, renders). ``config``, ``labels``: as
-    for :func:`upcoming`.
+    empty-channel rule. ``seed``: pins the exploration (tests, renders). ``only``: the /radio start
+    filters (style, mood, genre), fixed for the session. ``config``, ``labels``: as for
+    :func:`upcoming`.
     """
 
     def __init__(self, store: Store, media: MediaStore, guild_id: int, *, variety: float | None = None,
                  refetch: Refetch | None = None, on_note: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, seed: int | None = None,
-                 config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> None:
+                 config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES,
+                 only: Sequence[PoolFilter] = ()) -> None:
         self.store = store
         self.media = media
         self.guild_id = guild_id
@@ -148,6 +154,7 @@ class RadioSession:
         self.seed = seed
         self.config = config
         self.labels = labels
+        self.only = tuple(only)
         self.listeners: set[int] = set()
         self.played: list[int] = []  # this session, in order
         self.planned: list[PlaylistEntry] = []
@@ -185,7 +192,7 @@ class RadioSession:
         limit = min(QUEUE_SIZE, self.config.max_playlist)  # a server may cap lists below five
         plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), limit,
                               variety=self.variety, exclude=self.played, seed=seed,
-                              config=self.config, labels=self.labels)
+                              config=self.config, labels=self.labels, only=self.only)
         self.planned = list(plan.entries)
 
     async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:

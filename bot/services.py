@@ -374,9 +374,13 @@ class Services:
         """Up to ``limit`` songs (InvalidCountError beyond ``config.recommender.max_playlist``),
         only from the songs every ``(kind, value)`` filter selects (``style``, ``mood``, ``genre``;
         UnknownFilterError for a name the bot doesn't know, NothingMatchesError if none is left)."""
-        only = [await self.pool_filter(caller.server_id, kind, value) for kind, value in filters]
+        only = await self.pool_filters(caller.server_id, filters)
         return await playlist_for(self.store, caller.server_id, caller.user_id, limit, seed=seed,
                                   config=self.config.recommender, labels=self.labels, only=only)
+
+    async def pool_filters(self, guild_id: int, filters: Sequence[tuple[str, str]]) -> list[PoolFilter]:
+        """The filters ``(kind, value)`` of a playlist or radio in this server (UnknownFilterError)."""
+        return [await self.pool_filter(guild_id, kind, value) for kind, value in filters]
 
     async def pool_filter(self, guild_id: int, kind: str, value: str) -> PoolFilter:
         """The filter ``kind:value`` of a playlist in this server."""
@@ -398,18 +402,23 @@ class Services:
         return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
                                     config=self.config.recommender, ann=self.ann)
 
-    async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE) -> Playlist:
-        """The next ``limit`` songs the radio would play for the caller alone, with reasons."""
+    async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE, *,
+                         filters: Sequence[tuple[str, str]] = ()) -> Playlist:
+        """The next ``limit`` songs the radio would play for the caller alone, with reasons, only
+        from the songs every filter selects (as for :meth:`playlist`)."""
+        only = await self.pool_filters(caller.server_id, filters)
         return await upcoming(self.store, caller.server_id, [caller.user_id], limit,
-                              config=self.config.recommender, labels=self.labels)
+                              config=self.config.recommender, labels=self.labels, only=only)
 
-    def radio(self, guild_id: int, *, variety: float | None = None,
+    def radio(self, guild_id: int, *, variety: float | None = None, only: Sequence[PoolFilter] = (),
               on_note: Callable[[str], None] | None = None,
               clock: Callable[[], float] = time.monotonic) -> RadioSession:
-        """A radio for ``guild_id`` over this store and media store; evicted links are fetched again
-        through :meth:`refetch`."""
+        """A radio for ``guild_id`` over this store and media store, playing only songs every filter
+        of ``only`` selects (:meth:`pool_filters`); evicted links are fetched again through
+        :meth:`refetch`."""
         return RadioSession(self.store, self.media, guild_id, variety=variety, refetch=self.refetch,
-                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels)
+                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels,
+                            only=only)
 
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)

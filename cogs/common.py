@@ -1,17 +1,20 @@
-"""What every cog's messages share: who is asking, charts as attachments, song lines, markup."""
+"""What every cog's messages share: who is asking, charts as attachments, song lines, markup, the
+``style``/``mood``/``genre`` filter options of /playlist and /radio start."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import discord
+from discord import app_commands
 
 from bot import render
 from bot.errors import NotInServerError
 from bot.services import Caller
 from cogs.charts import distribution_png
+from recommender.filters import PoolFilter
 from storage import Song
 
 EMBED_COLOUR = discord.Colour.blurple()
@@ -29,6 +32,37 @@ def caller_of(interaction: discord.Interaction) -> Caller:
 def caller_anywhere(interaction: discord.Interaction) -> Caller:
     """The asking user, for what works outside a server too (their variety, /forget)."""
     return Caller(interaction.guild_id, interaction.user.id)
+
+
+def autocomplete_choices(known: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:
+    """Discord's at most 25 suggestions: names starting with what was typed, then containing it."""
+    typed = current.strip().lower()
+    ranked = sorted((name for name in known if typed in name.lower()),
+                    key=lambda name: (not name.lower().startswith(typed), name))
+    return [app_commands.Choice(name=name, value=name) for name in ranked[:25]]
+
+
+def filter_autocomplete(kind: str) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+    """The autocompletion of a ``style``, ``mood`` or ``genre`` filter option: the values this
+    server knows (``Services.filter_choices``)."""
+
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        known = await interaction.client.services.filter_choices(interaction.guild_id, kind)
+        return autocomplete_choices(known, current)
+
+    return complete
+
+
+def filters_of(*, style: str | None, mood: str | None, genre: str | None) -> list[tuple[str, str]]:
+    """The filter options given, as the services' ``(kind, value)`` pairs."""
+    return [(kind, value) for kind, value in (("style", style), ("mood", mood), ("genre", genre)) if value]
+
+
+def filters_text(only: Sequence[PoolFilter]) -> str:
+    """``style: electronic, mood: chill``: the filters a radio keeps to."""
+    return ", ".join(f"{only_one.kind}: {only_one.value}" for only_one in only)
 
 
 def is_admin(interaction: discord.Interaction) -> bool:

@@ -12,7 +12,17 @@ from bot import render, texts
 from bot.arguments import MAX_HISTORY_COUNT, MAX_HISTORY_PAGE
 from bot.services import Services
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_anywhere, caller_of, chart_file, song_line
+from cogs.common import (
+    CHART_NAME,
+    EMBED_COLOUR,
+    bold,
+    caller_anywhere,
+    caller_of,
+    chart_file,
+    filter_autocomplete,
+    filters_of,
+    song_line,
+)
 from cogs.replies import replies_errors
 from recommender.service import Playlist
 from storage import EventKind
@@ -53,14 +63,6 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
             f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True)
 
 
-def autocomplete_choices(known: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:
-    """Discord's at most 25 suggestions: names starting with what was typed, then containing it."""
-    typed = current.strip().lower()
-    ranked = sorted((name for name in known if typed in name.lower()),
-                    key=lambda name: (not name.lower().startswith(typed), name))
-    return [app_commands.Choice(name=name, value=name) for name in ranked[:25]]
-
-
 def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     if not playlist.entries:
         return None
@@ -93,6 +95,8 @@ class ListeningCog(commands.Cog):
                            style="only songs of this style, e.g. electronic, ambient, punk",
                            mood="only songs of this mood, e.g. chill, happy, sad",
                            genre="only songs of this genre: one of the ten, or one this server taught")
+    @app_commands.autocomplete(style=filter_autocomplete("style"), mood=filter_autocomplete("mood"),
+                               genre=filter_autocomplete("genre"))
     @app_commands.guild_only()
     async def playlist(self, interaction: discord.Interaction[GenreBot],
                        count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10,
@@ -100,32 +104,13 @@ class ListeningCog(commands.Cog):
                        mood: app_commands.Range[str, 1, 40] | None = None,
                        genre: app_commands.Range[str, 1, 40] | None = None) -> None:
         caller = caller_of(interaction)
-        filters = [(kind, value) for kind, value in (("style", style), ("mood", mood), ("genre", genre)) if value]
+        filters = filters_of(style=style, mood=mood, genre=genre)
         await interaction.response.defer(thinking=True)
         playlist = await self.services.playlist(caller, count, filters=filters)
         embed = playlist_embed(playlist, interaction.user, self.services)
         if filters:
             embed.add_field(name="Only", value=", ".join(f"{kind}: {value}" for kind, value in filters))
         await interaction.followup.send(embed=embed, view=playlist_view(playlist) or discord.utils.MISSING)
-
-    @playlist.autocomplete("style")
-    async def _styles(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
-        return await self._choices(interaction, "style", current)
-
-    @playlist.autocomplete("mood")
-    async def _moods(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
-        return await self._choices(interaction, "mood", current)
-
-    @playlist.autocomplete("genre")
-    async def _genres(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
-        return await self._choices(interaction, "genre", current)
-
-    async def _choices(self, interaction: discord.Interaction[GenreBot], kind: str,
-                       current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        known = await self.services.filter_choices(interaction.guild_id, kind)
-        return autocomplete_choices(known, current)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import discord
@@ -42,9 +42,20 @@ from bot.radio import EMPTY_CHANNEL_LEAVE_S, RadioSession, RadioTrack, button_ev
 from bot.services import Services
 from bot.stream import PacketStream, Track
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, song_line
+from cogs.common import (
+    CHART_NAME,
+    EMBED_COLOUR,
+    caller_of,
+    chart_file,
+    filter_autocomplete,
+    filters_of,
+    filters_text,
+    song_line,
+)
 from cogs.radio_source import RadioAudioSource
 from cogs.replies import replies_errors
+from recommender.errors import NothingMatchesError
+from recommender.filters import PoolFilter
 
 log = logging.getLogger("genrebot.radio")
 
@@ -158,7 +169,8 @@ class GuildRadio:
             return None
         try:
             return await self.session.next_track()
-        except (EmptyPoolError, NothingPlayableError) as error:  # the pool emptied while playing
+        except (EmptyPoolError, NothingPlayableError, NothingMatchesError) as error:
+            # the pool emptied while playing (of the songs its filters select, with filters)
             if self.session.on_note is not None:
                 self.session.on_note(str(error))
             return None
@@ -321,9 +333,17 @@ class RadioCog(commands.Cog):
 
     @radio.command(name="start", description="Play the server's pool in your voice channel, picked for who listens.")
     @app_commands.describe(variety="0 = exactly the listeners' taste, 1 = the whole pool "
-                                   "(default: the mean of the listeners' own settings)")
+                                   "(default: the mean of the listeners' own settings)",
+                           style="only songs of this style, e.g. electronic, ambient, punk",
+                           mood="only songs of this mood, e.g. chill, happy, sad",
+                           genre="only songs of this genre: one of the ten, or one this server taught")
+    @app_commands.autocomplete(style=filter_autocomplete("style"), mood=filter_autocomplete("mood"),
+                               genre=filter_autocomplete("genre"))
     async def start(self, interaction: discord.Interaction[GenreBot],
-                    variety: app_commands.Range[float, 0.0, 1.0] | None = None) -> None:
+                    variety: app_commands.Range[float, 0.0, 1.0] | None = None,
+                    style: app_commands.Range[str, 1, 40] | None = None,
+                    mood: app_commands.Range[str, 1, 40] | None = None,
+                    genre: app_commands.Range[str, 1, 40] | None = None) -> None:
         guild = interaction.guild
         channel = voice_channel_of(interaction.user)
         running = self.radios.get(guild.id)
@@ -339,17 +359,20 @@ class RadioCog(commands.Cog):
         self._starting[guild.id] = channel.name
         try:
             await interaction.response.defer(thinking=True)
-            radio, first = await self._start_radio(channel, variety, interaction.channel)
+            only = await self.services.pool_filters(guild.id, filters_of(style=style, mood=mood, genre=genre))
+            radio, first = await self._start_radio(channel, variety, only, interaction.channel)
         finally:
             del self._starting[guild.id]
         await interaction.followup.send(
-            f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s). First up: "
+            f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s)"
+            f"{f' (only {filters_text(only)})' if only else ''}. First up: "
             f"**{discord.utils.escape_markdown(first.song.title)}** ({first.reason}). "
             "/nowplaying, /queue, /skip, /radio stop.")
 
     async def _start_radio(self, channel: discord.VoiceChannel, variety: float | None,
+                           only: Sequence[PoolFilter],
                            notes_to: discord.abc.Messageable | None) -> tuple[GuildRadio, RadioTrack]:
-        session = self.services.radio(channel.guild.id, variety=variety, on_note=self._noter(notes_to),
+        session = self.services.radio(channel.guild.id, variety=variety, only=only, on_note=self._noter(notes_to),
                                       clock=lambda: self.clock())
         for member in channel.members:
             await session.join(member.id, is_bot=member.bot)
@@ -405,6 +428,8 @@ class RadioCog(commands.Cog):
                               description=f"Picked because: {played.reason}")
         embed.add_field(name="Progress", value=progress_bar(played.track.played_s, song.duration_s), inline=False)
         embed.add_field(name="Listeners", value=str(len(radio.session.listeners)))
+        if radio.session.only:
+            embed.add_field(name="Only", value=filters_text(radio.session.only))
         embed.add_field(name="Song", value=f"`#{song.id}`")
         embed.set_image(url=f"attachment://{CHART_NAME}")
         mix = self.services.genre_mix(song.probabilities)
@@ -419,6 +444,8 @@ class RadioCog(commands.Cog):
         lines = [f"{place}. {song_line(entry.song)} — {entry.reason}" for place, entry in enumerate(entries, 1)]
         embed = discord.Embed(title="Up next on the radio", colour=EMBED_COLOUR,
                               description="\n".join(lines) or "Nothing left to plan: the pool is empty.")
+        if radio.session.only:
+            embed.add_field(name="Only", value=filters_text(radio.session.only))
         embed.set_footer(text="Re-planned after every like, dislike, skip and song heard, and when someone "
                               "joins or leaves.")
         await interaction.response.send_message(embed=embed, ephemeral=True)

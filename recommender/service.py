@@ -190,11 +190,7 @@ async def playlist_for(
     if len(matrix) == 0:
         return empty(EMPTY_POOL_HINT)
     excluded = excluded_rows(len(matrix), matrix.rows_of(history_ids), matrix.added_by, user_id)
-    if only:
-        allowed = select_all(only, matrix)
-        if not allowed.any():
-            raise NothingMatchesError(tuple((f.kind, f.value) for f in only))
-        excluded = excluded | ~allowed
+    excluded = excluded | ~_allowed(only, matrix)
     plan = await _plan(matrix, excluded, profile, variety, count, config, seed)
     if plan.available == 0:
         return empty(ALL_HEARD_HINT)
@@ -258,6 +254,7 @@ async def group_playlist_for(
     now: datetime | None = None,
     config: RecommenderConfig = DEFAULT_CONFIG,
     labels: Sequence[str] = GENRES,
+    only: Sequence[PoolFilter] = (),
 ) -> Playlist:
     """The next ``limit`` songs for listeners together (the radio): calibrated to the mean of their
     taste profiles (:func:`recommender.profile.group_profile`), loosened by ``variety`` (None: the
@@ -265,8 +262,11 @@ async def group_playlist_for(
 
     Unlike :func:`playlist_for`, songs the listeners already know are welcome; only the song ids in
     ``exclude`` (the radio: songs played this session, songs whose audio is missing) are left out.
-    ``Playlist.taste`` is the group's profile; ``labels`` name the genres in the reasons. Raises InvalidCountError unless 1 <= limit <=
-    config.max_playlist, ValueError for a variety outside [0, 1].
+    ``Playlist.taste`` is the group's profile; ``labels`` name the genres in the reasons. ``only``
+    restricts the songs to those every filter selects (the calibration runs within them), as for
+    :func:`playlist_for`. Raises InvalidCountError unless 1 <= limit <= config.max_playlist,
+    ValueError for a variety outside [0, 1], NothingMatchesError when no song of a non-empty pool
+    passes ``only``.
     """
     count = _check_count("playlist", limit, config.max_playlist)
     if variety is not None and not 0.0 <= variety <= 1.0:
@@ -287,11 +287,21 @@ async def group_playlist_for(
         return empty(EMPTY_POOL_HINT)
     excluded = np.zeros(len(matrix), dtype=bool)
     excluded[matrix.rows_of(list(exclude))] = True
+    excluded |= ~_allowed(only, matrix)
     plan = await _plan(matrix, excluded, group, variety, count, config, seed)
     if plan.available == 0:
         return empty(ALL_PLAYED_HINT)
     entries = await _entries(store, guild_id, matrix, plan, group, labels)
     return Playlist(entries, plan.cold_start, None, variety, group, plan.target)
+
+
+def _allowed(only: Sequence[PoolFilter], matrix: PoolMatrix) -> np.ndarray:
+    """Bool [N]: the rows every filter of ``only`` selects (all rows without a filter).
+    NothingMatchesError when filters leave none of a non-empty pool."""
+    allowed = select_all(only, matrix)
+    if only and not allowed.any():
+        raise NothingMatchesError(tuple((f.kind, f.value) for f in only))
+    return allowed
 
 
 async def _plan(matrix: PoolMatrix, excluded: np.ndarray, taste: TasteProfile, variety: float, count: int,

@@ -25,7 +25,15 @@ from genre_engine.engine import content_hash
 from recommender.genres import GENRES
 from storage import EventKind, NewSong
 from storage.errors import StoreClosedError
-from tests.bot.conftest import GUILD_ID, OTHER_USER_ID, USER_ID
+from tests.bot.conftest import (
+    ELECTRONIC_CHILL,
+    GUILD_ID,
+    METAL_80S,
+    OTHER_USER_ID,
+    TEST_VOCABULARY,
+    USER_ID,
+    FakeEngine,
+)
 from tests.bot.discord_harness import APPLICATION_ID, CHANNEL_ID, Recorder, settle, snowflake, user_payload
 from tests.bot.radio_audio import embedding_for, genre_vector, noise_song
 
@@ -144,8 +152,10 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
             await asyncio.sleep(0.02)
 
 
-async def fill_pool(services: Services, tmp_path: Path, genres: list[int], seconds: float) -> list[int]:
-    """Songs of synthesised audio, kept in the media store as if shared by upload."""
+async def fill_pool(services: Services, tmp_path: Path, genres: list[int], seconds: float,
+                    tags: list[list[float]] | None = None) -> list[int]:
+    """Songs of synthesised audio, kept in the media store as if shared by upload (``tags``: each
+    song's, in the order of the tagger's vocabulary)."""
     ids = []
     for index, genre in enumerate(genres):
         path = noise_song(tmp_path / f"song {index}.wav", seconds, -18.0 - index, seed=index)
@@ -153,7 +163,8 @@ async def fill_pool(services: Services, tmp_path: Path, genres: list[int], secon
         await asyncio.to_thread(services.media.put, digest, path.read_bytes())
         added = await services.store.add_song(NewSong(
             guild_id=GUILD_ID, title=f"{GENRES[genre]} {index}", content_hash=digest,
-            probabilities=genre_vector(genre), embedding=embedding_for(genre, index), duration_s=seconds))
+            probabilities=genre_vector(genre), embedding=embedding_for(genre, index), duration_s=seconds,
+            tags=None if tags is None else tags[index]))
         ids.append(added.song.id)
     return ids
 
@@ -169,8 +180,8 @@ async def radio_bot(make_bot, monkeypatch):
 
     monkeypatch.setattr(discord.VoiceChannel, "connect", connect)
 
-    async def make(rooms: dict[int, int | None]):
-        harness = await make_bot()
+    async def make(rooms: dict[int, int | None], **overrides):
+        harness = await make_bot(**overrides)
         answer = harness.bot.http.request
 
         async def request(route, **kwargs):  # answer channel messages like Discord (notes)
@@ -270,6 +281,45 @@ async def test_an_empty_pool_is_refused_before_joining(radio_bot):
     assert harness.voices == [] and harness.cog.radios == {}
     (nothing,) = await harness.command("skip")
     assert nothing.ephemeral and "isn't playing" in nothing.text
+
+
+async def test_start_with_a_style_plays_only_songs_of_that_style(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE}, engine=FakeEngine(vocabulary=TEST_VOCABULARY))
+    plain = [0.0] * len(ELECTRONIC_CHILL)
+    ids = await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ, METAL, JAZZ], seconds=1.0,
+                          tags=[ELECTRONIC_CHILL, METAL_80S, plain, ELECTRONIC_CHILL, plain])
+
+    _, followup = await harness.command("radio", subcommand="start", style="electronic")
+
+    assert "(only style: electronic). First up: **" in followup.text
+    radio = harness.cog.radios[GUILD_ID]
+    assert {entry.song.id for entry in await radio.session.queue()} <= {ids[0], ids[3]}
+    assert radio.current.song.id in {ids[0], ids[3]}
+    await eventually(lambda: len(radio.session.played) >= 2)  # the first ended, the next one picked
+    assert set(radio.session.played) == {ids[0], ids[3]}
+    (queue,) = await harness.command("queue")
+    assert "Only" in str(queue.json) and "style: electronic" in str(queue.json)
+
+
+async def test_start_with_filters_no_song_matches_is_refused_before_joining(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE}, engine=FakeEngine(vocabulary=TEST_VOCABULARY))
+    await fill_pool(harness.services, tmp_path, [JAZZ], seconds=1.0, tags=[METAL_80S])
+
+    nothing = (await harness.command("radio", subcommand="start", mood="chill"))[-1]
+    unknown = (await harness.command("radio", subcommand="start", style="polka"))[-1]
+
+    assert nothing.ephemeral and "No song in this server's pool matches mood `chill`" in nothing.text
+    assert unknown.ephemeral
+    assert "I don't know the style `polka`. Known styles: electronic, ambient, heavy metal." in unknown.text
+    assert harness.voices == [] and harness.cog.radios == {}
+
+
+async def test_start_autocompletes_its_filters_like_the_playlist(radio_bot):
+    harness = await radio_bot({ANN: LOUNGE}, engine=FakeEngine(vocabulary=TEST_VOCABULARY))
+
+    (styles,) = await harness.command("radio", subcommand="start", focused="style", style="am")
+
+    assert [choice["value"] for choice in styles.json["data"]["choices"]] == ["ambient"]
 
 
 async def test_a_second_start_while_the_first_is_connecting_is_refused(radio_bot, tmp_path, monkeypatch):

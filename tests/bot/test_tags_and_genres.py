@@ -73,6 +73,20 @@ async def test_console_playlist_filters_after_the_count(make_services, tmp_path)
     assert "⚠ A filter is `name:value`" in out
 
 
+async def test_console_radio_takes_the_playlist_filters(make_services, tmp_path):
+    services = await make_services(engine=tagged_engine())
+    paths = write_songs(tmp_path, ["space", "thrash", "plain1", "plain2"])
+    await console_run(services, [f"/classify {path}" for path in paths])
+
+    out = await console_run(services, ["/user bob", "/radio 3 style:electronic", "/radio 3 mood:polka",
+                                       "/radio 3 style:electronic style:heavy-metal"])
+
+    electronic = out.split("> /radio")[1]
+    assert "#1 space" in electronic and "#2" not in electronic and "#3" not in electronic and "#4" not in electronic
+    assert "⚠ I don't know the mood `polka`. Known moods: chill." in out
+    assert "⚠ No song in this server's pool matches style `electronic` and style `heavy metal`." in out
+
+
 async def test_console_teaches_lists_uses_and_forgets_a_genre(make_services, tmp_path):
     services = await make_services(engine=tagged_engine())
     paths = write_songs(tmp_path, [f"song{n}" for n in range(8)])

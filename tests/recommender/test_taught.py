@@ -8,7 +8,7 @@ import pytest
 from genre_engine.tags import Tag, TagVocabulary
 from recommender.errors import NothingMatchesError, UnknownFilterError
 from recommender.filters import genre_filter, tag_filter
-from recommender.service import playlist_for
+from recommender.service import group_playlist_for, playlist_for
 from recommender.taught import MIN_EXAMPLES, TaughtClassifier, fit, members
 from storage import NewSong, PoolMatrix, SQLiteStore
 
@@ -120,3 +120,21 @@ async def test_a_filtered_playlist_draws_only_matching_songs_or_says_none_match(
         assert playlist.hint == "Only 10 song(s) in this server's pool match and are new to you, so the playlist is short."
         with pytest.raises(NothingMatchesError, match="mood `chill`"):
             await playlist_for(store, 1, 99, 5, only=[tag_filter("mood", "chill", VOCABULARY)])
+
+
+async def test_a_filtered_radio_plays_only_matching_songs_or_says_none_match(tmp_path) -> None:
+    async with SQLiteStore(tmp_path / "pool.db") as store:
+        rng = np.random.default_rng(1)
+        await store.add_songs(NewSong(
+            guild_id=1, title=f"s{i}", content_hash=f"{i:064x}", probabilities=rng.dirichlet(np.ones(10)),
+            embedding=rng.normal(size=DIM), tags=[0.9 if i % 3 == 0 else 0.0, 0.0]) for i in range(30))
+        only = [tag_filter("style", "electronic", VOCABULARY)]
+        electronic = {song_id for song_id in range(1, 31) if (song_id - 1) % 3 == 0}
+
+        together = await group_playlist_for(store, 1, [98, 99], 20, seed=0, only=only)
+        rest = await group_playlist_for(store, 1, [98], 20, seed=0, only=only, exclude=sorted(electronic)[:7])
+
+        assert {entry.song.id for entry in together.entries} == electronic  # all ten, nothing else
+        assert {entry.song.id for entry in rest.entries} == set(sorted(electronic)[7:])
+        with pytest.raises(NothingMatchesError, match="mood `chill`"):
+            await group_playlist_for(store, 1, [99], 5, only=[tag_filter("mood", "chill", VOCABULARY)])
