@@ -33,11 +33,11 @@ def check_range(what: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def check_history_page(count: object, page: object) -> tuple[int, int]:
-    """``(limit, offset)`` for storage from a /history ``count`` (1..25) and ``page`` (from 1)."""
-    count = check_range("The number of history entries", count, 1, MAX_HISTORY_COUNT)
+def check_history_page(limit: object, page: object) -> tuple[int, int]:
+    """``(limit, offset)`` for storage from a /history ``limit`` (1..25 entries) and ``page`` (from 1)."""
+    limit = check_range("The number of history entries", limit, 1, MAX_HISTORY_COUNT)
     page = check_range("The page", page, 1, MAX_HISTORY_PAGE)
-    return count, (page - 1) * count
+    return limit, (page - 1) * limit
 
 
 def check_song_ids(guild_id: int, song_ids: Sequence[object]) -> list[int]:

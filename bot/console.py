@@ -248,7 +248,7 @@ class Console:
 
     async def history(self, args: list[str], rest: str) -> None:
         page = self._count(args[1:], default=1)
-        entries = await self.services.history(self.caller, count=self._count(args, default=10), page=page)
+        entries = await self.services.history(self.caller, limit=self._count(args, default=10), page=page)
         if not entries:
             self.say(texts.history_empty(page))
         for entry in entries:

@@ -478,10 +478,10 @@ class Services:
     async def set_variety(self, caller: Caller, value: float) -> float:
         return (await self.store.set_variety(caller.user_id, value)).variety
 
-    async def history(self, caller: Caller, *, count: int = 10, page: int = 1) -> list[HistoryEntry]:
-        """The caller's events in this server, newest first, ``count`` (1..25) per page, page 1 first
+    async def history(self, caller: Caller, *, limit: int = 10, page: int = 1) -> list[HistoryEntry]:
+        """The caller's events in this server, newest first, ``limit`` (1..25) per page, page 1 first
         (OutOfRangeError outside those; a page past the end is empty)."""
-        limit, offset = check_history_page(count, page)
+        limit, offset = check_history_page(limit, page)
         return await self.store.history(caller.server_id, caller.user_id, limit=limit, offset=offset)
 
     async def forget(self, caller: Caller, *, remove_shared_songs: bool = False) -> ForgetReport:

@@ -145,7 +145,7 @@ class ListeningCog(commands.Cog):
     async def history(self, interaction: discord.Interaction[GenreBot],
                       count: app_commands.Range[int, 1, MAX_HISTORY_COUNT] = 10,
                       page: app_commands.Range[int, 1, MAX_HISTORY_PAGE] = 1) -> None:
-        entries = await self.services.history(caller_of(interaction), count=count, page=page)
+        entries = await self.services.history(caller_of(interaction), limit=count, page=page)
         lines = [f"<t:{int(entry.event.at.timestamp())}:R> {entry.event.kind.value} {song_line(entry.song)}"
                  for entry in entries]
         embed = discord.Embed(title="Your history", colour=EMBED_COLOUR,
