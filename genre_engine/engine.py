@@ -111,14 +111,8 @@ class Prediction:
 
 
 def content_hash(source: AudioSource) -> str:
-    digest = hashlib.sha256()
-    if isinstance(source, bytes):
-        digest.update(source)
-    else:
-        with open(source, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 (hex) of the input's bytes: the key under which a song is stored once per server."""
+    return hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else file_sha256(source)
 
 
 class GenreEngine:
