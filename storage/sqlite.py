@@ -44,7 +44,6 @@ from storage.base import (
 from storage.common import (
     BULK_CHUNK,
     REPROJECT_CHUNK,
-    OpeningStore,
     check_same_dims,
     chunks,
     matrix_from_rows,
@@ -719,11 +718,4 @@ def _file_error(path: str, error: sqlite3.DatabaseError) -> Exception:
     return error
 
 
-def open_store(path: str | Path, *, genre_count: int = len(GENRES)) -> OpeningStore:
-    """A SQLiteStore on ``path`` for probability vectors of ``genre_count`` genres, to use as
-    ``async with open_store(path) as store`` (closed on exit) or ``store = await open_store(path)``
-    (close it yourself)."""
-    return OpeningStore(SQLiteStore(path, genre_count=genre_count))
-
-
-__all__ = ["OpeningStore", "SQLiteStore", "open_store"]
+__all__ = ["SQLiteStore"]

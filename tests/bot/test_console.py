@@ -14,7 +14,7 @@ from bot.__main__ import run
 from bot.config import load_config
 from bot.console import LOCAL_GUILD_ID, Console, local_user_id
 from bot.services import Services
-from storage.sqlite import open_store
+from storage import open_store
 from tests.conftest import REPO_ROOT
 
 

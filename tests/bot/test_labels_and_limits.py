@@ -13,7 +13,7 @@ from bot.services import AudioInput, Caller, Services
 from genre_engine import GenreEngine
 from recommender.config import RecommenderConfig
 from recommender.errors import InvalidCountError
-from storage.sqlite import open_store
+from storage import open_store
 from storage.validation import MAX_TITLE_CHARS
 from tests.bot.conftest import GUILD_ID, OTHER_USER_ID, USER_ID, FakeEngine, wav_bytes
 

@@ -138,7 +138,7 @@ async def test_forgetting_a_user_removes_the_links_they_shared(store: SQLiteStor
 
 async def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path) -> None:
     from storage.errors import CannotOpenDatabaseError, NotADatabaseError
-    from storage.sqlite import open_store
+    from storage import open_store
 
     text = tmp_path / "README.md"
     text.write_text("# not a database\n" * 200)
