@@ -18,7 +18,7 @@ from bot.errors import NoAudioGivenError
 from bot.services import AudioInput, Classified, Services, check_upload
 from bot.workers import Place
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, song_line
+from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, reply_similar, song_line
 from cogs.replies import replies_errors
 from storage import EventKind
 
@@ -67,10 +67,7 @@ class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot
             song = await services.add_to_pool(caller, self.song_id, is_admin=is_admin(interaction))
             await interaction.response.send_message(f"{song_line(song)} is now in the server pool.", ephemeral=True)
         else:
-            similar = await services.similar(caller.server_id, self.song_id)
-            lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
-            await interaction.response.send_message(
-                "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True)
+            await reply_similar(interaction, services, caller.server_id, self.song_id)
 
 
 def classified_view(song_id: int, in_pool: bool) -> discord.ui.View:

@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot import render
 from bot.errors import NotInServerError
-from bot.services import Caller
+from bot.services import Caller, Services
 from cogs.charts import distribution_png
 from recommender.filters import PoolFilter
 from storage import Song
@@ -90,3 +90,11 @@ def song_link(song: Song) -> str:
 
 def song_line(song: Song) -> str:
     return f"`#{song.id}` {song_link(song)} · {render.duration(song.duration_s)}"
+
+
+async def reply_similar(interaction: discord.Interaction, services: Services, guild_id: int, song_id: int) -> None:
+    """The "More like this" answer of a song's buttons: its nearest pool songs, seen only by the asker."""
+    similar = await services.similar(guild_id, song_id)
+    lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
+    await interaction.response.send_message(
+        "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True)

@@ -50,6 +50,7 @@ from cogs.common import (
     filter_autocomplete,
     filters_of,
     filters_text,
+    reply_similar,
     song_line,
 )
 from cogs.radio_source import RadioAudioSource
@@ -266,10 +267,7 @@ class RadioButton(discord.ui.DynamicItem[discord.ui.Button],
                 raise SongNotPlayingError(self.song_id)
             await cog.skip_for(interaction, radio)
         else:
-            similar = await cog.services.similar(caller.server_id, self.song_id)
-            lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
-            await interaction.response.send_message(
-                "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True)
+            await reply_similar(interaction, cog.services, caller.server_id, self.song_id)
 
 
 def now_playing_view(song_id: int) -> discord.ui.View:
