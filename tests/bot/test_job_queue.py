@@ -15,7 +15,9 @@ import pytest
 from bot.__main__ import WORKER_MODEL_THREADS
 from bot.console import LOCAL_GUILD_ID
 from bot.errors import TooManyJobsError, UnsupportedLinkError
-from bot.job_queue import CLASSIFY, TASKS, retry_stalled, run_worker
+import psycopg
+
+from bot.job_queue import ANSWERED, CHECK_S, CLASSIFY, TASKS, AnsweredRows, retry_stalled, run_worker
 from bot.services import AudioInput, Caller
 from bot.workers import Place
 from genre_engine.errors import NotAudioError
@@ -53,6 +55,21 @@ async def queued(make_services, databases, link_policy):
     for stop, task in stops:
         stop.set()
         await task
+
+
+async def test_a_waiting_front_end_hears_of_its_answer_at_once(backend, databases) -> None:
+    """A worker's NOTIFY wakes the waiter of that row, not a later look (CHECK_S)."""
+    url = databases()
+    answered = AnsweredRows(url)
+    try:
+        await answered.ready()
+        mine, other = answered.expect(7), answered.expect(8)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+            await connection.execute("SELECT pg_notify(%s, '7')", (ANSWERED,))
+        await asyncio.wait_for(mine.wait(), CHECK_S / 2)
+        assert not other.is_set()
+    finally:
+        await answered.close()
 
 
 async def events(services) -> int:
