@@ -1,4 +1,4 @@
-"""``python -m genre_engine.bench_reference [--venv DIR] [--unseen] [--json]``: this engine against musicnn's own TensorFlow.
+"""``python -m genre_engine.bench_reference [--venv DIR] [--unseen | --held-out] [--json]``: this engine against musicnn's own TensorFlow.
 
 Times, per GTZAN clip end to end (decode, features, network), musicnn's reference implementation
 (``MSD_musicnn``, 3-s patches, tags and features) both as a warm model (graph and session built once)
@@ -9,7 +9,11 @@ idle machine and while another process keeps one core busy, in the same run. The
 ones the shipped head was trained on, on which it is surer than on unseen music, so the early stop
 ends sooner there (``python -m training.segments_study`` gives the cross-validated segment counts).
 ``--unseen`` times 30-s excerpts of pool songs instead (``../shared/pool``, cut 60 s in), music the
-shipped head never saw.
+shipped head never saw. ``--held-out`` times every full-length (30-s) GTZAN clip in ``../shared``
+with a head that never saw it: for each clip the engine's genre head is replaced by a linear probe
+(multinomial logistic regression on the network's embedding output, the shipped head's form, as in
+``python -m training.segments_study``) trained on every other clip, leave-one-out, so the early stop
+is as sure as it would be on an unseen GTZAN clip.
 
 The reference runs in its own virtual environment, never in the project's: tensorflow-cpu 2.21 with
 tf-keras and musicnn 0.1.0 installed without its dependencies (README, "Converting the checkpoints
@@ -32,8 +36,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
+from sklearn.linear_model import LogisticRegression
 
+from genre_engine.audio import find_audio_files
 from genre_engine.bench import SHARED, idle_and_busy, latencies
 from genre_engine.engine import GenreEngine
 
@@ -41,6 +48,7 @@ DEFAULT_VENV = Path("/work/tfref")
 DEFAULT_CLIPS = [SHARED / "gtzan" / "clips" / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
 EXCERPT_S = 30
 EXCERPT_START_S = 60
+GTZAN_CLIPS = SHARED / "gtzan" / "clips"  # <genre>/<file>
 
 
 def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
@@ -54,6 +62,42 @@ def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
         excerpts.append(folder / f"{song.stem}.wav")
         sf.write(excerpts[-1], samples, rate)
     return excerpts
+
+class _ProbeHead:
+    """A runner whose genre probabilities come from ``probe`` (fitted on the runner's embedding
+    output) instead of the exported head; everything else is the runner's."""
+
+    def __init__(self, runner, probe: LogisticRegression) -> None:
+        self.runner = runner
+        self.probe = probe
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
+
+    def predict_tagged(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        _, embeddings, tags = self.runner.predict_tagged(segments)
+        probs = np.zeros((len(segments), len(self.runner.labels)), dtype=np.float32)
+        probs[:, self.probe.classes_] = self.probe.predict_proba(embeddings)
+        return probs, embeddings, tags
+
+
+def held_out_engines(engine: GenreEngine, folder: Path = GTZAN_CLIPS) -> dict[Path, GenreEngine]:
+    """Every full-length clip under ``folder`` (``<genre>/<file>``), each with an engine like
+    ``engine`` whose head is a probe trained on every segment of every other clip (leave-one-out)."""
+    clips = find_audio_files([folder])
+    targets = np.array([engine.labels.index(path.parent.name) for path in clips])
+    embeddings = [engine.predict_segments(engine.decode(path).samples)[1] for path in clips]
+    engines = {}
+    for i, path in enumerate(clips):
+        if sf.info(path).duration < EXCERPT_S - 1:
+            continue
+        others = [j for j in range(len(clips)) if j != i]
+        probe = LogisticRegression(C=0.1, max_iter=3000).fit(
+            np.concatenate([embeddings[j] for j in others]),
+            np.concatenate([np.full(len(embeddings[j]), targets[j]) for j in others]))
+        engines[path] = GenreEngine(_ProbeHead(engine.runner, probe), projection=engine.projection)
+    return engines
+
 
 # Run inside the reference venv. Two ways to use the reference: its API as shipped
 # (``extractor()``, which builds the graph and restores the checkpoint on every call), and a warm
@@ -123,8 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})")
     parser.add_argument("--clips", nargs="+", type=Path, default=DEFAULT_CLIPS,
                         help="clips to time (default: five full 30-s GTZAN clips from ../shared)")
-    parser.add_argument("--unseen", action="store_true",
-                        help="time 30-s excerpts of every third pool song instead (music the shipped head never saw)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--unseen", action="store_true",
+                       help="time 30-s excerpts of every third pool song instead (music the shipped head never saw)")
+    group.add_argument("--held-out", action="store_true",
+                       help="time every full 30-s GTZAN clip, each with a head trained without it (leave-one-out)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     python = args.venv / "bin" / "python"
@@ -132,18 +179,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no reference environment at {args.venv} (see `python -m genre_engine.bench_reference --help`)",
               file=sys.stderr)
         return 0
+    engine = GenreEngine.from_checkpoint()
+    if args.held_out:
+        print("  leave-one-out heads", file=sys.stderr, flush=True)
+        engines = held_out_engines(engine)
+        return _compare(python, engine, engines, args.json)
     with tempfile.TemporaryDirectory() as folder:
         clips = pool_excerpts(Path(folder)) if args.unseen else args.clips
-        return _compare(python, clips, args.json)
+        return _compare(python, engine, {clip: engine for clip in clips}, args.json)
 
 
-def _compare(python: Path, clips: list[Path], as_json: bool) -> int:
+def _latencies(engines: dict[Path, GenreEngine]) -> list[float]:
+    return [latencies(engine, [clip])[0] for clip, engine in engines.items()]
+
+
+def _compare(python: Path, engine: GenreEngine, engines: dict[Path, GenreEngine], as_json: bool) -> int:
+    """``engines``: the clips to time, each with the engine that classifies it (``engine``, the
+    default, unless the heads are held out); "every segment" runs ``engine`` without its early stop."""
+    clips = list(engines)
     print("  musicnn reference (TensorFlow)", file=sys.stderr, flush=True)
     reference = run_reference(python, clips)
     print("  genrebot (default engine, then every segment)", file=sys.stderr, flush=True)
-    engine = GenreEngine.from_checkpoint()
-    ours = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
-    segments = [engine.classify(clip).segments for clip in clips]
+    ours = idle_and_busy(lambda: _latencies(engines), lambda: engine.classify(clips[0]))
+    segments = [engines[clip].classify(clip).segments for clip in clips]
     engine.stop_margin = None
     every = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
     result = {"clips": len(clips), "load_average_1min": round(os.getloadavg()[0], 2),

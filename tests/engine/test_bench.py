@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -57,3 +58,24 @@ def test_unseen_excerpts_are_30_s_of_pool_songs(tmp_path: Path) -> None:
     songs = sorted((bench_reference.SHARED / "pool").glob("*/*.ogg"))
     assert [path.stem for path in excerpts] == [song.stem for song in songs[::3]]
     assert all(sf.info(path).duration == pytest.approx(bench_reference.EXCERPT_S) for path in excerpts)
+
+
+def test_a_held_out_head_gives_the_probes_probabilities_in_the_models_label_order() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from genre_engine import bench_reference
+
+    class Runner:
+        labels = ("a", "b", "c")
+        features = "the runner's"
+
+        def predict_tagged(self, segments):
+            return np.full((len(segments), 3), 1 / 3), segments, None
+
+    embeddings = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.0], [0.9, 0.1]])
+    probe = LogisticRegression().fit(embeddings, [0, 0, 2, 2])  # never saw label "b"
+    head = bench_reference._ProbeHead(Runner(), probe)
+    probs, out, tags = head.predict_tagged(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    assert head.features == "the runner's" and tags is None and out.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert probs[:, 1].tolist() == [0.0, 0.0] and probs.argmax(axis=1).tolist() == [0, 2]
+    assert probs.sum(axis=1) == pytest.approx([1.0, 1.0])
