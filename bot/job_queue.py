@@ -75,8 +75,12 @@ SCHEMA_LOCK = 7_240_517_314  # advisory lock held while the schemas are created
 # minutes): it no longer counts against its user's limit, and the next bot to start deletes it.
 ORPHANED_AFTER = "15 minutes"
 
+# Rows live seconds to minutes, so the table is UNLOGGED (no WAL for megabytes of audio; after a
+# PostgreSQL crash it is empty and the waiting callers get JobFailedError, as for any lost job), and
+# the audio is stored out of line uncompressed (EXTERNAL: mp3/ogg/opus do not compress, and pglz on a
+# 25 MiB WAV would cost the database a core for a moment).
 AUDIO_TABLE = """
-CREATE TABLE IF NOT EXISTS genrebot_job_audio (
+CREATE UNLOGGED TABLE IF NOT EXISTS genrebot_job_audio (
     id bigserial PRIMARY KEY,
     kind text NOT NULL,
     owner text,
@@ -140,9 +144,10 @@ def decode_prediction(result: dict[str, Any], embedding: bytes) -> Prediction:
 # -- the tasks, in the worker ------------------------------------------------------------------------
 
 async def _row(context: JobContext, row: int, columns: str) -> tuple | None:
-    async with context.app.connector.pool.connection() as connection:
+    async with context.app.connector.pool.connection() as connection:  # binary: audio without hex text
         return await (await connection.execute(
-            f"SELECT {columns} FROM genrebot_job_audio WHERE id = %s AND result IS NULL", (row,))).fetchone()
+            f"SELECT {columns} FROM genrebot_job_audio WHERE id = %s AND result IS NULL", (row,),
+            binary=True)).fetchone()
 
 
 async def _answer(context: JobContext, row: int, result: str, **columns: Any) -> None:
@@ -212,6 +217,11 @@ async def apply_schema(app: App) -> None:
             if not exists[0]:
                 await app.schema_manager.apply_schema_async()
             await connection.execute(AUDIO_TABLE)
+            (storage,) = await (await connection.execute(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'genrebot_job_audio'::regclass "
+                "AND attname = 'data'")).fetchone()
+            if storage != "e":  # a new table (ALTER TABLE locks it, so not on every start)
+                await connection.execute("ALTER TABLE genrebot_job_audio ALTER COLUMN data SET STORAGE EXTERNAL")
             await connection.commit()
         finally:
             await connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
@@ -342,9 +352,9 @@ class QueueJobs:
         await self.answered.close()
         await self.app.close_async()
 
-    async def _query(self, sql: str, params: tuple | dict = ()) -> tuple:
+    async def _query(self, sql: str, params: tuple | dict = (), *, binary: bool = False) -> tuple:
         async with self.app.connector.pool.connection() as connection:
-            return await (await connection.execute(sql, params)).fetchone()
+            return await (await connection.execute(sql, params, binary=binary)).fetchone()
 
     async def line(self, queue: str = CLASSIFY, job_id: int | None = None) -> tuple[int, int]:
         """(jobs running, jobs waiting) in ``queue``; with ``job_id``, those waiting ahead of it."""
@@ -384,7 +394,7 @@ class QueueJobs:
             job_id = await self.app.configure_task(TASKS[queue]).defer_async(row=row)
             await self._wait(queue, job_id, row, on_place)
             answer = await self._query("SELECT result, embedding, data, name FROM genrebot_job_audio WHERE id = %s",
-                                       (row,))
+                                       (row,), binary=True)
             self.mean_job_s[queue] += MEAN_WEIGHT * (time.monotonic() - started - self.mean_job_s[queue])
             raise_if_error(answer[0])
             return answer

@@ -6,8 +6,11 @@ python -m bot.worker_bench`` starts a throw-away one); each part runs in a fresh
 on it and dropped at the end. Three parts, one row each:
 
 - ``throughput``: the same N songs (``../shared/pool`` and the GTZAN clips), all queued at once,
-  with 1 and then 2 worker processes (started, and their model loaded, before the clock starts);
-  songs per second and the speed-up.
+  longest first (so the end, where one worker may have nothing left to take, is a short clip, as
+  in a busy bot's steady state rather than the last song of a batch), with 1 and then 2 worker
+  processes (started, and their model loaded, before the clock starts); songs per second and the
+  speed-up. Beside it, the ceiling of this machine: the same songs classified by 1 and 2 plain
+  processes (a ``ProcessPoolExecutor``, same engine settings, no database, no queue).
 - ``queue latency``: one song at a time with one idle worker; what the queue adds to the worker's
   own classification time (the front end's wait minus the engine's ``timings_ms['total']``), p50.
 - ``kill -9``: N songs from N users through the services (so listens are recorded) with 2 workers;
@@ -27,11 +30,14 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+import soundfile as sf
 
+from bot.__main__ import WORKER_MODEL_THREADS
 from bot.config import Config
 from bot.job_queue import STALLED_AFTER_S, QueueJobs
 from bot.services import AudioInput, Caller, Services
@@ -44,10 +50,11 @@ GUILD_ID = 1
 
 
 def songs(count: int) -> list[bytes]:
+    """The first ``count`` real files, longest first."""
     paths = find_audio_files([SHARED / "pool", SHARED / "gtzan" / "clips"])[:count]
     if len(paths) < count:
         raise SystemExit(f"worker_bench: only {len(paths)} audio files under {SHARED}")
-    return [path.read_bytes() for path in paths]
+    return [path.read_bytes() for path in sorted(paths, key=lambda path: -sf.info(path).duration)]
 
 
 class Database:
@@ -117,6 +124,32 @@ async def throughput(url: str, data: list[bytes], workers: int) -> float:
             await jobs.close()
 
 
+_ENGINE: GenreEngine | None = None
+
+
+def _load_engine() -> None:
+    global _ENGINE
+    _ENGINE = GenreEngine.from_checkpoint(onnx_options={"threads": WORKER_MODEL_THREADS})
+
+
+def _classify(song: bytes) -> None:
+    _ENGINE.classify(song)
+
+
+def _warm_up(song: bytes) -> None:
+    _ENGINE.classify(song)
+    time.sleep(0.5)  # so that every process takes one
+
+
+def ceiling(data: list[bytes], processes: int) -> float:
+    """Songs per second through ``processes`` plain processes, each as a worker's engine, no queue."""
+    with ProcessPoolExecutor(processes, initializer=_load_engine) as pool:
+        list(pool.map(_warm_up, [data[-1]] * processes))
+        started = time.perf_counter()
+        list(pool.map(_classify, data))
+        return len(data) / (time.perf_counter() - started)
+
+
 async def queue_latency(url: str, data: list[bytes]) -> tuple[float, float]:
     """(p50 added by the queue, p50 of the engine's own time), ms."""
     with Database(url) as database:
@@ -169,11 +202,13 @@ async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str
 async def main_async(args: argparse.Namespace) -> None:
     data = songs(args.songs)
     print(f"{len(data)} real songs, this machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    rates = {}
+    rates, plain = {}, {}
     for workers in (1, 2):
         rates[workers] = await throughput(args.database_url, data, workers)
-        print(f"throughput, {workers} worker process(es): {rates[workers]:.2f} songs/s")
-    print(f"speed-up with 2: {rates[2] / rates[1]:.2f}x")
+        plain[workers] = ceiling(data, workers)
+        print(f"throughput, {workers} worker process(es): {rates[workers]:.2f} songs/s "
+              f"(plain processes, no queue: {plain[workers]:.2f})")
+    print(f"speed-up with 2: {rates[2] / rates[1]:.2f}x (plain processes: {plain[2] / plain[1]:.2f}x)")
     added, own = await queue_latency(args.database_url, data[:args.latency_songs])
     print(f"queue latency: p50 {added:.0f} ms added to the worker's own p50 {own:.0f} ms")
     engine = GenreEngine.from_checkpoint()
