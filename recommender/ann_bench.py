@@ -6,7 +6,7 @@ against the exact one (the share of the exact top 10 the index finds), p50/p95 m
 query of each, for a few search expansions (HNSW's ef), and the index's build time (usearch,
 ``recommender.ann``'s settings, all cores).
 
-    python -m recommender.ann_bench [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 96,256,512]
+    python -m recommender.ann_bench [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024]
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,300000", help="pool sizes, comma-separated")
     parser.add_argument("--dim", type=int, default=256, help="embedding size (default 256)")
     parser.add_argument("--queries", type=int, default=200, help="query songs per size (default 200)")
-    parser.add_argument("--ef", default=f"96,{EXPANSION_SEARCH},512",
-                        help=f"search expansions to try (default 96,{EXPANSION_SEARCH},512; recommender.ann uses {EXPANSION_SEARCH})")
+    parser.add_argument("--ef", default=f"256,512,{EXPANSION_SEARCH}",
+                        help=f"search expansions to try (default 256,512,{EXPANSION_SEARCH}; recommender.ann uses {EXPANSION_SEARCH})")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {args.dim}-float embeddings, "
           f"{args.queries} queries, k={K}")
