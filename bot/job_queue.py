@@ -62,8 +62,8 @@ CLASSIFY, FETCH = "classify", "fetch"  # the queues, and the kinds of rows
 TASKS = {CLASSIFY: "genrebot.classify", FETCH: "genrebot.fetch"}
 ANSWERED = "genrebot_job_answered"  # the NOTIFY channel a worker announces an answered row on (payload: its id)
 # How often a waiting front end looks at its job without being told: its place in line, a job that
-# failed, a notification lost with the listening connection. Polling every 0.05-0.2 s instead cost
-# ~300 queries/s with 24 songs in line, 0.1-0.2 of a core on a 2-core machine (bot.worker_bench).
+# failed, a notification lost with the listening connection. Polling every 0.05-0.2 s instead made
+# ~300 queries/s with 24 songs in line, on the cores the workers need (README, bot.worker_bench).
 CHECK_S = 1.0
 RECONNECT_S = 1.0  # how long the listener waits before it connects again after losing its connection
 STALLED_CHECK_S = 5.0  # how often a worker looks for jobs of dead workers

@@ -43,9 +43,9 @@ from bot.job_queue import STALLED_AFTER_S, QueueJobs
 from bot.services import AudioInput, Caller, Services
 from genre_engine import GenreEngine
 from genre_engine.audio import find_audio_files
+from genre_engine.bench import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 GUILD_ID = 1
 
 

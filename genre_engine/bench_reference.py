@@ -45,10 +45,10 @@ from genre_engine.bench import SHARED, idle_and_busy, latencies
 from genre_engine.engine import GenreEngine
 
 DEFAULT_VENV = Path("/work/tfref")
-DEFAULT_CLIPS = [SHARED / "gtzan" / "clips" / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
+GTZAN_CLIPS = SHARED / "gtzan" / "clips"  # <genre>/<file>
+DEFAULT_CLIPS = [GTZAN_CLIPS / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
 EXCERPT_S = 30
 EXCERPT_START_S = 60
-GTZAN_CLIPS = SHARED / "gtzan" / "clips"  # <genre>/<file>
 
 
 def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
@@ -62,6 +62,7 @@ def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
         excerpts.append(folder / f"{song.stem}.wav")
         sf.write(excerpts[-1], samples, rate)
     return excerpts
+
 
 class _ProbeHead:
     """A runner whose genre probabilities come from ``probe`` (fitted on the runner's embedding

@@ -23,10 +23,10 @@ from recommender.similarity import choose_distinct, cosine
 
 log = logging.getLogger("genrebot.ann")
 
-# Chosen with ann_bench-style runs at 100k and 300k songs (README): M 32 keeps recall@10 at 300k
-# songs 0.93 where M 16 gave 0.88 (ef 256), for 1.3x the build time; half-precision vectors in the
-# graph build 2x faster than float32 with the same recall (the candidates are ranked by their exact
-# float32 cosine afterwards).
+# Chosen with `python -m recommender.ann_bench --sizes 300000 --connectivity 16|32 --vectors f32|f16`
+# (README): M 32 keeps recall@10 at 300k songs 0.92 where M 16 gave 0.87 (ef 256), for 1.3x the
+# build time; half-precision vectors in the graph build and search 2x faster than float32 with the
+# same recall (the candidates are ranked by their exact float32 cosine afterwards).
 CONNECTIVITY = 32  # HNSW's M: links per node
 VECTORS = "f16"  # how the index stores the embeddings
 EXPANSION_ADD = 128  # efConstruction
@@ -37,16 +37,18 @@ SPARE = 3  # ask for this many times the songs wanted (exclusions and near-dupli
 class AnnIndex:
     """An HNSW index over songs' embeddings (unit rows, inner product = cosine), keyed by song id."""
 
-    def __init__(self, dim: int) -> None:
-        self.index = Index(ndim=dim, metric="ip", dtype=VECTORS, connectivity=CONNECTIVITY,
+    def __init__(self, dim: int, *, connectivity: int = CONNECTIVITY, vectors: str = VECTORS) -> None:
+        """``connectivity``: HNSW's M; ``vectors``: how the graph stores them (usearch's ``dtype``)."""
+        self.index = Index(ndim=dim, metric="ip", dtype=vectors, connectivity=connectivity,
                            expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
         self.ids = np.zeros(0, np.int64)  # sorted: the songs indexed
 
     @classmethod
-    def build(cls, ids: np.ndarray, embeddings: np.ndarray) -> AnnIndex:
+    def build(cls, ids: np.ndarray, embeddings: np.ndarray, **settings) -> AnnIndex:
         """Index songs ``ids`` int64 ``[N]`` (sorted) with ``embeddings`` float32 ``[N, D]``
-        (blocking: about a minute per 100k songs of 256 floats on a busy 2-core machine)."""
-        index = cls(embeddings.shape[1])
+        (blocking: about 20 s per 100k songs of 256 floats on a 2-core machine, 11 minutes for 1M);
+        ``settings``: the constructor's."""
+        index = cls(embeddings.shape[1], **settings)
         index.update(ids, embeddings)
         return index
 

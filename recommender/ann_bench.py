@@ -6,7 +6,7 @@ against the exact one (the share of the exact top 10 the index finds), p50/p95 m
 query of each, for a few search expansions (HNSW's ef), and the index's build time (usearch,
 ``recommender.ann``'s settings, all cores).
 
-    python -m recommender.ann_bench [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024]
+    python -m recommender.ann_bench [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024] [--connectivity 32] [--vectors f16]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from recommender.ann import EXPANSION_SEARCH, AnnIndex
+from recommender.ann import CONNECTIVITY, EXPANSION_SEARCH, VECTORS, AnnIndex
 from recommender.similarity import nearest
 from recommender.synthetic import make_pool
 
@@ -29,13 +29,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def bench(size: int, dim: int, queries: int, expansions: list[int], seed: int = 0) -> list[dict[str, float]]:
-    """One row per search expansion (HNSW's ef; one index built for all of them)."""
+def bench(size: int, dim: int, queries: int, expansions: list[int], seed: int = 0,
+          **settings) -> list[dict[str, float]]:
+    """One row per search expansion (HNSW's ef; one index built for all of them); ``settings``:
+    :class:`AnnIndex`'s (connectivity, vectors)."""
     rng = np.random.default_rng(seed)
     embeddings = make_pool(size, dim, rng).embeddings
     ids = np.arange(size, dtype=np.int64)
     started = time.perf_counter()
-    index = AnnIndex.build(ids, embeddings)
+    index = AnnIndex.build(ids, embeddings, **settings)
     build_s = time.perf_counter() - started
     rows = rng.choice(size, queries, replace=False)
     exact_ms, truths = [], []
@@ -69,13 +71,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="query songs per size (default 200)")
     parser.add_argument("--ef", default=f"256,512,{EXPANSION_SEARCH}",
                         help=f"search expansions to try (default 256,512,{EXPANSION_SEARCH}; recommender.ann uses {EXPANSION_SEARCH})")
+    parser.add_argument("--connectivity", type=int, default=CONNECTIVITY,
+                        help=f"HNSW's M, links per node (default {CONNECTIVITY}, recommender.ann's)")
+    parser.add_argument("--vectors", default=VECTORS, choices=("f32", "f16", "i8"),
+                        help=f"how the index stores the vectors (default {VECTORS}, recommender.ann's)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {args.dim}-float embeddings, "
-          f"{args.queries} queries, k={K}")
+          f"{args.queries} queries, k={K}, M {args.connectivity}, {args.vectors} vectors")
     print(f"{'songs':>9} {'build_s':>8} {'ef':>4} {'recall@10':>9} {'exact_p50':>9} {'exact_p95':>9} "
           f"{'ann_p50':>8} {'ann_p95':>8}")
     for size in (int(part) for part in args.sizes.split(",")):
-        for row in bench(size, args.dim, args.queries, [int(part) for part in args.ef.split(",")]):
+        for row in bench(size, args.dim, args.queries, [int(part) for part in args.ef.split(",")],
+                         connectivity=args.connectivity, vectors=args.vectors):
             print(f"{size:>9,} {row['build_s']:>8.1f} {row['ef']:>4} {row['recall_at_10']:>9.3f} "
                   f"{row['exact_p50_ms']:>9.2f} {row['exact_p95_ms']:>9.2f} {row['ann_p50_ms']:>8.2f} "
                   f"{row['ann_p95_ms']:>8.2f}", flush=True)

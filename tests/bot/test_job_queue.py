@@ -10,13 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.__main__ import WORKER_MODEL_THREADS
 from bot.console import LOCAL_GUILD_ID
 from bot.errors import TooManyJobsError, UnsupportedLinkError
-import psycopg
-
 from bot.job_queue import ANSWERED, CHECK_S, CLASSIFY, TASKS, AnsweredRows, retry_stalled, run_worker
 from bot.services import AudioInput, Caller
 from bot.workers import Place
