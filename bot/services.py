@@ -33,11 +33,11 @@ from bot.errors import (
     TooLongError,
     UnknownSongsError,
 )
-from bot.links import LinkPolicy
+from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore
-from bot.radio import QUEUE_SIZE, RadioSession, upcoming
+from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
-from bot.workers import Jobs, PlaceCallback, ThreadJobs, WorkerPool
+from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
@@ -212,7 +212,7 @@ class Services:
         self.teaching = Teaching(store, self.classifier)
         self.link_policy = link_policy(config)
         # who classifies uploads and fetches links: this process's threads, or workers through the
-        # job queue (bot.job_queue); folders (index) are always classified here
+        # job queue (bot.jobs.queue); folders (index) are always classified here
         self.jobs = jobs or ThreadJobs(engine, self.classifier, self.downloader, self.link_policy)
 
     @classmethod
@@ -229,11 +229,11 @@ class Services:
     async def open(cls, config: Config, engine: Classifier) -> Services:
         """Services over ``engine``, with the database opened for the engine's label count. With a
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
-        queue (bot.job_queue); else in this process."""
+        queue (bot.jobs.queue); else in this process."""
         store = await open_store(config.store_location, genre_count=len(engine.labels))
         jobs = None
         if config.database_url:
-            from bot.job_queue import QueueJobs  # procrastinate: only for the queue
+            from bot.jobs.queue import QueueJobs  # procrastinate: only for the queue
 
             try:
                 jobs = await QueueJobs.open(config.database_url, max_waiting=config.queue_size,
@@ -259,7 +259,7 @@ class Services:
 
     async def fetch_link(self, url: str, caller: Caller | None = None, *, on_place: PlaceCallback | None = None,
                          max_wait_s: float | None = None) -> AudioInput:
-        """Download the audio behind ``url`` (bot.links), in the download pool: at most
+        """Download the audio behind ``url`` (bot.links.fetch), in the download pool: at most
         ``config.per_user_jobs`` at once per caller; ``on_place``/``max_wait_s`` as in :meth:`classify`."""
         fetched = await self.jobs.fetch(url, owner=None if caller is None else caller.user_id,
                                         on_place=on_place, max_wait_s=max_wait_s)
@@ -290,7 +290,7 @@ class Services:
         unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed.
 
         New audio waits its turn in the classification line: ``on_place`` is called with a
-        :class:`~bot.workers.Place` when it joins and whenever it moves up (place 0: being analysed);
+        :class:`~bot.jobs.threads.Place` when it joins and whenever it moves up (place 0: being analysed);
         QueueTooLongError if it could not be done within ``max_wait_s``, TooManyJobsError if the
         caller already has ``config.per_user_jobs`` songs in line, BusyError if the line is full."""
         guild_id = caller.server_id

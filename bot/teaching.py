@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.errors import NotTeacherError
-from bot.workers import WorkerPool
+from bot.jobs.threads import WorkerPool
 from recommender import taught
 from recommender.taught import LabelQuality, TaughtClassifier
 from storage import Song, Store

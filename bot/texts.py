@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.render import duration
 from bot.services import Classified, IndexReport, PoolTags
 from bot.teaching import quality_text
-from bot.workers import Place
+from bot.jobs.threads import Place
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
 

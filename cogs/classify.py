@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot import render, texts
 from bot.errors import NoAudioGivenError
 from bot.services import AudioInput, Classified, Services, check_upload
-from bot.workers import Place
+from bot.jobs.threads import Place
 from cogs.client import GenreBot
 from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, reply_similar, song_line
 from cogs.replies import replies_errors

@@ -1,7 +1,7 @@
 """``/radio start|stop``, ``/skip``, ``/nowplaying``, ``/queue``: the server's radio in a voice channel.
 
-The choosing, the feedback rules and the audio path are the core's (:class:`bot.radio.RadioSession`,
-:class:`bot.stream.PacketStream`); this module owns what is Discord's: the voice connection, who is
+The choosing, the feedback rules and the audio path are the core's (:class:`bot.radio.session.RadioSession`,
+:class:`bot.radio.stream.PacketStream`); this module owns what is Discord's: the voice connection, who is
 in the channel, the buttons, and the thread discord.py's ``AudioPlayer`` reads the packets from.
 
 Threads: the player thread calls the stream, which asks for each next song and reports each end;
@@ -25,22 +25,10 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import render
-from bot.errors import (
-    ChannelFullError,
-    EmptyPoolError,
-    NoRadioError,
-    NothingPlayableError,
-    NotInVoiceError,
-    NotListeningError,
-    RadioBusyError,
-    SongNotPlayingError,
-    StageChannelError,
-    VoiceConnectError,
-    VoicePermissionError,
-)
-from bot.radio import EMPTY_CHANNEL_LEAVE_S, RadioSession, RadioTrack, button_event
+from bot.radio.errors import ChannelFullError, EmptyPoolError, NoRadioError, NothingPlayableError, NotInVoiceError, NotListeningError, RadioBusyError, SongNotPlayingError, StageChannelError, VoiceConnectError, VoicePermissionError
+from bot.radio.session import EMPTY_CHANNEL_LEAVE_S, RadioSession, RadioTrack, button_event
 from bot.services import Services
-from bot.stream import PacketStream, Track
+from bot.radio.stream import PacketStream, Track
 from cogs.client import GenreBot
 from cogs.common import (
     CHART_NAME,

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 import discord
 
-from bot.stream import Packet
+from bot.radio.stream import Packet
 
 
 class RadioAudioSource(discord.AudioSource):
-    """Feeds a :class:`bot.stream.PacketStream` (or any iterable of packets) to discord.py's
+    """Feeds a :class:`bot.radio.stream.PacketStream` (or any iterable of packets) to discord.py's
     ``AudioPlayer``, which calls :meth:`read` from its own thread every 20 ms. An empty read ends
     playback, as discord.py expects."""
 

@@ -123,7 +123,7 @@ class GenreEngine:
     musicnn) are decoded per input, spread over its length; ``min_segments`` and ``stop_margin``:
     the network first analyses ``min_segments`` of them, spread out, and stops there when the top
     genre's mean probability leads the second's by more than ``stop_margin`` (None: always all;
-    see ``genre_engine.segment_plan`` and ``python -m training.segments_study`` for the defaults);
+    see ``genre_engine.segment_plan`` and ``python -m studies.segments`` for the defaults);
     ``max_bytes``: larger inputs are refused before decoding; ``projection``: maps the model's
     embedding to the compact one the engine hands out (``embedding_dim`` is then its size). :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
     raises ``AudioError`` subclasses (see :func:`genre_engine.audio.decode_windows`).

@@ -5,7 +5,7 @@ probabilities and embedding (musicnn's mel front end, the input normalisation, t
 softmax) in one graph with a dynamic batch axis, and in its metadata the labels, the feature
 config and the sha256 of the checkpoint it came from, so the engine can tell a stale export.
 
-Thread policy, chosen by ``python -m genre_engine.bench`` on a 2-core machine shared with other
+Thread policy, chosen by ``python -m benchmarks.engine`` on a 2-core machine shared with other
 work (README, "Speed"): see ``DEFAULT_THREADS``, ``DEFAULT_SPINNING`` and ``DEFAULT_SESSIONS``.
 """
 

@@ -4,13 +4,13 @@ The shipped model is musicnn trained on the Million Song Dataset's 50 most frequ
 (Pons & Serra, 2019); its tag layer is still in the network, so every song gets a probability per
 tag for free. Tag base rates differ widely (on the reference audio the tagger gives "rock" up to
 0.38 and "happy" never above 0.01), so each tag has its own "applies" threshold, chosen on data by
-``python -m training.tag_thresholds`` and shipped in ``data/tags.json`` with the tag names (from
+``python -m studies.tag_thresholds`` and shipped in ``data/tags.json`` with the tag names (from
 the converted weights' ``tags``), their group and, for genre-like tags, the GTZAN genre they fall
 within. Torch-free: the store, the recommender and the front ends use it too.
 
 ``confident``: whether the ten-genre answer deserves to be shown as a verdict; see
 ``TagVocabulary.is_confident`` (its two parameters are in ``data/tags.json`` as well, chosen by
-``python -m training.not_sure``).
+``python -m studies.not_sure``).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def report(vocabulary: TagVocabulary, genre_probabilities: np.ndarray, tag_proba
 # within (GTZAN's disco clips are largely 1970s soul and funk, its hip-hop includes R&B, its pop
 # dance-pop; rock takes its sub-styles and punk). Styles with None are outside the ten: electronic,
 # electronica, electro, house, ambient, chillout, experimental, folk, easy listening. Used by
-# training.tag_thresholds to write data/tags.json.
+# studies.tag_thresholds to write data/tags.json.
 MSD_TAG_KINDS: dict[str, tuple[str, str | None]] = {
     "rock": ("style", "rock"), "pop": ("style", "pop"), "alternative": ("style", "rock"),
     "indie": ("style", "rock"), "electronic": ("style", None), "female vocalists": ("sound", None),

@@ -2,7 +2,7 @@
 
 Exact search (``recommender.similarity.nearest``) reads every embedding per query: linear in the
 pool: 6 ms at 100k songs of 256 floats, 57 ms at 1M on a small machine, while the index answers
-in 2.5 ms with recall@10 0.99 at 100k, 8 ms with 0.93 at 1M (``python -m recommender.ann_bench``;
+in 2.5 ms with recall@10 0.99 at 100k, 8 ms with 0.93 at 1M (``python -m benchmarks.ann``;
 musicnn's full 1756 floats would cost 7x). From ``RecommenderConfig.ann_min_songs`` songs on (500k: exact search is fast enough
 below, and an index of that size takes minutes to build on a small machine), the
 recommender asks an HNSW graph (Malkov & Yashunin 2018, as implemented by usearch) for candidates
@@ -23,7 +23,7 @@ from recommender.similarity import choose_distinct, cosine
 
 log = logging.getLogger("genrebot.ann")
 
-# Chosen with `python -m recommender.ann_bench --sizes 300000 --connectivity 16|32 --vectors f32|f16`
+# Chosen with `python -m benchmarks.ann --sizes 300000 --connectivity 16|32 --vectors f32|f16`
 # (README): M 32 keeps recall@10 at 300k songs 0.92 where M 16 gave 0.87 (ef 256), for 1.3x the
 # build time; half-precision vectors in the graph build and search 2x faster than float32 with the
 # same recall (the candidates are ranked by their exact float32 cosine afterwards).

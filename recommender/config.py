@@ -55,7 +55,7 @@ class RecommenderConfig:
     max_playlist: int = 50
     max_similar: int = 25
     # "more like this" searches exactly below this many pool songs, through an HNSW index from it
-    # on (recommender.ann; measured with python -m recommender.ann_bench)
+    # on (recommender.ann; measured with python -m benchmarks.ann)
     ann_min_songs: int = 500_000
 
     def __post_init__(self) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures every area of the test suite shares: real data beside the repo, synthetic audio, a tiny model."""
+"""Fixtures every area of the test suite shares: real data beside the repo, synthetic audio, a tiny
+model and its ONNX export."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ import pytest
 import soundfile as sf
 import torch
 
-from genre_engine.checkpoint import ModelBundle, save_checkpoint
+from genre_engine.checkpoint import ModelBundle, export_path, save_checkpoint
 from genre_engine.features import FeatureConfig
 from genre_engine.labels import GENRES
 from genre_engine.models import create_model
+from training.export import export
+from benchmarks.shared import SHARED
+
+# fixtures every area shares: stores of both backends, the bot harness, loopback link servers
+pytest_plugins = ("tests.support.stores", "tests.support.bot_fixtures", "tests.support.link_servers")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+SHARED_DIR = SHARED
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +58,12 @@ def tiny_bundle(kind: str = "logmel") -> ModelBundle:
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid, untrained, fast checkpoint (8 kHz, 1-s segments) for tests that need a real engine."""
     return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt", tiny_bundle())
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny.pt`` (see ``tiny_bundle``) with ``tiny.onnx`` written by ``training.export`` beside it."""
+    folder = tmp_path_factory.mktemp("export")
+    checkpoint = save_checkpoint(folder / "tiny.pt", tiny_bundle())
+    export(checkpoint, export_path(checkpoint))
+    return checkpoint

@@ -1,4 +1,6 @@
-"""The shape of the code: no import cycle between the project's modules.
+"""The shape of the code: data flows one way, engine -> storage -> recommender -> core services (``bot``)
+-> front ends (``cogs``, ``console``) -> the entry point (``genrebot``), with no import cycle between
+modules, and the product never imports the benchmarks or the studies.
 
 The graph is built from the source (``ast``), not by importing: every ``import`` and ``from ...
 import`` statement of every module under the project's packages, at module level and inside
@@ -17,11 +19,24 @@ from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-PACKAGES = ("bot", "cogs", "genre_engine", "storage", "recommender", "training")
+PACKAGES = ("bot", "cogs", "console", "genrebot", "genre_engine", "storage", "recommender", "training",
+            "benchmarks", "studies")
+PRODUCT = ("genre_engine", "storage", "recommender", "training", "bot", "cogs", "console", "genrebot")
 
-# TEMPORARY, to delete when the engine half of issue 11 merges: genre_engine.audio and
-# genre_engine.audio_pyav import each other (fixed on that branch, not this one).
-KNOWN_CYCLE_EDGES = {("genre_engine.audio", "genre_engine.audio_pyav")}
+# What each product package may import besides itself: the one direction of data.
+ALLOWED = {
+    "genre_engine": set(),
+    "storage": {"genre_engine"},
+    "recommender": {"genre_engine", "storage"},
+    "training": {"genre_engine"},
+    "bot": {"genre_engine", "storage", "recommender"},
+    "cogs": {"bot", "genre_engine", "storage", "recommender"},
+    "console": {"bot", "genre_engine", "storage", "recommender"},
+    "genrebot": {"bot", "cogs", "console", "genre_engine", "storage", "recommender"},
+}
+# ``python -m bot`` keeps working: bot/__main__.py only hands over to the entry point.
+ENTRY_ALIASES = {("bot.__main__", "genrebot.cli")}
+
 
 
 def project_modules() -> dict[str, Path]:
@@ -66,15 +81,13 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_real_imports():
     graph = import_graph()
-    assert "bot.services" in graph["bot.console"]
-    assert "cogs.client" in graph["bot.__main__"]  # the lazy import inside run()
+    assert "bot.services" in graph["console.repl"]
+    assert "cogs.client" in graph["genrebot.cli"]  # the lazy import inside run()
     assert "cogs.replies" in graph["cogs.client"]
 
 
 def test_no_import_cycle_between_modules():
     graph = import_graph()
-    for importer, imported in KNOWN_CYCLE_EDGES:
-        graph[importer].discard(imported)
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as error:
@@ -91,3 +104,29 @@ def test_the_core_knows_no_discord_and_the_discord_package_is_the_only_one_that_
             if any(name == "discord" or name.startswith("discord.") for name in names):
                 discord_users.add(module.split(".")[0])
     assert discord_users == {"cogs"}
+
+
+def package_edges() -> set[tuple[str, str, str]]:
+    """(importer module, imported module, imported package) for every import across packages."""
+    return {(importer, imported, imported.split(".")[0])
+            for importer, targets in import_graph().items() for imported in targets
+            if imported.split(".")[0] != importer.split(".")[0]}
+
+
+def test_each_package_imports_only_what_comes_before_it_in_the_flow_of_data():
+    wrong = sorted((importer, imported) for importer, imported, package in package_edges()
+                   if importer.split(".")[0] in ALLOWED and package not in ALLOWED[importer.split(".")[0]]
+                   and (importer, imported) not in ENTRY_ALIASES)
+    assert wrong == []
+
+
+def test_no_product_package_imports_the_benchmarks_or_the_studies():
+    assert sorted((importer, imported) for importer, imported, package in package_edges()
+                  if importer.split(".")[0] in PRODUCT and package in ("benchmarks", "studies")) == []
+
+
+def test_only_the_entry_point_imports_both_front_ends():
+    users = {front: {importer.split(".")[0] for importer, _, package in package_edges() if package == front}
+             for front in ("cogs", "console")}
+    assert users["cogs"] - {"benchmarks", "studies"} == {"genrebot"}
+    assert users["console"] - {"benchmarks", "studies"} == {"genrebot"}

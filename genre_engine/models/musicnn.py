@@ -2,7 +2,7 @@
 
 The network is re-implemented layer for layer from the authors' TensorFlow code (musicnn 0.1.0,
 ``models.build_musicnn``) so that converted checkpoints reproduce its tag probabilities; see
-``training/convert_musicnn.py`` and ``training/check_musicnn_port.py``. Layout differs from
+``training/convert_musicnn.py`` and ``studies/musicnn_port.py``. Layout differs from
 TensorFlow's (``[batch, 1, mel, frames]`` instead of ``[batch, frames, mel]``) but every padding,
 pooling order, batch-norm epsilon and flattening order is TensorFlow's.
 

@@ -13,7 +13,7 @@ from genre_engine import GenreEngine
 from genre_engine.checkpoint import file_sha256
 from genre_engine.projection import projection_path
 from storage import SQLiteStore
-from tests.storage.conftest import make_song
+from tests.support.stores import make_song
 from training.projection import fit_pca
 
 GUILD = 7

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_DB, MiB, load_config
-from bot.errors import GENERIC_APOLOGY, BusyError, TooLongError, user_message
+from bot.errors import GENERIC_APOLOGY, TooLongError, user_message
+from bot.jobs.errors import BusyError
 from bot.logs import LogfmtFormatter
 from genre_engine.errors import CheckpointError, NotAudioError
 from recommender.errors import InvalidCountError

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.synthetic import SyntheticPool, make_pool
+from benchmarks.synthetic import SyntheticPool, make_pool
 from storage import NewSong, SQLiteStore
 
 GUILD = 7

@@ -11,7 +11,7 @@ from recommender.ann import AnnIndex, AnnIndexes
 from recommender.config import RecommenderConfig
 from recommender.service import more_like_this
 from recommender.similarity import nearest
-from recommender.synthetic import make_pool
+from benchmarks.synthetic import make_pool
 from storage import SQLiteStore
 from tests.recommender.conftest import GUILD
 

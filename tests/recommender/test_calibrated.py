@@ -8,7 +8,7 @@ from recommender.calibrated import select, shortlist, top_rows, top_rows_of_prod
 from recommender.config import RecommenderConfig
 from recommender.metrics import kl_divergence, playlist_mix
 from recommender.pool import PoolArrays
-from recommender.synthetic import make_pool
+from benchmarks.synthetic import make_pool
 
 CONFIG = RecommenderConfig()
 

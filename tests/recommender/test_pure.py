@@ -21,7 +21,7 @@ from recommender.reasons import genre_summary, reason
 from recommender.similarity import nearest
 from recommender.target import target_mix
 from storage import EventKind
-from tests.storage.conftest import one_hot
+from tests.support.stores import one_hot
 
 CONFIG = RecommenderConfig()
 JAZZ, METAL, ROCK = GENRES.index("jazz"), GENRES.index("metal"), GENRES.index("rock")

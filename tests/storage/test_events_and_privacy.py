@@ -8,7 +8,7 @@ import pytest
 
 from storage import EventKind, Store
 from storage.errors import InvalidEventKindError, UnknownSongError, UnknownUserError
-from tests.storage.conftest import ALICE, BOB, GUILD, OTHER_GUILD, make_song
+from tests.support.stores import ALICE, BOB, GUILD, OTHER_GUILD, make_song
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -123,7 +123,7 @@ async def test_a_forgotten_user_can_come_back(store: Store) -> None:
     assert [event.id for event in await store.listen_events(GUILD, BOB)] == [again.id]
 
 
-async def test_forgetting_a_user_removes_the_links_they_shared(store: SQLiteStore) -> None:
+async def test_forgetting_a_user_removes_the_links_they_shared(store: Store) -> None:
     shared = (await store.add_song(make_song(1, added_by=BOB, source_url="https://example.com/a.mp3",
                                              message_url="https://discord.com/channels/1/2/3"))).song
     other = (await store.add_song(make_song(2, added_by=ALICE, source_url="https://example.com/b.mp3"))).song

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from storage import store_for
 from storage.base import Store
-from tests.storage.conftest import GUILD, make_song
+from tests.support.stores import GUILD, make_song
 
 PROCESSES = 4
 ROUNDS = 5

@@ -9,7 +9,7 @@ from storage import SQLiteStore, store_for
 from storage.errors import DatabaseUnavailableError, SchemaTooNewError, StoreClosedError
 from storage.postgres import PostgresStore
 from storage.postgres_schema import MIGRATIONS, migrate, schema_version
-from tests.storage.conftest import ALICE, BOB, GUILD, OTHER_GUILD, NO_SERVER, TEST_DATABASE_URL, make_song
+from tests.support.stores import ALICE, BOB, GUILD, OTHER_GUILD, NO_SERVER, TEST_DATABASE_URL, make_song
 
 
 

@@ -11,7 +11,7 @@ import pytest
 from storage import SQLiteStore
 from storage.errors import UnknownSongError
 from storage.migrations import MIGRATIONS, migrate
-from tests.storage.conftest import GUILD, OTHER_GUILD, make_song
+from tests.support.stores import GUILD, OTHER_GUILD, make_song
 
 
 async def test_a_version_1_file_gains_the_radio_columns(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from storage.base import Store
 from storage.errors import InvalidSongError
-from tests.storage.conftest import GUILD, make_song
+from tests.support.stores import GUILD, make_song
 
 OTHER_GUILD = GUILD + 1
 

@@ -9,7 +9,7 @@ import pytest
 
 from storage import DEFAULT_VARIETY, Store
 from storage.errors import InvalidIdError, InvalidVarietyError
-from tests.storage.conftest import ALICE, BOB, GUILD
+from tests.support.stores import ALICE, BOB, GUILD
 
 
 async def test_variety_defaults_and_is_stored_per_user(store: Store) -> None:

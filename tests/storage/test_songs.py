@@ -15,7 +15,7 @@ from storage.errors import (
     InvalidSongError,
     UnknownSongError,
 )
-from tests.storage.conftest import ALICE, BOB, DIM, GUILD, OTHER_GUILD, make_song, one_hot
+from tests.support.stores import ALICE, BOB, DIM, GUILD, OTHER_GUILD, make_song, one_hot
 
 
 async def test_add_song_returns_a_stored_copy_with_normalised_vectors(store: Store) -> None:

@@ -11,7 +11,7 @@ import pytest
 from storage import DEFAULT_VARIETY, SQLiteStore, open_store
 from storage.errors import SchemaTooNewError, StoreClosedError
 from storage.migrations import MIGRATIONS, migrate, schema_version
-from tests.storage.conftest import ALICE, BOB, GUILD, make_song
+from tests.support.stores import ALICE, BOB, GUILD, make_song
 
 EXTRA = ("ALTER TABLE users ADD COLUMN locale TEXT",)
 

@@ -12,7 +12,7 @@ import pytest
 from storage import SQLiteStore
 from storage.errors import InvalidLabelError, InvalidSongError, UnknownLabelError, UnknownSongError
 from storage.migrations import MIGRATIONS, migrate
-from tests.storage.conftest import ALICE, BOB, GUILD, OTHER_GUILD, make_song
+from tests.support.stores import ALICE, BOB, GUILD, OTHER_GUILD, make_song
 
 TAGS = np.array([0.9, 0.05, 0.3], np.float32)
 

@@ -8,7 +8,7 @@ import pytest
 
 from storage import SQLiteStore
 from storage.validation import MAX_TITLE_CHARS, clean_title
-from tests.storage.conftest import GUILD, make_song
+from tests.support.stores import GUILD, make_song
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,69 @@
+"""How much CPU the radio's audio path costs: ``python -m benchmarks.radio [FILES...] [--seconds S]``.
+
+Streams real songs (default: every file under ``../shared/pool``, in order) through the radio's
+PacketStream (decode, resample to 48 kHz stereo, gain, limiter, fades, 20-ms Opus packets) as fast as
+it can, for ``--seconds`` of audio, and measures the process's CPU time. Prints CPU seconds per
+second of streamed audio and so how many radios one core sustains in real time; the one-off
+loudness measurement of a song (done once, then stored) is reported apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+
+from bot.radio.loudness import gain_db, measure
+from bot.radio.stream import FRAME_S, PacketStream, Track, decode_48k
+from genre_engine.audio import find_audio_files
+from benchmarks.shared import POOL
+
+DEFAULT_POOL = POOL
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.radio", description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", type=Path, help=f"songs or folders (default {DEFAULT_POOL})")
+    parser.add_argument("--seconds", type=float, default=600.0, help="seconds of audio to stream (default 600)")
+    args = parser.parse_args(argv)
+    paths = find_audio_files(args.files or [DEFAULT_POOL])
+    if not paths:
+        print("radio_bench: no audio files found", file=sys.stderr)
+        return 2
+
+    measured_s = sum(frame_count(path) for path in paths[:3]) * FRAME_S
+    cpu = time.process_time()
+    gains = [gain_db(measure(decode_48k(path)).integrated_lufs) for path in paths[:3]]
+    measure_cpu = time.process_time() - cpu
+
+    pending = iter([Track(index, path.stem, path, gains[index % len(gains)]) for index, path in enumerate(paths)])
+    stream = PacketStream(lambda: next(pending, None))
+    packets = int(args.seconds / FRAME_S)
+    cpu, wall = time.process_time(), time.perf_counter()
+    sent = sum(1 for _ in islice(stream, packets))
+    stream_cpu, stream_wall = time.process_time() - cpu, time.perf_counter() - wall
+    audio_s = sent * FRAME_S
+    per_s = stream_cpu / audio_s
+    rows = {
+        "files": len(paths),
+        "streamed_audio_s": f"{audio_s:.1f}",
+        "cpu_s_per_audio_s": f"{per_s:.4f}",
+        "radios_per_core": f"{1 / per_s:.0f}",
+        "faster_than_realtime": f"{audio_s / stream_wall:.0f}x (wall clock, one thread)",
+        "measure_cpu_s_per_audio_s": f"{measure_cpu / measured_s:.4f} (once per song, then stored)",
+        "cpus": os.cpu_count(),
+    }
+    for name, value in rows.items():
+        print(f"{name:>26}: {value}")
+    return 0
+
+
+def frame_count(path: Path) -> int:
+    return sum(frame.samples for frame in decode_48k(path)) // 960
+
+
+if __name__ == "__main__":
+    sys.exit(main())

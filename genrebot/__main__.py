@@ -1,0 +1,7 @@
+"""``python -m genrebot``: the same as the ``genrebot`` command."""
+
+import sys
+
+from genrebot.cli import main
+
+sys.exit(main())

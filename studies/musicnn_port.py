@@ -1,0 +1,192 @@
+"""Prove the PyTorch musicnn port: its tag probabilities match TensorFlow's on real audio.
+
+    python -m studies.musicnn_port [FILES...] [--variant MSD_musicnn] [--tolerance 1e-4]
+
+Needs the conversion environment (TensorFlow, tf-keras, musicnn; see the README). The reference
+is the musicnn authors' own graph (``musicnn.models.define_model``, restored from the package's
+checkpoint the way ``musicnn.extractor`` does) fed with ``musicnn.extractor.batch_data``'s
+spectrogram patches, computed in float32: the original casts to float16 before
+``log10(10000 x + 1)``, which overflows to ``inf`` on loud passages. Both networks get the same
+finite patches. A second column compares the project's ``MusicnnMel`` front end with that
+reference spectrogram; it is informational (see ``frontend_difference``). Exits non-zero when a tag
+probability differs by more than the tolerance.
+
+``--write-golden PATH`` stores the reference tags of ``synthetic_signals()`` for the unit tests,
+which then check the port without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import librosa
+import numpy as np
+import torch
+
+from genre_engine.audio import find_audio_files
+from genre_engine.features import FeatureConfig
+from genre_engine.frontends import MusicnnMel
+from genre_engine.models.musicnn import VARIANTS, Musicnn
+from benchmarks.shared import POOL
+
+POOL_DIR = POOL
+CONFIG = FeatureConfig.preset("musicnn")
+_BATCH = 32
+
+
+def reference_patches(audio: np.ndarray) -> np.ndarray:
+    """``musicnn.extractor.batch_data`` without its float16 cast: ``[patches, 187 frames, 96 mel]``."""
+    mel = librosa.feature.melspectrogram(y=audio, sr=CONFIG.sample_rate, hop_length=CONFIG.hop_length,
+                                         n_fft=CONFIG.n_fft, n_mels=CONFIG.n_mels).T
+    log_mel = np.log10(10000 * mel.astype(np.float32) + 1)
+    n = CONFIG.frames
+    starts = range(0, log_mel.shape[0] - n + 1, n)  # non-overlapping, as the extractor's default
+    return np.stack([log_mel[s : s + n] for s in starts])
+
+
+def to_torch_layout(patches: np.ndarray) -> torch.Tensor:
+    """``[patches, frames, mel]`` (TF) -> ``[patches, 1, mel, frames]`` (the engine's features)."""
+    return torch.from_numpy(np.ascontiguousarray(patches.transpose(0, 2, 1)))[:, None]
+
+
+def synthetic_signals() -> dict[str, np.ndarray]:
+    """Deterministic one-segment test signals: a sweep, chords, drums and a full-scale square wave.
+
+    All four have frames that overflow the original float16 front end, so they also pin the
+    float32 one.
+    """
+    sr, n = CONFIG.sample_rate, CONFIG.segment_samples
+    t = np.arange(n) / sr
+    sweep = 0.5 * np.sin(2 * np.pi * 50 * (140 ** (t / t[-1]) - 1) * t[-1] / np.log(140))
+    beat = (t * 2) % 1  # seconds since the last beat, at 120 bpm
+    chord = sum(np.sin(2 * np.pi * f * k * t) / k for f in (220.0, 261.63, 329.63) for k in (1, 2, 3))
+    chords = 0.15 * chord * np.exp(-3 * beat)
+    noise = np.random.default_rng(0).standard_normal(n)
+    drums = 0.6 * np.sin(2 * np.pi * 55 * t) * np.exp(-12 * beat) + 0.2 * noise * np.exp(-30 * ((t * 4) % 1))
+    square = np.sign(np.sin(2 * np.pi * 110 * t))
+    signals = {"sweep": sweep, "chords": chords, "drums": drums, "square": square}
+    return {name: s.astype(np.float32) for name, s in signals.items()}
+
+
+class TensorflowMusicnn:
+    """The authors' graph with their checkpoint; TensorFlow is imported only here."""
+
+    def __init__(self, variant: str) -> None:
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"  # musicnn uses tf.compat.v1.layers, gone under Keras 3
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as tf
+        from musicnn import models
+
+        from training.convert_musicnn import package_checkpoint_dir
+
+        tf.compat.v1.disable_eager_execution()
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.x = tf.compat.v1.placeholder(tf.float32, [None, CONFIG.frames, CONFIG.n_mels])
+            self.is_training = tf.compat.v1.placeholder(tf.bool)
+            logits = models.define_model(self.x, self.is_training, variant, 50)[0]
+            self.tags = tf.nn.sigmoid(logits)
+            self.session = tf.compat.v1.Session(graph=self.graph)
+            tf.compat.v1.train.Saver().restore(self.session, f"{package_checkpoint_dir(variant)}/")
+
+    def tag_probabilities(self, patches: np.ndarray) -> np.ndarray:
+        return np.concatenate([
+            self.session.run(self.tags, {self.x: patches[i : i + _BATCH], self.is_training: False})
+            for i in range(0, len(patches), _BATCH)
+        ])
+
+
+def torch_tag_probabilities(model: Musicnn, patches: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return np.concatenate([model.tag_probabilities(to_torch_layout(patches[i : i + _BATCH])).numpy()
+                               for i in range(0, len(patches), _BATCH)])
+
+
+def frontend_difference(frontend: MusicnnMel, audio: np.ndarray, patches: np.ndarray) -> float:
+    """Max |difference| between ``MusicnnMel`` on fixed segments and the reference patches.
+
+    Frame 0 of every segment after the first is left out: the reference computes one spectrogram
+    over the whole song, so that frame's window reaches 256 samples back into the previous
+    segment, where a per-segment front end has only zero padding.
+    """
+    size = CONFIG.segment_samples
+    n = min(len(patches), len(audio) // size)
+    with torch.inference_mode():
+        ours = frontend(torch.from_numpy(audio[: n * size].reshape(n, size)))[:, 0].numpy()
+    theirs = patches[:n].transpose(0, 2, 1)
+    diff = np.abs(ours - theirs)
+    diff[1:, :, 0] = 0.0
+    return float(diff.max())
+
+
+def load_model(variant: str) -> Musicnn:
+    model = Musicnn(10, CONFIG.shape, variant=variant)
+    model.load_pretrained()
+    return model.eval()
+
+
+def check(files: list[Path], variants: list[str], tolerance: float) -> bool:
+    frontend = MusicnnMel(CONFIG).eval()
+    audio = {path: librosa.load(path, sr=CONFIG.sample_rate)[0] for path in files}  # the extractor's loading
+    overall = 0.0
+    for variant in variants:
+        reference, model = TensorflowMusicnn(variant), load_model(variant)
+        print(f"\n{variant}: {len(files)} files, tolerance {tolerance:g}")
+        print(f"{'file':<44} {'patches':>7} {'max|d tag|':>11} {'max|d mel|':>11}")
+        worst, total = 0.0, 0
+        for path, samples in audio.items():
+            patches = reference_patches(samples)
+            if not np.isfinite(patches).all():
+                raise ValueError(f"{path}: non-finite reference input")
+            diff = float(np.abs(reference.tag_probabilities(patches) - torch_tag_probabilities(model, patches)).max())
+            mel_diff = frontend_difference(frontend, samples, patches)
+            worst, total = max(worst, diff), total + len(patches)
+            print(f"{_short(path):<44} {len(patches):>7} {diff:>11.2e} {mel_diff:>11.2e}")
+        print(f"{variant}: max |d tag probability| {worst:.2e} over {total} patches")
+        overall = max(overall, worst)
+    passed = overall <= tolerance
+    print(f"\noverall max |d tag probability| {overall:.2e}: {'PASS' if passed else 'FAIL'} (tolerance {tolerance:g})")
+    return passed
+
+
+def write_golden(path: Path, variants: list[str]) -> None:
+    signals = synthetic_signals()
+    golden = {}
+    for variant in variants:
+        reference = TensorflowMusicnn(variant)
+        golden[variant] = {name: reference.tag_probabilities(reference_patches(s))[0].tolist()
+                           for name, s in signals.items()}
+    path.write_text(json.dumps(golden, indent=1) + "\n")
+    print(f"wrote reference tags of {len(signals)} signals x {len(variants)} variants to {path}")
+
+
+def _short(path: Path) -> str:
+    name = f"{path.parent.name}/{path.name}"
+    return name if len(name) <= 44 else name[:41] + "..."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path, help=f"audio files or folders (default: {POOL_DIR})")
+    parser.add_argument("--variant", action="append", choices=VARIANTS,
+                        help="repeatable; default: every variant")
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--write-golden", type=Path, metavar="PATH",
+                        help="write the reference tags of the synthetic test signals instead of checking files")
+    args = parser.parse_args(argv)
+    variants = args.variant or list(VARIANTS)
+    if args.write_golden:
+        write_golden(args.write_golden, variants)
+        return 0
+    files = find_audio_files(args.files or [POOL_DIR])
+    if not files:
+        parser.error("no audio files found")
+    return 0 if check(files, variants, args.tolerance) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

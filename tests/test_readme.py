@@ -1,0 +1,199 @@
+"""The README's examples are what genrebot says: the console transcript and the Discord examples are
+re-run with the shipped model on a fresh database and compared, leaving out what depends on chance
+or on the clock (playlist picks, percentages, similarities, times).
+
+Regenerate both blocks after a change to the model or to what the bot says:
+
+    GENREBOT_WRITE_README=1 .venv/bin/python -m pytest tests/test_readme.py
+
+(Not marked slow: about 20 s each on a busy 2-core machine.)
+
+Each block follows an HTML comment naming this file (``<!-- console transcript ... -->``,
+``<!-- discord examples ... -->``); the console block's first line (the ``printf ... | python -m bot``
+command) is the script that is run.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from console.repl import Console
+from bot.services import Services
+from genre_engine import GenreEngine
+from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, USER_ID, BotHarness
+from tests.support.discord_harness import Call
+from tests.conftest import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
+WRITE = os.environ.get("GENREBOT_WRITE_README") == "1"
+CONSOLE_MARK = "<!-- console transcript: tests/test_readme.py -->"
+DISCORD_MARK = "<!-- discord examples: tests/test_readme.py -->"
+
+
+def block_after(text: str, mark: str) -> tuple[int, int]:
+    """Start and end offsets of the body of the first fenced block after ``mark``."""
+    opening = text.index("```", text.index(mark))
+    start = text.index("\n", opening) + 1
+    return start, text.index("```", start)
+
+
+def readme_block(mark: str) -> str:
+    text = README.read_text()
+    start, end = block_after(text, mark)
+    return text[start:end]
+
+
+def replace_block(mark: str, body: str) -> str:
+    """Write ``body`` as the block after ``mark``; returns it."""
+    text = README.read_text()
+    start, end = block_after(text, mark)
+    README.write_text(text[:start] + body + text[end:])
+    return body
+
+
+def transcript_commands(block: str) -> tuple[list[str], str]:
+    """The console commands of the transcript's ``$ printf '%s\\n' '/cmd' ... | ...`` line(s), and
+    that command line itself (the block's first lines, up to the one not ending in a backslash)."""
+    lines = block.splitlines()
+    count = next(i for i, line in enumerate(lines) if not line.endswith("\\")) + 1
+    command = "\n".join(lines[:count])
+    words = shlex.split(command.removeprefix("$ ").replace("\\\n", " "))
+    return words[2:words.index("|")], command
+
+
+# What depends on chance (playlist picks: a seeded jitter only in tests) or on the clock, or moves
+# with the last digit of a float: masked before comparing.
+MASKS = [
+    (re.compile(r"^ ?\d+\. #\d+ .*$|^\s*\*\*\d+\.\*\* .*$|^\s*\d+\. #\d+ · .*$"), "<playlist entry>"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"), "<time>"),
+    (re.compile(r"<t:\d+:R>"), "<time>"),
+    (re.compile(r"\d+%"), "N%"),
+    (re.compile(r"[█▏▎▍▌▋▊▉]+ *"), "<bar> "),
+    (re.compile(r"similarity \d\.\d\d"), "similarity N"),
+    (re.compile(r"^\s*\u3000.*$"), "<reason>"),  # the second line of a Discord playlist entry
+    (re.compile(r"https://discord\.com/channels/[\d/]+"), "<message link>"),
+    (re.compile(r"(Like… → |Marked liked: ).*$"), r"\1<a song of the playlist>"),
+]
+SEED = 2026  # playlists in this test are seeded, so what follows them (a like, the taste) is repeatable
+
+
+def masked(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines():
+        for pattern, replacement in MASKS:
+            line = pattern.sub(replacement, line)
+        lines.append(line.rstrip())
+    return lines
+
+
+@pytest.fixture(scope="module")
+def engine(shared_dir) -> GenreEngine:
+    return GenreEngine.from_checkpoint()
+
+
+async def test_console_transcript(engine, tmp_path):
+    block = readme_block(CONSOLE_MARK)
+    commands, command_line = transcript_commands(block)
+    assert "GENREBOT_DB=$(mktemp -d)" in command_line  # the transcript is of a fresh database
+
+    services = await Services.open(Config(db_path=tmp_path / "demo.db", cwd=REPO_ROOT), engine)
+    services.playlist = functools.partial(services.playlist, seed=SEED)
+    stdout = io.StringIO()
+    try:
+        await Console(services, io.StringIO("\n".join(commands) + "\n"), stdout).run()
+    finally:
+        await services.close()
+    fresh = command_line + "\n" + stdout.getvalue()
+
+    if WRITE:
+        block = replace_block(CONSOLE_MARK, fresh)
+    assert masked(fresh) == masked(block)
+
+
+def describe(calls: list[Call]) -> list[str]:
+    """What a Discord user sees of the calls the bot made, as README lines."""
+    lines = []
+    for call in calls:
+        if call.response_type == 5:
+            lines.append("→ genrebot is thinking…")
+            continue
+        if call.method == "DELETE":
+            continue
+        who = "(only you) " if call.ephemeral else ""
+        text = call.text.replace("\n", "\n    ")
+        files = f" [+ {', '.join(call.files)}]" if call.files else ""
+        lines.append(f"→ {who}{text}{files}")
+        labels = [component.get("label") or component.get("placeholder")
+                  for row in call.message.get("components") or [] for component in row.get("components", [])]
+        if labels:
+            lines.append("    " + " ".join(f"[{label}]" for label in labels))
+    return lines
+
+
+async def discord_session(harness: BotHarness, refusing: BotHarness, shared: Path) -> list[str]:
+    """The README's Discord examples, each a command and what the user saw."""
+    out: list[str] = []
+
+    async def example(title: str, calls: list[Call]) -> None:
+        out.append(title)
+        out.extend("  " + line for line in describe(calls))
+
+    def upload(bot: BotHarness, path: Path, content_type: str = "audio/ogg") -> dict:
+        return bot.upload(path.name, path.read_bytes(), content_type)
+
+    song = shared / "pool" / "sectoid" / "Metal madness.ogg"
+    await example("/classify file:Metal madness.ogg", await harness.command("classify", file=upload(harness, song)))
+    notes = refusing.upload("notes.txt", b"just some notes\n", "text/plain")
+    await example("/classify file:notes.txt", await refusing.command("classify", file=notes))
+    await example("/classify (again, within 10 s)", await refusing.command("classify", file=notes))
+    await example("/classify url:http://127.0.0.1:8080/song.mp3",
+                  await harness.command("classify", url="http://127.0.0.1:8080/song.mp3"))
+    await example("/variety value:0.3", await harness.command("variety", value=0.3))
+    await example("/variety", await harness.command("variety"))
+    await example("/taste", await harness.command("taste"))
+    await example("/history count:3", await harness.command("history", count=3))
+    await example("/history count:0", await harness.command("history", count=0))
+    # the playlist's picks move with the last digits of the model's output: nothing below depends on them
+    await example("/playlist count:5", await harness.command("playlist", count=5))
+    message = harness.recorder.last_message_with("genrebot:mark:")
+    first = message["components"][1]["components"][0]["options"][0]
+    await example(f"  Like… → {first['label']}", await harness.click(message, "genrebot:mark:liked",
+                                                                     values=[first["value"]]))
+    classified = harness.recorder.last_message_with("genrebot:similar:")
+    similar = next(component["custom_id"] for row in classified["components"] for component in row["components"]
+                   if component["custom_id"].startswith("genrebot:similar:"))
+    await example("[More like this] under Metal madness", await harness.click(classified, similar))
+    await example("/pool stats", await harness.command("pool", subcommand="stats"))
+    await example("/pool remove song:3 (not an admin)",
+                  await harness.command("pool", subcommand="remove", song=3, user_id=USER_ID + 1))
+    await example("/pool remove song:3", await harness.command("pool", subcommand="remove", song=3,
+                                                               permissions=MANAGE_GUILD))
+    await example("/pool auto enabled:False", await harness.command("pool", subcommand="auto", enabled=False,
+                                                                    permissions=MANAGE_GUILD))
+    (asked,) = await harness.command("forget")
+    await example("/forget", [asked])
+    confirm = harness.recorder.messages[max(harness.recorder.messages)]
+    await example("  [Yes, forget me]", await harness.click(confirm, asked.custom_ids()[0]))
+    return out
+
+
+async def test_discord_examples(engine, make_bot, shared_dir):
+    harness = await make_bot(engine=engine, allowed_internal_networks=(), workers=2, queue_size=50)
+    refusing = await make_bot(engine=engine, cooldown_s=10)
+    harness.services.playlist = functools.partial(harness.services.playlist, seed=SEED)
+    await harness.services.index_folder(GUILD_ID, shared_dir / "pool" / "muldjord")
+    await harness.services.index_folder(GUILD_ID, shared_dir / "pool" / "singularity")
+
+    lines = await discord_session(harness, refusing, shared_dir)
+    fresh = "\n".join(lines) + "\n"
+
+    block = replace_block(DISCORD_MARK, fresh) if WRITE else readme_block(DISCORD_MARK)
+    assert masked(fresh) == masked(block)
