@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
+from benchmarks.synthetic import make_pool
 from recommender.ann import CONNECTIVITY, EXPANSION_SEARCH, VECTORS, AnnIndex
 from recommender.similarity import nearest
-from benchmarks.synthetic import make_pool
 
 K = 10
 

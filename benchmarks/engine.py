@@ -33,12 +33,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from benchmarks.shared import CLIPS, POOL
 from genre_engine.audio import find_audio_files
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT, export_path
-from genre_engine.runners import load_runner
 from genre_engine.engine import GenreEngine
 from genre_engine.features import FeatureConfig, split_segments
-from benchmarks.shared import CLIPS, POOL
+from genre_engine.runners import load_runner
 
 DEFAULT_CLIPS = [CLIPS / g / f"{g}.00000.wav" for g in ("blues", "disco", "metal")]
 DEFAULT_SONGS = [POOL / "sectoid" / "Feelings.ogg"]

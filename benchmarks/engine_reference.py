@@ -40,9 +40,9 @@ import numpy as np
 import soundfile as sf
 from sklearn.linear_model import LogisticRegression
 
-from genre_engine.audio import find_audio_files
-from benchmarks.shared import SHARED
 from benchmarks.engine import idle_and_busy, latencies
+from benchmarks.shared import SHARED
+from genre_engine.audio import find_audio_files
 from genre_engine.engine import GenreEngine
 
 DEFAULT_VENV = Path("/work/tfref")

@@ -30,10 +30,10 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from recommender.service import playlist_for
+from benchmarks.synthetic import SyntheticPool, make_listener, make_pool
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.projection import Projection, projection_path
-from benchmarks.synthetic import SyntheticPool, make_listener, make_pool
+from recommender.service import playlist_for
 from storage import is_postgres_url, store_for
 from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
 

@@ -25,13 +25,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.shared import SHARED
 from bot.config import Config
 from bot.errors import GenreBotError
-from bot.services import AudioInput, Caller, Services
 from bot.jobs.threads import Place
+from bot.services import AudioInput, Caller, Services
 from genre_engine import GenreEngine
 from genre_engine.audio import find_audio_files
-from benchmarks.shared import SHARED
 
 DEADLINE_S = 15 * 60 - 60  # cogs.classify: INTERACTION_LIFETIME_S - ANSWER_MARGIN_S
 GUILD_ID = 1

@@ -16,10 +16,10 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from benchmarks.shared import POOL
 from bot.radio.loudness import gain_db, measure
 from bot.radio.stream import FRAME_S, PacketStream, Track, decode_48k
 from genre_engine.audio import find_audio_files
-from benchmarks.shared import POOL
 
 DEFAULT_POOL = POOL
 

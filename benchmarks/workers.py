@@ -37,13 +37,12 @@ from urllib.parse import urlsplit
 import psycopg
 import soundfile as sf
 
-from bot.jobs.queue import WORKER_MODEL_THREADS
+from benchmarks.shared import SHARED
 from bot.config import Config
-from bot.jobs.queue import STALLED_AFTER_S, QueueJobs
+from bot.jobs.queue import STALLED_AFTER_S, WORKER_MODEL_THREADS, QueueJobs
 from bot.services import AudioInput, Caller, Services
 from genre_engine import GenreEngine
 from genre_engine.audio import find_audio_files
-from benchmarks.shared import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 GUILD_ID = 1

@@ -33,21 +33,27 @@ from bot.errors import (
     TooLongError,
     UnknownSongsError,
 )
+from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
-from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import find_audio_files, is_audio_name
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagReport, TagVocabulary, report
+from recommender.ann import AnnIndexes
 from recommender.errors import UnknownFilterError
 from recommender.filters import PoolFilter, genre_filter, tag_filter
-from recommender.ann import AnnIndexes
 from recommender.profile import TasteProfile
-from recommender.service import Playlist, SimilarSong, more_like_this, playlist_for, taste_of
+from recommender.service import (
+    Playlist,
+    SimilarSong,
+    more_like_this,
+    playlist_for,
+    taste_of,
+)
 from storage import (
     EventKind,
     ForgetReport,

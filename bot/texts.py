@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.jobs.threads import Place
 from bot.render import duration
 from bot.services import Classified, IndexReport, PoolTags
 from bot.teaching import quality_text
-from bot.jobs.threads import Place
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
 

@@ -15,10 +15,19 @@ from discord.ext import commands
 
 from bot import render, texts
 from bot.errors import NoAudioGivenError
-from bot.services import AudioInput, Classified, Services, check_upload
 from bot.jobs.threads import Place
+from bot.services import AudioInput, Classified, Services, check_upload
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, bold, caller_of, chart_file, is_admin, reply_similar, song_line
+from cogs.common import (
+    CHART_NAME,
+    EMBED_COLOUR,
+    bold,
+    caller_of,
+    chart_file,
+    is_admin,
+    reply_similar,
+    song_line,
+)
 from cogs.replies import replies_errors
 from storage import EventKind
 

@@ -11,7 +11,13 @@ from bot.errors import NotTeacherError
 from bot.services import Services
 from bot.teaching import quality_text
 from cogs.client import GenreBot
-from cogs.common import EMBED_COLOUR, autocomplete_choices, caller_of, is_admin, song_line
+from cogs.common import (
+    EMBED_COLOUR,
+    autocomplete_choices,
+    caller_of,
+    is_admin,
+    song_line,
+)
 from storage.validation import MAX_LABEL_CHARS
 
 

@@ -25,10 +25,27 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import render
-from bot.radio.errors import ChannelFullError, EmptyPoolError, NoRadioError, NothingPlayableError, NotInVoiceError, NotListeningError, RadioBusyError, SongNotPlayingError, StageChannelError, VoiceConnectError, VoicePermissionError
-from bot.radio.session import EMPTY_CHANNEL_LEAVE_S, RadioSession, RadioTrack, button_event
-from bot.services import Services
+from bot.radio.errors import (
+    ChannelFullError,
+    EmptyPoolError,
+    NoRadioError,
+    NothingPlayableError,
+    NotInVoiceError,
+    NotListeningError,
+    RadioBusyError,
+    SongNotPlayingError,
+    StageChannelError,
+    VoiceConnectError,
+    VoicePermissionError,
+)
+from bot.radio.session import (
+    EMPTY_CHANNEL_LEAVE_S,
+    RadioSession,
+    RadioTrack,
+    button_event,
+)
 from bot.radio.stream import PacketStream, Track
+from bot.services import Services
 from cogs.client import GenreBot
 from cogs.common import (
     CHART_NAME,

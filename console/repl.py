@@ -22,9 +22,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bot import render, texts
 from bot.errors import GenreBotError, user_message
+from bot.jobs.threads import Place
 from bot.services import Caller, Classified, IndexReport, Services
 from bot.teaching import quality_text
-from bot.jobs.threads import Place
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1

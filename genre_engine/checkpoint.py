@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from genre_engine.errors import CheckpointError
 from genre_engine.features import FeatureConfig
 from genre_engine.files import atomic_write

@@ -26,15 +26,21 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_windows
-from genre_engine.errors import GenreEngineError, SilentAudioError
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT, file_sha256
+from genre_engine.errors import GenreEngineError, SilentAudioError
 from genre_engine.features import split_segments
 from genre_engine.projection import Projection, projection_path
 from genre_engine.runners import SegmentModel, load_runner
 from genre_engine.samples import has_content
+from genre_engine.segment_plan import (
+    DEFAULT_MAX_SEGMENTS,
+    DEFAULT_MIN_SEGMENTS,
+    DEFAULT_STOP_MARGIN,
+    predict_staged,
+    spread,
+)
 from genre_engine.tags import DEFAULT_TAGS_FILE, TagVocabulary, load_vocabulary, report
-from genre_engine.segment_plan import (DEFAULT_MAX_SEGMENTS, DEFAULT_MIN_SEGMENTS, DEFAULT_STOP_MARGIN,
-                                       predict_staged, spread)
+
 logger = logging.getLogger(__name__)
 _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 

@@ -12,7 +12,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from genre_engine.checkpoint import DEFAULT_CHECKPOINT, export_path, file_sha256, load_checkpoint, torch_available
+from genre_engine.checkpoint import (
+    DEFAULT_CHECKPOINT,
+    export_path,
+    file_sha256,
+    load_checkpoint,
+    torch_available,
+)
 from genre_engine.errors import CheckpointError
 from genre_engine.features import FeatureConfig
 

@@ -18,11 +18,17 @@ from tqdm import tqdm
 
 from bot import texts
 from bot.config import Config, load_config
-from console.repl import DEFAULT_USER, LOCAL_GUILD_ID, Console, index_with_progress, local_user_id
 from bot.errors import GenreBotError
 from bot.logs import setup_logging
 from bot.radio.render import render_radio
 from bot.services import Services, link_policy
+from console.repl import (
+    DEFAULT_USER,
+    LOCAL_GUILD_ID,
+    Console,
+    index_with_progress,
+    local_user_id,
+)
 from genre_engine import GenreEngine
 from genre_engine.errors import CheckpointError
 from storage import describe_location
@@ -73,7 +79,10 @@ async def migrate_db(config: Config) -> int:
 
 async def worker(config: Config) -> int:
     """Classify queued uploads and fetch queued links until stopped (SIGINT/SIGTERM); see bot.jobs.queue."""
-    from bot.jobs.queue import WORKER_MODEL_THREADS, run_worker  # procrastinate: only for the queue
+    from bot.jobs.queue import (  # procrastinate: only for the queue
+        WORKER_MODEL_THREADS,
+        run_worker,
+    )
 
     # one model thread per job: a worker scales by jobs and processes (one per core), not by
     # threads inside one classification (two of those already fill a 2-core machine)
@@ -97,7 +106,9 @@ async def run(config: Config) -> int:
         if config.command == "radio":
             return await radio(services, config)
         if config.discord_token:
-            from cogs.client import run_discord  # only here: the console runs without discord.py
+            from cogs.client import (
+                run_discord,  # only here: the console runs without discord.py
+            )
 
             await run_discord(services, config.discord_token, shard_ids=config.shard_ids,
                               shard_count=config.shard_count)

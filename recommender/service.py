@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from recommender.ann import AnnIndexes
 from recommender.config import RecommenderConfig
 from recommender.errors import InvalidCountError, NothingMatchesError
 from recommender.filters import PoolFilter, select_all
@@ -23,9 +24,13 @@ from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
 from recommender.playlist import Plan, excluded_rows, plan_playlist
 from recommender.pool import arrays_for
-from recommender.profile import TasteProfile, build_profile, event_weights, group_profile
+from recommender.profile import (
+    TasteProfile,
+    build_profile,
+    event_weights,
+    group_profile,
+)
 from recommender.reasons import reason
-from recommender.ann import AnnIndexes
 from recommender.similarity import nearest
 from storage.base import DEFAULT_VARIETY, ListenEvent, PoolMatrix, Song, Store
 

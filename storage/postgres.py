@@ -68,9 +68,9 @@ from storage.postgres_schema import migrate
 from storage.validation import (
     CheckedSong,
     check_id,
-    check_loudness,
     check_kind,
     check_label,
+    check_loudness,
     check_song,
     check_songs,
     check_variety,

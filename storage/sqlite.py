@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
-import tenacity
 import numpy as np
+import tenacity
 
 from genre_engine.labels import GENRES
 from storage.base import (
@@ -66,9 +66,9 @@ from storage.migrations import migrate
 from storage.validation import (
     CheckedSong,
     check_id,
-    check_loudness,
     check_kind,
     check_label,
+    check_loudness,
     check_song,
     check_songs,
     check_variety,

@@ -27,11 +27,11 @@ import librosa
 import numpy as np
 import torch
 
+from benchmarks.shared import POOL
 from genre_engine.audio import find_audio_files
 from genre_engine.features import FeatureConfig
 from genre_engine.frontends import MusicnnMel
 from genre_engine.models.musicnn import VARIANTS, Musicnn
-from benchmarks.shared import POOL
 
 POOL_DIR = POOL
 CONFIG = FeatureConfig.preset("musicnn")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
-
 def neighbours(embeddings: np.ndarray, k: int = 10) -> np.ndarray:
     """Indices of each row's ``k`` nearest other rows by cosine, ``[n, k]`` (rows unit length)."""
     similarity = embeddings @ embeddings.T

@@ -28,7 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
-from genre_engine.tags import DEFAULT_TAGS_FILE, TagVocabulary, load_vocabulary, write_vocabulary
+from genre_engine.tags import (
+    DEFAULT_TAGS_FILE,
+    TagVocabulary,
+    load_vocabulary,
+    write_vocabulary,
+)
 from studies.reference import Reference, load_reference
 
 MAX_GTZAN_FLAGGED = 0.05

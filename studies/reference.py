@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from benchmarks.shared import CLIPS as GTZAN_CLIPS
+from benchmarks.shared import POOL, SHARED
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.engine import GenreEngine
 from genre_engine.files import atomic_write
 from genre_engine.models.musicnn import default_weights_path, read_weights
 from genre_engine.runners import load_runner
 from genre_engine.tags import MSD_TAG_KINDS, Tag, TagVocabulary, tag_display_name
-from benchmarks.shared import CLIPS as GTZAN_CLIPS
-from benchmarks.shared import POOL, SHARED
 
 IN_VOCABULARY_POOL = ("sectoid", "muldjord")  # rock and metal: inside the ten
 SOUNDTRACK = "singularity"  # game score: outside the ten

@@ -39,8 +39,8 @@ from genre_engine import GenreEngine
 from genre_engine.audio import find_audio_files
 from genre_engine.segment_plan import predict_staged, spread
 from studies.neighbours import neighbours, recall_at
-from training.projection import unit
 from training.data import discover, kfold_splits
+from training.projection import unit
 
 REFERENCE = 10
 FIXED = (10, 6, 4, 3, 2, 1)

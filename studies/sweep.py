@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from benchmarks.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
 from recommender.config import RecommenderConfig
 from recommender.metrics import (
     coverage,
@@ -31,7 +32,6 @@ from recommender.metrics import (
 from recommender.playlist import excluded_rows, plan_playlist
 from recommender.pool import PoolArrays
 from recommender.profile import TasteProfile, build_profile, event_weights
-from benchmarks.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
 
 VARIETIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 PLAYLIST_SIZE = 10

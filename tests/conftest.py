@@ -10,12 +10,12 @@ import pytest
 import soundfile as sf
 import torch
 
+from benchmarks.shared import SHARED
 from genre_engine.checkpoint import ModelBundle, export_path, save_checkpoint
 from genre_engine.features import FeatureConfig
 from genre_engine.labels import GENRES
 from genre_engine.models import create_model
 from training.export import export
-from benchmarks.shared import SHARED
 
 # fixtures every area shares: stores of both backends, the bot harness, loopback link servers
 pytest_plugins = ("tests.support.stores", "tests.support.bot_fixtures", "tests.support.link_servers")

@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from console.repl import Console
 from bot.services import Services
+from console.repl import Console
 from genre_engine import GenreEngine
+from tests.conftest import REPO_ROOT
 from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, USER_ID, BotHarness
 from tests.support.discord_harness import Call
-from tests.conftest import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
 WRITE = os.environ.get("GENREBOT_WRITE_README") == "1"

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from genre_engine.features import FeatureConfig, split_segments
 from training.data import LabelledAudio, SegmentCache
 
+
 @dataclass(frozen=True)
 class WaveAugment:
     """Offline waveform effects; a strength of 0 turns that effect off, ``copies=0`` all of them."""

@@ -28,11 +28,11 @@ from tqdm import tqdm
 
 from genre_engine.labels import GENRES
 from genre_engine.models import model_names
+from training.config import TrainConfig
 from training.data import LabelledAudio, Split, kfold_splits
 from training.errors import ConfigError, DatasetError, run_cli
 from training.fit import TrainingData, fit
 from training.metrics import plot_confusion, summarize
-from training.config import TrainConfig
 from training.options import parse_config
 from training.run import check_resumable, load_audio, prepare
 from training.runtime import describe_device, make_deterministic, resolve_device

@@ -20,7 +20,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genre_engine.models.musicnn import VARIANTS, WEIGHTS_FORMAT, MusicnnBackbone, default_weights_path
+from genre_engine.models.musicnn import (
+    VARIANTS,
+    WEIGHTS_FORMAT,
+    MusicnnBackbone,
+    default_weights_path,
+)
 
 # Every musicnn variant has the same architecture, so the same counts (shared/README.md).
 EXPECTED_VARIABLES = 64
@@ -134,7 +139,9 @@ def _sha256(path: Path) -> str:
 
 
 def tag_names(variant: str) -> list[str]:
-    from musicnn import configuration  # plain lists; importing it does not import TensorFlow
+    from musicnn import (
+        configuration,  # plain lists; importing it does not import TensorFlow
+    )
 
     return list(configuration.MSD_LABELS if variant.startswith("MSD") else configuration.MTT_LABELS)
 

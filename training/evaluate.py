@@ -19,9 +19,15 @@ import numpy as np
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from genre_engine.features import split_segments
-from genre_engine.segment_plan import predict_staged
 from genre_engine.runtime_torch import TorchModel
-from training.data import LabelledAudio, SegmentCache, discover, load_segments, read_split_list
+from genre_engine.segment_plan import predict_staged
+from training.data import (
+    LabelledAudio,
+    SegmentCache,
+    discover,
+    load_segments,
+    read_split_list,
+)
 from training.errors import DatasetError, run_cli
 from training.metrics import classification_report
 from training.runtime import DEVICES, resolve_device

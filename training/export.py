@@ -26,9 +26,21 @@ import onnx
 import torch
 from torch import nn
 
-from genre_engine.checkpoint import DEFAULT_CHECKPOINT, ModelBundle, export_path, file_sha256, load_checkpoint
+from genre_engine.checkpoint import (
+    DEFAULT_CHECKPOINT,
+    ModelBundle,
+    export_path,
+    file_sha256,
+    load_checkpoint,
+)
 from genre_engine.frontends import build_frontend
-from genre_engine.runtime_onnx import INPUT_NAME, OUTPUT_NAMES, TAGS_NAME, OnnxModel, export_metadata
+from genre_engine.runtime_onnx import (
+    INPUT_NAME,
+    OUTPUT_NAMES,
+    TAGS_NAME,
+    OnnxModel,
+    export_metadata,
+)
 from genre_engine.runtime_torch import TorchModel
 from training.errors import ConfigError, run_cli
 

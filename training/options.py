@@ -15,7 +15,13 @@ from typing import Any
 from genre_engine.features import FEATURE_KINDS, FeatureConfig
 from genre_engine.models import model_names
 from training.augment import SpecAugment, WaveAugment
-from training.config import AugmentConfig, ModelConfig, OptimConfig, SplitConfig, TrainConfig
+from training.config import (
+    AugmentConfig,
+    ModelConfig,
+    OptimConfig,
+    SplitConfig,
+    TrainConfig,
+)
 from training.errors import ConfigError
 from training.runtime import DEVICES
 

@@ -17,7 +17,15 @@ import torch
 from genre_engine.checkpoint import load_checkpoint, save_checkpoint
 from training.augment import precompute_copies
 from training.config import TrainConfig
-from training.data import LabelledAudio, SegmentCache, Split, choose_splits, describe, discover, load_segments
+from training.data import (
+    LabelledAudio,
+    SegmentCache,
+    Split,
+    choose_splits,
+    describe,
+    discover,
+    load_segments,
+)
 from training.errors import ConfigError
 from training.fit import TrainingData, build_training_data, fit
 from training.metrics import plot_confusion, plot_losses, summarize

@@ -48,13 +48,18 @@ from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import ConnectorException
 
 from bot import errors as bot_errors
-from bot.jobs import errors as job_errors
-from bot.links import errors as link_errors
 from bot.classifier import Classifier
-from bot.jobs.errors import BusyError, JobFailedError, QueueTooLongError, TooManyJobsError
 from bot.errors import GenreBotError
-from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
+from bot.jobs import errors as job_errors
+from bot.jobs.errors import (
+    BusyError,
+    JobFailedError,
+    QueueTooLongError,
+    TooManyJobsError,
+)
 from bot.jobs.threads import MEAN_WEIGHT, Place, PlaceCallback
+from bot.links import errors as link_errors
+from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
 from genre_engine.errors import GenreEngineError

@@ -45,11 +45,33 @@ from typing import Any
 
 import yt_dlp
 from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError
-from yt_dlp.utils import ExtractorError, GeoRestrictedError, UnsupportedError, YoutubeDLError, determine_protocol
+from yt_dlp.utils import (
+    ExtractorError,
+    GeoRestrictedError,
+    UnsupportedError,
+    YoutubeDLError,
+    determine_protocol,
+)
 
 from bot.config import IPNetwork
-from bot.links.errors import DownloadTimeoutError, DownloadTooLargeError, GeoBlockedLinkError, InternalAddressError, LinkError, LinkNotFoundError, LinkRefusedError, LiveStreamLinkError, NoAudioAtLinkError, NoSafeFormatError, PlaylistLinkError, SiteError, UnreachableSiteError, UnresolvableHostError, UnsupportedLinkError
 from bot.errors import TooLongError
+from bot.links.errors import (
+    DownloadTimeoutError,
+    DownloadTooLargeError,
+    GeoBlockedLinkError,
+    InternalAddressError,
+    LinkError,
+    LinkNotFoundError,
+    LinkRefusedError,
+    LiveStreamLinkError,
+    NoAudioAtLinkError,
+    NoSafeFormatError,
+    PlaylistLinkError,
+    SiteError,
+    UnreachableSiteError,
+    UnresolvableHostError,
+    UnsupportedLinkError,
+)
 
 log = logging.getLogger("genrebot.links")
 

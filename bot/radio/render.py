@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 
 from bot.media_store import MediaStore
-from bot.radio.session import RadioSession, RadioTrack
 from bot.radio.errors import InvalidSongCountError, RenderWriteError
+from bot.radio.session import RadioSession, RadioTrack
 from bot.radio.stream import FRAME_S, OpusEncoder, PacketStream
 from recommender.config import RecommenderConfig
 from recommender.genres import GENRES

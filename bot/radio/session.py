@@ -18,14 +18,19 @@ from typing import BinaryIO
 
 import av
 
+from bot.media_store import MediaStore
 from bot.radio.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.radio.loudness import gain_db, measure
-from bot.media_store import MediaStore
 from bot.radio.stream import Track, decode_48k
 from recommender.config import RecommenderConfig
 from recommender.filters import PoolFilter
 from recommender.genres import GENRES
-from recommender.service import DEFAULT_CONFIG, Playlist, PlaylistEntry, group_playlist_for
+from recommender.service import (
+    DEFAULT_CONFIG,
+    Playlist,
+    PlaylistEntry,
+    group_playlist_for,
+)
 from storage import EventKind, Song, Store
 
 log = logging.getLogger("genrebot.radio")

@@ -13,10 +13,10 @@ Everything here is synchronous and CPU-bound: the caller runs it in a thread (di
 from __future__ import annotations
 
 import logging
-from fractions import Fraction
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
 from genre_engine.models.base import GenreNet
 from genre_engine.models.registry import register_model
 

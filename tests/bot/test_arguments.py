@@ -8,12 +8,12 @@ import io
 import pytest
 
 from bot.arguments import MAX_MARKED_SONGS, check_history_page, check_song_ids
-from console.repl import Console
 from bot.errors import OutOfRangeError, TooManySongsError, UnknownSongsError
 from bot.services import Caller
+from console.repl import Console
 from storage import EventKind
 from storage.errors import UnknownSongError
-from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, USER_ID, wav_bytes, share
+from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, USER_ID, share, wav_bytes
 
 HUGE = 99999999999999999999  # beyond SQLite's 64-bit integers: an OverflowError before
 

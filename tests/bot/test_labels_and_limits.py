@@ -15,7 +15,13 @@ from recommender.config import RecommenderConfig
 from recommender.errors import InvalidCountError
 from storage import open_store
 from storage.validation import MAX_TITLE_CHARS
-from tests.support.bot_fixtures import GUILD_ID, OTHER_USER_ID, USER_ID, FakeEngine, wav_bytes
+from tests.support.bot_fixtures import (
+    GUILD_ID,
+    OTHER_USER_ID,
+    USER_ID,
+    FakeEngine,
+    wav_bytes,
+)
 
 FOUR = ("chiptune", "drone", "polka", "zydeco")
 

@@ -6,7 +6,13 @@ import asyncio
 
 import discord
 
-from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, OTHER_USER_ID, USER_ID, wav_bytes
+from tests.support.bot_fixtures import (
+    GUILD_ID,
+    MANAGE_GUILD,
+    OTHER_USER_ID,
+    USER_ID,
+    wav_bytes,
+)
 from tests.support.discord_harness import CHANNEL_ID, settle, snowflake, user_payload
 
 

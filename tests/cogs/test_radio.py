@@ -34,7 +34,14 @@ from tests.support.bot_fixtures import (
     USER_ID,
     FakeEngine,
 )
-from tests.support.discord_harness import APPLICATION_ID, CHANNEL_ID, Recorder, settle, snowflake, user_payload
+from tests.support.discord_harness import (
+    APPLICATION_ID,
+    CHANNEL_ID,
+    Recorder,
+    settle,
+    snowflake,
+    user_payload,
+)
 from tests.support.radio_audio import embedding_for, genre_vector, noise_song
 
 ANN, BEN, CAT = USER_ID, OTHER_USER_ID, 700_000_000_000_000_004

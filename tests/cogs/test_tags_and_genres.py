@@ -11,11 +11,19 @@ import numpy as np
 import soundfile as sf
 
 from console.repl import Console
-from recommender import taught
-from tests.support.bot_fixtures import ELECTRONIC_CHILL, GUILD_ID, MANAGE_GUILD, METAL_80S, OTHER_USER_ID, TEST_VOCABULARY, \
-    FakeEngine, wav_bytes
 from genre_engine import GENRES
+from recommender import taught
 from tests.conftest import tone
+from tests.support.bot_fixtures import (
+    ELECTRONIC_CHILL,
+    GUILD_ID,
+    MANAGE_GUILD,
+    METAL_80S,
+    OTHER_USER_ID,
+    TEST_VOCABULARY,
+    FakeEngine,
+    wav_bytes,
+)
 
 NOT_TEN = "Not one of my ten genres — sounds electronic, ambient."
 

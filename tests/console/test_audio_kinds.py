@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from bot.config import Config
-from console.repl import Console
 from bot.services import Services, check_upload
+from console.repl import Console
 from genre_engine import GenreEngine
 from genre_engine.errors import NotAudioError
 from tests.conftest import REPO_ROOT

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from genrebot.cli import run
 from bot.config import load_config
-from console.repl import LOCAL_GUILD_ID, Console, local_user_id
 from bot.services import Services
+from console.repl import LOCAL_GUILD_ID, Console, local_user_id
+from genrebot.cli import run
 from storage import open_store
 from tests.conftest import REPO_ROOT
 

@@ -17,8 +17,8 @@ import pytest
 import genrebot.cli as entry
 from bot.config import load_config
 from console.repl import Console, index_with_progress
-from tests.support.bot_fixtures import wav_bytes
 from tests.conftest import REPO_ROOT
+from tests.support.bot_fixtures import wav_bytes
 
 
 async def console_output(services, *lines: str) -> str:

@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from genre_engine import GenreEngine
-from genre_engine.checkpoint import DEFAULT_CHECKPOINT, export_path, file_sha256, load_checkpoint, save_checkpoint
+from genre_engine.checkpoint import (
+    DEFAULT_CHECKPOINT,
+    export_path,
+    file_sha256,
+    load_checkpoint,
+    save_checkpoint,
+)
 from genre_engine.errors import CheckpointError
 from genre_engine.runtime_onnx import OnnxModel
 from genre_engine.runtime_torch import TorchModel

@@ -13,7 +13,15 @@ import torch
 from genre_engine import GenreEngine
 from genre_engine.__main__ import main
 from genre_engine.models.musicnn import N_TAGS, Musicnn
-from genre_engine.tags import DEFAULT_TAGS_FILE, GROUPS, MSD_TAG_KINDS, Tag, TagVocabulary, load_vocabulary, report
+from genre_engine.tags import (
+    DEFAULT_TAGS_FILE,
+    GROUPS,
+    MSD_TAG_KINDS,
+    Tag,
+    TagVocabulary,
+    load_vocabulary,
+    report,
+)
 from studies.reference import raw_tag_names
 
 VOCABULARY = TagVocabulary(

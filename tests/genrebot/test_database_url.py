@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from genrebot.cli import main
 from bot.config import load_config
+from genrebot.cli import main
 from storage import PostgresStore, SQLiteStore
 from tests.support.stores import GUILD, NO_SERVER, TEST_DATABASE_URL, make_song
 

@@ -8,11 +8,11 @@ import json
 
 import soundfile as sf
 
-from genrebot.cli import run
 from bot.config import load_config
 from bot.services import AudioInput, Caller
-from tests.support.bot_fixtures import GUILD_ID, USER_ID, wav_bytes
+from genrebot.cli import run
 from tests.conftest import tone
+from tests.support.bot_fixtures import GUILD_ID, USER_ID, wav_bytes
 
 ME = Caller(GUILD_ID, USER_ID)
 

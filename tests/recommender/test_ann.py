@@ -7,11 +7,11 @@ import asyncio
 import numpy as np
 import pytest
 
+from benchmarks.synthetic import make_pool
 from recommender.ann import AnnIndex, AnnIndexes
 from recommender.config import RecommenderConfig
 from recommender.service import more_like_this
 from recommender.similarity import nearest
-from benchmarks.synthetic import make_pool
 from storage import SQLiteStore
 from tests.recommender.conftest import GUILD
 

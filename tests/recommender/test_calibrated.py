@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.synthetic import make_pool
 from recommender.calibrated import select, shortlist, top_rows, top_rows_of_product
 from recommender.config import RecommenderConfig
 from recommender.metrics import kl_divergence, playlist_mix
 from recommender.pool import PoolArrays
-from benchmarks.synthetic import make_pool
 
 CONFIG = RecommenderConfig()
 

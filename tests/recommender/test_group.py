@@ -8,9 +8,21 @@ import pytest
 from recommender.errors import InvalidCountError
 from recommender.genres import GENRES
 from recommender.profile import TasteProfile, group_profile
-from recommender.service import ALL_PLAYED_HINT, EMPTY_POOL_HINT, group_playlist_for, taste_of
+from recommender.service import (
+    ALL_PLAYED_HINT,
+    EMPTY_POOL_HINT,
+    group_playlist_for,
+    taste_of,
+)
 from storage import EventKind, SQLiteStore
-from tests.recommender.conftest import ALICE, BOB, EMPTY_GUILD, GUILD, NEWCOMER, POOL_SIZE
+from tests.recommender.conftest import (
+    ALICE,
+    BOB,
+    EMPTY_GUILD,
+    GUILD,
+    NEWCOMER,
+    POOL_SIZE,
+)
 
 JAZZ, METAL = GENRES.index("jazz"), GENRES.index("metal")
 

@@ -21,7 +21,14 @@ from recommender.service import (
 )
 from storage import EventKind, NewSong, SQLiteStore
 from storage.errors import InvalidIdError, UnknownSongError
-from tests.recommender.conftest import ALICE, BOB, EMPTY_GUILD, GUILD, NEWCOMER, POOL_SIZE
+from tests.recommender.conftest import (
+    ALICE,
+    BOB,
+    EMPTY_GUILD,
+    GUILD,
+    NEWCOMER,
+    POOL_SIZE,
+)
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 JAZZ = GENRES.index("jazz")

@@ -137,8 +137,8 @@ async def test_forgetting_a_user_removes_the_links_they_shared(store: Store) -> 
 
 
 async def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path) -> None:
-    from storage.errors import CannotOpenDatabaseError, NotADatabaseError
     from storage import open_store
+    from storage.errors import CannotOpenDatabaseError, NotADatabaseError
 
     text = tmp_path / "README.md"
     text.write_text("# not a database\n" * 200)

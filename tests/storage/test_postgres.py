@@ -9,8 +9,15 @@ from storage import SQLiteStore, store_for
 from storage.errors import DatabaseUnavailableError, SchemaTooNewError, StoreClosedError
 from storage.postgres import PostgresStore
 from storage.postgres_schema import MIGRATIONS, migrate, schema_version
-from tests.support.stores import ALICE, BOB, GUILD, OTHER_GUILD, NO_SERVER, TEST_DATABASE_URL, make_song
-
+from tests.support.stores import (
+    ALICE,
+    BOB,
+    GUILD,
+    NO_SERVER,
+    OTHER_GUILD,
+    TEST_DATABASE_URL,
+    make_song,
+)
 
 
 @pytest.fixture

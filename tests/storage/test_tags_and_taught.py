@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from storage import SQLiteStore
-from storage.errors import InvalidLabelError, InvalidSongError, UnknownLabelError, UnknownSongError
+from storage.errors import (
+    InvalidLabelError,
+    InvalidSongError,
+    UnknownLabelError,
+    UnknownSongError,
+)
 from storage.migrations import MIGRATIONS, migrate
 from tests.support.stores import ALICE, BOB, GUILD, OTHER_GUILD, make_song
 

@@ -11,7 +11,15 @@ import pytest
 from storage import PostgresStore, SQLiteStore
 from storage.errors import TransferMismatchError, TransferSourceMissingError
 from storage.transfer import copy_sqlite_to_postgres
-from tests.support.stores import ALICE, BOB, GUILD, NO_SERVER, OTHER_GUILD, TEST_DATABASE_URL, make_song
+from tests.support.stores import (
+    ALICE,
+    BOB,
+    GUILD,
+    NO_SERVER,
+    OTHER_GUILD,
+    TEST_DATABASE_URL,
+    make_song,
+)
 
 AT = datetime(2025, 5, 1, 12, 30, tzinfo=UTC)
 

@@ -10,7 +10,14 @@ import ipaddress
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +33,20 @@ from cogs.client import GenreBot, make_client
 from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import Tag, TagVocabulary, report
-from tests.support.discord_harness import APPLICATION_ID, Call, Recorder, RecordingAdapter, RoleOption, attachment_payload, \
-    command_payload, component_payload, deliver, guild_payload, user_payload
 from tests.conftest import tone
+from tests.support.discord_harness import (
+    APPLICATION_ID,
+    Call,
+    Recorder,
+    RecordingAdapter,
+    RoleOption,
+    attachment_payload,
+    command_payload,
+    component_payload,
+    deliver,
+    guild_payload,
+    user_payload,
+)
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 

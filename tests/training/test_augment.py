@@ -6,11 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from training.augment import SpecAugment, WaveAugment, augment_waveform, mixup, precompute_copies, spec_augment
-from training.data import SegmentCache, discover, load_segments
-
 from tests.conftest import tone
 from tests.training.conftest import TINY_FEATURES, write_tones
+from training.augment import (
+    SpecAugment,
+    WaveAugment,
+    augment_waveform,
+    mixup,
+    precompute_copies,
+    spec_augment,
+)
+from training.data import SegmentCache, discover, load_segments
 
 CLIP = tone(440.0, seconds=2.0, sr=8000)
 

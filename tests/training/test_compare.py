@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.training.conftest import TINY
 from training import compare
 from training.errors import ConfigError
-
-from tests.training.conftest import TINY
 
 
 def test_configurations_share_folds_and_a_rerun_resumes(tones: Path, tmp_path: Path,

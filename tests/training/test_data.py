@@ -8,6 +8,7 @@ import pytest
 
 from genre_engine.features import FeatureConfig
 from genre_engine.labels import GENRES
+from tests.training.conftest import TINY_FEATURES, write_tones
 from training import data as data_module
 from training.data import (
     GTZAN_SPLIT_DIR,
@@ -21,9 +22,6 @@ from training.data import (
     split_list_coverage,
 )
 from training.errors import DatasetError
-
-from tests.training.conftest import TINY_FEATURES, write_tones
-
 
 
 def touch(path: Path) -> Path:

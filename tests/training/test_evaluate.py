@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.training.conftest import PITCHES
 from training import evaluate
 from training.errors import DatasetError
-
-from tests.training.conftest import PITCHES
 
 
 def run(capsys: pytest.CaptureFixture, *argv: str) -> str:

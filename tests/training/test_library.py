@@ -10,13 +10,12 @@ import torch
 
 from genre_engine.engine import GenreEngine
 from genre_engine.runtime_torch import TorchModel
+from tests.training.conftest import PITCHES, TINY_FEATURES
 from training.config import ModelConfig, OptimConfig, TrainConfig
 from training.errors import ConfigError
 from training.fit import build_model, fit
 from training.options import get_args_parser, parse_config
 from training.run import config_splits, prepare, run_training
-
-from tests.training.conftest import PITCHES, TINY_FEATURES
 
 
 def _no_argparse(*args, **kwargs):

@@ -11,13 +11,12 @@ import torch
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from genre_engine.runtime_torch import TorchModel
+from tests.training.conftest import PITCHES, train_args
 from training import fit as fit_module
 from training import train
 from training.data import choose_splits, discover
 from training.errors import ConfigError, run_cli
 from training.options import parse_config
-
-from tests.training.conftest import PITCHES, train_args
 
 
 def test_two_epochs_on_separable_tones_beat_chance(trained: tuple[Path, dict[str, Any]]) -> None:

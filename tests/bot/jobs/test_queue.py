@@ -13,21 +13,36 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.jobs.queue import WORKER_MODEL_THREADS
-from console.repl import LOCAL_GUILD_ID
 from bot.jobs.errors import TooManyJobsError
-from bot.links.errors import UnsupportedLinkError
-from bot.jobs.queue import ANSWERED, CHECK_S, CLASSIFY, TASKS, AnsweredRows, retry_stalled, run_worker
-from bot.services import AudioInput, Caller
+from bot.jobs.queue import (
+    ANSWERED,
+    CHECK_S,
+    CLASSIFY,
+    TASKS,
+    WORKER_MODEL_THREADS,
+    AnsweredRows,
+    retry_stalled,
+    run_worker,
+)
 from bot.jobs.threads import Place
-from genre_engine.errors import NotAudioError
+from bot.links.errors import UnsupportedLinkError
+from bot.services import AudioInput, Caller
+from console.repl import LOCAL_GUILD_ID
 from genre_engine import GenreEngine
+from genre_engine.errors import NotAudioError
 from genre_engine.labels import GENRES
 from storage import PostgresStore
-from tests.support.bot_fixtures import GUILD_ID, USER_ID, OTHER_USER_ID, FakeEngine, wav_bytes
+from tests.conftest import REPO_ROOT
+from tests.support.bot_fixtures import (
+    GUILD_ID,
+    OTHER_USER_ID,
+    USER_ID,
+    FakeEngine,
+    wav_bytes,
+)
 from tests.support.stores import NO_SERVER, TEST_DATABASE_URL
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 CALLER = Caller(GUILD_ID, USER_ID)
 
 

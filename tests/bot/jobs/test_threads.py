@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from bot.jobs.errors import BusyError, QueueTooLongError, TooManyJobsError
-from bot.services import Caller
 from bot.jobs.threads import Place, WorkerPool
+from bot.services import Caller
 from tests.support.bot_fixtures import GUILD_ID, OTHER_USER_ID, USER_ID, wav_bytes
 
 

@@ -6,7 +6,13 @@ import ipaddress
 
 import pytest
 
-from bot.links.fetch import DENIED_NETWORKS, EMBEDDING_NETWORKS, clean_link, fetch_audio, is_internal
+from bot.links.fetch import (
+    DENIED_NETWORKS,
+    EMBEDDING_NETWORKS,
+    clean_link,
+    fetch_audio,
+    is_internal,
+)
 from tests.support.bot_fixtures import wav_bytes
 
 

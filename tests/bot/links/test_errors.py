@@ -6,12 +6,30 @@ import socket
 import sys
 
 import pytest
-from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError, UnsupportedRequest
 from yt_dlp.networking.common import Response
-from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
+from yt_dlp.networking.exceptions import (
+    HTTPError,
+    RequestError,
+    TransportError,
+    UnsupportedRequest,
+)
+from yt_dlp.utils import (
+    DownloadError,
+    ExtractorError,
+    GeoRestrictedError,
+    UnsupportedError,
+)
 
 from bot.errors import GENERIC_APOLOGY, user_message
-from bot.links.errors import GeoBlockedLinkError, LinkError, LinkNotFoundError, LinkRefusedError, NoAudioAtLinkError, SiteError, UnreachableSiteError
+from bot.links.errors import (
+    GeoBlockedLinkError,
+    LinkError,
+    LinkNotFoundError,
+    LinkRefusedError,
+    NoAudioAtLinkError,
+    SiteError,
+    UnreachableSiteError,
+)
 from bot.links.fetch import fetch_audio, link_error
 
 URL = "https://music.example/track/1"

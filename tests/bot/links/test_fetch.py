@@ -8,8 +8,16 @@ import socket
 
 import pytest
 
-from bot.links.errors import DownloadTimeoutError, DownloadTooLargeError, InternalAddressError, NoAudioAtLinkError, PlaylistLinkError, UnresolvableHostError, UnsupportedLinkError
 from bot.links import fetch as links
+from bot.links.errors import (
+    DownloadTimeoutError,
+    DownloadTooLargeError,
+    InternalAddressError,
+    NoAudioAtLinkError,
+    PlaylistLinkError,
+    UnresolvableHostError,
+    UnsupportedLinkError,
+)
 from bot.links.fetch import fetch_audio, is_internal
 from tests.support.bot_fixtures import wav_bytes
 from tests.support.link_servers import serve

@@ -15,7 +15,12 @@ import pytest
 from Cryptodome.Cipher import AES
 from Cryptodome.Util.Padding import pad
 
-from bot.links.errors import InternalAddressError, LinkError, LiveStreamLinkError, NoSafeFormatError
+from bot.links.errors import (
+    InternalAddressError,
+    LinkError,
+    LiveStreamLinkError,
+    NoSafeFormatError,
+)
 from bot.links.fetch import fetch_audio
 from tests.support.link_servers import HostServer
 

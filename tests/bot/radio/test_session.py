@@ -12,11 +12,24 @@ import numpy as np
 import pytest
 
 from bot.config import load_config
-from bot.radio.loudness import TARGET_LUFS, measure_segments
 from bot.media_store import MediaStore
-from bot.radio.session import EARLY_SKIP_S, LISTEN_CAP_S, RadioSession, end_of_song_events, listen_threshold_s, should_leave, upcoming
-from bot.radio.errors import EmptyPoolError, InvalidSongCountError, NothingPlayableError, RenderWriteError
+from bot.radio.errors import (
+    EmptyPoolError,
+    InvalidSongCountError,
+    NothingPlayableError,
+    RenderWriteError,
+)
+from bot.radio.loudness import TARGET_LUFS, measure_segments
 from bot.radio.render import render_radio
+from bot.radio.session import (
+    EARLY_SKIP_S,
+    LISTEN_CAP_S,
+    RadioSession,
+    end_of_song_events,
+    listen_threshold_s,
+    should_leave,
+    upcoming,
+)
 from bot.radio.stream import decode_48k
 from genre_engine.engine import content_hash
 from recommender.genres import GENRES

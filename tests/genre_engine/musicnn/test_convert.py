@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from training.convert_musicnn import (EXPECTED_VARIABLES, ConversionError, convert, variable_map)
+from training.convert_musicnn import (
+    EXPECTED_VARIABLES,
+    ConversionError,
+    convert,
+    variable_map,
+)
 
 
 def _to_tensorflow_layout(key: str, value: torch.Tensor) -> np.ndarray:
