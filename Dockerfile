@@ -39,13 +39,16 @@ COPY storage/ storage/
 COPY recommender/ recommender/
 COPY bot/ bot/
 COPY cogs/ cogs/
+COPY console/ console/
+COPY genrebot/ genrebot/
 COPY data/ data/
 
-# State lives outside the image: mount a volume here. (Not under /app/data, which holds the model.)
+# State lives outside the image (GENREBOT_HOME): mount a volume here. (Not under /app/data, which
+# holds the shipped model.)
 RUN useradd --create-home --uid 10001 genrebot \
     && mkdir -p /var/lib/genrebot \
     && chown genrebot:genrebot /var/lib/genrebot
-ENV GENREBOT_DB=/var/lib/genrebot/genrebot.db
+ENV GENREBOT_HOME=/var/lib/genrebot
 VOLUME ["/var/lib/genrebot"]
 USER genrebot
 

@@ -6,7 +6,8 @@ against the exact one (the share of the exact top 10 the index finds), p50/p95 m
 query of each, for a few search expansions (HNSW's ef), and the index's build time (usearch,
 ``recommender.ann``'s settings, all cores).
 
-    python -m benchmarks.ann [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024] [--connectivity 32] [--vectors f16]
+    python -m benchmarks.ann [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024]
+                             [--connectivity 32] [--vectors f16]
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def bench(size: int, dim: int, queries: int, expansions: list[int], seed: int = 0,
-          **settings) -> list[dict[str, float]]:
+def bench(
+    size: int, dim: int, queries: int, expansions: list[int], seed: int = 0, **settings
+) -> list[dict[str, float]]:
     """One row per search expansion (HNSW's ef; one index built for all of them); ``settings``:
     :class:`AnnIndex`'s (connectivity, vectors)."""
     rng = np.random.default_rng(seed)
@@ -58,9 +60,18 @@ def bench(size: int, dim: int, queries: int, expansions: list[int], seed: int = 
             found, _ = index.nearest(ids, embeddings, embeddings[row], K, excluded=excluded)
             ann_ms.append((time.perf_counter() - started) * 1000)
             recalls.append(len(truth & set(found.tolist())) / K)
-        results.append({"songs": size, "build_s": build_s, "ef": expansion, "recall_at_10": statistics.mean(recalls),
-                        "exact_p50_ms": percentile(exact_ms, 50), "exact_p95_ms": percentile(exact_ms, 95),
-                        "ann_p50_ms": percentile(ann_ms, 50), "ann_p95_ms": percentile(ann_ms, 95)})
+        results.append(
+            {
+                "songs": size,
+                "build_s": build_s,
+                "ef": expansion,
+                "recall_at_10": statistics.mean(recalls),
+                "exact_p50_ms": percentile(exact_ms, 50),
+                "exact_p95_ms": percentile(exact_ms, 95),
+                "ann_p50_ms": percentile(ann_ms, 50),
+                "ann_p95_ms": percentile(ann_ms, 95),
+            }
+        )
     return results
 
 
@@ -69,23 +80,47 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,300000", help="pool sizes, comma-separated")
     parser.add_argument("--dim", type=int, default=256, help="embedding size (default 256)")
     parser.add_argument("--queries", type=int, default=200, help="query songs per size (default 200)")
-    parser.add_argument("--ef", default=f"256,512,{EXPANSION_SEARCH}",
-                        help=f"search expansions to try (default 256,512,{EXPANSION_SEARCH}; recommender.ann uses {EXPANSION_SEARCH})")
-    parser.add_argument("--connectivity", type=int, default=CONNECTIVITY,
-                        help=f"HNSW's M, links per node (default {CONNECTIVITY}, recommender.ann's)")
-    parser.add_argument("--vectors", default=VECTORS, choices=("f32", "f16", "i8"),
-                        help=f"how the index stores the vectors (default {VECTORS}, recommender.ann's)")
+    parser.add_argument(
+        "--ef",
+        default=f"256,512,{EXPANSION_SEARCH}",
+        help=f"search expansions to try (default 256,512,{EXPANSION_SEARCH}; recommender.ann uses {EXPANSION_SEARCH})",
+    )
+    parser.add_argument(
+        "--connectivity",
+        type=int,
+        default=CONNECTIVITY,
+        help=f"HNSW's M, links per node (default {CONNECTIVITY}, recommender.ann's)",
+    )
+    parser.add_argument(
+        "--vectors",
+        default=VECTORS,
+        choices=("f32", "f16", "i8"),
+        help=f"how the index stores the vectors (default {VECTORS}, recommender.ann's)",
+    )
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {args.dim}-float embeddings, "
-          f"{args.queries} queries, k={K}, M {args.connectivity}, {args.vectors} vectors")
-    print(f"{'songs':>9} {'build_s':>8} {'ef':>4} {'recall@10':>9} {'exact_p50':>9} {'exact_p95':>9} "
-          f"{'ann_p50':>8} {'ann_p95':>8}")
+    print(
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {args.dim}-float embeddings, "
+        f"{args.queries} queries, k={K}, M {args.connectivity}, {args.vectors} vectors"
+    )
+    print(
+        f"{'songs':>9} {'build_s':>8} {'ef':>4} {'recall@10':>9} {'exact_p50':>9} {'exact_p95':>9} "
+        f"{'ann_p50':>8} {'ann_p95':>8}"
+    )
     for size in (int(part) for part in args.sizes.split(",")):
-        for row in bench(size, args.dim, args.queries, [int(part) for part in args.ef.split(",")],
-                         connectivity=args.connectivity, vectors=args.vectors):
-            print(f"{size:>9,} {row['build_s']:>8.1f} {row['ef']:>4} {row['recall_at_10']:>9.3f} "
-                  f"{row['exact_p50_ms']:>9.2f} {row['exact_p95_ms']:>9.2f} {row['ann_p50_ms']:>8.2f} "
-                  f"{row['ann_p95_ms']:>8.2f}", flush=True)
+        for row in bench(
+            size,
+            args.dim,
+            args.queries,
+            [int(part) for part in args.ef.split(",")],
+            connectivity=args.connectivity,
+            vectors=args.vectors,
+        ):
+            print(
+                f"{size:>9,} {row['build_s']:>8.1f} {row['ef']:>4} {row['recall_at_10']:>9.3f} "
+                f"{row['exact_p50_ms']:>9.2f} {row['exact_p95_ms']:>9.2f} {row['ann_p50_ms']:>8.2f} "
+                f"{row['ann_p95_ms']:>8.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

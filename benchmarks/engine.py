@@ -26,10 +26,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -76,6 +77,7 @@ def latencies(engine: GenreEngine, files: list[Path]) -> list[float]:
 
 def pool_latencies(engine: GenreEngine, files: list[Path]) -> list[float]:
     """Milliseconds per file while ``WORKERS`` threads classify at once, as the bot's pool does."""
+
     def one(path: Path) -> float:
         started = time.perf_counter()
         engine.classify(path)
@@ -103,8 +105,9 @@ def naive_features(segment: np.ndarray, config: FeatureConfig) -> np.ndarray:
     if config.kind == "stft":
         power = np.abs(librosa.stft(segment, n_fft=config.n_fft, hop_length=config.hop_length)) ** 2
         return librosa.power_to_db(power, top_db=None)
-    mel = librosa.feature.melspectrogram(y=segment, sr=config.sample_rate, n_fft=config.n_fft,
-                                         hop_length=config.hop_length, n_mels=config.n_mels)
+    mel = librosa.feature.melspectrogram(
+        y=segment, sr=config.sample_rate, n_fft=config.n_fft, hop_length=config.hop_length, n_mels=config.n_mels
+    )
     if config.kind == "musicnn":
         return np.log10(10000.0 * mel[:, : config.frames] + 1.0)
     return librosa.power_to_db(mel, top_db=None)
@@ -134,8 +137,9 @@ def choose(rows: list[dict]) -> str | None:
     return min(fit, key=lambda r: r["clips"]["busy_ms"])["setting"] if fit else None
 
 
-def run(checkpoint: Path, clips: list[Path], songs: list[Path], *, with_torch: bool, naive: bool,
-        log: Callable[[str], None]) -> dict:
+def run(
+    checkpoint: Path, clips: list[Path], songs: list[Path], *, with_torch: bool, naive: bool, log: Callable[[str], None]
+) -> dict:
     from genre_engine.runtime_onnx import OnnxModel
 
     onnx_path = checkpoint if checkpoint.suffix == ".onnx" else export_path(checkpoint)
@@ -147,27 +151,49 @@ def run(checkpoint: Path, clips: list[Path], songs: list[Path], *, with_torch: b
         for threads in TORCH_THREADS:
             torch.set_num_threads(threads)
             log(f"torch, {threads} thread(s)")
-            rows.append({"runtime": "torch", "setting": f"torch threads={threads}",
-                         "clips": idle_and_busy(lambda: latencies(torch_engine, clips), lambda: torch_engine.classify(clips[0])),
-                         "songs": idle_and_busy(lambda: latencies(torch_engine, songs), lambda: None)})
+            rows.append(
+                {
+                    "runtime": "torch",
+                    "setting": f"torch threads={threads}",
+                    "clips": idle_and_busy(
+                        lambda: latencies(torch_engine, clips), lambda: torch_engine.classify(clips[0])
+                    ),
+                    "songs": idle_and_busy(lambda: latencies(torch_engine, songs), lambda: None),
+                }
+            )
     for threads, spinning in ONNX_SETTINGS:
         engine = GenreEngine(OnnxModel(onnx_path, threads=threads, spinning=spinning))
         setting = f"onnx threads={threads} spinning={'on' if spinning else 'off'}"
         log(setting)
-        rows.append({"runtime": "onnx", "setting": setting,
-                     "clips": idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0])),
-                     "songs": idle_and_busy(lambda: latencies(engine, songs), lambda: None)})
+        rows.append(
+            {
+                "runtime": "onnx",
+                "setting": setting,
+                "clips": idle_and_busy(partial(latencies, engine, clips), partial(engine.classify, clips[0])),
+                "songs": idle_and_busy(partial(latencies, engine, songs), lambda: None),
+            }
+        )
     pool_rows = []
     for threads in (1, 2):
         for sessions in ("shared", "per_thread"):
             engine = GenreEngine(OnnxModel(onnx_path, threads=threads, spinning=False, sessions=sessions))
             setting = f"onnx threads={threads} spinning=off sessions={sessions}"
             log(f"{WORKERS} workers, {setting}")
-            pool_rows.append({"setting": setting, "clips": idle_and_busy(lambda: pool_latencies(engine, clips),
-                                                                         lambda: pool_latencies(engine, clips[:WORKERS]))})
+            pool_rows.append(
+                {
+                    "setting": setting,
+                    "clips": idle_and_busy(
+                        partial(pool_latencies, engine, clips), partial(pool_latencies, engine, clips[:WORKERS])
+                    ),
+                }
+            )
     result = {
-        "clips": len(clips), "songs": len(songs), "load_average_1min": round(os.getloadavg()[0], 2),
-        "single": rows, "workers": pool_rows, "chosen": choose(rows),
+        "clips": len(clips),
+        "songs": len(songs),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "single": rows,
+        "workers": pool_rows,
+        "chosen": choose(rows),
     }
     if naive:
         torch_engine = GenreEngine(load_runner(checkpoint, runtime="torch"))
@@ -177,13 +203,18 @@ def run(checkpoint: Path, clips: list[Path], songs: list[Path], *, with_torch: b
 
 
 def format_table(result: dict) -> str:
-    lines = [f"per file, p50 ms: {result['clips']} GTZAN clips (30 s) and {result['songs']} full songs; "
-             f"idle vs one core busy; load average {result['load_average_1min']}",
-             f"{'setting':<42} {'clip idle':>9} {'clip busy':>9} {'ratio':>5}   {'song idle':>9} {'song busy':>9} {'ratio':>5}"]
+    lines = [
+        f"per file, p50 ms: {result['clips']} GTZAN clips (30 s) and {result['songs']} full songs; "
+        f"idle vs one core busy; load average {result['load_average_1min']}",
+        f"{'setting':<42} {'clip idle':>9} {'clip busy':>9} {'ratio':>5}   "
+        f"{'song idle':>9} {'song busy':>9} {'ratio':>5}",
+    ]
     for row in result["single"]:
         c, s = row["clips"], row["songs"]
-        lines.append(f"{row['setting']:<42} {c['idle_ms']:>9} {c['busy_ms']:>9} {c['ratio']:>5}   "
-                     f"{s['idle_ms']:>9} {s['busy_ms']:>9} {s['ratio']:>5}")
+        lines.append(
+            f"{row['setting']:<42} {c['idle_ms']:>9} {c['busy_ms']:>9} {c['ratio']:>5}   "
+            f"{s['idle_ms']:>9} {s['busy_ms']:>9} {s['ratio']:>5}"
+        )
     lines.append(f"{WORKERS} workers at once (clips)")
     for row in result["workers"]:
         c = row["clips"]
@@ -197,12 +228,26 @@ def format_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine", description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", nargs="+", type=Path, default=None,
-                        help="short clips or folders (default: three full 30-s GTZAN clips from ../shared)")
-    parser.add_argument("--songs", nargs="+", type=Path, default=None,
-                        help="full-length songs or folders (default: one pool song from ../shared)")
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
-                        help="torch checkpoint with its ONNX export beside it (default: the shipped model)")
+    parser.add_argument(
+        "--clips",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="short clips or folders (default: three full 30-s GTZAN clips from ../shared)",
+    )
+    parser.add_argument(
+        "--songs",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="full-length songs or folders (default: one pool song from ../shared)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=DEFAULT_CHECKPOINT,
+        help="torch checkpoint with its ONNX export beside it (default: the shipped model)",
+    )
     parser.add_argument("--no-torch", action="store_true", help="skip the torch rows (automatic without torch)")
     parser.add_argument("--naive", action="store_true", help="also time the naive librosa reference (slow)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -214,8 +259,14 @@ def main(argv: list[str] | None = None) -> int:
     with_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     if (not with_torch or args.checkpoint.suffix == ".onnx") and args.naive:
         parser.error("--naive needs torch and a .pt checkpoint")
-    result = run(args.checkpoint, clips, songs, with_torch=with_torch and args.checkpoint.suffix != ".onnx",
-                 naive=args.naive, log=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+    result = run(
+        args.checkpoint,
+        clips,
+        songs,
+        with_torch=with_torch and args.checkpoint.suffix != ".onnx",
+        naive=args.naive,
+        log=lambda text: print(f"  {text}", file=sys.stderr, flush=True),
+    )
     print(json.dumps(result) if args.json else format_table(result))
     return 0
 

@@ -1,4 +1,5 @@
-"""``python -m benchmarks.engine_reference [--venv DIR] [--unseen | --held-out] [--json]``: this engine against musicnn's own TensorFlow.
+"""``python -m benchmarks.engine_reference [--venv DIR] [--unseen | --held-out] [--json]``: this engine
+against musicnn's own TensorFlow.
 
 Times, per GTZAN clip end to end (decode, features, network), musicnn's reference implementation
 (``MSD_musicnn``, 3-s patches, tags and features) both as a warm model (graph and session built once)
@@ -96,7 +97,8 @@ def held_out_engines(engine: GenreEngine, folder: Path = GTZAN_CLIPS) -> dict[Pa
         others = [j for j in range(len(clips)) if j != i]
         probe = LogisticRegression(C=0.1, max_iter=3000).fit(
             np.concatenate([embeddings[j] for j in others]),
-            np.concatenate([np.full(len(embeddings[j]), targets[j]) for j in others]))
+            np.concatenate([np.full(len(embeddings[j]), targets[j]) for j in others]),
+        )
         engines[path] = GenreEngine(_ProbeHead(engine.runner, probe), projection=engine.projection)
     return engines
 
@@ -157,8 +159,14 @@ def run_reference(python: Path, clips: list[Path]) -> dict[str, dict[str, float]
 
     Raises ``RuntimeError`` when the reference fails.
     """
-    result = subprocess.run([str(python), "-c", _REFERENCE, *map(str, clips)], capture_output=True, text=True,
-                            env=reference_env(), cwd="/", timeout=900)
+    result = subprocess.run(
+        [str(python), "-c", _REFERENCE, *map(str, clips)],
+        capture_output=True,
+        text=True,
+        env=reference_env(),
+        cwd="/",
+        timeout=900,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"the reference failed: {result.stderr.strip().splitlines()[-1:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -166,20 +174,35 @@ def run_reference(python: Path, clips: list[Path]) -> dict[str, dict[str, float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine_reference", description=__doc__.splitlines()[0])
-    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})")
-    parser.add_argument("--clips", nargs="+", type=Path, default=DEFAULT_CLIPS,
-                        help="clips to time (default: five full 30-s GTZAN clips from ../shared)")
+    parser.add_argument(
+        "--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})"
+    )
+    parser.add_argument(
+        "--clips",
+        nargs="+",
+        type=Path,
+        default=DEFAULT_CLIPS,
+        help="clips to time (default: five full 30-s GTZAN clips from ../shared)",
+    )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--unseen", action="store_true",
-                       help="time 30-s excerpts of every third pool song instead (music the shipped head never saw)")
-    group.add_argument("--held-out", action="store_true",
-                       help="time every full 30-s GTZAN clip, each with a head trained without it (leave-one-out)")
+    group.add_argument(
+        "--unseen",
+        action="store_true",
+        help="time 30-s excerpts of every third pool song instead (music the shipped head never saw)",
+    )
+    group.add_argument(
+        "--held-out",
+        action="store_true",
+        help="time every full 30-s GTZAN clip, each with a head trained without it (leave-one-out)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     python = args.venv / "bin" / "python"
     if not python.is_file():
-        print(f"skipped: no reference environment at {args.venv} (see `python -m benchmarks.engine_reference --help`)",
-              file=sys.stderr)
+        print(
+            f"skipped: no reference environment at {args.venv} (see `python -m benchmarks.engine_reference --help`)",
+            file=sys.stderr,
+        )
         return 0
     engine = GenreEngine.from_checkpoint()
     if args.held_out:
@@ -206,27 +229,40 @@ def _compare(python: Path, engine: GenreEngine, engines: dict[Path, GenreEngine]
     segments = [engines[clip].classify(clip).segments for clip in clips]
     engine.stop_margin = None
     every = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
-    result = {"clips": len(clips), "load_average_1min": round(os.getloadavg()[0], 2),
-              "reference": reference, "genrebot": ours, "genrebot_every_segment": every,
-              "genrebot_segments": segments, "genrebot_runtime": engine.runner.runtime,
-              "speedup_vs_warm": {case: round(reference["warm"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
-              "speedup_vs_api": {case: round(reference["api"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")}}
+    result = {
+        "clips": len(clips),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "reference": reference,
+        "genrebot": ours,
+        "genrebot_every_segment": every,
+        "genrebot_segments": segments,
+        "genrebot_runtime": engine.runner.runtime,
+        "speedup_vs_warm": {case: round(reference["warm"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
+        "speedup_vs_api": {case: round(reference["api"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
+    }
     if as_json:
         print(json.dumps(result))
         return 0
     print(f"per clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}")
     print(f"{'':<44} {'idle':>8} {'one core busy':>14} {'ratio':>6}")
-    rows = ((f"genrebot ({engine.runner.runtime}, early stop)", ours),
-            (f"genrebot ({engine.runner.runtime}, every segment)", every),
-            ("musicnn TensorFlow, warm model", reference["warm"]),
-            ("musicnn TensorFlow, extractor() per call", reference["api"]))
+    rows = (
+        (f"genrebot ({engine.runner.runtime}, early stop)", ours),
+        (f"genrebot ({engine.runner.runtime}, every segment)", every),
+        ("musicnn TensorFlow, warm model", reference["warm"]),
+        ("musicnn TensorFlow, extractor() per call", reference["api"]),
+    )
     for name, row in rows:
         print(f"{name:<44} {row['idle_ms']:>8} {row['busy_ms']:>14} {row['ratio']:>6}")
     for name, key in (("speed-up vs warm model", "speedup_vs_warm"), ("speed-up vs extractor()", "speedup_vs_api")):
         print(f"{name:<44} {result[key]['idle_ms']:>7}x {result[key]['busy_ms']:>13}x")
-    for name, ref in (("every segment: speed-up vs warm model", "warm"), ("every segment: speed-up vs extractor()", "api")):
-        print(f"{name:<44} {round(reference[ref]['idle_ms'] / every['idle_ms'], 2):>7}x "
-              f"{round(reference[ref]['busy_ms'] / every['busy_ms'], 2):>13}x")
+    for name, ref in (
+        ("every segment: speed-up vs warm model", "warm"),
+        ("every segment: speed-up vs extractor()", "api"),
+    ):
+        print(
+            f"{name:<44} {round(reference[ref]['idle_ms'] / every['idle_ms'], 2):>7}x "
+            f"{round(reference[ref]['busy_ms'] / every['busy_ms'], 2):>13}x"
+        )
     print(f"segments genrebot analysed per clip with the early stop: {segments}")
     return 0
 

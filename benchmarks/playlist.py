@@ -3,8 +3,10 @@
     python -m benchmarks.playlist [--sizes 1000,10000,100000,1000000] [--dims 1756,256] [--database-url URL] [--json]
 
 For each embedding size (default the shipped model's two: its full embedding and the compact one
-the engine hands out, read from ``data/model.projection.npz``) and each pool size: a fresh database file in a temporary folder (and with ``--database-url`` a fresh
-database created on that PostgreSQL server, then dropped; the user needs CREATEDB), a synthetic pool bulk-inserted through
+the engine hands out, read from ``data/model.projection.npz``) and each pool size: a fresh database file
+in a temporary folder (and with ``--database-url`` a fresh
+database created on that PostgreSQL server, then dropped; the user needs CREATEDB), a synthetic pool
+bulk-inserted through
 ``Store.add_songs``, 20 listeners with 30 events each
 recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., limit=20)``, the same call
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
@@ -83,9 +85,7 @@ def _progress(size: int, started: float) -> ProgressCallback:
     return report
 
 
-async def _seed_listeners(
-    store: Store, matrix: PoolMatrix, pool: SyntheticPool, rng: np.random.Generator
-) -> list[int]:
+async def _seed_listeners(store: Store, matrix: PoolMatrix, pool: SyntheticPool, rng: np.random.Generator) -> list[int]:
     users = []
     for index in range(LISTENERS):
         user_id = 1 + index

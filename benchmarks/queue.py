@@ -81,11 +81,16 @@ async def run_row(engine: GenreEngine, audio: list[AudioInput], config: Config) 
     waits = sorted(o.wait_s for o in served)
     totals = sorted(o.total_s for o in served)
     return {
-        "requests": len(audio), "served": len(served), "refused": len(outcomes) - len(served),
+        "requests": len(audio),
+        "served": len(served),
+        "refused": len(outcomes) - len(served),
         "refusals": dict(Counter(o.why for o in outcomes if not o.served)),
-        "p50_wait_s": _quantile(waits, 0.5), "p95_wait_s": _quantile(waits, 0.95),
-        "p50_answer_s": _quantile(totals, 0.5), "p95_answer_s": _quantile(totals, 0.95),
-        "events": events, "lost": len(served) - events,
+        "p50_wait_s": _quantile(waits, 0.5),
+        "p95_wait_s": _quantile(waits, 0.95),
+        "p50_answer_s": _quantile(totals, 0.5),
+        "p95_answer_s": _quantile(totals, 0.95),
+        "events": events,
+        "lost": len(served) - events,
     }
 
 
@@ -109,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = {"line 8": {"queue_size": 8}, "defaults": {}}
     print(f"{args.requests} users, one song each, {args.workers} workers, deadline {DEADLINE_S} s")
     if not args.json:
-        print(f"{'config':<9} {'served':>6} {'refused':>7} {'p50 wait':>9} {'p95 wait':>9} "
-              f"{'p50 answer':>10} {'p95 answer':>10} {'events':>6} {'lost':>4}")
+        print(
+            f"{'config':<9} {'served':>6} {'refused':>7} {'p50 wait':>9} {'p95 wait':>9} "
+            f"{'p50 answer':>10} {'p95 answer':>10} {'events':>6} {'lost':>4}"
+        )
     for name, overrides in rows.items():
         with tempfile.TemporaryDirectory() as folder:
             config = Config(db_path=Path(folder) / "bench.db", workers=args.workers, cooldown_s=0, **overrides)
@@ -118,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"config": name, **row}))
             continue
-        print(f"{name:<9} {row['served']:>6} {row['refused']:>7} {row['p50_wait_s']:>8.1f}s {row['p95_wait_s']:>8.1f}s "
-              f"{row['p50_answer_s']:>9.1f}s {row['p95_answer_s']:>9.1f}s {row['events']:>6} {row['lost']:>4}"
-              + (f"  refused: {row['refusals']}" if row["refusals"] else ""))
+        print(
+            f"{name:<9} {row['served']:>6} {row['refused']:>7} {row['p50_wait_s']:>8.1f}s {row['p95_wait_s']:>8.1f}s "
+            f"{row['p50_answer_s']:>9.1f}s {row['p95_answer_s']:>9.1f}s {row['events']:>6} {row['lost']:>4}"
+            + (f"  refused: {row['refusals']}" if row["refusals"] else "")
+        )
     return 0
 
 

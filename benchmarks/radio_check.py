@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     for song, result in zip(songs, results):
         ok = abs(result.integrated_lufs - TARGET_LUFS) <= args.tolerance
         failed += not ok
-        print(f"{'ok ' if ok else 'BAD'} {song['title'][:32]:32} source {song['loudness_lufs']:7.2f} LUFS -> "
-              f"in file {result.integrated_lufs:7.2f} LUFS, true peak {result.true_peak_dbtp:6.2f} dBTP")
+        print(
+            f"{'ok ' if ok else 'BAD'} {song['title'][:32]:32} source {song['loudness_lufs']:7.2f} LUFS -> "
+            f"in file {result.integrated_lufs:7.2f} LUFS, true peak {result.true_peak_dbtp:6.2f} dBTP"
+        )
     print(f"{len(songs) - failed}/{len(songs)} songs within {TARGET_LUFS:g} ± {args.tolerance:g} LUFS")
     return 1 if failed else 0
 

@@ -57,9 +57,7 @@ def make_pool(size: int, dim: int, rng: np.random.Generator) -> SyntheticPool:
     return SyntheticPool(probabilities, embeddings)
 
 
-def make_listener(
-    pool: SyntheticPool, events: int, rng: np.random.Generator
-) -> SyntheticListener:
+def make_listener(pool: SyntheticPool, events: int, rng: np.random.Generator) -> SyntheticListener:
     """A listener who likes one to three genres; positive events are drawn from songs that match
     their taste, negative ones (about one in ten) from songs that do not."""
     taste = rng.dirichlet(np.full(GENRE_COUNT, 0.25))
@@ -70,9 +68,7 @@ def make_listener(
     disliked /= disliked.sum()
     negative = rng.random(events) < 0.1
     size = len(pool.probabilities)
-    rows = np.where(
-        negative, rng.choice(size, events, p=disliked), rng.choice(size, events, p=liked)
-    )
+    rows = np.where(negative, rng.choice(size, events, p=disliked), rng.choice(size, events, p=liked))
     kinds = tuple(
         (EventKind.DISLIKED if rng.random() < 0.4 else EventKind.SKIPPED)
         if is_negative

@@ -81,17 +81,23 @@ class Workers:
         self.url = url
         self.logs = Path(tempfile.mkdtemp(prefix="genrebot-workers-"))
         env = {**os.environ, "GENREBOT_DATABASE_URL": url, "GENREBOT_LOG_LEVEL": "INFO"}
-        self.processes = [subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT, env=env,
-                                           stdout=subprocess.DEVNULL, stderr=(self.logs / f"{n}.log").open("w"))
-                          for n in range(count)]
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=(self.logs / f"{n}.log").open("w"),
+            )
+            for n in range(count)
+        ]
 
     async def ready(self) -> None:
         """Until every worker has registered (its model is loaded by then)."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url) as connection:
-                    (alive,) = await (await connection.execute(
-                        "SELECT count(*) FROM procrastinate_workers")).fetchone()
+                    (alive,) = await (await connection.execute("SELECT count(*) FROM procrastinate_workers")).fetchone()
                 if alive >= len(self.processes):
                     return
             except psycopg.errors.UndefinedTable:
@@ -171,14 +177,15 @@ async def queue_latency(url: str, data: list[bytes]) -> tuple[float, float]:
 
 async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str, int]:
     with Database(url) as database, tempfile.TemporaryDirectory() as media:
-        config = Config(database_url=database, media_folder=Path(media), queue_size=10_000,
-                        per_user_jobs=len(data))
+        config = Config(database_url=database, media_folder=Path(media), queue_size=10_000, per_user_jobs=len(data))
         services = await Services.open(config, engine)
         pool = Workers(database, 2)
         try:
             await pool.ready()
-            tasks = [asyncio.create_task(services.classify(Caller(GUILD_ID, 100 + n), AudioInput(song, str(n))))
-                     for n, song in enumerate(data)]
+            tasks = [
+                asyncio.create_task(services.classify(Caller(GUILD_ID, 100 + n), AudioInput(song, str(n))))
+                for n, song in enumerate(data)
+            ]
             while (await services.jobs.line())[0] < 2:  # both workers busy
                 await asyncio.sleep(0.05)
             victim = pool.processes[0]
@@ -188,11 +195,16 @@ async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str
             recovered_s = time.perf_counter() - killed_at
             acknowledged = sum(not isinstance(answer, BaseException) for answer in answers)
             async with await psycopg.AsyncConnection.connect(database) as connection:
-                (found,) = await (await connection.execute(
-                    "SELECT count(*) FROM events WHERE kind = 'shared'")).fetchone()
-            return {"songs": len(data), "acknowledged": acknowledged, "listens_found": found,
-                    "retried": pool.log(2).count("retrying the job of a dead worker"),
-                    "all_done_s_after_kill": round(recovered_s, 1)}
+                (found,) = await (
+                    await connection.execute("SELECT count(*) FROM events WHERE kind = 'shared'")
+                ).fetchone()
+            return {
+                "songs": len(data),
+                "acknowledged": acknowledged,
+                "listens_found": found,
+                "retried": pool.log(2).count("retrying the job of a dead worker"),
+                "all_done_s_after_kill": round(recovered_s, 1),
+            }
         finally:
             pool.stop()
             await services.close()
@@ -205,21 +217,27 @@ async def main_async(args: argparse.Namespace) -> None:
     for workers in (1, 2):
         rates[workers] = await throughput(args.database_url, data, workers)
         plain[workers] = ceiling(data, workers)
-        print(f"throughput, {workers} worker process(es): {rates[workers]:.2f} songs/s "
-              f"(plain processes, no queue: {plain[workers]:.2f})")
+        print(
+            f"throughput, {workers} worker process(es): {rates[workers]:.2f} songs/s "
+            f"(plain processes, no queue: {plain[workers]:.2f})"
+        )
     print(f"speed-up with 2: {rates[2] / rates[1]:.2f}x (plain processes: {plain[2] / plain[1]:.2f}x)")
-    added, own = await queue_latency(args.database_url, data[:args.latency_songs])
+    added, own = await queue_latency(args.database_url, data[: args.latency_songs])
     print(f"queue latency: p50 {added:.0f} ms added to the worker's own p50 {own:.0f} ms")
     engine = GenreEngine.from_checkpoint()
-    print(f"kill -9 of one of 2 workers mid-job (retry after {STALLED_AFTER_S:.0f} s without heartbeat): "
-          f"{await kill_one(args.database_url, data[:args.kill_songs], engine)}")
+    print(
+        f"kill -9 of one of 2 workers mid-job (retry after {STALLED_AFTER_S:.0f} s without heartbeat): "
+        f"{await kill_one(args.database_url, data[: args.kill_songs], engine)}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("GENREBOT_TEST_DATABASE_URL"),
-                        help="a PostgreSQL server to create the bench databases on "
-                             "(default GENREBOT_TEST_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("GENREBOT_TEST_DATABASE_URL"),
+        help="a PostgreSQL server to create the bench databases on (default GENREBOT_TEST_DATABASE_URL)",
+    )
     parser.add_argument("--songs", type=int, default=24, help="songs for the throughput (default 24)")
     parser.add_argument("--latency-songs", type=int, default=8, help="songs for the queue latency (default 8)")
     parser.add_argument("--kill-songs", type=int, default=12, help="songs for the kill -9 (default 12)")

@@ -59,8 +59,10 @@ class NotTeacherError(GenreBotError):
     """Teaching genres is for admins (Manage Server) and the role an admin named."""
 
     def __str__(self) -> str:
-        return ("Only server admins (Manage Server) or members with the role an admin chose "
-                "(`/genre role`) can teach genres.")
+        return (
+            "Only server admins (Manage Server) or members with the role an admin chose "
+            "(`/genre role`) can teach genres."
+        )
 
 
 class OutOfRangeError(GenreBotError):
@@ -147,8 +149,10 @@ class IsAFolderError(GenreBotError):
         super().__init__(path)
 
     def __str__(self) -> str:
-        return (f"`{self.path}` is a folder; /classify takes one file. "
-                f"To add every song in it to the pool, use `/index {self.path}`.")
+        return (
+            f"`{self.path}` is a folder; /classify takes one file. "
+            f"To add every song in it to the pool, use `/index {self.path}`."
+        )
 
 
 def user_message(error: BaseException) -> str:

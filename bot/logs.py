@@ -25,8 +25,12 @@ def _quote(value: object) -> str:
 class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
-        pairs = [("ts", stamp), ("level", record.levelname.lower()), ("logger", record.name),
-                 ("msg", record.getMessage())]
+        pairs = [
+            ("ts", stamp),
+            ("level", record.levelname.lower()),
+            ("logger", record.name),
+            ("msg", record.getMessage()),
+        ]
         pairs += [(key, value) for key, value in vars(record).items() if key not in _STANDARD]
         if record.exc_info:
             pairs.append(("exc", self.formatException(record.exc_info)))

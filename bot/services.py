@@ -189,8 +189,10 @@ async def compact_stored_embeddings(store: Store, engine: GenreEngine) -> int:
         return 0
     moved = await store.reproject_embeddings(engine.projection.input_dim, engine.projection.apply)
     if moved:
-        log.info("stored embeddings compacted", extra={"songs": moved, "from_dim": engine.projection.input_dim,
-                                                       "to_dim": engine.projection.output_dim})
+        log.info(
+            "stored embeddings compacted",
+            extra={"songs": moved, "from_dim": engine.projection.input_dim, "to_dim": engine.projection.output_dim},
+        )
     return moved
 
 
@@ -201,8 +203,9 @@ class Services:
 
     def __init__(self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None) -> None:
         if store.genre_count != len(engine.labels):
-            raise ValueError(f"the store holds {store.genre_count} genres per song, "
-                             f"the model has {len(engine.labels)} labels")
+            raise ValueError(
+                f"the store holds {store.genre_count} genres per song, the model has {len(engine.labels)} labels"
+            )
         self.config = config
         self.engine = engine
         self.store = store
@@ -210,11 +213,17 @@ class Services:
         self.vocabulary: TagVocabulary | None = engine.vocabulary
         self.media = MediaStore(config.media_folder, config.media_cap_bytes)
         self.ann = AnnIndexes()  # "more like this" in large pools (recommender.ann)
-        self.classifier = WorkerPool("classify", config.workers, max_waiting=config.queue_size,
-                                     max_waiting_bytes=config.queue_bytes, per_owner=config.per_user_jobs)
+        self.classifier = WorkerPool(
+            "classify",
+            config.workers,
+            max_waiting=config.queue_size,
+            max_waiting_bytes=config.queue_bytes,
+            per_owner=config.per_user_jobs,
+        )
         # apart, so that slow links never hold the workers classification needs
-        self.downloader = WorkerPool("download", config.download_workers, max_waiting=config.queue_size,
-                                     per_owner=config.per_user_jobs)
+        self.downloader = WorkerPool(
+            "download", config.download_workers, max_waiting=config.queue_size, per_owner=config.per_user_jobs
+        )
         self.teaching = Teaching(store, self.classifier)
         self.link_policy = link_policy(config)
         # who classifies uploads and fetches links: this process's threads, or workers through the
@@ -227,8 +236,14 @@ class Services:
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine)
         await compact_stored_embeddings(services.store, engine)
-        log.info("services started", extra={"db": describe_location(config.store_location), "workers": config.workers,
-                                            "embedding_dim": engine.embedding_dim})
+        log.info(
+            "services started",
+            extra={
+                "db": describe_location(config.store_location),
+                "workers": config.workers,
+                "embedding_dim": engine.embedding_dim,
+            },
+        )
         return services
 
     @classmethod
@@ -242,8 +257,9 @@ class Services:
             from bot.jobs.queue import QueueJobs  # procrastinate: only for the queue
 
             try:
-                jobs = await QueueJobs.open(config.database_url, max_waiting=config.queue_size,
-                                            per_owner=config.per_user_jobs)
+                jobs = await QueueJobs.open(
+                    config.database_url, max_waiting=config.queue_size, per_owner=config.per_user_jobs
+                )
             except BaseException:
                 await store.close()
                 raise
@@ -263,12 +279,19 @@ class Services:
 
     # -- getting audio ---------------------------------------------------------------------------
 
-    async def fetch_link(self, url: str, caller: Caller | None = None, *, on_place: PlaceCallback | None = None,
-                         max_wait_s: float | None = None) -> AudioInput:
+    async def fetch_link(
+        self,
+        url: str,
+        caller: Caller | None = None,
+        *,
+        on_place: PlaceCallback | None = None,
+        max_wait_s: float | None = None,
+    ) -> AudioInput:
         """Download the audio behind ``url`` (bot.links.fetch), in the download pool: at most
         ``config.per_user_jobs`` at once per caller; ``on_place``/``max_wait_s`` as in :meth:`classify`."""
-        fetched = await self.jobs.fetch(url, owner=None if caller is None else caller.user_id,
-                                        on_place=on_place, max_wait_s=max_wait_s)
+        fetched = await self.jobs.fetch(
+            url, owner=None if caller is None else caller.user_id, on_place=on_place, max_wait_s=max_wait_s
+        )
         return AudioInput(fetched.data, fetched.title, source_url=fetched.url)
 
     async def refetch(self, song: Song) -> bytes:
@@ -290,8 +313,15 @@ class Services:
 
     # -- classifying -----------------------------------------------------------------------------
 
-    async def classify(self, caller: Caller, audio: AudioInput, *, pool: bool | None = None,
-                       on_place: PlaceCallback | None = None, max_wait_s: float | None = None) -> Classified:
+    async def classify(
+        self,
+        caller: Caller,
+        audio: AudioInput,
+        *,
+        pool: bool | None = None,
+        on_place: PlaceCallback | None = None,
+        max_wait_s: float | None = None,
+    ) -> Classified:
         """Classify ``audio``, record it as shared by the caller and (by the server's auto-pool setting
         unless ``pool`` says otherwise) add it to the server pool. Known audio is not re-analysed.
 
@@ -304,15 +334,31 @@ class Services:
         in_pool = (await self.store.guild_settings(guild_id)).auto_pool if pool is None else pool
         known = await self.store.find_song(guild_id, digest)
         if known is None:
-            prediction = await self.jobs.classify(audio.data, name=audio.title, owner=caller.user_id,
-                                                      on_place=on_place, max_wait_s=max_wait_s)
+            prediction = await self.jobs.classify(
+                audio.data, name=audio.title, owner=caller.user_id, on_place=on_place, max_wait_s=max_wait_s
+            )
             self._check_duration(prediction.duration_s)
-            added = await self.store.add_song(self._new_song(
-                guild_id, audio.title, prediction, added_by=caller.user_id, in_pool=in_pool,
-                source_url=audio.source_url, message_url=audio.message_url))
+            added = await self.store.add_song(
+                self._new_song(
+                    guild_id,
+                    audio.title,
+                    prediction,
+                    added_by=caller.user_id,
+                    in_pool=in_pool,
+                    source_url=audio.source_url,
+                    message_url=audio.message_url,
+                )
+            )
             song, new = added.song, added.created
-            log.info("classified", extra={"guild": guild_id, "song": song.id, "genre": prediction.genre,
-                                          "ms": round(prediction.timings_ms["total"])})
+            log.info(
+                "classified",
+                extra={
+                    "guild": guild_id,
+                    "song": song.id,
+                    "genre": prediction.genre,
+                    "ms": round(prediction.timings_ms["total"]),
+                },
+            )
         else:
             song, new = known, False
             if in_pool and not known.in_pool:
@@ -336,8 +382,16 @@ class Services:
             raise TooLongError(duration_s, self.config.max_duration_s)
 
     @staticmethod
-    def _new_song(guild_id: int, title: str, prediction: Prediction, *, added_by: int | None, in_pool: bool,
-                  source_url: str | None = None, message_url: str | None = None) -> NewSong:
+    def _new_song(
+        guild_id: int,
+        title: str,
+        prediction: Prediction,
+        *,
+        added_by: int | None,
+        in_pool: bool,
+        source_url: str | None = None,
+        message_url: str | None = None,
+    ) -> NewSong:
         return NewSong(
             guild_id=guild_id,
             title=title or "untitled",  # the store cuts it to storage's MAX_TITLE_CHARS
@@ -375,14 +429,23 @@ class Services:
 
     # -- recommending ---------------------------------------------------------------------------
 
-    async def playlist(self, caller: Caller, limit: int = 10, *, seed: int | None = None,
-                       filters: Sequence[tuple[str, str]] = ()) -> Playlist:
+    async def playlist(
+        self, caller: Caller, limit: int = 10, *, seed: int | None = None, filters: Sequence[tuple[str, str]] = ()
+    ) -> Playlist:
         """Up to ``limit`` songs (InvalidCountError beyond ``config.recommender.max_playlist``),
         only from the songs every ``(kind, value)`` filter selects (``style``, ``mood``, ``genre``;
         UnknownFilterError for a name the bot doesn't know, NothingMatchesError if none is left)."""
         only = await self.pool_filters(caller.server_id, filters)
-        return await playlist_for(self.store, caller.server_id, caller.user_id, limit, seed=seed,
-                                  config=self.config.recommender, labels=self.labels, only=only)
+        return await playlist_for(
+            self.store,
+            caller.server_id,
+            caller.user_id,
+            limit,
+            seed=seed,
+            config=self.config.recommender,
+            labels=self.labels,
+            only=only,
+        )
 
     async def pool_filters(self, guild_id: int, filters: Sequence[tuple[str, str]]) -> list[PoolFilter]:
         """The filters ``(kind, value)`` of a playlist or radio in this server (UnknownFilterError)."""
@@ -394,8 +457,9 @@ class Services:
         if kind in ("style", "mood"):
             return tag_filter(kind, value, self.vocabulary)
         if kind == "genre":
-            return genre_filter(value, self.labels, await self.store.taught_examples(guild_id),
-                                await self.teaching.classifier(guild_id))
+            return genre_filter(
+                value, self.labels, await self.store.taught_examples(guild_id), await self.teaching.classifier(guild_id)
+            )
         raise UnknownFilterError(kind, value, ())
 
     async def filter_choices(self, guild_id: int, kind: str) -> tuple[str, ...]:
@@ -405,34 +469,64 @@ class Services:
         return (*self.labels, *sorted(await self.store.taught_examples(guild_id)))
 
     async def similar(self, guild_id: int, song_id: int, limit: int = 5) -> list[SimilarSong]:
-        return await more_like_this(self.store, guild_id, check_song_id(guild_id, song_id), limit,
-                                    config=self.config.recommender, ann=self.ann)
+        return await more_like_this(
+            self.store, guild_id, check_song_id(guild_id, song_id), limit, config=self.config.recommender, ann=self.ann
+        )
 
-    async def radio_plan(self, caller: Caller, limit: int = QUEUE_SIZE, *,
-                         filters: Sequence[tuple[str, str]] = ()) -> Playlist:
+    async def radio_plan(
+        self, caller: Caller, limit: int = QUEUE_SIZE, *, filters: Sequence[tuple[str, str]] = ()
+    ) -> Playlist:
         """The next ``limit`` songs the radio would play for the caller alone, with reasons, only
         from the songs every filter selects (as for :meth:`playlist`)."""
         only = await self.pool_filters(caller.server_id, filters)
-        return await upcoming(self.store, caller.server_id, [caller.user_id], limit,
-                              config=self.config.recommender, labels=self.labels, only=only)
+        return await upcoming(
+            self.store,
+            caller.server_id,
+            [caller.user_id],
+            limit,
+            config=self.config.recommender,
+            labels=self.labels,
+            only=only,
+        )
 
-    def radio(self, guild_id: int, *, variety: float | None = None, only: Sequence[PoolFilter] = (),
-              on_note: Callable[[str], None] | None = None,
-              clock: Callable[[], float] = time.monotonic) -> RadioSession:
+    def radio(
+        self,
+        guild_id: int,
+        *,
+        variety: float | None = None,
+        only: Sequence[PoolFilter] = (),
+        on_note: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> RadioSession:
         """A radio for ``guild_id`` over this store and media store, playing only songs every filter
         of ``only`` selects (:meth:`pool_filters`); evicted links are fetched again through
         :meth:`refetch`."""
-        return RadioSession(self.store, self.media, guild_id, variety=variety, refetch=self.refetch,
-                            on_note=on_note, clock=clock, config=self.config.recommender, labels=self.labels,
-                            only=only)
+        return RadioSession(
+            self.store,
+            self.media,
+            guild_id,
+            variety=variety,
+            refetch=self.refetch,
+            on_note=on_note,
+            clock=clock,
+            config=self.config.recommender,
+            labels=self.labels,
+            only=only,
+        )
 
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
 
     # -- indexing --------------------------------------------------------------------------------
 
-    async def index_folder(self, guild_id: int, folder: Path, *, progress: Callable[[int], None] | None = None,
-                           total: Callable[[int], None] | None = None) -> IndexReport:
+    async def index_folder(
+        self,
+        guild_id: int,
+        folder: Path,
+        *,
+        progress: Callable[[int], None] | None = None,
+        total: Callable[[int], None] | None = None,
+    ) -> IndexReport:
         """Classify every audio file under ``folder`` not already in the pool, and add them in bulk.
         Indexed songs belong to nobody's history, so they are suggested to everyone, the indexer too.
         The radio plays them from their paths (references in the media store, no copies).
@@ -452,12 +546,12 @@ class Services:
                     await self.store.set_in_pool(guild_id, known.id, True)
                 if known.audio_missing:  # its file is here again
                     await self.store.set_audio_missing(guild_id, known.id, False)
-        await asyncio.to_thread(lambda: [self.media.put_reference(digest, path)
-                                         for path, digest in zip(paths, hashes)])
+        await asyncio.to_thread(lambda: [self.media.put_reference(digest, path) for path, digest in zip(paths, hashes)])
         if total:
             total(len(fresh))
-        outcomes = await self.classifier.run(lambda: list(self.engine.classify_many(fresh, progress=progress)),
-                                             timed=False)  # a whole folder: not a typical job
+        outcomes = await self.classifier.run(
+            lambda: list(self.engine.classify_many(fresh, progress=progress)), timed=False
+        )  # a whole folder: not a typical job
         songs, failed = [], []
         for path, outcome in outcomes:  # one bad file is reported beside the others, never costs the batch
             try:
@@ -471,8 +565,16 @@ class Services:
             else:
                 songs.append(song)
         report = await self.store.add_songs(songs)
-        log.info("indexed", extra={"guild": guild_id, "folder": folder, "added": report.added,
-                                   "duplicates": duplicates + report.duplicates, "failed": len(failed)})
+        log.info(
+            "indexed",
+            extra={
+                "guild": guild_id,
+                "folder": folder,
+                "added": report.added,
+                "duplicates": duplicates + report.duplicates,
+                "failed": len(failed),
+            },
+        )
         return IndexReport(report.added, duplicates + report.duplicates, tuple(failed))
 
     # -- settings, history, privacy, pool --------------------------------------------------------

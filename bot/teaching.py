@@ -51,8 +51,9 @@ class Teaching:
         if not await self.may_teach(guild_id, is_admin=is_admin, roles=roles):
             raise NotTeacherError()
 
-    async def teach(self, guild_id: int, user_id: int, song_id: int, label: str, *, is_admin: bool,
-                    roles: Collection[int] = ()) -> Taught:
+    async def teach(
+        self, guild_id: int, user_id: int, song_id: int, label: str, *, is_admin: bool, roles: Collection[int] = ()
+    ) -> Taught:
         """Label a pool song, retrain, and return the label's quality. Raises NotTeacherError,
         UnknownSongError, InvalidLabelError, BusyError."""
         await self._require_teacher(guild_id, is_admin, roles)
@@ -89,8 +90,10 @@ class Teaching:
             classifier = await self.workers.run(taught.fit, matrix.ids, matrix.embeddings, examples, timed=False)
             await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes())
             self._classifiers[guild_id] = classifier
-        log.info("taught genres retrained", extra={"guild": guild_id, "labels": len(classifier.qualities),
-                                                   "trained": len(classifier.labels)})
+        log.info(
+            "taught genres retrained",
+            extra={"guild": guild_id, "labels": len(classifier.qualities), "trained": len(classifier.labels)},
+        )
         return classifier
 
     async def classifier(self, guild_id: int) -> TaughtClassifier | None:
@@ -121,8 +124,10 @@ class Teaching:
         classifier = await self.classifier(guild_id)
         if classifier is not None and classifier.labels and matrix.embeddings.shape[1] != classifier.coef.shape[1]:
             classifier = None
-        counts = {label: int(taught.members(classifier, label, matrix.ids, matrix.embeddings, ids).sum())
-                  for label, ids in examples.items()}
+        counts = {
+            label: int(taught.members(classifier, label, matrix.ids, matrix.embeddings, ids).sum())
+            for label, ids in examples.items()
+        }
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
@@ -138,4 +143,3 @@ def quality_text(quality: LabelQuality) -> str:
     if quality.poor:
         return f"{examples} · {accuracy} — poor: I can't tell it apart reliably yet, teach more examples"
     return f"{examples} · {accuracy}"
-

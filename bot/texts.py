@@ -18,8 +18,10 @@ from recommender.taught import LabelQuality
 
 Markup = Callable[[str], str]
 
-INTRO = ("I listen to the music this server shares, tell its genre, and build each member "
-         "a playlist from the server's own songs.")
+INTRO = (
+    "I listen to the music this server shares, tell its genre, and build each member "
+    "a playlist from the server's own songs."
+)
 NO_TASTE = "No taste profile yet: share songs with /classify or rate some from /playlist."
 VARIETY_SCALE = "0 = exactly your taste, 1 = the whole pool"
 
@@ -38,32 +40,50 @@ class Command:
 
 
 COMMANDS = (
-    Command("/classify file: or url:", "/classify FILE_OR_URL",
-            "The genre of a song, with a chart. It joins your history and the server pool."),
-    Command("/playlist [count] [style] [mood] [genre]", "/playlist [COUNT] [style:S] [mood:M] [genre:G]",
-            "Songs from the server pool for your taste, each with a reason; rate them below it. "
-            "style:/mood:/genre: keep only songs that sound so (e.g. style:electronic, mood:chill)."),
-    Command("/variety [value]", "/variety [0..1]",
-            f"Show or set how far playlists stray: {VARIETY_SCALE}."),
+    Command(
+        "/classify file: or url:",
+        "/classify FILE_OR_URL",
+        "The genre of a song, with a chart. It joins your history and the server pool.",
+    ),
+    Command(
+        "/playlist [count] [style] [mood] [genre]",
+        "/playlist [COUNT] [style:S] [mood:M] [genre:G]",
+        "Songs from the server pool for your taste, each with a reason; rate them below it. "
+        "style:/mood:/genre: keep only songs that sound so (e.g. style:electronic, mood:chill).",
+    ),
+    Command("/variety [value]", "/variety [0..1]", f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
     Command("/history [count] [page]", "/history [COUNT] [PAGE]", "What you shared, heard and rated here."),
     Command(None, "/like ID... | /dislike ID... | /listened ID...", "Rate songs (ids from /playlist)."),
     Command(None, "/more ID", "Songs that sound like song ID."),
-    Command("/radio start [variety] [style] [mood] [genre] · /radio stop", None,
-            "Play the pool in your voice channel without end, picked for everyone listening there; "
-            "style/mood/genre keep the radio to songs that sound so."),
-    Command("/skip · /nowplaying · /queue", None,
-            "Skip the song (early skips teach the radio), see what plays and why, and what comes next."),
-    Command(None, "/radio [N] [style:S] [mood:M] [genre:G]",
-            "The next N songs the radio would play for you, with reasons (filters as for /playlist)."),
+    Command(
+        "/radio start [variety] [style] [mood] [genre] · /radio stop",
+        None,
+        "Play the pool in your voice channel without end, picked for everyone listening there; "
+        "style/mood/genre keep the radio to songs that sound so.",
+    ),
+    Command(
+        "/skip · /nowplaying · /queue",
+        None,
+        "Skip the song (early skips teach the radio), see what plays and why, and what comes next.",
+    ),
+    Command(
+        None,
+        "/radio [N] [style:S] [mood:M] [genre:G]",
+        "The next N songs the radio would play for you, with reasons (filters as for /playlist).",
+    ),
     Command("/forget", "/forget", "Delete everything I store about you (asks first)."),
     Command("/pool stats", "/pool stats", "The server pool at a glance."),
-    Command("/pool remove · auto · channel", None,
-            "Admins: remove a song, switch auto-pooling, index a channel's uploads."),
+    Command(
+        "/pool remove · auto · channel", None, "Admins: remove a song, switch auto-pooling, index a channel's uploads."
+    ),
     Command(None, "/pool remove ID", "Take a song out of the pool."),
     Command(None, "/pool auto on|off", "Whether classified songs join the pool."),
-    Command("/genre teach song: label:", "/genre teach ID LABEL",
-            "Teach the server's own genre: label a pool song (admins or the teacher role)."),
+    Command(
+        "/genre teach song: label:",
+        "/genre teach ID LABEL",
+        "Teach the server's own genre: label a pool song (admins or the teacher role).",
+    ),
     Command("/genre list", "/genre list", "The genres this server taught, with examples and accuracy."),
     Command("/genre forget label:", "/genre forget LABEL", "Forget a taught genre."),
     Command("/genre role role:", None, "Admins: the role whose members may teach genres."),
@@ -103,8 +123,9 @@ def taste_basis(profile: TasteProfile) -> str:
 def index_lines(folder: Path, report: IndexReport, *, guild_id: int | None = None) -> list[str]:
     """The summary of an indexing run, then one line per file that failed and why."""
     where = f"{folder}" if guild_id is None else f"{folder} into server {guild_id}"
-    summary = (f"Indexed {where}: {report.added} added, {report.duplicates} already in the pool, "
-               f"{len(report.failed)} failed.")
+    summary = (
+        f"Indexed {where}: {report.added} added, {report.duplicates} already in the pool, {len(report.failed)} failed."
+    )
     return [summary] + [f"   ✗ {path}: {why}" for path, why in report.failed]
 
 

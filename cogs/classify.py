@@ -53,14 +53,16 @@ class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot
 
     def __init__(self, action: str, song_id: int) -> None:
         label, emoji, style = self.LABELS[action]
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style,
-                                           custom_id=f"genrebot:{action}:{song_id}"))
+        super().__init__(
+            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"genrebot:{action}:{song_id}")
+        )
         self.action = action
         self.song_id = song_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Button,
-                             match: re.Match[str]) -> _SongButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Button, match: re.Match[str]
+    ) -> _SongButton:
         if match["action"] not in cls.LABELS:
             raise ValueError(f"unknown song action {match['action']!r}")
         return cls(match["action"], int(match["song"]))
@@ -89,8 +91,11 @@ def classified_view(song_id: int, in_pool: bool) -> discord.ui.View:
 def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord.Embed:
     song = result.song
     embed = discord.Embed(title=song.title, colour=EMBED_COLOUR, description=texts.verdict(result, bold))
-    embed.add_field(name="Top genres" if result.confident else "Closest of my ten genres",
-                    value=render.mix_summary(result.probabilities), inline=False)
+    embed.add_field(
+        name="Top genres" if result.confident else "Closest of my ten genres",
+        value=render.mix_summary(result.probabilities),
+        inline=False,
+    )
     for heading, text in texts.tag_lines(result):
         embed.add_field(name=heading, value=text, inline=False)
     embed.add_field(name="Duration", value=render.duration(song.duration_s))
@@ -102,7 +107,9 @@ def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord
     return embed
 
 
-def _answer_url(interaction: discord.Interaction[GenreBot], callback: discord.InteractionCallbackResponse | None) -> str | None:
+def _answer_url(
+    interaction: discord.Interaction[GenreBot], callback: discord.InteractionCallbackResponse | None
+) -> str | None:
     """Link to the message the answer will be (the deferred response becomes it): where the song was
     shared, for playlists to link back to."""
     if callback is None or callback.message_id is None or interaction.channel is None:
@@ -170,12 +177,14 @@ class ClassifyCog(commands.Cog):
         self.services = services
 
     @app_commands.command(name="classify", description="Find the genre of a song (attach a file or give a link).")
-    @app_commands.describe(file="an audio file: mp3, ogg, wav, flac, m4a, opus…",
-                           url="a link to a song page or an audio file")
+    @app_commands.describe(
+        file="an audio file: mp3, ogg, wav, flac, m4a, opus…", url="a link to a song page or an audio file"
+    )
     @app_commands.guild_only()
     @app_commands.checks.dynamic_cooldown(classify_cooldown)
-    async def classify(self, interaction: discord.Interaction[GenreBot], file: discord.Attachment | None = None,
-                       url: str | None = None) -> None:
+    async def classify(
+        self, interaction: discord.Interaction[GenreBot], file: discord.Attachment | None = None, url: str | None = None
+    ) -> None:
         services = self.services
         caller = caller_of(interaction)
         if (file is None) == (url is None):
@@ -189,8 +198,12 @@ class ClassifyCog(commands.Cog):
                 audio = AudioInput(await file.read(), Path(file.filename).stem)
             else:
                 audio = await services.fetch_link(url, caller, on_place=line.show, max_wait_s=line.time_left_s())
-            result = await services.classify(caller, dataclasses.replace(audio, message_url=message_url),
-                                             on_place=line.show, max_wait_s=line.time_left_s())
+            result = await services.classify(
+                caller,
+                dataclasses.replace(audio, message_url=message_url),
+                on_place=line.show,
+                max_wait_s=line.time_left_s(),
+            )
         finally:
             shown = await line.stop()
         chart = await chart_file(result.probabilities, result.song.title)

@@ -37,8 +37,14 @@ class GenreBot(commands.Bot):
     def __init__(self, services: Services, **options) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                         tree_cls=GenreBotTree, allowed_mentions=discord.AllowedMentions.none(), **options)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=GenreBotTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
         self.services = services
 
     async def setup_hook(self) -> None:
@@ -50,7 +56,7 @@ class GenreBot(commands.Bot):
     async def sync_commands(self) -> list[app_commands.AppCommand]:
         """Publish the commands: to the dev server (instant) if one is configured, else globally
         (Discord may take up to an hour to show changes everywhere)."""
-        guild_id = self.services.config.dev_guild_id
+        guild_id = self.services.config.dev_guild
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -69,22 +75,24 @@ class ShardedGenreBot(GenreBot, commands.AutoShardedBot):
     (views are rebuilt from their custom ids), so any shard can answer any interaction."""
 
 
-def make_client(services: Services, *, shard_ids: tuple[int, ...] | None = None,
-             shard_count: int | None = None) -> GenreBot:
+def make_client(
+    services: Services, *, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> GenreBot:
     """The client: the plain GenreBot, or with ``shard_count`` a ShardedGenreBot running
     ``shard_ids`` (None: all of them)."""
     if shard_count is None:
         return GenreBot(services)
-    return ShardedGenreBot(services, shard_count=shard_count,
-                           shard_ids=None if shard_ids is None else list(shard_ids))
+    return ShardedGenreBot(services, shard_count=shard_count, shard_ids=None if shard_ids is None else list(shard_ids))
 
 
 class TokenRejectedError(GenreBotError):
     """Discord refused DISCORD_TOKEN at login (malformed, reset, or another application's)."""
 
     def __str__(self) -> str:
-        return ("Discord rejected DISCORD_TOKEN. Copy the bot's token again (Developer Portal → your "
-                "application → Bot → Reset Token), or unset DISCORD_TOKEN to use the console.")
+        return (
+            "Discord rejected DISCORD_TOKEN. Copy the bot's token again (Developer Portal → your "
+            "application → Bot → Reset Token), or unset DISCORD_TOKEN to use the console."
+        )
 
 
 class DiscordUnreachableError(GenreBotError):
@@ -95,16 +103,20 @@ class DiscordUnreachableError(GenreBotError):
         super().__init__(reason)
 
     def __str__(self) -> str:
-        return (f"I couldn't reach Discord ({self.reason[:120]}). Check this machine's network "
-                "connection and start genrebot again.")
+        return (
+            f"I couldn't reach Discord ({self.reason[:120]}). Check this machine's network "
+            "connection and start genrebot again."
+        )
 
 
 class IntentsNotEnabledError(GenreBotError):
     """The application lacks the Message Content intent that GenreBot asks for."""
 
     def __str__(self) -> str:
-        return ("Discord refused the Message Content intent. Enable it for the application (Developer "
-                "Portal → Bot → Privileged Gateway Intents → Message Content Intent) and start again.")
+        return (
+            "Discord refused the Message Content intent. Enable it for the application (Developer "
+            "Portal → Bot → Privileged Gateway Intents → Message Content Intent) and start again."
+        )
 
 
 def startup_error(error: BaseException) -> GenreBotError | None:
@@ -118,8 +130,9 @@ def startup_error(error: BaseException) -> GenreBotError | None:
     return None
 
 
-async def run_discord(services: Services, token: str, *, shard_ids: tuple[int, ...] | None = None,
-                      shard_count: int | None = None) -> None:
+async def run_discord(
+    services: Services, token: str, *, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> None:
     """Run until stopped; SIGTERM (docker stop) and Ctrl-C close the gateway connection cleanly.
     A login or connection failure raises one of the GenreBotError types above, whose text says
     what to do. ``shard_ids``/``shard_count``: see :func:`make_client`."""

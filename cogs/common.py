@@ -37,8 +37,9 @@ def caller_anywhere(interaction: discord.Interaction) -> Caller:
 def autocomplete_choices(known: tuple[str, ...], current: str) -> list[app_commands.Choice[str]]:
     """Discord's at most 25 suggestions: names starting with what was typed, then containing it."""
     typed = current.strip().lower()
-    ranked = sorted((name for name in known if typed in name.lower()),
-                    key=lambda name: (not name.lower().startswith(typed), name))
+    ranked = sorted(
+        (name for name in known if typed in name.lower()), key=lambda name: (not name.lower().startswith(typed), name)
+    )
     return [app_commands.Choice(name=name, value=name) for name in ranked[:25]]
 
 
@@ -97,4 +98,5 @@ async def reply_similar(interaction: discord.Interaction, services: Services, gu
     similar = await services.similar(guild_id, song_id)
     lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
     await interaction.response.send_message(
-        "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True)
+        "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True
+    )

@@ -32,31 +32,46 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
         self.services = services
 
     @app_commands.command(name="teach", description="Label a pool song with one of this server's own genres.")
-    @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify",
-                           label="the genre, e.g. synthwave, lo-fi, k-pop")
-    async def teach(self, interaction: discord.Interaction[GenreBot], song: app_commands.Range[int, 1],
-                    label: app_commands.Range[str, 1, MAX_LABEL_CHARS]) -> None:
+    @app_commands.describe(
+        song="the song's number, as shown after # in /playlist or /classify",
+        label="the genre, e.g. synthwave, lo-fi, k-pop",
+    )
+    async def teach(
+        self,
+        interaction: discord.Interaction[GenreBot],
+        song: app_commands.Range[int, 1],
+        label: app_commands.Range[str, 1, MAX_LABEL_CHARS],
+    ) -> None:
         caller = caller_of(interaction)
         teaching = self.services.teaching
-        if not await teaching.may_teach(caller.server_id, is_admin=is_admin(interaction),
-                                        roles=member_roles(interaction)):
+        if not await teaching.may_teach(
+            caller.server_id, is_admin=is_admin(interaction), roles=member_roles(interaction)
+        ):
             raise NotTeacherError()  # before deferring, so the refusal is a plain private reply
         await interaction.response.defer(ephemeral=True, thinking=True)
-        taught = await teaching.teach(caller.server_id, caller.user_id, song, label,
-                                      is_admin=is_admin(interaction), roles=member_roles(interaction))
+        taught = await teaching.teach(
+            caller.server_id,
+            caller.user_id,
+            song,
+            label,
+            is_admin=is_admin(interaction),
+            roles=member_roles(interaction),
+        )
         await interaction.followup.send(
             f"Taught: {song_line(taught.song)} is **{taught.quality.label}** ({quality_text(taught.quality)}).",
-            ephemeral=True)
+            ephemeral=True,
+        )
 
     @app_commands.command(name="forget", description="Forget one of the genres this server taught.")
-    async def forget(self, interaction: discord.Interaction[GenreBot],
-                     label: app_commands.Range[str, 1, MAX_LABEL_CHARS]) -> None:
+    async def forget(
+        self, interaction: discord.Interaction[GenreBot], label: app_commands.Range[str, 1, MAX_LABEL_CHARS]
+    ) -> None:
         caller = caller_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        removed = await self.services.teaching.forget(caller.server_id, label, is_admin=is_admin(interaction),
-                                                      roles=member_roles(interaction))
-        await interaction.followup.send(f"Forgot the genre **{label.lower()}** ({removed} example(s)).",
-                                        ephemeral=True)
+        removed = await self.services.teaching.forget(
+            caller.server_id, label, is_admin=is_admin(interaction), roles=member_roles(interaction)
+        )
+        await interaction.followup.send(f"Forgot the genre **{label.lower()}** ({removed} example(s)).", ephemeral=True)
 
     @forget.autocomplete("label")
     async def _labels(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
@@ -68,8 +83,11 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
     @app_commands.command(name="list", description="The genres this server taught, with examples and accuracy.")
     async def list(self, interaction: discord.Interaction[GenreBot]) -> None:
         qualities = await self.services.teaching.labels(caller_of(interaction).server_id)
-        embed = discord.Embed(title="Genres this server taught", colour=EMBED_COLOUR,
-                              description="\n".join(texts.label_lines(qualities))[:4000])
+        embed = discord.Embed(
+            title="Genres this server taught",
+            colour=EMBED_COLOUR,
+            description="\n".join(texts.label_lines(qualities))[:4000],
+        )
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="role", description="The role whose members may teach genres (admins).")
@@ -77,11 +95,13 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
     async def role(self, interaction: discord.Interaction[GenreBot], role: discord.Role | None = None) -> None:
-        settings = await self.services.set_teacher_role(caller_of(interaction).server_id,
-                                                        None if role is None else role.id)
+        settings = await self.services.set_teacher_role(
+            caller_of(interaction).server_id, None if role is None else role.id
+        )
         who = f"admins and members with <@&{settings.teacher_role}>" if settings.teacher_role else "only admins"
-        await interaction.response.send_message(f"Now {who} can teach genres.", ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(
+            f"Now {who} can teach genres.", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
 
 async def setup(bot: GenreBot) -> None:

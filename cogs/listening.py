@@ -45,13 +45,21 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
 
     def __init__(self, kind: EventKind, options: list[discord.SelectOption]) -> None:
         placeholder, _ = MARKS[kind]
-        super().__init__(discord.ui.Select(custom_id=f"genrebot:mark:{kind.value}", placeholder=placeholder,
-                                           min_values=1, max_values=max(1, len(options)), options=options))
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"genrebot:mark:{kind.value}",
+                placeholder=placeholder,
+                min_values=1,
+                max_values=max(1, len(options)),
+                options=options,
+            )
+        )
         self.kind = kind
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Select,
-                             match: re.Match[str]) -> _MarkSelect:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Select, match: re.Match[str]
+    ) -> _MarkSelect:
         return cls(EventKind(match["kind"]), item.options)
 
     @replies_errors
@@ -60,14 +68,17 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
         songs = await interaction.client.services.mark(caller_of(interaction), song_ids, self.kind)
         _, emoji = MARKS[self.kind]
         await interaction.response.send_message(
-            f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True)
+            f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True
+        )
 
 
 def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     if not playlist.entries:
         return None
-    options = [discord.SelectOption(label=f"{place}. {entry.song.title}"[:100], value=str(entry.song.id))
-               for place, entry in enumerate(playlist.entries, 1)]
+    options = [
+        discord.SelectOption(label=f"{place}. {entry.song.title}"[:100], value=str(entry.song.id))
+        for place, entry in enumerate(playlist.entries, 1)
+    ]
     view = discord.ui.View(timeout=None)
     for kind in MARKS:
         view.add_item(_MarkSelect(kind, options))
@@ -75,10 +86,14 @@ def playlist_view(playlist: Playlist) -> discord.ui.View | None:
 
 
 def playlist_embed(playlist: Playlist, user: discord.abc.User, services: Services) -> discord.Embed:
-    lines = [f"**{place}.** {song_line(entry.song)}\n　{entry.reason}"
-             for place, entry in enumerate(playlist.entries, 1)]
-    embed = discord.Embed(title=f"Playlist for {user.display_name}", colour=EMBED_COLOUR,
-                          description="\n".join(lines)[:4000] or "No songs to suggest yet.")
+    lines = [
+        f"**{place}.** {song_line(entry.song)}\n　{entry.reason}" for place, entry in enumerate(playlist.entries, 1)
+    ]
+    embed = discord.Embed(
+        title=f"Playlist for {user.display_name}",
+        colour=EMBED_COLOUR,
+        description="\n".join(lines)[:4000] or "No songs to suggest yet.",
+    )
     embed.add_field(name="Variety", value=f"{playlist.variety:.2f}")
     embed.add_field(name="Target mix", value=render.mix_summary(services.genre_mix(playlist.target)))
     if playlist.hint:
@@ -91,18 +106,24 @@ class ListeningCog(commands.Cog):
         self.services = services
 
     @app_commands.command(name="playlist", description="Songs from this server's pool for your taste.")
-    @app_commands.describe(count=f"how many songs (1-{MAX_MENU_OPTIONS}, default 10)",
-                           style="only songs of this style, e.g. electronic, ambient, punk",
-                           mood="only songs of this mood, e.g. chill, happy, sad",
-                           genre="only songs of this genre: one of the ten, or one this server taught")
-    @app_commands.autocomplete(style=filter_autocomplete("style"), mood=filter_autocomplete("mood"),
-                               genre=filter_autocomplete("genre"))
+    @app_commands.describe(
+        count=f"how many songs (1-{MAX_MENU_OPTIONS}, default 10)",
+        style="only songs of this style, e.g. electronic, ambient, punk",
+        mood="only songs of this mood, e.g. chill, happy, sad",
+        genre="only songs of this genre: one of the ten, or one this server taught",
+    )
+    @app_commands.autocomplete(
+        style=filter_autocomplete("style"), mood=filter_autocomplete("mood"), genre=filter_autocomplete("genre")
+    )
     @app_commands.guild_only()
-    async def playlist(self, interaction: discord.Interaction[GenreBot],
-                       count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10,
-                       style: app_commands.Range[str, 1, 40] | None = None,
-                       mood: app_commands.Range[str, 1, 40] | None = None,
-                       genre: app_commands.Range[str, 1, 40] | None = None) -> None:
+    async def playlist(
+        self,
+        interaction: discord.Interaction[GenreBot],
+        count: app_commands.Range[int, 1, MAX_MENU_OPTIONS] = 10,
+        style: app_commands.Range[str, 1, 40] | None = None,
+        mood: app_commands.Range[str, 1, 40] | None = None,
+        genre: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
         caller = caller_of(interaction)
         filters = filters_of(style=style, mood=mood, genre=genre)
         await interaction.response.defer(thinking=True)
@@ -114,8 +135,9 @@ class ListeningCog(commands.Cog):
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")
-    async def variety(self, interaction: discord.Interaction[GenreBot],
-                      value: app_commands.Range[float, 0.0, 1.0] | None = None) -> None:
+    async def variety(
+        self, interaction: discord.Interaction[GenreBot], value: app_commands.Range[float, 0.0, 1.0] | None = None
+    ) -> None:
         caller = caller_anywhere(interaction)
         if value is None:
             text = texts.variety_shown(await self.services.variety(caller), bold)
@@ -142,14 +164,20 @@ class ListeningCog(commands.Cog):
     @app_commands.command(name="history", description="What you shared, heard and rated here.")
     @app_commands.describe(count=f"how many entries (1-{MAX_HISTORY_COUNT}, default 10)", page="page number, from 1")
     @app_commands.guild_only()
-    async def history(self, interaction: discord.Interaction[GenreBot],
-                      count: app_commands.Range[int, 1, MAX_HISTORY_COUNT] = 10,
-                      page: app_commands.Range[int, 1, MAX_HISTORY_PAGE] = 1) -> None:
+    async def history(
+        self,
+        interaction: discord.Interaction[GenreBot],
+        count: app_commands.Range[int, 1, MAX_HISTORY_COUNT] = 10,
+        page: app_commands.Range[int, 1, MAX_HISTORY_PAGE] = 1,
+    ) -> None:
         entries = await self.services.history(caller_of(interaction), limit=count, page=page)
-        lines = [f"<t:{int(entry.event.at.timestamp())}:R> {entry.event.kind.value} {song_line(entry.song)}"
-                 for entry in entries]
-        embed = discord.Embed(title="Your history", colour=EMBED_COLOUR,
-                              description="\n".join(lines)[:4000] or texts.history_empty(page))
+        lines = [
+            f"<t:{int(entry.event.at.timestamp())}:R> {entry.event.kind.value} {song_line(entry.song)}"
+            for entry in entries
+        ]
+        embed = discord.Embed(
+            title="Your history", colour=EMBED_COLOUR, description="\n".join(lines)[:4000] or texts.history_empty(page)
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

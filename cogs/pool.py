@@ -31,9 +31,12 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
         guild_id = caller_of(interaction).server_id
         await interaction.response.defer(thinking=True)
         stats = await self.services.pool_stats(guild_id)
-        embed = discord.Embed(title="Server song pool", colour=EMBED_COLOUR,
-                              description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
-                                          f"of music, from {stats.contributors} member(s).")
+        embed = discord.Embed(
+            title="Server song pool",
+            colour=EMBED_COLOUR,
+            description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
+            f"of music, from {stats.contributors} member(s).",
+        )
         if not stats.songs:
             embed.description += "\nShare songs with /classify to fill it."
             await interaction.followup.send(embed=embed)
@@ -43,11 +46,15 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
         for heading, text in texts.pool_tag_lines(await self.services.pool_tags(guild_id)):
             embed.add_field(name=heading, value=text, inline=False)
         if stats.top_contributors:
-            embed.add_field(name="Top contributors", inline=False,
-                            value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]))
+            embed.add_field(
+                name="Top contributors",
+                inline=False,
+                value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]),
+            )
         embed.set_image(url=f"attachment://{CHART_NAME}")
-        await interaction.followup.send(embed=embed, file=await chart_file(mix, "Server pool"),
-                                        allowed_mentions=discord.AllowedMentions.none())
+        await interaction.followup.send(
+            embed=embed, file=await chart_file(mix, "Server pool"), allowed_mentions=discord.AllowedMentions.none()
+        )
 
     @app_commands.command(name="remove", description="Remove a song from the pool (admins).")
     @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify")
@@ -62,18 +69,24 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
     @app_commands.checks.has_permissions(manage_guild=True)
     async def auto(self, interaction: discord.Interaction[GenreBot], enabled: bool) -> None:
         settings = await self.services.set_auto_pool(caller_of(interaction).server_id, enabled)
-        state = "on: classified songs join the pool" if settings.auto_pool else \
-            "off: classified songs stay in their sharer's history until added with the button"
+        state = (
+            "on: classified songs join the pool"
+            if settings.auto_pool
+            else "off: classified songs stay in their sharer's history until added with the button"
+        )
         await interaction.response.send_message(f"Auto-pool is {state}.", ephemeral=True)
 
     @app_commands.command(name="channel", description="Index audio posted in a channel automatically (admins).")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def channel(self, interaction: discord.Interaction[GenreBot], channel: discord.TextChannel, enabled: bool) -> None:
+    async def channel(
+        self, interaction: discord.Interaction[GenreBot], channel: discord.TextChannel, enabled: bool
+    ) -> None:
         await self.services.set_index_channel(caller_of(interaction).server_id, channel.id, enabled)
         verb = "will be" if enabled else "will no longer be"
-        await interaction.response.send_message(f"Audio posted in {channel.mention} {verb} added to the pool.",
-                                                ephemeral=True)
+        await interaction.response.send_message(
+            f"Audio posted in {channel.mention} {verb} added to the pool.", ephemeral=True
+        )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -88,15 +101,19 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
         caller = Caller(message.guild.id, message.author.id)
         for attachment in message.attachments:
             try:
-                check_upload(attachment.filename, attachment.content_type, attachment.size,
-                             services.config.max_attachment_bytes)
-                audio = AudioInput(await attachment.read(), Path(attachment.filename).stem,
-                                   message_url=message.jump_url)
+                check_upload(
+                    attachment.filename, attachment.content_type, attachment.size, services.config.max_attachment_bytes
+                )
+                audio = AudioInput(
+                    await attachment.read(), Path(attachment.filename).stem, message_url=message.jump_url
+                )
                 await services.classify(caller, audio, pool=True)
                 await message.add_reaction("🎵")
             except (GenreBotError, GenreEngineError, StorageError, discord.HTTPException) as error:
-                log.info("auto-index skipped", extra={"guild": message.guild.id, "file": attachment.filename,
-                                                      "why": str(error)})
+                log.info(
+                    "auto-index skipped",
+                    extra={"guild": message.guild.id, "file": attachment.filename, "why": str(error)},
+                )
 
 
 async def setup(bot: GenreBot) -> None:

@@ -26,10 +26,14 @@ class ForgetConfirmation(discord.ui.View):
     async def confirm(self, interaction: discord.Interaction[GenreBot], button: discord.ui.Button) -> None:
         self.stop()
         report = await self.services.forget(self.caller, remove_shared_songs=self.remove_shared_songs)
-        songs = (f"{report.songs_removed} song(s) you shared were removed from the pools." if self.remove_shared_songs
-                 else f"{report.songs_anonymised} song(s) you shared stay in the pools without your name.")
+        songs = (
+            f"{report.songs_removed} song(s) you shared were removed from the pools."
+            if self.remove_shared_songs
+            else f"{report.songs_anonymised} song(s) you shared stay in the pools without your name."
+        )
         await interaction.response.edit_message(
-            content=f"Done: {report.events} listening event(s) and your settings are deleted. {songs}", view=None)
+            content=f"Done: {report.events} listening event(s) and your settings are deleted. {songs}", view=None
+        )
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction[GenreBot], button: discord.ui.Button) -> None:
@@ -47,8 +51,11 @@ class PrivacyCog(commands.Cog):
         what = "your listening history, ratings and settings in every server"
         if delete_my_songs:
             what += ", and the songs you shared"
-        await interaction.response.send_message(f"This deletes {what}. It cannot be undone. Continue?",
-                                                view=ForgetConfirmation(self.services, caller_anywhere(interaction), delete_my_songs), ephemeral=True)
+        await interaction.response.send_message(
+            f"This deletes {what}. It cannot be undone. Continue?",
+            view=ForgetConfirmation(self.services, caller_anywhere(interaction), delete_my_songs),
+            ephemeral=True,
+        )
 
 
 async def setup(bot: GenreBot) -> None:

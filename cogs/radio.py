@@ -71,8 +71,10 @@ CHECK_EVERY_S = 10.0  # how often the empty-channel and lost-connection rules ar
 RECONNECT_GRACE_S = 60.0  # discord.py reconnects a dropped voice connection; past this, it is gone
 LOOP_WAIT_S = 120.0  # the player thread's longest wait for the loop (a refetch may download)
 CONNECT_TIMEOUT_S = 30.0
-LEFT_EMPTY = (f"Nobody has been listening for {EMPTY_CHANNEL_LEAVE_S / 60:.0f} minutes, so I left the voice "
-              "channel. /radio start brings the radio back.")
+LEFT_EMPTY = (
+    f"Nobody has been listening for {EMPTY_CHANNEL_LEAVE_S / 60:.0f} minutes, so I left the voice "
+    "channel. /radio start brings the radio back."
+)
 LOST_CONNECTION = "I lost the voice connection and could not get it back, so the radio stopped."
 
 
@@ -90,8 +92,9 @@ def check_can_join(channel: discord.VoiceChannel, me: discord.Member) -> None:
     """VoicePermissionError without Connect or Speak there; ChannelFullError at its user limit (a bot
     with Move Members may join a full channel, as Discord allows)."""
     permissions = channel.permissions_for(me)
-    missing = tuple(name for flag, name in (("connect", "Connect"), ("speak", "Speak"))
-                    if not getattr(permissions, flag))
+    missing = tuple(
+        name for flag, name in (("connect", "Connect"), ("speak", "Speak")) if not getattr(permissions, flag)
+    )
     if missing:
         raise VoicePermissionError(channel.name, missing)
     if channel.user_limit and len(channel.members) >= channel.user_limit and not permissions.move_members:
@@ -116,8 +119,13 @@ class GuildRadio:
     empty pool is refused before the bot enters the channel). ``on_finished`` is called on the loop
     when playback ends by itself (nothing left to play, or the voice connection failed)."""
 
-    def __init__(self, session: RadioSession, voice: discord.VoiceClient, first: RadioTrack,
-                 on_finished: Callable[[GuildRadio], None]) -> None:
+    def __init__(
+        self,
+        session: RadioSession,
+        voice: discord.VoiceClient,
+        first: RadioTrack,
+        on_finished: Callable[[GuildRadio], None],
+    ) -> None:
         self.session = session
         self.voice = voice
         self.loop = asyncio.get_running_loop()
@@ -230,8 +238,10 @@ class GuildRadio:
         await self.voice.disconnect(force=True)
 
 
-class RadioButton(discord.ui.DynamicItem[discord.ui.Button],
-                  template=r"genrebot:radio:(?P<action>like|dislike|skip|similar):(?P<song>\d+)"):
+class RadioButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"genrebot:radio:(?P<action>like|dislike|skip|similar):(?P<song>\d+)",
+):
     """Buttons under /nowplaying, persistent like the others: the song id is in the custom id and
     the radio is found through the client."""
 
@@ -244,14 +254,16 @@ class RadioButton(discord.ui.DynamicItem[discord.ui.Button],
 
     def __init__(self, action: str, song_id: int) -> None:
         label, emoji, style = self.LABELS[action]
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style,
-                                           custom_id=f"genrebot:radio:{action}:{song_id}"))
+        super().__init__(
+            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"genrebot:radio:{action}:{song_id}")
+        )
         self.action = action
         self.song_id = song_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Button,
-                             match: re.Match[str]) -> RadioButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[GenreBot], item: discord.ui.Button, match: re.Match[str]
+    ) -> RadioButton:
         return cls(match["action"], int(match["song"]))
 
     @replies_errors
@@ -286,8 +298,9 @@ class RadioCog(commands.Cog):
     """The radios of every server, one each. ``clock`` (seconds) drives the empty-channel rule and
     the reconnect grace; tests replace it."""
 
-    radio = app_commands.Group(name="radio", description="Play this server's pool in your voice channel.",
-                               guild_only=True)
+    radio = app_commands.Group(
+        name="radio", description="Play this server's pool in your voice channel.", guild_only=True
+    )
 
     def __init__(self, bot: GenreBot) -> None:
         self.bot = bot
@@ -335,24 +348,31 @@ class RadioCog(commands.Cog):
     # -- commands --------------------------------------------------------------------------------
 
     @radio.command(name="start", description="Play the server's pool in your voice channel, picked for who listens.")
-    @app_commands.describe(variety="0 = exactly the listeners' taste, 1 = the whole pool "
-                                   "(default: the mean of the listeners' own settings)",
-                           style="only songs of this style, e.g. electronic, ambient, punk",
-                           mood="only songs of this mood, e.g. chill, happy, sad",
-                           genre="only songs of this genre: one of the ten, or one this server taught")
-    @app_commands.autocomplete(style=filter_autocomplete("style"), mood=filter_autocomplete("mood"),
-                               genre=filter_autocomplete("genre"))
-    async def start(self, interaction: discord.Interaction[GenreBot],
-                    variety: app_commands.Range[float, 0.0, 1.0] | None = None,
-                    style: app_commands.Range[str, 1, 40] | None = None,
-                    mood: app_commands.Range[str, 1, 40] | None = None,
-                    genre: app_commands.Range[str, 1, 40] | None = None) -> None:
+    @app_commands.describe(
+        variety="0 = exactly the listeners' taste, 1 = the whole pool "
+        "(default: the mean of the listeners' own settings)",
+        style="only songs of this style, e.g. electronic, ambient, punk",
+        mood="only songs of this mood, e.g. chill, happy, sad",
+        genre="only songs of this genre: one of the ten, or one this server taught",
+    )
+    @app_commands.autocomplete(
+        style=filter_autocomplete("style"), mood=filter_autocomplete("mood"), genre=filter_autocomplete("genre")
+    )
+    async def start(
+        self,
+        interaction: discord.Interaction[GenreBot],
+        variety: app_commands.Range[float, 0.0, 1.0] | None = None,
+        style: app_commands.Range[str, 1, 40] | None = None,
+        mood: app_commands.Range[str, 1, 40] | None = None,
+        genre: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
         guild = interaction.guild
         channel = voice_channel_of(interaction.user)
         running = self.radios.get(guild.id)
         if running is not None and running.channel == channel:
-            await interaction.response.send_message(f"The radio is already playing in {channel.mention}.",
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                f"The radio is already playing in {channel.mention}.", ephemeral=True
+            )
             return
         if running is not None:
             raise RadioBusyError(running.channel.name)
@@ -370,13 +390,19 @@ class RadioCog(commands.Cog):
             f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s)"
             f"{f' (only {filters_text(only)})' if only else ''}. First up: "
             f"**{discord.utils.escape_markdown(first.song.title)}** ({first.reason}). "
-            "/nowplaying, /queue, /skip, /radio stop.")
+            "/nowplaying, /queue, /skip, /radio stop."
+        )
 
-    async def _start_radio(self, channel: discord.VoiceChannel, variety: float | None,
-                           only: Sequence[PoolFilter],
-                           notes_to: discord.abc.Messageable | None) -> tuple[GuildRadio, RadioTrack]:
-        session = self.services.radio(channel.guild.id, variety=variety, only=only, on_note=self._noter(notes_to),
-                                      clock=lambda: self.clock())
+    async def _start_radio(
+        self,
+        channel: discord.VoiceChannel,
+        variety: float | None,
+        only: Sequence[PoolFilter],
+        notes_to: discord.abc.Messageable | None,
+    ) -> tuple[GuildRadio, RadioTrack]:
+        session = self.services.radio(
+            channel.guild.id, variety=variety, only=only, on_note=self._noter(notes_to), clock=lambda: self.clock()
+        )
         for member in channel.members:
             await session.join(member.id, is_bot=member.bot)
         first = await session.next_track()  # EmptyPoolError, NothingPlayableError: before joining
@@ -427,8 +453,12 @@ class RadioCog(commands.Cog):
             await interaction.response.send_message("Between two songs: ask again in a moment.", ephemeral=True)
             return
         song = played.song
-        embed = discord.Embed(title=song.title, colour=EMBED_COLOUR, url=song.message_url or song.source_url,
-                              description=f"Picked because: {played.reason}")
+        embed = discord.Embed(
+            title=song.title,
+            colour=EMBED_COLOUR,
+            url=song.message_url or song.source_url,
+            description=f"Picked because: {played.reason}",
+        )
         embed.add_field(name="Progress", value=progress_bar(played.track.played_s, song.duration_s), inline=False)
         embed.add_field(name="Listeners", value=str(len(radio.session.listeners)))
         if radio.session.only:
@@ -436,8 +466,9 @@ class RadioCog(commands.Cog):
         embed.add_field(name="Song", value=f"`#{song.id}`")
         embed.set_image(url=f"attachment://{CHART_NAME}")
         mix = self.services.genre_mix(song.probabilities)
-        await interaction.response.send_message(embed=embed, file=await chart_file(mix, song.title),
-                                                view=now_playing_view(song.id))
+        await interaction.response.send_message(
+            embed=embed, file=await chart_file(mix, song.title), view=now_playing_view(song.id)
+        )
 
     @app_commands.command(name="queue", description="The next five songs the radio plans to play.")
     @app_commands.guild_only()
@@ -445,19 +476,24 @@ class RadioCog(commands.Cog):
         radio = self.radio_of(caller_of(interaction).server_id)
         entries = await radio.session.queue()
         lines = [f"{place}. {song_line(entry.song)} — {entry.reason}" for place, entry in enumerate(entries, 1)]
-        embed = discord.Embed(title="Up next on the radio", colour=EMBED_COLOUR,
-                              description="\n".join(lines) or "Nothing left to plan: the pool is empty.")
+        embed = discord.Embed(
+            title="Up next on the radio",
+            colour=EMBED_COLOUR,
+            description="\n".join(lines) or "Nothing left to plan: the pool is empty.",
+        )
         if radio.session.only:
             embed.add_field(name="Only", value=filters_text(radio.session.only))
-        embed.set_footer(text="Re-planned after every like, dislike, skip and song heard, and when someone "
-                              "joins or leaves.")
+        embed.set_footer(
+            text="Re-planned after every like, dislike, skip and song heard, and when someone joins or leaves."
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # -- who listens, and when to leave ----------------------------------------------------------
 
     @commands.Cog.listener()
-    async def on_voice_state_update(self, member: discord.Member, before: discord.VoiceState,
-                                    after: discord.VoiceState) -> None:
+    async def on_voice_state_update(
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
         radio = self.radios.get(member.guild.id)
         if radio is None:
             return
@@ -499,8 +535,11 @@ class RadioCog(commands.Cog):
         for guild_id, radio in list(self.radios.items()):
             if radio.session.should_leave():
                 await self.close_radio(guild_id, note=LEFT_EMPTY)
-            elif (radio.detached_since is not None and not radio.voice.is_connected()
-                  and self.clock() - radio.detached_since >= RECONNECT_GRACE_S):
+            elif (
+                radio.detached_since is not None
+                and not radio.voice.is_connected()
+                and self.clock() - radio.detached_since >= RECONNECT_GRACE_S
+            ):
                 await self.close_radio(guild_id, note=LOST_CONNECTION)
 
     async def close_radio(self, guild_id: int, *, note: str | None = None) -> None:

@@ -30,6 +30,7 @@ from storage import EventKind
 LOCAL_GUILD_ID = 1
 DEFAULT_USER = "me"
 
+
 class UsageError(GenreBotError):
     """A console command typed wrongly; ``hint`` says how to type it."""
 
@@ -64,8 +65,9 @@ async def index_with_progress(services: Services, guild_id: int, folder: Path) -
 
 def help_text() -> str:
     lines = [f"  {command.console:<23} {command.text}" for command in texts.COMMANDS if command.console]
-    return "\n".join(["Commands (the same as the Discord bot's, plus /index and /user):", *lines,
-                      "End of input (Ctrl-D) quits."])
+    return "\n".join(
+        ["Commands (the same as the Discord bot's, plus /index and /user):", *lines, "End of input (Ctrl-D) quits."]
+    )
 
 
 def local_user_id(name: str) -> int:
@@ -117,11 +119,22 @@ class Console:
         self.user = DEFAULT_USER
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self.commands: dict[str, Callable[[list[str], str], Awaitable[None]]] = {
-            "/help": self.help, "/classify": self.classify, "/playlist": self.playlist,
-            "/variety": self.variety, "/taste": self.taste, "/history": self.history,
-            "/like": self.like, "/dislike": self.dislike, "/listened": self.listened,
-            "/more": self.more, "/pool": self.pool, "/index": self.index, "/user": self.switch_user,
-            "/forget": self.forget, "/genre": self.genre, "/radio": self.radio,
+            "/help": self.help,
+            "/classify": self.classify,
+            "/playlist": self.playlist,
+            "/variety": self.variety,
+            "/taste": self.taste,
+            "/history": self.history,
+            "/like": self.like,
+            "/dislike": self.dislike,
+            "/listened": self.listened,
+            "/more": self.more,
+            "/pool": self.pool,
+            "/index": self.index,
+            "/user": self.switch_user,
+            "/forget": self.forget,
+            "/genre": self.genre,
+            "/radio": self.radio,
         }
 
     @property
@@ -150,8 +163,9 @@ class Console:
         return None if line is None else line.strip()
 
     async def run(self) -> int:
-        threading.Thread(target=self._read_lines, args=(asyncio.get_running_loop(), self._lines),
-                         name="genrebot-stdin", daemon=True).start()
+        threading.Thread(
+            target=self._read_lines, args=(asyncio.get_running_loop(), self._lines), name="genrebot-stdin", daemon=True
+        ).start()
         self.say(f"genrebot console: you are '{self.user}' in a local server. Type /help for commands.")
         while (line := await self.readline()) is not None:
             if line and not line.startswith("#"):
@@ -196,8 +210,7 @@ class Console:
         where = "in the server pool" if song.in_pool else "in your history only (auto-pool is off)"
         known = "" if result.new else " (already known: reused the stored analysis)"
         genre = result.genre if result.confident else "not sure"
-        self.say(f"🎵 {song.title}: {genre} · {render.duration(song.duration_s)} · "
-                 f"song #{song.id} {where}{known}")
+        self.say(f"🎵 {song.title}: {genre} · {render.duration(song.duration_s)} · song #{song.id} {where}{known}")
         self.say(f"   {texts.verdict(result)}")
         for line in render.bars(result.probabilities, top=5):
             self.say(f"   {line}")
@@ -207,12 +220,13 @@ class Console:
     async def playlist(self, args: list[str], rest: str) -> None:
         count_args, filters = _playlist_args(args)
         playlist = await self.services.playlist(self.caller, self._count(count_args, default=10), filters=filters)
-        self.say(f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
-                 f"target mix: {render.mix_summary(self.services.genre_mix(playlist.target))}")
+        self.say(
+            f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
+            f"target mix: {render.mix_summary(self.services.genre_mix(playlist.target))}"
+        )
         for place, entry in enumerate(playlist.entries, 1):
             song = entry.song
-            self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) "
-                     f"— {entry.reason}")
+            self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) — {entry.reason}")
         if playlist.hint:
             self.say(f"💡 {playlist.hint}")
 
@@ -253,8 +267,10 @@ class Console:
             self.say(texts.history_empty(page))
         for entry in entries:
             song = entry.song
-            self.say(f"{entry.event.at:%Y-%m-%d %H:%M} {entry.event.kind.value:<8} #{song.id} {song.title} "
-                     f"({render.mix_summary(self.services.genre_mix(song.probabilities), top=2)})")
+            self.say(
+                f"{entry.event.at:%Y-%m-%d %H:%M} {entry.event.kind.value:<8} #{song.id} {song.title} "
+                f"({render.mix_summary(self.services.genre_mix(song.probabilities), top=2)})"
+            )
 
     async def _mark(self, args: list[str], kind: EventKind, command: str) -> None:
         songs = await self.services.mark(self.caller, _ids(args, f"{command} 12 15"), kind)
@@ -293,11 +309,14 @@ class Console:
 
     async def _pool_stats(self) -> None:
         stats = await self.services.pool_stats(LOCAL_GUILD_ID)
-        self.say(f"Pool: {stats.songs} song(s), {render.duration(stats.total_duration_s)} of music, "
-                 f"from {stats.contributors} contributor(s).")
+        self.say(
+            f"Pool: {stats.songs} song(s), {render.duration(stats.total_duration_s)} of music, "
+            f"from {stats.contributors} contributor(s)."
+        )
         if stats.songs:
-            counts = ", ".join(f"{genre} {int(n)}" for genre, n in
-                               render.ranked(self.services.genre_mix(stats.top_genre_counts)) if n)
+            counts = ", ".join(
+                f"{genre} {int(n)}" for genre, n in render.ranked(self.services.genre_mix(stats.top_genre_counts)) if n
+            )
             self.say(f"Songs by top genre: {counts}")
             for line in render.bars(self.services.genre_mix(stats.genre_mix), top=5):
                 self.say(f"   {line}")
@@ -310,10 +329,13 @@ class Console:
         teaching = self.services.teaching
         if action == "teach" and len(args) >= 3:
             (song_id,) = _ids(args[1:2], "/genre teach 12 synthwave")
-            taught = await teaching.teach(LOCAL_GUILD_ID, self.caller.user_id, song_id, " ".join(args[2:]),
-                                          is_admin=True)
-            self.say(f"Taught: #{taught.song.id} {taught.song.title} is {taught.quality.label} "
-                     f"({quality_text(taught.quality)}).")
+            taught = await teaching.teach(
+                LOCAL_GUILD_ID, self.caller.user_id, song_id, " ".join(args[2:]), is_admin=True
+            )
+            self.say(
+                f"Taught: #{taught.song.id} {taught.song.title} is {taught.quality.label} "
+                f"({quality_text(taught.quality)})."
+            )
         elif action == "forget" and len(args) >= 2:
             removed = await teaching.forget(LOCAL_GUILD_ID, " ".join(args[1:]), is_admin=True)
             self.say(f"Forgot {' '.join(args[1:]).lower()} ({removed} example(s)).")
@@ -338,15 +360,18 @@ class Console:
         self.say(f"You are now '{self.user}'.")
 
     async def forget(self, args: list[str], rest: str) -> None:
-        self.say(f"This deletes everything genrebot stores about '{self.user}' (history, settings). "
-                 "Type yes to confirm:")
+        self.say(
+            f"This deletes everything genrebot stores about '{self.user}' (history, settings). Type yes to confirm:"
+        )
         answer = await self.readline()
         if (answer or "").lower() not in ("y", "yes"):
             self.say("Nothing deleted.")
             return
         report = await self.services.forget(self.caller)
-        self.say(f"Forgotten: {report.events} event(s) deleted, {report.songs_anonymised} shared song(s) "
-                 "kept in the pool without your name.")
+        self.say(
+            f"Forgotten: {report.events} event(s) deleted, {report.songs_anonymised} shared song(s) "
+            "kept in the pool without your name."
+        )
 
     @staticmethod
     def _count(args: list[str], default: int) -> int:
@@ -356,4 +381,3 @@ class Console:
             return int(args[0])
         except ValueError:
             raise UsageError(f"`{args[0]}` is not a whole number.") from None
-

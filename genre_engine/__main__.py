@@ -36,8 +36,13 @@ def format_text(path: Path, prediction: Prediction) -> str:
     line = f"{shown(path)}: {prediction.genre} ({prediction.duration_s:.0f} s)  {dist}"
     if not prediction.confident:
         outside = ", ".join(list(prediction.outside)[:3])
-        verdict = ("not one of my ten genres — sounds " if prediction.sounds_outside
-                   else "not sure — sounds " if outside else "not sure")
+        verdict = (
+            "not one of my ten genres — sounds "
+            if prediction.sounds_outside
+            else "not sure — sounds "
+            if outside
+            else "not sure"
+        )
         line = f"{shown(path)}: {verdict}{outside} ({prediction.duration_s:.0f} s)  closest: {dist}"
     for heading, tags in (("styles", prediction.styles), ("moods", prediction.moods), ("era", prediction.eras)):
         if tags:
@@ -59,8 +64,12 @@ def format_json(path: Path, prediction: Prediction) -> str:
         "duration_s": round(prediction.duration_s, 3),
     }
     if prediction.tags:
-        fields |= {"styles": _rounded(prediction.styles), "moods": _rounded(prediction.moods),
-                   "eras": _rounded(prediction.eras), "confident": prediction.confident}
+        fields |= {
+            "styles": _rounded(prediction.styles),
+            "moods": _rounded(prediction.moods),
+            "eras": _rounded(prediction.eras),
+            "confident": prediction.confident,
+        }
     return json.dumps(fields)
 
 

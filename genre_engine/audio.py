@@ -41,12 +41,44 @@ AudioSource = str | Path | bytes
 
 # File names worth offering to the decoder when scanning folders or vetting uploads: audio
 # containers, voice messages (.ogg/.opus/.oga) and video containers, whose audio track is read.
-AUDIO_EXTENSIONS = frozenset({
-    ".wav", ".wave", ".w64", ".rf64", ".au", ".snd", ".aif", ".aiff", ".aifc", ".caf",
-    ".flac", ".mp3", ".mp2", ".ogg", ".oga", ".opus", ".spx", ".m4a", ".m4b", ".aac", ".adts", ".ac3",
-    ".wma", ".mka", ".weba", ".amr", ".wv",
-    ".webm", ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".3gp",
-})
+AUDIO_EXTENSIONS = frozenset(
+    {
+        ".wav",
+        ".wave",
+        ".w64",
+        ".rf64",
+        ".au",
+        ".snd",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".caf",
+        ".flac",
+        ".mp3",
+        ".mp2",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".spx",
+        ".m4a",
+        ".m4b",
+        ".aac",
+        ".adts",
+        ".ac3",
+        ".wma",
+        ".mka",
+        ".weba",
+        ".amr",
+        ".wv",
+        ".webm",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".avi",
+        ".3gp",
+    }
+)
 
 MAX_BYTES = 200_000_000
 MIN_DURATION_S = 1.0
@@ -62,17 +94,43 @@ class Sniffed(Enum):
     UNKNOWN = "unknown"  # no known signature: the decoder decides
 
 
-_AUDIO_MAGIC = (b"RIFF", b"RF64", b"BW64", b"FORM", b"OggS", b"fLaC", b"ID3", b".snd", b"caff",
-                b"\x1a\x45\xdf\xa3", b"0&\xb2u\x8e\x66\xcf\x11", b"#!AMR", b"wvpk", b"MAC ", b"\x0b\x77")
+_AUDIO_MAGIC = (
+    b"RIFF",
+    b"RF64",
+    b"BW64",
+    b"FORM",
+    b"OggS",
+    b"fLaC",
+    b"ID3",
+    b".snd",
+    b"caff",
+    b"\x1a\x45\xdf\xa3",
+    b"0&\xb2u\x8e\x66\xcf\x11",
+    b"#!AMR",
+    b"wvpk",
+    b"MAC ",
+    b"\x0b\x77",
+)
 # Containers libsndfile may read exactly; anything else (mp3 above all, whose decoder inside
 # libsndfile also prints to stderr) goes straight to FFmpeg.
 _SOUNDFILE_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b".snd", b"caff")
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _NOT_AUDIO_MAGIC = {
-    b"PK\x03\x04": "zip archive", b"PK\x05\x06": "zip archive", b"Rar!": "rar archive",
-    b"7z\xbc\xaf\x27\x1c": "7z archive", b"\x1f\x8b": "gzip archive", b"BZh": "bzip2 archive",
-    b"%PDF": "PDF document", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image",
-    b"\x7fELF": "program", b"MZ": "program", b"<!DOCTYPE": "web page", b"<html": "web page", b"{": "JSON text",
+    b"PK\x03\x04": "zip archive",
+    b"PK\x05\x06": "zip archive",
+    b"Rar!": "rar archive",
+    b"7z\xbc\xaf\x27\x1c": "7z archive",
+    b"\x1f\x8b": "gzip archive",
+    b"BZh": "bzip2 archive",
+    b"%PDF": "PDF document",
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"\x7fELF": "program",
+    b"MZ": "program",
+    b"<!DOCTYPE": "web page",
+    b"<html": "web page",
+    b"{": "JSON text",
 }
 
 
@@ -204,8 +262,7 @@ def _open_reader(handle: BinaryIO, try_soundfile: bool) -> _Reader:
     return PyavReader(handle)
 
 
-def _decode(handle: BinaryIO, try_soundfile: bool, rate: int, window_s: float,
-            max_windows: int | None) -> DecodedAudio:
+def _decode(handle: BinaryIO, try_soundfile: bool, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
     reader = _open_reader(handle, try_soundfile)
     try:
         if is_long(reader.duration_s, window_s, max_windows):
@@ -233,8 +290,9 @@ def _read_whole(reader: _Reader, rate: int, window_s: float) -> DecodedAudio:
     return DecodedAudio(clip[None], (0.0,), duration, whole=True)
 
 
-def _read_windows(reader: _Reader, rate: int, window_s: float, max_windows: int,
-                  duration: float) -> DecodedAudio | None:
+def _read_windows(
+    reader: _Reader, rate: int, window_s: float, max_windows: int, duration: float
+) -> DecodedAudio | None:
     """Windows spread over ``duration``, read by seeking; None when the audio really is short
     enough to read whole. A read that ends early means the file is shorter than its header said:
     the windows are placed again inside the audio that exists, never padded."""
@@ -249,8 +307,7 @@ def _read_windows(reader: _Reader, rate: int, window_s: float, max_windows: int,
     raise CorruptAudioError("length keeps changing")
 
 
-def _read_at(reader: _Reader, rate: int, window_s: float,
-             starts: np.ndarray) -> tuple[np.ndarray, float | None]:
+def _read_at(reader: _Reader, rate: int, window_s: float, starts: np.ndarray) -> tuple[np.ndarray, float | None]:
     """The windows at ``starts`` resampled, ``[n, samples]``, and where the audio really ends if a
     read came back short (else None)."""
     size = int(round(window_s * rate))
@@ -268,8 +325,15 @@ def _read_at(reader: _Reader, rate: int, window_s: float,
     return stacked, None
 
 
-def _with_content(reader: _Reader, rate: int, window_s: float, max_windows: int, duration: float,
-                  starts: np.ndarray, windows: np.ndarray) -> DecodedAudio:
+def _with_content(
+    reader: _Reader,
+    rate: int,
+    window_s: float,
+    max_windows: int,
+    duration: float,
+    starts: np.ndarray,
+    windows: np.ndarray,
+) -> DecodedAudio:
     """Keep the windows with content; each one that landed in silence is replaced by the nearest
     window with content on a grid ``_SPARE_FACTOR`` times finer (each spare read at most once)."""
     chosen = dict(zip(starts.tolist(), windows))

@@ -10,7 +10,8 @@ FFmpeg's matrix; :func:`genre_engine.samples.downmix` then makes mono.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import av
 import numpy as np

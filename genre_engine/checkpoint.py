@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from genre_engine.errors import CheckpointError
 from genre_engine.features import FeatureConfig
 from genre_engine.files import atomic_write
+from genre_engine.locations import DATA_DIR
 
 if TYPE_CHECKING:
     import torch
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 FORMAT = "genrebot-checkpoint"
 VERSION = 1
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "data" / "model.pt"
+DEFAULT_CHECKPOINT = DATA_DIR / "model.pt"
 
 
 @dataclass
@@ -97,9 +98,11 @@ def load_checkpoint(path: str | Path | None = None, device: str | torch.device =
     if not path.is_file():
         raise CheckpointError(f"No model checkpoint at {path}.")
     if not torch_available():
-        raise CheckpointError(f"{path} is a torch checkpoint with no ONNX export beside it, and torch is not "
-                              f"installed: install genrebot[train], or export it with `python -m training.export {path}` "
-                              "where torch is.")
+        raise CheckpointError(
+            f"{path} is a torch checkpoint with no ONNX export beside it, and torch is not "
+            f"installed: install genrebot[train], or export it with `python -m training.export {path}` "
+            "where torch is."
+        )
     import torch
 
     from genre_engine.models import create_model

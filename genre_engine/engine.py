@@ -18,10 +18,10 @@ import hashlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -131,16 +131,24 @@ class GenreEngine:
     genre's mean probability leads the second's by more than ``stop_margin`` (None: always all;
     see ``genre_engine.segment_plan`` and ``python -m studies.segments`` for the defaults);
     ``max_bytes``: larger inputs are refused before decoding; ``projection``: maps the model's
-    embedding to the compact one the engine hands out (``embedding_dim`` is then its size). :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
+    embedding to the compact one the engine hands out (``embedding_dim`` is then its size).
+    :meth:`from_checkpoint` raises ``CheckpointError``; :meth:`classify`
     raises ``AudioError`` subclasses (see :func:`genre_engine.audio.decode_windows`).
     ``vocabulary``: the tags of the model's tagger, with their thresholds (None: the model has no
     tagger, or ``tags`` does not describe it).
     """
 
-    def __init__(self, runner: SegmentModel, *, max_segments: int | None = DEFAULT_MAX_SEGMENTS,
-                 min_segments: int = DEFAULT_MIN_SEGMENTS, stop_margin: float | None = DEFAULT_STOP_MARGIN,
-                 max_bytes: int = MAX_BYTES, projection: Projection | None = None,
-                 tags: Path | TagVocabulary | None = DEFAULT_TAGS_FILE) -> None:
+    def __init__(
+        self,
+        runner: SegmentModel,
+        *,
+        max_segments: int | None = DEFAULT_MAX_SEGMENTS,
+        min_segments: int = DEFAULT_MIN_SEGMENTS,
+        stop_margin: float | None = DEFAULT_STOP_MARGIN,
+        max_bytes: int = MAX_BYTES,
+        projection: Projection | None = None,
+        tags: Path | TagVocabulary | None = DEFAULT_TAGS_FILE,
+    ) -> None:
         """``runner``: ``OnnxModel`` (ONNX Runtime, no torch) or ``TorchModel(bundle)`` (torch).
         ``tags``: the tag vocabulary, or the file it is in (default: the shipped ``data/tags.json``)."""
         if min_segments < 1:
@@ -149,8 +157,9 @@ class GenreEngine:
         self.features = runner.features
         self.labels = runner.labels
         if projection is not None and projection.input_dim != runner.embedding_dim:
-            raise ValueError(f"the projection takes {projection.input_dim} values; the model's embedding has "
-                             f"{runner.embedding_dim}")
+            raise ValueError(
+                f"the projection takes {projection.input_dim} values; the model's embedding has {runner.embedding_dim}"
+            )
         self.projection = projection
         self.embedding_dim = runner.embedding_dim if projection is None else projection.output_dim
         self.max_segments = max_segments
@@ -160,8 +169,16 @@ class GenreEngine:
         self.vocabulary = _vocabulary_for(runner, tags)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None, device: str = "cpu", *, runtime: str = "auto",
-                        compact: bool = True, onnx_options: dict | None = None, **options) -> "GenreEngine":
+    def from_checkpoint(
+        cls,
+        path: str | Path | None = None,
+        device: str = "cpu",
+        *,
+        runtime: str = "auto",
+        compact: bool = True,
+        onnx_options: dict | None = None,
+        **options,
+    ) -> GenreEngine:
         """Load ``path`` (``.pt`` or ``.onnx``), or the shipped default model when ``path`` is None.
 
         ``runtime="auto"`` runs the checkpoint's ONNX export when one fits it, else torch; see
@@ -171,15 +188,18 @@ class GenreEngine:
         ``onnx_options`` go to the ONNX runner (e.g. ``threads``; see ``load_runner``).
         """
         runner = load_runner(path, device, runtime, **(onnx_options or {}))
-        projection = _fitting_projection(Path(path) if path is not None else DEFAULT_CHECKPOINT, runner) if compact else None
+        projection = (
+            _fitting_projection(Path(path) if path is not None else DEFAULT_CHECKPOINT, runner) if compact else None
+        )
         return cls(runner, projection=projection, **options)
 
     def decode(self, source: AudioSource) -> Segments:
         """The segments to analyse: only those with content, at most ``max_segments``, evenly
         spread over the input. Raises ``SilentAudioError`` when no segment has content."""
         config = self.features
-        decoded: DecodedAudio = decode_windows(source, config.sample_rate, config.segment_s,
-                                               self.max_segments, max_bytes=self.max_bytes)
+        decoded: DecodedAudio = decode_windows(
+            source, config.sample_rate, config.segment_s, self.max_segments, max_bytes=self.max_bytes
+        )
         if not decoded.whole:
             return Segments(decoded.windows, decoded.starts_s, decoded.duration_s)
         segments = split_segments(decoded.windows[0], config, max_segments=None)
@@ -199,7 +219,9 @@ class GenreEngine:
         is also a tagger, tag probabilities ``[n, tags]`` (else None)."""
         probs, embeddings, tags = [], [], []
         for start in range(0, len(segments), _MODEL_BATCH):
-            batch_probs, batch_embeddings, batch_tags = self.runner.predict_tagged(segments[start : start + _MODEL_BATCH])
+            batch_probs, batch_embeddings, batch_tags = self.runner.predict_tagged(
+                segments[start : start + _MODEL_BATCH]
+            )
             probs.append(batch_probs)
             embeddings.append(batch_embeddings)
             if batch_tags is not None:
@@ -242,15 +264,18 @@ class GenreEngine:
                 if progress:
                     progress(done)
 
-    def _finish(self, source: AudioSource, started: float, job: Future) -> tuple[AudioSource, Prediction | GenreEngineError]:
+    def _finish(
+        self, source: AudioSource, started: float, job: Future
+    ) -> tuple[AudioSource, Prediction | GenreEngineError]:
         try:
             name = None if isinstance(source, bytes) else Path(source).name
             return source, self._predict(source, name, job.result(), started, time.perf_counter())
         except GenreEngineError as exc:
             return source, exc
 
-    def _predict(self, source: AudioSource, name: str | None, segments: Segments,
-                 started: float, decoded: float) -> Prediction:
+    def _predict(
+        self, source: AudioSource, name: str | None, segments: Segments, started: float, decoded: float
+    ) -> Prediction:
         tag_rows: dict[int, np.ndarray] = {}
 
         def run(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,8 +284,9 @@ class GenreEngine:
                 tag_rows.update(zip(rows.tolist(), tags))
             return probs, embeddings
 
-        used, probs, embeddings = predict_staged(run, len(segments.samples), min_segments=self.min_segments,
-                                                 stop_margin=self.stop_margin)
+        used, probs, embeddings = predict_staged(
+            run, len(segments.samples), min_segments=self.min_segments, stop_margin=self.stop_margin
+        )
         segment_tags = np.stack([tag_rows[i] for i in used.tolist()]) if tag_rows else None
         modelled = time.perf_counter()
         clip_probs = probs.mean(axis=0)
@@ -315,8 +341,12 @@ def _fitting_projection(checkpoint: Path, runner: SegmentModel) -> Projection | 
     if sha is None and checkpoint.suffix != ".onnx" and checkpoint.is_file():
         sha = file_sha256(checkpoint)
     if projection.checkpoint_sha256 != sha or projection.input_dim != runner.embedding_dim:
-        logger.warning("%s was fitted on another model; embeddings keep the model's %d values "
-                       "(regenerate it with `python -m training.projection %s --ship N`)",
-                       path, runner.embedding_dim, checkpoint)
+        logger.warning(
+            "%s was fitted on another model; embeddings keep the model's %d values "
+            "(regenerate it with `python -m training.projection %s --ship N`)",
+            path,
+            runner.embedding_dim,
+            checkpoint,
+        )
         return None
     return projection

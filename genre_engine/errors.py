@@ -66,7 +66,10 @@ class SilentAudioError(AudioError):
         super().__init__(segments)
 
     def __str__(self) -> str:
-        return "I can't hear any music in that file (it is silent or only a constant level), so there is nothing to classify."
+        return (
+            "I can't hear any music in that file (it is silent or only a constant level), "
+            "so there is nothing to classify."
+        )
 
 
 class TooShortAudioError(AudioError):
@@ -98,8 +101,10 @@ class CheckpointError(GenreEngineError):
 
     ``detail``: what is wrong with which file; the text adds how to get a working checkpoint."""
 
-    HINT = ("Omit --checkpoint to use the shipped data/model.pt (restore it with `git checkout data/model.pt`), "
-            "or train one with `python -m training.train --data DIR --model NAME --out OUTDIR`.")
+    HINT = (
+        "Omit --checkpoint to use the shipped data/model.pt (restore it with `git checkout data/model.pt`), "
+        "or train one with `python -m training.train --data DIR --model NAME --out OUTDIR`."
+    )
 
     def __init__(self, detail: str) -> None:
         self.detail = detail

@@ -34,14 +34,15 @@ class FeatureConfig:
             raise ValueError(f"unknown feature kind {self.kind!r}; choose one of {FEATURE_KINDS}")
 
     @classmethod
-    def preset(cls, kind: str) -> "FeatureConfig":
+    def preset(cls, kind: str) -> FeatureConfig:
         """Defaults per kind: the seed paper's settings for logmel/stft, musicnn's own for musicnn."""
         if kind == "stft":
             return cls(kind="stft", sample_rate=22050, n_fft=1024, hop_length=512, n_mels=0)
         if kind == "musicnn":
             # musicnn: 16 kHz, 512-point FFT, hop 256, 96 mel bands, 187-frame (3 s) patches.
-            return cls(kind="musicnn", sample_rate=16000, n_fft=512, hop_length=256, n_mels=96,
-                       segment_s=187 * 256 / 16000)
+            return cls(
+                kind="musicnn", sample_rate=16000, n_fft=512, hop_length=256, n_mels=96, segment_s=187 * 256 / 16000
+            )
         return cls(kind=kind)
 
     @property
@@ -67,7 +68,7 @@ class FeatureConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FeatureConfig":
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -58,16 +58,20 @@ class Projection:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         with open(path, "wb") as f:  # np.savez would append .npz to a name without it
-            np.savez(f, mean=self.mean, components=self.components,
-                     checkpoint_sha256=np.array(self.checkpoint_sha256))
+            np.savez(f, mean=self.mean, components=self.components, checkpoint_sha256=np.array(self.checkpoint_sha256))
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Projection":
+    def load(cls, path: str | Path) -> Projection:
         """Raises ``CheckpointError`` when the file is not a readable projection."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(data["mean"].astype(np.float32), data["components"].astype(np.float32),
-                           str(data["checkpoint_sha256"]))
+                return cls(
+                    data["mean"].astype(np.float32),
+                    data["components"].astype(np.float32),
+                    str(data["checkpoint_sha256"]),
+                )
         except (OSError, ValueError, KeyError) as exc:
-            raise CheckpointError(f"{path} is not a readable embedding projection ({exc.__class__.__name__}).") from None
+            raise CheckpointError(
+                f"{path} is not a readable embedding projection ({exc.__class__.__name__})."
+            ) from None

@@ -46,7 +46,9 @@ class SegmentModel(Protocol):
         ...
 
 
-def load_runner(path: str | Path | None = None, device: str = "cpu", runtime: str = "auto", **onnx_options: Any) -> SegmentModel:
+def load_runner(
+    path: str | Path | None = None, device: str = "cpu", runtime: str = "auto", **onnx_options: Any
+) -> SegmentModel:
     """The model for ``path`` (default: the shipped ``data/model.pt``), ready to run.
 
     ``path`` may be a torch checkpoint (``.pt``) or an ONNX export (``.onnx``). ``runtime``:
@@ -69,11 +71,15 @@ def load_runner(path: str | Path | None = None, device: str = "cpu", runtime: st
         if not path.is_file() or model.checkpoint_sha256 == file_sha256(path):
             return model
         if runtime == "onnx" or not torch_available():
-            raise CheckpointError(f"{export} was exported from another checkpoint than {path}; "
-                                  f"regenerate it with `python -m training.export {path}`.")
+            raise CheckpointError(
+                f"{export} was exported from another checkpoint than {path}; "
+                f"regenerate it with `python -m training.export {path}`."
+            )
         logger.warning("%s is stale (exported from another checkpoint); running %s with torch", export, path)
     elif runtime == "onnx":
-        raise CheckpointError(f"No ONNX export of {path} at {export}; create it with `python -m training.export {path}`.")
+        raise CheckpointError(
+            f"No ONNX export of {path} at {export}; create it with `python -m training.export {path}`."
+        )
     bundle = load_checkpoint(path, device)  # first: without torch it says what to install
     from genre_engine.runtime_torch import TorchModel
 

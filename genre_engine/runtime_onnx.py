@@ -37,8 +37,16 @@ SESSION_MODES = ("shared", "per_thread")
 DEFAULT_SESSIONS = "shared"
 
 
-def export_metadata(*, labels: tuple[str, ...], features: FeatureConfig, checkpoint_sha256: str, arch: str,
-                    model_args: dict[str, Any], embedding_dim: int, n_tags: int = 0) -> dict[str, str]:
+def export_metadata(
+    *,
+    labels: tuple[str, ...],
+    features: FeatureConfig,
+    checkpoint_sha256: str,
+    arch: str,
+    model_args: dict[str, Any],
+    embedding_dim: int,
+    n_tags: int = 0,
+) -> dict[str, str]:
     """The ``metadata_props`` an export carries (all values are strings, JSON where structured);
     ``n_tags``: the width of the ``tags`` output, 0 when the graph has none."""
     return {
@@ -65,8 +73,14 @@ class OnnxModel:
 
     runtime = "onnx"
 
-    def __init__(self, path: str | Path, *, threads: int = DEFAULT_THREADS, spinning: bool = DEFAULT_SPINNING,
-                 sessions: str = DEFAULT_SESSIONS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        threads: int = DEFAULT_THREADS,
+        spinning: bool = DEFAULT_SPINNING,
+        sessions: str = DEFAULT_SESSIONS,
+    ) -> None:
         if sessions not in SESSION_MODES:
             raise ValueError(f"sessions must be one of {SESSION_MODES}, got {sessions!r}")
         self.path = Path(path)
@@ -79,8 +93,9 @@ class OnnxModel:
         if meta.get("genrebot.format") != EXPORT_FORMAT:
             raise CheckpointError(f"{self.path} is not a genrebot ONNX export.")
         if meta.get("genrebot.version") != str(EXPORT_VERSION):
-            raise CheckpointError(f"{self.path} has export version {meta.get('genrebot.version')}; "
-                                  f"this engine reads {EXPORT_VERSION}.")
+            raise CheckpointError(
+                f"{self.path} has export version {meta.get('genrebot.version')}; this engine reads {EXPORT_VERSION}."
+            )
         self.labels: tuple[str, ...] = tuple(json.loads(meta["genrebot.labels"]))
         self.features = FeatureConfig.from_dict(json.loads(meta["genrebot.features"]))
         self.checkpoint_sha256: str = meta["genrebot.checkpoint_sha256"]

@@ -45,5 +45,8 @@ class TorchModel:
         features = self.bundle.normalize(self._frontend(batch))
         embedding, tags = self.bundle.model.forward_features_and_tags(features)
         probs = torch.softmax(self.bundle.model.forward_head(embedding).float(), dim=1)
-        return (probs.cpu().numpy(), embedding.float().cpu().numpy(),
-                None if tags is None else tags.float().cpu().numpy())
+        return (
+            probs.cpu().numpy(),
+            embedding.float().cpu().numpy(),
+            None if tags is None else tags.float().cpu().numpy(),
+        )

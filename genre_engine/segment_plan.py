@@ -10,7 +10,7 @@ that chose their defaults (``python -m studies.segments``; README, "Fewer segmen
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,8 +40,9 @@ def margin(probabilities: np.ndarray) -> float:
     return float(top[1] - top[0])
 
 
-def predict_staged(predict: Predict, n: int, *, min_segments: int, stop_margin: float | None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict_staged(
+    predict: Predict, n: int, *, min_segments: int, stop_margin: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Analyse ``n`` segments, stopping after ``min_segments`` of them when the answer is decided.
 
     ``predict(indices)`` returns the probabilities ``[k, classes]`` and embeddings ``[k, dim]`` of
@@ -62,5 +63,8 @@ def predict_staged(predict: Predict, n: int, *, min_segments: int, stop_margin: 
     rest = np.setdiff1d(everything, first)
     more_probs, more_embeddings = predict(rest)
     order = np.argsort(np.concatenate([first, rest]), kind="stable")
-    return (everything, np.concatenate([probs, more_probs])[order],
-            np.concatenate([embeddings, more_embeddings])[order])
+    return (
+        everything,
+        np.concatenate([probs, more_probs])[order],
+        np.concatenate([embeddings, more_embeddings])[order],
+    )

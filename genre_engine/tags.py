@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_TAGS_FILE = Path(__file__).resolve().parent.parent / "data" / "tags.json"
+from genre_engine.locations import DATA_DIR
+
+DEFAULT_TAGS_FILE = DATA_DIR / "tags.json"
 FORMAT = "genrebot-tags"
 GROUPS = ("style", "mood", "era", "sound")
 
@@ -71,15 +73,21 @@ class TagVocabulary:
 
     def applying(self, probabilities: np.ndarray, group: str) -> dict[str, float]:
         """``{tag: probability}`` of the tags of ``group`` that apply, strongest first."""
-        found = [(tag.name, float(p)) for tag, p in zip(self.tags, probabilities)
-                 if tag.group == group and p >= tag.threshold]
+        found = [
+            (tag.name, float(p))
+            for tag, p in zip(self.tags, probabilities)
+            if tag.group == group and p >= tag.threshold
+        ]
         return dict(sorted(found, key=lambda item: -item[1]))
 
     def outside_styles(self, probabilities: np.ndarray) -> dict[str, float]:
         """Styles outside the ten genres that apply, strongest first: what a song that is none of
         the ten sounds like."""
-        found = [(tag.name, float(p)) for tag, p in zip(self.tags, probabilities)
-                 if tag.group == "style" and tag.within is None and p >= tag.threshold]
+        found = [
+            (tag.name, float(p))
+            for tag, p in zip(self.tags, probabilities)
+            if tag.group == "style" and tag.within is None and p >= tag.threshold
+        ]
         return dict(sorted(found, key=lambda item: -item[1]))
 
     def is_confident(self, genre_probabilities: np.ndarray, tag_probabilities: np.ndarray | None) -> bool:
@@ -96,11 +104,16 @@ class TagVocabulary:
 
     def to_dict(self) -> dict:
         return {
-            "format": FORMAT, "variant": self.variant,
-            "confident": {"min_top_probability": self.min_top_probability,
-                          "min_outside_styles": self.min_outside_styles},
-            "tags": [{"name": t.name, "group": t.group, "threshold": round(t.threshold, 6), "within": t.within}
-                     for t in self.tags],
+            "format": FORMAT,
+            "variant": self.variant,
+            "confident": {
+                "min_top_probability": self.min_top_probability,
+                "min_outside_styles": self.min_outside_styles,
+            },
+            "tags": [
+                {"name": t.name, "group": t.group, "threshold": round(t.threshold, 6), "within": t.within}
+                for t in self.tags
+            ],
         }
 
     @classmethod
@@ -112,7 +125,9 @@ class TagVocabulary:
             variant=data["variant"],
             tags=tuple(Tag(t["name"], t["group"], float(t["threshold"]), t.get("within")) for t in data["tags"]),
             min_top_probability=float(confident["min_top_probability"]),
-            min_outside_styles=None if confident["min_outside_styles"] is None else int(confident["min_outside_styles"]),
+            min_outside_styles=None
+            if confident["min_outside_styles"] is None
+            else int(confident["min_outside_styles"]),
         )
 
 
@@ -167,28 +182,71 @@ def report(vocabulary: TagVocabulary, genre_probabilities: np.ndarray, tag_proba
 # electronica, electro, house, ambient, chillout, experimental, folk, easy listening. Used by
 # studies.tag_thresholds to write data/tags.json.
 MSD_TAG_KINDS: dict[str, tuple[str, str | None]] = {
-    "rock": ("style", "rock"), "pop": ("style", "pop"), "alternative": ("style", "rock"),
-    "indie": ("style", "rock"), "electronic": ("style", None), "female vocalists": ("sound", None),
-    "dance": ("style", "pop"), "00s": ("era", None), "alternative rock": ("style", "rock"),
-    "jazz": ("style", "jazz"), "beautiful": ("mood", None), "metal": ("style", "metal"),
-    "chillout": ("style", None), "male vocalists": ("sound", None), "classic rock": ("style", "rock"),
-    "soul": ("style", "disco"), "indie rock": ("style", "rock"), "Mellow": ("mood", None),
-    "electronica": ("style", None), "80s": ("era", None), "folk": ("style", None), "90s": ("era", None),
-    "chill": ("mood", None), "instrumental": ("sound", None), "punk": ("style", "rock"),
-    "oldies": ("era", None), "blues": ("style", "blues"), "hard rock": ("style", "rock"),
-    "ambient": ("style", None), "acoustic": ("sound", None), "experimental": ("style", None),
-    "female vocalist": ("sound", None), "guitar": ("sound", None), "Hip-Hop": ("style", "hiphop"),
-    "70s": ("era", None), "party": ("mood", None), "country": ("style", "country"),
-    "easy listening": ("style", None), "sexy": ("mood", None), "catchy": ("mood", None),
-    "funk": ("style", "disco"), "electro": ("style", None), "heavy metal": ("style", "metal"),
-    "Progressive rock": ("style", "rock"), "60s": ("era", None), "rnb": ("style", "hiphop"),
-    "indie pop": ("style", "pop"), "sad": ("mood", None), "House": ("style", None), "happy": ("mood", None),
+    "rock": ("style", "rock"),
+    "pop": ("style", "pop"),
+    "alternative": ("style", "rock"),
+    "indie": ("style", "rock"),
+    "electronic": ("style", None),
+    "female vocalists": ("sound", None),
+    "dance": ("style", "pop"),
+    "00s": ("era", None),
+    "alternative rock": ("style", "rock"),
+    "jazz": ("style", "jazz"),
+    "beautiful": ("mood", None),
+    "metal": ("style", "metal"),
+    "chillout": ("style", None),
+    "male vocalists": ("sound", None),
+    "classic rock": ("style", "rock"),
+    "soul": ("style", "disco"),
+    "indie rock": ("style", "rock"),
+    "Mellow": ("mood", None),
+    "electronica": ("style", None),
+    "80s": ("era", None),
+    "folk": ("style", None),
+    "90s": ("era", None),
+    "chill": ("mood", None),
+    "instrumental": ("sound", None),
+    "punk": ("style", "rock"),
+    "oldies": ("era", None),
+    "blues": ("style", "blues"),
+    "hard rock": ("style", "rock"),
+    "ambient": ("style", None),
+    "acoustic": ("sound", None),
+    "experimental": ("style", None),
+    "female vocalist": ("sound", None),
+    "guitar": ("sound", None),
+    "Hip-Hop": ("style", "hiphop"),
+    "70s": ("era", None),
+    "party": ("mood", None),
+    "country": ("style", "country"),
+    "easy listening": ("style", None),
+    "sexy": ("mood", None),
+    "catchy": ("mood", None),
+    "funk": ("style", "disco"),
+    "electro": ("style", None),
+    "heavy metal": ("style", "metal"),
+    "Progressive rock": ("style", "rock"),
+    "60s": ("era", None),
+    "rnb": ("style", "hiphop"),
+    "indie pop": ("style", "pop"),
+    "sad": ("mood", None),
+    "House": ("style", None),
+    "happy": ("mood", None),
 }
 
 # Tags whose name is a GTZAN genre (or its spelling in Last.fm): their threshold can be chosen
 # against the genre labels of the GTZAN clips.
-GTZAN_NAMED = {"rock": "rock", "pop": "pop", "jazz": "jazz", "metal": "metal", "heavy metal": "metal",
-               "classic rock": "rock", "blues": "blues", "Hip-Hop": "hiphop", "country": "country"}
+GTZAN_NAMED = {
+    "rock": "rock",
+    "pop": "pop",
+    "jazz": "jazz",
+    "metal": "metal",
+    "heavy metal": "metal",
+    "classic rock": "rock",
+    "blues": "blues",
+    "Hip-Hop": "hiphop",
+    "country": "country",
+}
 
 
 def tag_display_name(raw: str) -> str:

@@ -3,7 +3,8 @@
 Exact search (``recommender.similarity.nearest``) reads every embedding per query: linear in the
 pool: 6 ms at 100k songs of 256 floats, 57 ms at 1M on a small machine, while the index answers
 in 2.5 ms with recall@10 0.99 at 100k, 8 ms with 0.93 at 1M (``python -m benchmarks.ann``;
-musicnn's full 1756 floats would cost 7x). From ``RecommenderConfig.ann_min_songs`` songs on (500k: exact search is fast enough
+musicnn's full 1756 floats would cost 7x). From ``RecommenderConfig.ann_min_songs`` songs on (500k:
+exact search is fast enough
 below, and an index of that size takes minutes to build on a small machine), the
 recommender asks an HNSW graph (Malkov & Yashunin 2018, as implemented by usearch) for candidates
 instead, then ranks them by their exact cosine and applies the same exclusions and near-duplicate
@@ -39,8 +40,14 @@ class AnnIndex:
 
     def __init__(self, dim: int, *, connectivity: int = CONNECTIVITY, vectors: str = VECTORS) -> None:
         """``connectivity``: HNSW's M; ``vectors``: how the graph stores them (usearch's ``dtype``)."""
-        self.index = Index(ndim=dim, metric="ip", dtype=vectors, connectivity=connectivity,
-                           expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+        self.index = Index(
+            ndim=dim,
+            metric="ip",
+            dtype=vectors,
+            connectivity=connectivity,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
         self.ids = np.zeros(0, np.int64)  # sorted: the songs indexed
 
     @classmethod
@@ -63,8 +70,16 @@ class AnnIndex:
             self.index.add(ids[new].astype(np.uint64), np.ascontiguousarray(embeddings[new], np.float32))
         self.ids = np.asarray(ids, np.int64).copy()
 
-    def nearest(self, ids: np.ndarray, embeddings: np.ndarray, query: np.ndarray, count: int, *,
-                excluded: np.ndarray | None = None, dedup_threshold: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(
+        self,
+        ids: np.ndarray,
+        embeddings: np.ndarray,
+        query: np.ndarray,
+        count: int,
+        *,
+        excluded: np.ndarray | None = None,
+        dedup_threshold: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """What ``recommender.similarity.nearest`` returns for the pool ``ids``/``embeddings`` (the
         matrix this index follows), from the index's candidates: rows and exact similarities, best
         first. The search widens until ``count`` songs pass the filters or it asked for every song."""
@@ -94,9 +109,17 @@ class AnnIndexes:
         self._building: set[int] = set()
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def nearest(self, guild_id: int, ids: np.ndarray, embeddings: np.ndarray, query: np.ndarray,
-                      count: int, *, excluded: np.ndarray | None = None,
-                      dedup_threshold: float = 1.0) -> tuple[np.ndarray, np.ndarray] | None:
+    async def nearest(
+        self,
+        guild_id: int,
+        ids: np.ndarray,
+        embeddings: np.ndarray,
+        query: np.ndarray,
+        count: int,
+        *,
+        excluded: np.ndarray | None = None,
+        dedup_threshold: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`AnnIndex.nearest` on the server's index brought up to date with the pool, or None
         while the index is first built."""
         index = self._ready.get(guild_id)
@@ -109,8 +132,9 @@ class AnnIndexes:
         async with lock:  # one update or search at a time per index
             if not np.array_equal(index.ids, ids):
                 await asyncio.to_thread(index.update, ids, embeddings)
-            return await asyncio.to_thread(index.nearest, ids, embeddings, query, count, excluded=excluded,
-                                           dedup_threshold=dedup_threshold)
+            return await asyncio.to_thread(
+                index.nearest, ids, embeddings, query, count, excluded=excluded, dedup_threshold=dedup_threshold
+            )
 
     async def _build(self, guild_id: int, ids: np.ndarray, embeddings: np.ndarray) -> None:
         try:

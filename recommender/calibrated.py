@@ -60,8 +60,9 @@ def top_rows(scores: np.ndarray, count: int) -> np.ndarray:
     return np.unique(np.concatenate([_top_of(genre_scores, count, stride) for genre_scores in scores]))
 
 
-def top_rows_of_product(by_genre: np.ndarray, affinity: np.ndarray, excluded_rows: np.ndarray,
-                        count: int) -> np.ndarray:
+def top_rows_of_product(
+    by_genre: np.ndarray, affinity: np.ndarray, excluded_rows: np.ndarray, count: int
+) -> np.ndarray:
     """``top_rows(by_genre * affinity, count)`` with the ``excluded_rows`` columns at -inf, one genre
     at a time in one reused buffer: the [K, N] product is 40 MB at 1M songs, and writing it, then
     reading it back, cost more than the selection (same rows)."""
@@ -153,4 +154,3 @@ def _best_distinct(
             return best
         blocked[best] = True
         gain[best] = -np.inf
-

@@ -67,8 +67,7 @@ class RecommenderConfig:
             problems.append(f"event_weights lacks {sorted(missing)}")
         else:
             liked, listened, shared = (
-                self.event_weights[kind]
-                for kind in (EventKind.LIKED, EventKind.LISTENED, EventKind.SHARED)
+                self.event_weights[kind] for kind in (EventKind.LIKED, EventKind.LISTENED, EventKind.SHARED)
             )
             if not liked > listened > shared > 0:
                 problems.append("event weights must satisfy liked > listened > shared > 0")

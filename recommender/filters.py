@@ -47,20 +47,23 @@ def tag_filter(kind: str, value: str, vocabulary: TagVocabulary | None) -> PoolF
     return PoolFilter(kind, vocabulary.tags[index].name, select)
 
 
-def genre_filter(value: str, labels: Sequence[str], examples: Mapping[str, Sequence[int]],
-                 classifier: TaughtClassifier | None) -> PoolFilter:
+def genre_filter(
+    value: str, labels: Sequence[str], examples: Mapping[str, Sequence[int]], classifier: TaughtClassifier | None
+) -> PoolFilter:
     """Songs of genre ``value``: whose top genre it is when it is one of the model's ``labels``,
     else the members of that taught label. UnknownFilterError for a genre neither knows."""
     wanted = normalise(value)
     model_genre = next((i for i, label in enumerate(labels) if normalise(label) == wanted), None)
     if model_genre is not None:
-        return PoolFilter("genre", labels[model_genre],
-                          lambda matrix: matrix.probabilities.argmax(axis=1) == model_genre)
+        return PoolFilter(
+            "genre", labels[model_genre], lambda matrix: matrix.probabilities.argmax(axis=1) == model_genre
+        )
     taught = next((label for label in examples if normalise(label) == wanted), None)
     if taught is None:
         raise UnknownFilterError("genre", value, (*labels, *sorted(examples)))
-    return PoolFilter("genre", taught, lambda matrix: members(classifier, taught, matrix.ids, matrix.embeddings,
-                                                              examples[taught]))
+    return PoolFilter(
+        "genre", taught, lambda matrix: members(classifier, taught, matrix.ids, matrix.embeddings, examples[taught])
+    )
 
 
 def select_all(filters: Sequence[PoolFilter], matrix: PoolMatrix) -> np.ndarray:

@@ -31,9 +31,7 @@ class Plan:
     available: int
 
 
-def excluded_rows(
-    pool_size: int, history_rows: np.ndarray, added_by: np.ndarray, user_id: int
-) -> np.ndarray:
+def excluded_rows(pool_size: int, history_rows: np.ndarray, added_by: np.ndarray, user_id: int) -> np.ndarray:
     """Mask of the songs a user already has: everything in their history and what they added."""
     excluded = added_by == user_id
     excluded[history_rows] = True

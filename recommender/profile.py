@@ -38,9 +38,7 @@ class TasteProfile:
         return [(GENRES[index], float(self.vector[index])) for index in order]
 
 
-def event_weights(
-    kinds: Sequence[EventKind], ages_days: np.ndarray, config: RecommenderConfig
-) -> np.ndarray:
+def event_weights(kinds: Sequence[EventKind], ages_days: np.ndarray, config: RecommenderConfig) -> np.ndarray:
     """Signed weight of each event: its kind's weight halved every ``half_life_days`` of age, so a
     like from last week counts more than one from last year. Future timestamps (clock skew) count
     as now."""
@@ -87,9 +85,7 @@ def build_profile(
         direction = liked_sound - push * disliked_sound
         norm = float(np.linalg.norm(direction))
         embedding = (direction / norm).astype(np.float32) if norm > 1e-9 else None
-    return TasteProfile(
-        vector, embedding, songs=int(np.unique(song_ids).size), events=int(len(song_ids))
-    )
+    return TasteProfile(vector, embedding, songs=int(np.unique(song_ids).size), events=int(len(song_ids)))
 
 
 def group_profile(profiles: Sequence[TasteProfile]) -> TasteProfile:
@@ -108,6 +104,4 @@ def group_profile(profiles: Sequence[TasteProfile]) -> TasteProfile:
         direction = np.mean(sounds, axis=0)
         norm = float(np.linalg.norm(direction))
         embedding = (direction / norm).astype(np.float32) if norm > 1e-9 else None
-    return TasteProfile(
-        vector, embedding, songs=sum(p.songs for p in known), events=sum(p.events for p in known)
-    )
+    return TasteProfile(vector, embedding, songs=sum(p.songs for p in known), events=sum(p.events for p in known))

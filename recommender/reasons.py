@@ -15,7 +15,7 @@ _MIXED_BELOW = 0.5
 
 
 def genre_summary(probabilities: np.ndarray, labels: Sequence[str] = GENRES) -> str:
-    """"62% jazz", or "45% jazz, 30% blues" for a song that straddles two genres; ``labels`` name
+    """ "62% jazz", or "45% jazz, 30% blues" for a song that straddles two genres; ``labels`` name
     the vector's genres in order (the model's label list)."""
     shares = [float(share) for share in probabilities]  # ten floats: plain Python beats numpy calls
     first, second = sorted(range(len(shares)), key=lambda genre: -shares[genre])[:2]

@@ -36,13 +36,8 @@ from storage.base import DEFAULT_VARIETY, ListenEvent, PoolMatrix, Song, Store
 
 DEFAULT_CONFIG = RecommenderConfig()
 
-EMPTY_POOL_HINT = (
-    "This server's song pool is empty. Share some music with /classify to start it, "
-    "then ask again."
-)
-ALL_HEARD_HINT = (
-    "You already have every song in this server's pool. Share more music to grow it."
-)
+EMPTY_POOL_HINT = "This server's song pool is empty. Share some music with /classify to start it, then ask again."
+ALL_HEARD_HINT = "You already have every song in this server's pool. Share more music to grow it."
 SHORT_HINT = (
     "Only {available} song(s) in this server's pool are new to you, so the playlist is short. "
     "Share more music to grow the pool."
@@ -110,9 +105,7 @@ async def _history_arrays(
     song_ids = np.array([event.song_id for event in events], dtype=np.int64)
     rows, in_pool = matrix.locate(song_ids)
     outside = {int(song_id) for song_id in song_ids[~in_pool]}
-    extra = (
-        {song.id: song for song in await store.get_songs(guild_id, sorted(outside))} if outside else {}
-    )
+    extra = {song.id: song for song in await store.get_songs(guild_id, sorted(outside))} if outside else {}
     kept, probabilities, embeddings = [], [], []
     for event, row, pooled in zip(events, rows, in_pool):
         if pooled:
@@ -229,8 +222,15 @@ async def more_like_this(
     excluded = matrix.ids == song.id
     found = None
     if ann is not None and len(matrix) >= config.ann_min_songs:
-        found = await ann.nearest(guild_id, matrix.ids, matrix.embeddings, song.embedding, count,
-                                  excluded=excluded, dedup_threshold=config.dedup_threshold)
+        found = await ann.nearest(
+            guild_id,
+            matrix.ids,
+            matrix.embeddings,
+            song.embedding,
+            count,
+            excluded=excluded,
+            dedup_threshold=config.dedup_threshold,
+        )
     rows, similarities = found or await asyncio.to_thread(
         nearest,
         matrix.embeddings,
@@ -277,9 +277,7 @@ async def group_playlist_for(
     if variety is not None and not 0.0 <= variety <= 1.0:
         raise ValueError(f"variety must be in [0, 1], got {variety}")
     matrix = await store.pool_matrix(guild_id)
-    profiles = [
-        (await _profile(store, guild_id, user_id, matrix, now, config))[0] for user_id in user_ids
-    ]
+    profiles = [(await _profile(store, guild_id, user_id, matrix, now, config))[0] for user_id in user_ids]
     group = group_profile(profiles)
     if variety is None:
         settings = [(await store.user_settings(user_id)).variety for user_id in user_ids]
@@ -309,17 +307,24 @@ def _allowed(only: Sequence[PoolFilter], matrix: PoolMatrix) -> np.ndarray:
     return allowed
 
 
-async def _plan(matrix: PoolMatrix, excluded: np.ndarray, taste: TasteProfile, variety: float, count: int,
-                config: RecommenderConfig, seed: int | None) -> Plan:
+async def _plan(
+    matrix: PoolMatrix,
+    excluded: np.ndarray,
+    taste: TasteProfile,
+    variety: float,
+    count: int,
+    config: RecommenderConfig,
+    seed: int | None,
+) -> Plan:
     """The calibrated selection, beside the event loop (it costs milliseconds per 100k songs)."""
     return await asyncio.to_thread(
-        lambda: plan_playlist(arrays_for(matrix), excluded, taste, variety, count, config,
-                              np.random.default_rng(seed))
+        lambda: plan_playlist(arrays_for(matrix), excluded, taste, variety, count, config, np.random.default_rng(seed))
     )
 
 
-async def _entries(store: Store, guild_id: int, matrix: PoolMatrix, plan: Plan, taste: TasteProfile,
-                   labels: Sequence[str]) -> tuple[PlaylistEntry, ...]:
+async def _entries(
+    store: Store, guild_id: int, matrix: PoolMatrix, plan: Plan, taste: TasteProfile, labels: Sequence[str]
+) -> tuple[PlaylistEntry, ...]:
     """The planned songs with their scores and reasons, read from the store; a song removed while
     we were choosing is left out."""
     chosen_ids = [int(song_id) for song_id in matrix.ids[plan.rows]]
@@ -328,8 +333,9 @@ async def _entries(store: Store, guild_id: int, matrix: PoolMatrix, plan: Plan, 
         PlaylistEntry(
             song=songs[song_id],
             score=float(score),
-            reason=reason(songs[song_id].probabilities, taste.vector, plan.target,
-                          cold_start=plan.cold_start, labels=labels),
+            reason=reason(
+                songs[song_id].probabilities, taste.vector, plan.target, cold_start=plan.cold_start, labels=labels
+            ),
         )
         for song_id, score in zip(chosen_ids, plan.relevance)
         if song_id in songs

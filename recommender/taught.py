@@ -76,11 +76,17 @@ class TaughtClassifier:
     def to_bytes(self) -> bytes:
         """The state as an ``.npz`` (no pickles), for the store."""
         buffer = io.BytesIO()
-        np.savez(buffer, labels=np.array(self.labels, dtype=str), coef=self.coef, intercept=self.intercept,
-                 quality_labels=np.array([q.label for q in self.qualities], dtype=str),
-                 quality_examples=np.array([q.examples for q in self.qualities], dtype=np.int64),
-                 quality_cv=np.array([np.nan if q.cv_accuracy is None else q.cv_accuracy
-                                      for q in self.qualities], dtype=np.float64))
+        np.savez(
+            buffer,
+            labels=np.array(self.labels, dtype=str),
+            coef=self.coef,
+            intercept=self.intercept,
+            quality_labels=np.array([q.label for q in self.qualities], dtype=str),
+            quality_examples=np.array([q.examples for q in self.qualities], dtype=np.int64),
+            quality_cv=np.array(
+                [np.nan if q.cv_accuracy is None else q.cv_accuracy for q in self.qualities], dtype=np.float64
+            ),
+        )
         return buffer.getvalue()
 
     @classmethod
@@ -93,8 +99,7 @@ class TaughtClassifier:
         return cls(tuple(str(label) for label in data["labels"]), data["coef"], data["intercept"], qualities)
 
 
-def fit_label(embeddings: np.ndarray, positive: np.ndarray, *, c: float = REGULARISATION_C
-              ) -> tuple[np.ndarray, float]:
+def fit_label(embeddings: np.ndarray, positive: np.ndarray, *, c: float = REGULARISATION_C) -> tuple[np.ndarray, float]:
     """One label's model over ``embeddings`` [N, D] with ``positive`` [N] bool: (coef [D], intercept).
     Needs both classes present."""
     from sklearn.linear_model import LogisticRegression
@@ -104,8 +109,9 @@ def fit_label(embeddings: np.ndarray, positive: np.ndarray, *, c: float = REGULA
     return model.coef_[0], float(model.intercept_[0])
 
 
-def cv_balanced_accuracy(embeddings: np.ndarray, positive: np.ndarray, *, seed: int = 0,
-                         c: float = REGULARISATION_C) -> float:
+def cv_balanced_accuracy(
+    embeddings: np.ndarray, positive: np.ndarray, *, seed: int = 0, c: float = REGULARISATION_C
+) -> float:
     """Stratified k-fold (k = min(5, positives, negatives)) balanced accuracy of :func:`fit_label`."""
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
@@ -145,8 +151,13 @@ def fit(song_ids: np.ndarray, embeddings: np.ndarray, examples: Mapping[str, Seq
     )
 
 
-def members(classifier: TaughtClassifier | None, label: str, song_ids: np.ndarray, embeddings: np.ndarray,
-            examples: Sequence[int]) -> np.ndarray:
+def members(
+    classifier: TaughtClassifier | None,
+    label: str,
+    song_ids: np.ndarray,
+    embeddings: np.ndarray,
+    examples: Sequence[int],
+) -> np.ndarray:
     """Bool [N]: the pool songs that are ``label``: taught it, or predicted it by a trained model."""
     taught = np.isin(song_ids, np.asarray(examples, dtype=np.int64))
     if classifier is None or label not in classifier.labels:

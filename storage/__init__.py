@@ -70,6 +70,7 @@ def open_store(location: str | Path, *, genre_count: int = len(GENRES)) -> Openi
     store`` (closed on exit) or ``store = await open_store(...)`` (close it yourself)."""
     return OpeningStore(store_for(location, genre_count=genre_count))
 
+
 __all__ = [
     "DEFAULT_VARIETY",
     "AddedSong",

@@ -267,9 +267,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def add_songs(
-        self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None
-    ) -> BulkAddReport:
+    async def add_songs(self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None) -> BulkAddReport:
         """Bulk insert for indexing (a folder, a channel's backlog, benchmarks): one transaction per
         chunk of a few thousand songs, duplicates skipped as in :meth:`add_song`. ``progress`` is
         called after each chunk with the number of songs processed so far."""
@@ -350,9 +348,7 @@ class Store(abc.ABC):
         """All of a user's events in a server, oldest first: the compact input of a taste profile."""
 
     @abc.abstractmethod
-    async def history(
-        self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0
-    ) -> list[HistoryEntry]:
+    async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:
         """A page of a user's events in a server with their songs, newest first (for ``/history``)."""
 
     # -- settings --------------------------------------------------------------------------------
@@ -374,9 +370,7 @@ class Store(abc.ABC):
         """Switch whether songs classified in this server join its pool by default."""
 
     @abc.abstractmethod
-    async def set_index_channel(
-        self, guild_id: int, channel_id: int, enabled: bool
-    ) -> GuildSettings:
+    async def set_index_channel(self, guild_id: int, channel_id: int, enabled: bool) -> GuildSettings:
         """Opt a channel in to (or out of) automatic indexing of its audio attachments."""
 
     @abc.abstractmethod

@@ -107,7 +107,8 @@ def with_song(cached: PoolMatrix, song: Song) -> PoolMatrix | None:
     if len(cached) == 0:
         return None
     if (cached.tags is None) != (song.tags is None) or (
-            song.tags is not None and cached.tags.shape[1] != song.tags.shape[0]):
+        song.tags is not None and cached.tags.shape[1] != song.tags.shape[0]
+    ):
         return None  # tags appear (or change width): reload once
     return PoolMatrix(
         guild_id=song.guild_id,
@@ -131,9 +132,7 @@ def pool_stats(
         songs=len(matrix),
         contributors=len(contributors),
         total_duration_s=float(total_duration_s),
-        genre_mix=(
-            np.zeros(genre_count) if empty else matrix.probabilities.mean(axis=0, dtype=np.float64)
-        ),
+        genre_mix=(np.zeros(genre_count) if empty else matrix.probabilities.mean(axis=0, dtype=np.float64)),
         top_genre_counts=np.bincount(matrix.probabilities.argmax(axis=1), minlength=genre_count),
         top_contributors=tuple(contributors[:TOP_CONTRIBUTORS]),
     )
@@ -164,13 +163,19 @@ class OpeningStore:
 REPROJECT_CHUNK = 10_000  # songs per read-project-write step of Store.reproject_embeddings
 
 
-def projected_blobs(blobs: Sequence[bytes], from_dim: int, project: Callable[[np.ndarray], np.ndarray],
-                    to_dim: int | None) -> list[bytes]:
+def projected_blobs(
+    blobs: Sequence[bytes], from_dim: int, project: Callable[[np.ndarray], np.ndarray], to_dim: int | None
+) -> list[bytes]:
     """Stored embeddings (float32 bytes of ``from_dim`` values) through ``project``, as unit float32
     bytes of one size (``to_dim`` when an earlier chunk fixed it); InvalidSongError on a bad result."""
     rows = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), from_dim)
     out = np.asarray(project(rows), dtype=np.float32)
-    if out.ndim != 2 or out.shape[0] != len(blobs) or out.shape[1] < 1 or (to_dim is not None and out.shape[1] != to_dim):
+    if (
+        out.ndim != 2
+        or out.shape[0] != len(blobs)
+        or out.shape[1] < 1
+        or (to_dim is not None and out.shape[1] != to_dim)
+    ):
         raise InvalidSongError(f"the projection gave embeddings of shape {out.shape} for {len(blobs)} songs")
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     if not np.all(np.isfinite(out)) or not np.all(norms > 0):

@@ -126,8 +126,10 @@ class NotADatabaseError(StorageError):
         super().__init__(path)
 
     def __str__(self) -> str:
-        return (f"{self.path} is not a genrebot database (not a SQLite file); give a new file name "
-                "or an existing genrebot database.")
+        return (
+            f"{self.path} is not a genrebot database (not a SQLite file); give a new file name "
+            "or an existing genrebot database."
+        )
 
 
 class CannotOpenDatabaseError(StorageError):

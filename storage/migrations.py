@@ -112,9 +112,7 @@ async def schema_version(db: aiosqlite.Connection) -> int:
     return int(row[0])
 
 
-async def migrate(
-    db: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS
-) -> int:
+async def migrate(db: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the pending migrations in order and return the resulting version.
 
     ``db`` must be in autocommit mode (``isolation_level=None``) so that the explicit transactions

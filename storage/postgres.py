@@ -177,9 +177,7 @@ class PostgresStore(Store):
         if self._pool is not None:
             return
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-            )
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.OperationalError as error:
             reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unreachable"
             raise DatabaseUnavailableError(self.where, reason) from None
@@ -254,8 +252,7 @@ class PostgresStore(Store):
         )
         rows = await self._all(
             conn,
-            "UPDATE guilds SET pool_version = pool_version + 1 WHERE id = ANY(%s::bigint[]) "
-            "RETURNING id, pool_version",
+            "UPDATE guilds SET pool_version = pool_version + 1 WHERE id = ANY(%s::bigint[]) RETURNING id, pool_version",
             ([row[0] for row in rows],),
         )
         for guild_id, _ in rows:
@@ -263,21 +260,15 @@ class PostgresStore(Store):
         return [version for _, version in sorted(rows)]
 
     async def _check_dim(self, conn: psycopg.AsyncConnection, guild_id: int, dim: int) -> None:
-        row = await self._one(
-            conn, "SELECT length(embedding) FROM songs WHERE guild_id = %s LIMIT 1", (guild_id,)
-        )
+        row = await self._one(conn, "SELECT length(embedding) FROM songs WHERE guild_id = %s LIMIT 1", (guild_id,))
         if row is not None and row[0] // 4 != dim:
             raise IncompatibleEmbeddingError(guild_id, row[0] // 4, dim)
 
-    async def _song_by(
-        self, conn: psycopg.AsyncConnection, where: str, params: Sequence
-    ) -> Song | None:
+    async def _song_by(self, conn: psycopg.AsyncConnection, where: str, params: Sequence) -> Song | None:
         row = await self._one(conn, f"SELECT {_SONG_COLUMNS} FROM songs WHERE {where}", params)
         return None if row is None else _song(row)
 
-    async def _require_song(
-        self, conn: psycopg.AsyncConnection, guild_id: int, song_id: int
-    ) -> Song:
+    async def _require_song(self, conn: psycopg.AsyncConnection, guild_id: int, song_id: int) -> Song:
         song = await self._song_by(conn, "id = %s AND guild_id = %s", (song_id, guild_id))
         if song is None:
             raise UnknownSongError(guild_id, song_id)
@@ -327,9 +318,7 @@ class PostgresStore(Store):
             existing = await self._require_song(conn, checked.guild_id, existing.id)
         return AddedSong(existing, created=False), 0
 
-    def _grow_cache(
-        self, cached: tuple[int, PoolMatrix] | None, version: int, song: Song
-    ) -> None:
+    def _grow_cache(self, cached: tuple[int, PoolMatrix] | None, version: int, song: Song) -> None:
         """Keep a cached matrix in step with one new song when it was current just before it."""
         if cached is None or cached[0] != version - 1:
             return
@@ -337,9 +326,7 @@ class PostgresStore(Store):
         if grown is not None:
             self._matrices[song.guild_id] = (version, grown)
 
-    async def add_songs(
-        self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None
-    ) -> BulkAddReport:
+    async def add_songs(self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None) -> BulkAddReport:
         added = done = 0
         for chunk in chunks(songs, BULK_CHUNK):
             checked, rows = await asyncio.to_thread(_bulk_rows, chunk, self.genre_count)
@@ -366,9 +353,7 @@ class PostgresStore(Store):
                 "in_pool bool, tags bytea, confident bool) ON COMMIT DROP"
             )
             async with conn.cursor() as cursor:
-                async with cursor.copy(
-                    f"COPY song_stage (ord, {_INSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-                ) as copy:
+                async with cursor.copy(f"COPY song_stage (ord, {_INSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
                     copy.set_types(_STAGE_TYPES)
                     for row in rows:
                         await copy.write_row(row)
@@ -411,17 +396,13 @@ class PostgresStore(Store):
     async def find_song(self, guild_id: int, content_hash: str) -> Song | None:
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
-            return await self._song_by(
-                conn, "guild_id = %s AND content_hash = %s", (guild_id, content_hash)
-            )
+            return await self._song_by(conn, "guild_id = %s AND content_hash = %s", (guild_id, content_hash))
 
     async def set_in_pool(self, guild_id: int, song_id: int, in_pool: bool) -> Song:
         guild_id, song_id = check_id("server", guild_id), check_id("song", song_id)
         async with self._writing() as conn:
             await self._require_song(conn, guild_id, song_id)
-            await conn.execute(
-                "UPDATE songs SET in_pool = %s WHERE id = %s", (bool(in_pool), song_id)
-            )
+            await conn.execute("UPDATE songs SET in_pool = %s WHERE id = %s", (bool(in_pool), song_id))
             await self._bump(conn, [guild_id])
             return await self._require_song(conn, guild_id, song_id)
 
@@ -459,11 +440,15 @@ class PostgresStore(Store):
                 )
                 if not rows:
                     break
-                blobs = await asyncio.to_thread(projected_blobs, [bytes(row[1]) for row in rows], from_dim, project, to_dim)
+                blobs = await asyncio.to_thread(
+                    projected_blobs, [bytes(row[1]) for row in rows], from_dim, project, to_dim
+                )
                 to_dim = len(blobs[0]) // 4
                 async with conn.cursor() as cursor:
-                    await cursor.executemany("UPDATE songs SET embedding = %s WHERE id = %s",
-                                             [(blob, row[0]) for blob, row in zip(blobs, rows)])
+                    await cursor.executemany(
+                        "UPDATE songs SET embedding = %s WHERE id = %s",
+                        [(blob, row[0]) for blob, row in zip(blobs, rows)],
+                    )
                 guilds.update(row[2] for row in rows)
                 changed, last_id = changed + len(rows), rows[-1][0]
             if guilds:
@@ -482,9 +467,7 @@ class PostgresStore(Store):
     async def pool_size(self, guild_id: int) -> int:
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
-            row = await self._one(
-                conn, "SELECT count(*) FROM songs WHERE guild_id = %s AND in_pool", (guild_id,)
-            )
+            row = await self._one(conn, "SELECT count(*) FROM songs WHERE guild_id = %s AND in_pool", (guild_id,))
         return int(row[0])
 
     async def pool_stats(self, guild_id: int) -> PoolStats:
@@ -502,8 +485,7 @@ class PostgresStore(Store):
                 "GROUP BY added_by ORDER BY songs DESC, added_by",
                 (guild_id,),
             )
-        return pool_stats(matrix, row[0], [(int(user), int(count)) for user, count in contributors],
-                          self.genre_count)
+        return pool_stats(matrix, row[0], [(int(user), int(count)) for user, count in contributors], self.genre_count)
 
     async def pool_matrix(self, guild_id: int) -> PoolMatrix:
         guild_id = check_id("server", guild_id)
@@ -555,8 +537,7 @@ class PostgresStore(Store):
         async with self._reading() as conn:
             rows = await self._all(
                 conn,
-                "SELECT id, song_id, kind, at FROM events "
-                "WHERE user_id = %s AND guild_id = %s ORDER BY at, id",
+                "SELECT id, song_id, kind, at FROM events WHERE user_id = %s AND guild_id = %s ORDER BY at, id",
                 (user_id, guild_id),
             )
         return [
@@ -564,9 +545,7 @@ class PostgresStore(Store):
             for event_id, song_id, kind, at in rows
         ]
 
-    async def history(
-        self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0
-    ) -> list[HistoryEntry]:
+    async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
         limit, offset = max(int(limit), 0), max(int(offset), 0)
         song_columns = ", ".join(f"s.{column}" for column in _SONG_COLUMNS.split(", "))
@@ -582,9 +561,7 @@ class PostgresStore(Store):
         entries = []
         for event_id, kind, at, *song_row in rows:
             song = _song(song_row)
-            event = ListenEvent(
-                event_id, guild_id, user_id, song.id, EventKind(kind), at.astimezone(UTC)
-            )
+            event = ListenEvent(event_id, guild_id, user_id, song.id, EventKind(kind), at.astimezone(UTC))
             entries.append(HistoryEntry(event, song))
         return entries
 
@@ -612,9 +589,7 @@ class PostgresStore(Store):
 
     async def _guild_settings(self, conn: psycopg.AsyncConnection, guild_id: int) -> GuildSettings:
         row = await self._one(conn, "SELECT auto_pool, teacher_role FROM guilds WHERE id = %s", (guild_id,))
-        channels = await self._all(
-            conn, "SELECT channel_id FROM index_channels WHERE guild_id = %s", (guild_id,)
-        )
+        channels = await self._all(conn, "SELECT channel_id FROM index_channels WHERE guild_id = %s", (guild_id,))
         return GuildSettings(
             guild_id,
             auto_pool=True if row is None else bool(row[0]),
@@ -626,21 +601,16 @@ class PostgresStore(Store):
         guild_id = check_id("server", guild_id)
         async with self._writing() as conn:
             await self._ensure_guilds(conn, [guild_id])
-            await conn.execute(
-                "UPDATE guilds SET auto_pool = %s WHERE id = %s", (bool(enabled), guild_id)
-            )
+            await conn.execute("UPDATE guilds SET auto_pool = %s WHERE id = %s", (bool(enabled), guild_id))
             return await self._guild_settings(conn, guild_id)
 
-    async def set_index_channel(
-        self, guild_id: int, channel_id: int, enabled: bool
-    ) -> GuildSettings:
+    async def set_index_channel(self, guild_id: int, channel_id: int, enabled: bool) -> GuildSettings:
         guild_id, channel_id = check_id("server", guild_id), check_id("channel", channel_id)
         async with self._writing() as conn:
             await self._ensure_guilds(conn, [guild_id])
             if enabled:
                 await conn.execute(
-                    "INSERT INTO index_channels (guild_id, channel_id) VALUES (%s, %s) "
-                    "ON CONFLICT DO NOTHING",
+                    "INSERT INTO index_channels (guild_id, channel_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                     (guild_id, channel_id),
                 )
             else:
@@ -727,12 +697,8 @@ class PostgresStore(Store):
         async with self._writing() as conn:
             if await self._one(conn, "SELECT 1 FROM users WHERE id = %s", (user_id,)) is None:
                 raise UnknownUserError(user_id)
-            (events,) = await self._one(
-                conn, "SELECT count(*) FROM events WHERE user_id = %s", (user_id,)
-            )
-            touched = await self._all(
-                conn, "SELECT DISTINCT guild_id FROM songs WHERE added_by = %s", (user_id,)
-            )
+            (events,) = await self._one(conn, "SELECT count(*) FROM events WHERE user_id = %s", (user_id,))
+            touched = await self._all(conn, "SELECT DISTINCT guild_id FROM songs WHERE added_by = %s", (user_id,))
             await self._bump(conn, [guild_id for (guild_id,) in touched])
             if remove_shared_songs:
                 cursor = await conn.execute("DELETE FROM songs WHERE added_by = %s", (user_id,))

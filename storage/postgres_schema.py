@@ -127,9 +127,7 @@ async def schema_version(conn: psycopg.AsyncConnection) -> int:
     return version or 0
 
 
-async def migrate(
-    conn: psycopg.AsyncConnection, where: str, migrations: Sequence[Migration] = MIGRATIONS
-) -> int:
+async def migrate(conn: psycopg.AsyncConnection, where: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the pending migrations and return the resulting version. ``conn`` must be in
     autocommit mode; the work is one transaction under :data:`MIGRATION_LOCK`. Raises
     SchemaTooNewError for a database of a newer genrebot (``where`` names it in the message)."""

@@ -39,17 +39,52 @@ class _Table:
 TABLES = (
     _Table("users", ("id", "variety", "created_at"), ("int8", "float8", "timestamptz"), "id", (2,)),
     _Table(
-        "guilds", ("id", "auto_pool", "created_at", "teacher_role"), ("int8", "bool", "timestamptz", "int8"),
-        "id", (2,), (1,)
+        "guilds",
+        ("id", "auto_pool", "created_at", "teacher_role"),
+        ("int8", "bool", "timestamptz", "int8"),
+        "id",
+        (2,),
+        (1,),
     ),
     _Table("index_channels", ("guild_id", "channel_id"), ("int8", "int8"), "guild_id, channel_id"),
     _Table(
         "songs",
-        ("id", "guild_id", "content_hash", "title", "source_url", "message_url", "duration_s",
-         "probabilities", "embedding", "added_by", "added_at", "in_pool", "loudness_lufs", "audio_missing",
-         "tags", "confident"),
-        ("int8", "int8", "text", "text", "text", "text", "float8", "bytea", "bytea", "int8",
-         "timestamptz", "bool", "float8", "bool", "bytea", "bool"),
+        (
+            "id",
+            "guild_id",
+            "content_hash",
+            "title",
+            "source_url",
+            "message_url",
+            "duration_s",
+            "probabilities",
+            "embedding",
+            "added_by",
+            "added_at",
+            "in_pool",
+            "loudness_lufs",
+            "audio_missing",
+            "tags",
+            "confident",
+        ),
+        (
+            "int8",
+            "int8",
+            "text",
+            "text",
+            "text",
+            "text",
+            "float8",
+            "bytea",
+            "bytea",
+            "int8",
+            "timestamptz",
+            "bool",
+            "float8",
+            "bool",
+            "bytea",
+            "bool",
+        ),
         "id",
         (10,),
         (11, 13, 15),
@@ -99,8 +134,7 @@ async def _copy_chunk(store: PostgresStore, table: _Table, rows: list[tuple]) ->
     columns = ", ".join(table.columns)
     async with store._writing() as conn:
         await conn.execute(
-            f"CREATE TEMPORARY TABLE stage ON COMMIT DROP AS SELECT {columns} FROM {table.name} "
-            "WITH NO DATA"
+            f"CREATE TEMPORARY TABLE stage ON COMMIT DROP AS SELECT {columns} FROM {table.name} WITH NO DATA"
         )
         async with conn.cursor() as cursor:
             async with cursor.copy(f"COPY stage ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -108,8 +142,7 @@ async def _copy_chunk(store: PostgresStore, table: _Table, rows: list[tuple]) ->
                 for row in rows:
                     await copy.write_row(row)
             await cursor.execute(
-                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM stage "
-                "ON CONFLICT DO NOTHING"
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM stage ON CONFLICT DO NOTHING"
             )
             return cursor.rowcount
 
@@ -122,9 +155,7 @@ async def _copy_table(
 ) -> tuple[int, int]:
     (total,) = await (await source.execute(f"SELECT count(*) FROM {table.name}")).fetchone()
     done = copied = 0
-    cursor = await source.execute(
-        f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {table.key}"
-    )
+    cursor = await source.execute(f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {table.key}")
     try:
         while rows := await cursor.fetchmany(BULK_CHUNK):
             copied += await _copy_chunk(store, table, [_convert(table, row) for row in rows])
@@ -142,8 +173,7 @@ async def _finish(store: PostgresStore) -> dict[str, int]:
     async with store._writing() as conn:
         for name in ("songs", "events"):
             await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), coalesce(max(id), 0) + 1, "
-                f"false) FROM {name}"
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), coalesce(max(id), 0) + 1, false) FROM {name}"
             )
         await conn.execute("UPDATE guilds SET pool_version = pool_version + 1")
         counts = {}
@@ -172,9 +202,7 @@ async def copy_sqlite_to_postgres(
     async with PostgresStore(url) as store:
         async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as source:
             for table in TABLES:
-                counts[table.name], copied[table.name] = await _copy_table(
-                    source, store, table, progress
-                )
+                counts[table.name], copied[table.name] = await _copy_table(source, store, table, progress)
         found = await _finish(store)
     for table in TABLES:
         if found[table.name] != counts[table.name]:

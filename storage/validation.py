@@ -140,9 +140,7 @@ def check_songs(songs: Sequence[NewSong], genre_count: int) -> list[CheckedSong]
     p_bytes, e_bytes = (probabilities / sums).tobytes(), (embeddings / norms).tobytes()
     p_step, e_step, dim = 4 * genre_count, 4 * embeddings.shape[1], embeddings.shape[1]
     return [
-        _checked(
-            song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim
-        )
+        _checked(song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim)
         for i, song in enumerate(songs)
     ]
 
@@ -220,9 +218,7 @@ def _as_float_vector(what: str, value: object) -> np.ndarray:
 def _check_probabilities(value: object, genre_count: int) -> np.ndarray:
     vector = _as_float_vector("genre probability vector", value)
     if vector.shape[0] != genre_count:
-        raise InvalidSongError(
-            f"the genre probability vector has {vector.shape[0]} values, expected {genre_count}"
-        )
+        raise InvalidSongError(f"the genre probability vector has {vector.shape[0]} values, expected {genre_count}")
     if np.any(vector < 0) or abs(vector.sum() - 1.0) > _SUM_TOLERANCE:
         raise InvalidSongError("the genre probabilities must be non-negative and sum to 1")
     return (vector / vector.sum()).astype(np.float32)

@@ -52,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     embeddings = reference.embeddings[reference.gtzan].astype(np.float64)
     genres = reference.group[reference.gtzan]
     rng = np.random.default_rng(args.seed)
-    print(f"{len(genres)} GTZAN clips, {len(np.unique(genres))} genres as taught labels, {args.draws} draws, "
-          f"chance {1 / len(np.unique(genres)):.0%}")
+    print(
+        f"{len(genres)} GTZAN clips, {len(np.unique(genres))} genres as taught labels, {args.draws} draws, "
+        f"chance {1 / len(np.unique(genres)):.0%}"
+    )
     print("| examples per genre | accuracy on the other clips (mean ± std) |")
     print("|---|---|")
     for shots in SHOTS:

@@ -40,8 +40,9 @@ _BATCH = 32
 
 def reference_patches(audio: np.ndarray) -> np.ndarray:
     """``musicnn.extractor.batch_data`` without its float16 cast: ``[patches, 187 frames, 96 mel]``."""
-    mel = librosa.feature.melspectrogram(y=audio, sr=CONFIG.sample_rate, hop_length=CONFIG.hop_length,
-                                         n_fft=CONFIG.n_fft, n_mels=CONFIG.n_mels).T
+    mel = librosa.feature.melspectrogram(
+        y=audio, sr=CONFIG.sample_rate, hop_length=CONFIG.hop_length, n_fft=CONFIG.n_fft, n_mels=CONFIG.n_mels
+    ).T
     log_mel = np.log10(10000 * mel.astype(np.float32) + 1)
     n = CONFIG.frames
     starts = range(0, log_mel.shape[0] - n + 1, n)  # non-overlapping, as the extractor's default
@@ -94,16 +95,22 @@ class TensorflowMusicnn:
             tf.compat.v1.train.Saver().restore(self.session, f"{package_checkpoint_dir(variant)}/")
 
     def tag_probabilities(self, patches: np.ndarray) -> np.ndarray:
-        return np.concatenate([
-            self.session.run(self.tags, {self.x: patches[i : i + _BATCH], self.is_training: False})
-            for i in range(0, len(patches), _BATCH)
-        ])
+        return np.concatenate(
+            [
+                self.session.run(self.tags, {self.x: patches[i : i + _BATCH], self.is_training: False})
+                for i in range(0, len(patches), _BATCH)
+            ]
+        )
 
 
 def torch_tag_probabilities(model: Musicnn, patches: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
-        return np.concatenate([model.tag_probabilities(to_torch_layout(patches[i : i + _BATCH])).numpy()
-                               for i in range(0, len(patches), _BATCH)])
+        return np.concatenate(
+            [
+                model.tag_probabilities(to_torch_layout(patches[i : i + _BATCH])).numpy()
+                for i in range(0, len(patches), _BATCH)
+            ]
+        )
 
 
 def frontend_difference(frontend: MusicnnMel, audio: np.ndarray, patches: np.ndarray) -> float:
@@ -158,8 +165,9 @@ def write_golden(path: Path, variants: list[str]) -> None:
     golden = {}
     for variant in variants:
         reference = TensorflowMusicnn(variant)
-        golden[variant] = {name: reference.tag_probabilities(reference_patches(s))[0].tolist()
-                           for name, s in signals.items()}
+        golden[variant] = {
+            name: reference.tag_probabilities(reference_patches(s))[0].tolist() for name, s in signals.items()
+        }
     path.write_text(json.dumps(golden, indent=1) + "\n")
     print(f"wrote reference tags of {len(signals)} signals x {len(variants)} variants to {path}")
 
@@ -172,11 +180,14 @@ def _short(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, help=f"audio files or folders (default: {POOL_DIR})")
-    parser.add_argument("--variant", action="append", choices=VARIANTS,
-                        help="repeatable; default: every variant")
+    parser.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default: every variant")
     parser.add_argument("--tolerance", type=float, default=1e-4)
-    parser.add_argument("--write-golden", type=Path, metavar="PATH",
-                        help="write the reference tags of the synthetic test signals instead of checking files")
+    parser.add_argument(
+        "--write-golden",
+        type=Path,
+        metavar="PATH",
+        help="write the reference tags of the synthetic test signals instead of checking files",
+    )
     args = parser.parse_args(argv)
     variants = args.variant or list(VARIANTS)
     if args.write_golden:

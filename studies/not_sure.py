@@ -48,8 +48,11 @@ def flagged(reference: Reference, vocabulary: TagVocabulary) -> np.ndarray:
 
 def rates(reference: Reference, flags: np.ndarray) -> tuple[float, float, float]:
     """Shares flagged: GTZAN clips, rock/metal pool songs, soundtrack tracks."""
-    return (float(flags[reference.gtzan].mean()), float(flags[reference.rows("pool")].mean()),
-            float(flags[reference.rows("soundtrack")].mean()))
+    return (
+        float(flags[reference.gtzan].mean()),
+        float(flags[reference.rows("pool")].mean()),
+        float(flags[reference.rows("soundtrack")].mean()),
+    )
 
 
 def choose(reference: Reference, base: TagVocabulary) -> tuple[TagVocabulary, list[tuple]]:
@@ -80,18 +83,25 @@ def main(argv: list[str] | None = None) -> int:
     gtzan, pool, soundtrack = rates(reference, flags)
     print(f"\nchosen: min_top_probability={chosen.min_top_probability}, min_outside_styles={chosen.min_outside_styles}")
     print(f"GTZAN clips flagged: {int(flags[reference.gtzan].sum())}/{int(reference.gtzan.sum())} ({gtzan:.1%})")
-    print(f"pool rock/metal songs flagged: {int(flags[reference.rows('pool')].sum())}/"
-          f"{int(reference.rows('pool').sum())} ({pool:.1%})")
-    print(f"Singularity soundtrack flagged: {int(flags[reference.rows('soundtrack')].sum())}/"
-          f"{int(reference.rows('soundtrack').sum())} ({soundtrack:.1%})")
-    for name, flag, group, probs, tags in zip(reference.files, flags, reference.group, reference.probabilities,
-                                              reference.tags):
+    print(
+        f"pool rock/metal songs flagged: {int(flags[reference.rows('pool')].sum())}/"
+        f"{int(reference.rows('pool').sum())} ({pool:.1%})"
+    )
+    print(
+        f"Singularity soundtrack flagged: {int(flags[reference.rows('soundtrack')].sum())}/"
+        f"{int(reference.rows('soundtrack').sum())} ({soundtrack:.1%})"
+    )
+    for name, flag, group, probs, tags in zip(
+        reference.files, flags, reference.group, reference.probabilities, reference.tags
+    ):
         if flag or group == "soundtrack" or chosen.outside_styles(tags):
             outside = ", ".join(chosen.outside_styles(tags)) or "-"  # as the front ends word it
             top = reference.labels[int(np.argmax(probs))]
             print(f"  {'flagged' if flag else 'kept   '} {name}: {top} {probs.max():.0%}; outside styles: {outside}")
-    print("caveat: the GTZAN clips trained the genre head, so their top probabilities are optimistic; "
-          "the soundtrack is 13 tracks of one game.")
+    print(
+        "caveat: the GTZAN clips trained the genre head, so their top probabilities are optimistic; "
+        "the soundtrack is 13 tracks of one game."
+    )
     if args.write:
         write_vocabulary(chosen, args.tags)
         print(f"wrote {args.tags}")

@@ -5,7 +5,8 @@
 Runs the model (default the shipped ``data/model.pt``, through its ONNX export) on the labelled
 clips (default ``../shared/gtzan/clips``) and the pool songs (default ``../shared/pool``), fits a
 PCA (numpy SVD) on the unit per-segment embeddings, and reports for each size, over the clips and
-songs together (uncentred PCA: the principal axes of the rows' second moment), recall@10: the mean share of each item's 10 nearest neighbours (cosine) under the
+songs together (uncentred PCA: the principal axes of the rows' second moment), recall@10: the mean share
+of each item's 10 nearest neighbours (cosine) under the
 full embedding that are among its 10 nearest under the compact one, in float32 and rounded to
 float16; beside it the same PCA fitted on the clips alone (the songs unseen by the fit) and a
 Gaussian random projection (fitted on nothing), and a centred PCA. With ``--ship D`` it writes the size-D projection
@@ -69,23 +70,34 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for dim in dims:
         pca = fit_pca(everything, dim, sha)
-        rows.append({"dim": dim, "bytes_float16": 2 * dim, "pca": recall(pca, full, reference),
-                     "pca_float16": recall(pca, full, reference, np.float16),
-                     "pca_fit_on_clips": recall(fit_pca(clips_only, dim, sha), full, reference),
-                     "pca_centred": recall(fit_pca(everything, dim, sha, centred=True), full, reference),
-                     "random": recall(random_projection(full.shape[1], dim), full, reference),
-                     "items": len(full), "fit_rows": len(everything)})
+        rows.append(
+            {
+                "dim": dim,
+                "bytes_float16": 2 * dim,
+                "pca": recall(pca, full, reference),
+                "pca_float16": recall(pca, full, reference, np.float16),
+                "pca_fit_on_clips": recall(fit_pca(clips_only, dim, sha), full, reference),
+                "pca_centred": recall(fit_pca(everything, dim, sha, centred=True), full, reference),
+                "random": recall(random_projection(full.shape[1], dim), full, reference),
+                "items": len(full),
+                "fit_rows": len(everything),
+            }
+        )
     if args.json:
         for row in rows:
             print(json.dumps(row))
     else:
-        print(f"recall@10 vs the full {full.shape[1]}-d embedding over {len(full)} items "
-              f"({len(clip_full)} clips + {len(song_full)} songs); PCA fitted on {len(everything)} segments")
+        print(
+            f"recall@10 vs the full {full.shape[1]}-d embedding over {len(full)} items "
+            f"({len(clip_full)} clips + {len(song_full)} songs); PCA fitted on {len(everything)} segments"
+        )
         print("| dims | PCA | PCA, float16 | PCA fitted on the clips only | centred PCA | random projection |")
         print("| --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            print(f"| {r['dim']} | {r['pca']:.3f} | {r['pca_float16']:.3f} | {r['pca_fit_on_clips']:.3f} "
-                  f"| {r['pca_centred']:.3f} | {r['random']:.3f} |")
+            print(
+                f"| {r['dim']} | {r['pca']:.3f} | {r['pca_float16']:.3f} | {r['pca_fit_on_clips']:.3f} "
+                f"| {r['pca_centred']:.3f} | {r['random']:.3f} |"
+            )
     if args.ship:
         path = fit_pca(everything, args.ship, sha).save(projection_path(args.checkpoint))
         print(f"wrote {path}")

@@ -23,13 +23,14 @@ from benchmarks.shared import POOL, SHARED
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.engine import GenreEngine
 from genre_engine.files import atomic_write
+from genre_engine.locations import DEFAULT_CACHE
 from genre_engine.models.musicnn import default_weights_path, read_weights
 from genre_engine.runners import load_runner
 from genre_engine.tags import MSD_TAG_KINDS, Tag, TagVocabulary, tag_display_name
 
 IN_VOCABULARY_POOL = ("sectoid", "muldjord")  # rock and metal: inside the ten
 SOUNDTRACK = "singularity"  # game score: outside the ten
-CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
+CACHE_DIR = DEFAULT_CACHE
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ def raw_tag_names(variant: str = "MSD_musicnn") -> tuple[str, ...]:
 
 def provisional_vocabulary(variant: str = "MSD_musicnn") -> TagVocabulary:
     """Every tag at threshold 0.5, for reading raw tag probabilities before thresholds exist."""
-    tags = tuple(Tag(tag_display_name(raw), MSD_TAG_KINDS[raw][0], 0.5, MSD_TAG_KINDS[raw][1])
-                 for raw in raw_tag_names(variant))
+    tags = tuple(
+        Tag(tag_display_name(raw), MSD_TAG_KINDS[raw][0], 0.5, MSD_TAG_KINDS[raw][1]) for raw in raw_tag_names(variant)
+    )
     return TagVocabulary(variant, tags, min_top_probability=0.0, min_outside_styles=None)
 
 
@@ -97,8 +99,15 @@ def load_reference(checkpoint: Path = DEFAULT_CHECKPOINT, cache_dir: Path = CACH
     if not cache.is_file():
         _analyse(checkpoint, files, cache)
     data = np.load(cache)
-    return Reference(tuple(data["files"].tolist()), data["group"], data["probabilities"], data["tags"],
-                     data["embeddings"], tuple(data["labels"].tolist()), tuple(data["tag_names"].tolist()))
+    return Reference(
+        tuple(data["files"].tolist()),
+        data["group"],
+        data["probabilities"],
+        data["tags"],
+        data["embeddings"],
+        tuple(data["labels"].tolist()),
+        tuple(data["tag_names"].tolist()),
+    )
 
 
 def _analyse(checkpoint: Path, files: list[tuple[Path, str]], cache: Path) -> None:
@@ -106,14 +115,19 @@ def _analyse(checkpoint: Path, files: list[tuple[Path, str]], cache: Path) -> No
     variant = runner.model_args.get("variant", "MSD_musicnn")
     engine = GenreEngine(runner, tags=provisional_vocabulary(variant))
     if engine.vocabulary is None:
-        raise ValueError(f"{checkpoint} has no tagger (or its export predates tags: re-export it with "
-                         "`python -m training.export`)")
+        raise ValueError(
+            f"{checkpoint} has no tagger (or its export predates tags: re-export it with `python -m training.export`)"
+        )
     rows = [engine.classify(path) for path, _ in tqdm(files, desc="analysing the reference set", unit="file")]
     cache.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(cache) as tmp, open(tmp, "wb") as f:
-        np.savez(f, files=np.array([str(path.relative_to(SHARED)) for path, _ in files]),
-                 group=np.array([group for _, group in files]),
-                 probabilities=np.stack([p.vector for p in rows]),
-                 tags=np.stack([p.tag_vector for p in rows]),
-                 embeddings=np.stack([p.embedding for p in rows]),
-                 labels=np.array(engine.labels), tag_names=np.array(raw_tag_names(variant)))
+        np.savez(
+            f,
+            files=np.array([str(path.relative_to(SHARED)) for path, _ in files]),
+            group=np.array([group for _, group in files]),
+            probabilities=np.stack([p.vector for p in rows]),
+            tags=np.stack([p.tag_vector for p in rows]),
+            embeddings=np.stack([p.embedding for p in rows]),
+            labels=np.array(engine.labels),
+            tag_names=np.array(raw_tag_names(variant)),
+        )

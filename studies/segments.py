@@ -59,13 +59,15 @@ class Strategy:
         n = len(probs)
         if self.min_segments is None:
             return spread(n, self.max_segments)
-        used, _, _ = predict_staged(lambda rows: (probs[rows], probs[rows]), n,
-                                    min_segments=self.min_segments, stop_margin=self.stop_margin)
+        used, _, _ = predict_staged(
+            lambda rows: (probs[rows], probs[rows]), n, min_segments=self.min_segments, stop_margin=self.stop_margin
+        )
         return used
 
 
 STRATEGIES = tuple(Strategy(f"{k} segments", k) for k in FIXED) + tuple(
-    Strategy(f"early stop: {k} first, margin {m}", REFERENCE, k, m) for k, m in EARLY)
+    Strategy(f"early stop: {k} first, margin {m}", REFERENCE, k, m) for k, m in EARLY
+)
 
 
 @dataclass
@@ -97,8 +99,9 @@ def outputs(item: Item, strategy: Strategy, probs: np.ndarray | None = None) -> 
     return probs[rows].mean(axis=0), unit(item.embeddings[key][rows].mean(axis=0)), len(rows)
 
 
-def probe_accuracies(clips: list[Item], targets: np.ndarray, folds: int, repeats: int, seed: int
-                     ) -> tuple[dict[str, list[float]], dict[str, float]]:
+def probe_accuracies(
+    clips: list[Item], targets: np.ndarray, folds: int, repeats: int, seed: int
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Per strategy name: clip accuracy per test fold of a linear probe trained on the fold's
     training clips, and the mean segments run per test clip when the probe decides the early stop."""
     classes = int(targets.max()) + 1
@@ -138,36 +141,44 @@ def study(clip_dir: Path, pool_dir: Path, folds: int, repeats: int, seed: int) -
         out = [outputs(item, strategy) for item in items]
         cost = np.array([n for _, _, n in out], dtype=float)
         acc = np.array(accuracy[strategy.name])
-        rows.append({
-            "strategy": strategy.name,
-            "segments_clip": float(cost[: len(clips)].mean()),
-            "segments_clip_cv": cv_segments[strategy.name],
-            "segments_song": float(cost[len(clips):].mean()) if songs else None,
-            "cv_acc_mean": float(acc.mean()),
-            "cv_acc_std": float(acc.std(ddof=1)),
-            "same_top": float(np.mean([p.argmax() for p, _, _ in out] == ref_top)),
-            "recall_at_10": recall_at(ref_neighbours, neighbours(np.stack([e for _, e, _ in out]))),
-            "n_clips": len(clips),
-            "n_songs": len(songs),
-        })
+        rows.append(
+            {
+                "strategy": strategy.name,
+                "segments_clip": float(cost[: len(clips)].mean()),
+                "segments_clip_cv": cv_segments[strategy.name],
+                "segments_song": float(cost[len(clips) :].mean()) if songs else None,
+                "cv_acc_mean": float(acc.mean()),
+                "cv_acc_std": float(acc.std(ddof=1)),
+                "same_top": float(np.mean([p.argmax() for p, _, _ in out] == ref_top)),
+                "recall_at_10": recall_at(ref_neighbours, neighbours(np.stack([e for _, e, _ in out]))),
+                "n_clips": len(clips),
+                "n_songs": len(songs),
+            }
+        )
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| strategy | segments per clip (CV probe) | per clip (shipped) | per song | CV clip accuracy "
-             "| same top genre | neighbour recall@10 |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| strategy | segments per clip (CV probe) | per clip (shipped) | per song | CV clip accuracy "
+        "| same top genre | neighbour recall@10 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         song = "" if r["segments_song"] is None else f"{r['segments_song']:.1f}"
-        lines.append(f"| {r['strategy']} | {r['segments_clip_cv']:.1f} | {r['segments_clip']:.1f} | {song} | "
-                     f"{100 * r['cv_acc_mean']:.1f}% ± {100 * r['cv_acc_std']:.1f}% | "
-                     f"{100 * r['same_top']:.1f}% | {r['recall_at_10']:.3f} |")
+        lines.append(
+            f"| {r['strategy']} | {r['segments_clip_cv']:.1f} | {r['segments_clip']:.1f} | {song} | "
+            f"{100 * r['cv_acc_mean']:.1f}% ± {100 * r['cv_acc_std']:.1f}% | "
+            f"{100 * r['same_top']:.1f}% | {r['recall_at_10']:.3f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m studies.segments", description=__doc__.split("\n")[0])
-    parser.add_argument("--clips", type=Path, default=Path("../shared/gtzan/clips"), help="labelled clips, DIR/<genre>/<file>")
+    parser.add_argument(
+        "--clips", type=Path, default=Path("../shared/gtzan/clips"), help="labelled clips, DIR/<genre>/<file>"
+    )
     parser.add_argument("--pool", type=Path, default=Path("../shared/pool"), help="unlabelled songs for neighbours")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)

@@ -58,9 +58,7 @@ def _listeners(
         listener = make_listener(pool, int(rng.integers(10, 60)), rng)
         weights = event_weights(listener.kinds, listener.ages_days, config)
         rows = listener.rows
-        profile = build_profile(
-            rows, pool.probabilities[rows], pool.embeddings[rows], weights, config
-        )
+        profile = build_profile(rows, pool.probabilities[rows], pool.embeddings[rows], weights, config)
         listeners.append((profile, excluded_rows(size, rows, nobody, user_id=1)))
     return listeners
 
@@ -71,11 +69,12 @@ def run_sweep(
     seed: int,
     *,
     varieties: Sequence[float] = VARIETIES,
-    config: RecommenderConfig = RecommenderConfig(),
+    config: RecommenderConfig | None = None,
     progress: bool = False,
 ) -> list[SweepRow]:
     rng = np.random.default_rng(seed)
     pool = make_pool(songs, EMBEDDING_DIM, rng)
+    config = config or RecommenderConfig()
     listeners = _listeners(pool, users, config, rng)
     arrays = PoolArrays.of(pool.probabilities, pool.embeddings)
     results = []

@@ -75,8 +75,10 @@ def choose_thresholds(reference: Reference) -> tuple[dict[str, float], dict[str,
             threshold, f1 = f1_best_threshold(reference.tags[gtzan, column], genre_of == GTZAN_NAMED[raw])
             if f1 >= MIN_F1:
                 named[raw] = (threshold, f1)
-    shares = [float((reference.tags[:, reference.tag_names.index(raw)] >= threshold).mean())
-              for raw, (threshold, _) in named.items()]
+    shares = [
+        float((reference.tags[:, reference.tag_names.index(raw)] >= threshold).mean())
+        for raw, (threshold, _) in named.items()
+    ]
     share = float(np.median(shares))
     thresholds = {}
     for column, raw in enumerate(reference.tag_names):
@@ -86,10 +88,13 @@ def choose_thresholds(reference: Reference) -> tuple[dict[str, float], dict[str,
 
 def build_vocabulary(reference: Reference, variant: str, previous: TagVocabulary | None) -> TagVocabulary:
     thresholds, _, _ = choose_thresholds(reference)
-    tags = tuple(Tag(tag_display_name(raw), MSD_TAG_KINDS[raw][0], thresholds[raw], MSD_TAG_KINDS[raw][1])
-                 for raw in reference.tag_names)
+    tags = tuple(
+        Tag(tag_display_name(raw), MSD_TAG_KINDS[raw][0], thresholds[raw], MSD_TAG_KINDS[raw][1])
+        for raw in reference.tag_names
+    )
     return TagVocabulary(
-        variant, tags,
+        variant,
+        tags,
         min_top_probability=previous.min_top_probability if previous else DEFAULT_MIN_TOP,
         min_outside_styles=previous.min_outside_styles if previous else DEFAULT_MIN_OUTSIDE,
     )
@@ -103,15 +108,22 @@ def main(argv: list[str] | None = None) -> int:
     reference = load_reference(args.checkpoint)
     thresholds, named, share = choose_thresholds(reference)
     medians = np.median(reference.tags, axis=0)
-    print(f"reference set: {int(reference.gtzan.sum())} GTZAN clips, {len(reference.files) - int(reference.gtzan.sum())} "
-          f"pool songs; s = {share:.3f} (median share of the reference set the genre-named tags apply to)")
+    print(
+        f"reference set: {int(reference.gtzan.sum())} GTZAN clips, {len(reference.files) - int(reference.gtzan.sum())} "
+        f"pool songs; s = {share:.3f} (median share of the reference set the genre-named tags apply to)"
+    )
     print(f"{'tag':<18} {'group':<6} {'median':>7} {'threshold':>9}  how (share of reference songs it applies to)")
     for column, raw in enumerate(reference.tag_names):
         applies = float((reference.tags[:, column] >= thresholds[raw]).mean())
-        how = (f"F1-best vs GTZAN {GTZAN_NAMED[raw]} (F1 {named[raw][1]:.2f})" if raw in named
-               else f"{1 - share:.3f} quantile")
-        print(f"{tag_display_name(raw):<18} {MSD_TAG_KINDS[raw][0]:<6} {medians[column]:7.3f} "
-              f"{thresholds[raw]:9.3f}  {how} ({applies:.0%})")
+        how = (
+            f"F1-best vs GTZAN {GTZAN_NAMED[raw]} (F1 {named[raw][1]:.2f})"
+            if raw in named
+            else f"{1 - share:.3f} quantile"
+        )
+        print(
+            f"{tag_display_name(raw):<18} {MSD_TAG_KINDS[raw][0]:<6} {medians[column]:7.3f} "
+            f"{thresholds[raw]:9.3f}  {how} ({applies:.0%})"
+        )
     previous = load_vocabulary(args.out) if args.out.is_file() else None
     variant = load_runner(args.checkpoint).model_args.get("variant", "MSD_musicnn")
     write_vocabulary(build_vocabulary(reference, variant, previous), args.out)

@@ -31,8 +31,9 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
-def tone(freq: float = 440.0, seconds: float = 4.0, sr: int = 22050, amplitude: float = 0.3,
-         seed: int = 0) -> np.ndarray:
+def tone(
+    freq: float = 440.0, seconds: float = 4.0, sr: int = 22050, amplitude: float = 0.3, seed: int = 0
+) -> np.ndarray:
     """A sine with a little noise: quick to make, never silent, distinct per frequency."""
     t = np.arange(int(seconds * sr)) / sr
     noise = np.random.default_rng(seed).normal(0, 0.01, t.shape)

@@ -19,8 +19,18 @@ from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-PACKAGES = ("bot", "cogs", "console", "genrebot", "genre_engine", "storage", "recommender", "training",
-            "benchmarks", "studies")
+PACKAGES = (
+    "bot",
+    "cogs",
+    "console",
+    "genrebot",
+    "genre_engine",
+    "storage",
+    "recommender",
+    "training",
+    "benchmarks",
+    "studies",
+)
 PRODUCT = ("genre_engine", "storage", "recommender", "training", "bot", "cogs", "console", "genrebot")
 
 # What each product package may import besides itself: the one direction of data.
@@ -36,7 +46,6 @@ ALLOWED = {
 }
 # ``python -m bot`` keeps working: bot/__main__.py only hands over to the entry point.
 ENTRY_ALIASES = {("bot.__main__", "genrebot.cli")}
-
 
 
 def project_modules() -> dict[str, Path]:
@@ -99,8 +108,13 @@ def test_the_core_knows_no_discord_and_the_discord_package_is_the_only_one_that_
     discord_users = set()
     for module, path in project_modules().items():
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(name == "discord" or name.startswith("discord.") for name in names):
                 discord_users.add(module.split(".")[0])
     assert discord_users == {"cogs"}
@@ -108,25 +122,40 @@ def test_the_core_knows_no_discord_and_the_discord_package_is_the_only_one_that_
 
 def package_edges() -> set[tuple[str, str, str]]:
     """(importer module, imported module, imported package) for every import across packages."""
-    return {(importer, imported, imported.split(".")[0])
-            for importer, targets in import_graph().items() for imported in targets
-            if imported.split(".")[0] != importer.split(".")[0]}
+    return {
+        (importer, imported, imported.split(".")[0])
+        for importer, targets in import_graph().items()
+        for imported in targets
+        if imported.split(".")[0] != importer.split(".")[0]
+    }
 
 
 def test_each_package_imports_only_what_comes_before_it_in_the_flow_of_data():
-    wrong = sorted((importer, imported) for importer, imported, package in package_edges()
-                   if importer.split(".")[0] in ALLOWED and package not in ALLOWED[importer.split(".")[0]]
-                   and (importer, imported) not in ENTRY_ALIASES)
+    wrong = sorted(
+        (importer, imported)
+        for importer, imported, package in package_edges()
+        if importer.split(".")[0] in ALLOWED
+        and package not in ALLOWED[importer.split(".")[0]]
+        and (importer, imported) not in ENTRY_ALIASES
+    )
     assert wrong == []
 
 
 def test_no_product_package_imports_the_benchmarks_or_the_studies():
-    assert sorted((importer, imported) for importer, imported, package in package_edges()
-                  if importer.split(".")[0] in PRODUCT and package in ("benchmarks", "studies")) == []
+    assert (
+        sorted(
+            (importer, imported)
+            for importer, imported, package in package_edges()
+            if importer.split(".")[0] in PRODUCT and package in ("benchmarks", "studies")
+        )
+        == []
+    )
 
 
 def test_only_the_entry_point_imports_both_front_ends():
-    users = {front: {importer.split(".")[0] for importer, _, package in package_edges() if package == front}
-             for front in ("cogs", "console")}
+    users = {
+        front: {importer.split(".")[0] for importer, _, package in package_edges() if package == front}
+        for front in ("cogs", "console")
+    }
     assert users["cogs"] - {"benchmarks", "studies"} == {"genrebot"}
     assert users["console"] - {"benchmarks", "studies"} == {"genrebot"}

@@ -66,7 +66,7 @@ def transcript_commands(block: str) -> tuple[list[str], str]:
     count = next(i for i, line in enumerate(lines) if not line.endswith("\\")) + 1
     command = "\n".join(lines[:count])
     words = shlex.split(command.removeprefix("$ ").replace("\\\n", " "))
-    return words[2:words.index("|")], command
+    return words[2 : words.index("|")], command
 
 
 # What depends on chance (playlist picks: a seeded jitter only in tests) or on the clock, or moves
@@ -104,7 +104,7 @@ async def test_console_transcript(engine, tmp_path):
     commands, command_line = transcript_commands(block)
     assert "GENREBOT_DB=$(mktemp -d)" in command_line  # the transcript is of a fresh database
 
-    services = await Services.open(Config(db_path=tmp_path / "demo.db", cwd=REPO_ROOT), engine)
+    services = await Services.open(Config(db=tmp_path / "demo.db", cwd=REPO_ROOT), engine)
     services.playlist = functools.partial(services.playlist, seed=SEED)
     stdout = io.StringIO()
     try:
@@ -131,8 +131,11 @@ def describe(calls: list[Call]) -> list[str]:
         text = call.text.replace("\n", "\n    ")
         files = f" [+ {', '.join(call.files)}]" if call.files else ""
         lines.append(f"→ {who}{text}{files}")
-        labels = [component.get("label") or component.get("placeholder")
-                  for row in call.message.get("components") or [] for component in row.get("components", [])]
+        labels = [
+            component.get("label") or component.get("placeholder")
+            for row in call.message.get("components") or []
+            for component in row.get("components", [])
+        ]
         if labels:
             lines.append("    " + " ".join(f"[{label}]" for label in labels))
     return lines
@@ -154,8 +157,10 @@ async def discord_session(harness: BotHarness, refusing: BotHarness, shared: Pat
     notes = refusing.upload("notes.txt", b"just some notes\n", "text/plain")
     await example("/classify file:notes.txt", await refusing.command("classify", file=notes))
     await example("/classify (again, within 10 s)", await refusing.command("classify", file=notes))
-    await example("/classify url:http://127.0.0.1:8080/song.mp3",
-                  await harness.command("classify", url="http://127.0.0.1:8080/song.mp3"))
+    await example(
+        "/classify url:http://127.0.0.1:8080/song.mp3",
+        await harness.command("classify", url="http://127.0.0.1:8080/song.mp3"),
+    )
     await example("/variety value:0.3", await harness.command("variety", value=0.3))
     await example("/variety", await harness.command("variety"))
     await example("/taste", await harness.command("taste"))
@@ -165,19 +170,29 @@ async def discord_session(harness: BotHarness, refusing: BotHarness, shared: Pat
     await example("/playlist count:5", await harness.command("playlist", count=5))
     message = harness.recorder.last_message_with("genrebot:mark:")
     first = message["components"][1]["components"][0]["options"][0]
-    await example(f"  Like… → {first['label']}", await harness.click(message, "genrebot:mark:liked",
-                                                                     values=[first["value"]]))
+    await example(
+        f"  Like… → {first['label']}", await harness.click(message, "genrebot:mark:liked", values=[first["value"]])
+    )
     classified = harness.recorder.last_message_with("genrebot:similar:")
-    similar = next(component["custom_id"] for row in classified["components"] for component in row["components"]
-                   if component["custom_id"].startswith("genrebot:similar:"))
+    similar = next(
+        component["custom_id"]
+        for row in classified["components"]
+        for component in row["components"]
+        if component["custom_id"].startswith("genrebot:similar:")
+    )
     await example("[More like this] under Metal madness", await harness.click(classified, similar))
     await example("/pool stats", await harness.command("pool", subcommand="stats"))
-    await example("/pool remove song:3 (not an admin)",
-                  await harness.command("pool", subcommand="remove", song=3, user_id=USER_ID + 1))
-    await example("/pool remove song:3", await harness.command("pool", subcommand="remove", song=3,
-                                                               permissions=MANAGE_GUILD))
-    await example("/pool auto enabled:False", await harness.command("pool", subcommand="auto", enabled=False,
-                                                                    permissions=MANAGE_GUILD))
+    await example(
+        "/pool remove song:3 (not an admin)",
+        await harness.command("pool", subcommand="remove", song=3, user_id=USER_ID + 1),
+    )
+    await example(
+        "/pool remove song:3", await harness.command("pool", subcommand="remove", song=3, permissions=MANAGE_GUILD)
+    )
+    await example(
+        "/pool auto enabled:False",
+        await harness.command("pool", subcommand="auto", enabled=False, permissions=MANAGE_GUILD),
+    )
     (asked,) = await harness.command("forget")
     await example("/forget", [asked])
     confirm = harness.recorder.messages[max(harness.recorder.messages)]

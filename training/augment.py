@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
 
 import librosa
 import numpy as np
@@ -57,8 +57,9 @@ class SpecAugment:
         return self.masks > 0 and (self.freq_mask > 0 or self.time_mask > 0)
 
 
-def augment_waveform(samples: np.ndarray, sample_rate: int, effects: dict[str, float],
-                     rng: np.random.Generator) -> np.ndarray:
+def augment_waveform(
+    samples: np.ndarray, sample_rate: int, effects: dict[str, float], rng: np.random.Generator
+) -> np.ndarray:
     """One random variant of a clip with every enabled effect at a random strength."""
     y = np.asarray(samples, dtype=np.float32)
     if "hpss_remix" in effects:
@@ -68,8 +69,9 @@ def augment_waveform(samples: np.ndarray, sample_rate: int, effects: dict[str, f
     if "time_stretch" in effects:
         y = librosa.effects.time_stretch(y, rate=1.0 + rng.uniform(-effects["time_stretch"], effects["time_stretch"]))
     if "pitch_shift" in effects:
-        y = librosa.effects.pitch_shift(y, sr=sample_rate, res_type="soxr_hq",
-                                        n_steps=rng.uniform(-effects["pitch_shift"], effects["pitch_shift"]))
+        y = librosa.effects.pitch_shift(
+            y, sr=sample_rate, res_type="soxr_hq", n_steps=rng.uniform(-effects["pitch_shift"], effects["pitch_shift"])
+        )
     if "noise" in effects:
         level = rng.uniform(0.0, effects["noise"]) * np.sqrt(np.mean(np.square(y)))
         y = y + level * rng.standard_normal(len(y))
@@ -81,15 +83,22 @@ def _clip_number(key: str) -> int:
     return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)
 
 
-def _make_copy(samples: np.ndarray, features: FeatureConfig, effects: dict[str, float],
-               seed: list[int]) -> np.ndarray:
+def _make_copy(samples: np.ndarray, features: FeatureConfig, effects: dict[str, float], seed: list[int]) -> np.ndarray:
     augmented = augment_waveform(samples, features.sample_rate, effects, np.random.default_rng(seed))
     return split_segments(augmented, features, max_segments=None)
 
 
-def precompute_copies(data: LabelledAudio, segments: list[np.ndarray], indices: np.ndarray,
-                      features: FeatureConfig, augment: WaveAugment, cache: SegmentCache, seed: int,
-                      workers: int = 1, progress: bool = True) -> dict[int, list[np.ndarray]]:
+def precompute_copies(
+    data: LabelledAudio,
+    segments: list[np.ndarray],
+    indices: np.ndarray,
+    features: FeatureConfig,
+    augment: WaveAugment,
+    cache: SegmentCache,
+    seed: int,
+    workers: int = 1,
+    progress: bool = True,
+) -> dict[int, list[np.ndarray]]:
     """``augment.copies`` augmented segment arrays for each clip in ``indices`` (cached)."""
     if not augment.enabled:
         return {}
@@ -103,8 +112,9 @@ def precompute_copies(data: LabelledAudio, segments: list[np.ndarray], indices: 
             if copies[i][k] is None:
                 missing.append((i, k, entry))
     bar = tqdm(total=len(missing), desc="augmenting", unit="copy", disable=not progress or not missing)
-    jobs = [(segments[i].reshape(-1), features, effects, [seed, _clip_number(data.clips[i].key), k])
-            for i, k, _ in missing]
+    jobs = [
+        (segments[i].reshape(-1), features, effects, [seed, _clip_number(data.clips[i].key), k]) for i, k, _ in missing
+    ]
     if workers > 1 and len(jobs) > 1:
         # spawn, not fork: the parent may already hold CUDA or OpenMP state that forked children can't use.
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -116,8 +126,13 @@ def precompute_copies(data: LabelledAudio, segments: list[np.ndarray], indices: 
     return copies  # type: ignore[return-value]
 
 
-def _store_all(missing: list[tuple[int, int, Path | None]], results: Iterable[np.ndarray],
-               copies: dict[int, list[np.ndarray | None]], cache: SegmentCache, bar: tqdm) -> None:
+def _store_all(
+    missing: list[tuple[int, int, Path | None]],
+    results: Iterable[np.ndarray],
+    copies: dict[int, list[np.ndarray | None]],
+    cache: SegmentCache,
+    bar: tqdm,
+) -> None:
     for (i, k, entry), result in zip(missing, results):
         cache.store(entry, result)
         copies[i][k] = result
@@ -128,8 +143,10 @@ def spec_augment(x: torch.Tensor, config: SpecAugment, generator: torch.Generato
     """Zero random frequency bands and time spans of ``[batch, 1, freq, frames]`` (0 is the mean)."""
     batch, _, n_freq, n_time = x.shape
     mask = torch.zeros(batch, 1, n_freq, n_time, dtype=torch.bool, device=x.device)
-    for share, size, shape in ((config.freq_mask, n_freq, (batch, 1, n_freq, 1)),
-                               (config.time_mask, n_time, (batch, 1, 1, n_time))):
+    for share, size, shape in (
+        (config.freq_mask, n_freq, (batch, 1, n_freq, 1)),
+        (config.time_mask, n_time, (batch, 1, 1, n_time)),
+    ):
         if share <= 0:
             continue
         positions = torch.arange(size, device=x.device)
@@ -141,8 +158,9 @@ def spec_augment(x: torch.Tensor, config: SpecAugment, generator: torch.Generato
     return x.masked_fill(mask, 0.0)
 
 
-def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, rng: np.random.Generator,
-          generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, float]:
+def mixup(
+    x: torch.Tensor, y: torch.Tensor, alpha: float, rng: np.random.Generator, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Blend each example with a random partner; returns the mix, partner labels and the weight.
 
     The weight is drawn on the host from a seeded generator, so mixing never waits on the device.

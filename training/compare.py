@@ -57,14 +57,18 @@ CONFIGS: dict[str, str] = {
     "musicnn-finetune-aug": f"{_MUSICNN} --model-arg head=mlp --model-arg finetune=upper --lr 1e-4 {_AUGMENT}",
 }
 
-PAPER_FIGURES = "CNN from scratch 65%, ImageNet ResNet18 with its last layer retrained 71% (seed paper, its GTZAN split)"
+PAPER_FIGURES = (
+    "CNN from scratch 65%, ImageNet ResNet18 with its last layer retrained 71% (seed paper, its GTZAN split)"
+)
 
 
 def available(name: str) -> bool:
     """A configuration runs when its model is registered and its pretrained weights exist."""
     args = shlex.split(CONFIGS[name])
     model = args[args.index("--model") + 1]
-    return model in model_names() and ("--pretrained" not in args or Path(args[args.index("--pretrained") + 1]).is_file())
+    return model in model_names() and (
+        "--pretrained" not in args or Path(args[args.index("--pretrained") + 1]).is_file()
+    )
 
 
 def select_configs(requested: str | None) -> list[str]:
@@ -80,8 +84,10 @@ def select_configs(requested: str | None) -> list[str]:
         raise ConfigError(f"unknown configuration {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
     missing = [name for name in names if not available(name)]
     if missing:
-        raise ConfigError(f"{', '.join(missing)} needs a model or pretrained weights that are not here "
-                          f"(musicnn: {MUSICNN_WEIGHTS}, made by `python -m training.convert_musicnn`)")
+        raise ConfigError(
+            f"{', '.join(missing)} needs a model or pretrained weights that are not here "
+            f"(musicnn: {MUSICNN_WEIGHTS}, made by `python -m training.convert_musicnn`)"
+        )
     return names
 
 
@@ -100,8 +106,10 @@ class SharedFolds:
             self.splits = kfold_splits(data.targets, *self.options)
         elif keys != self.keys:
             changed = sorted(set(keys) ^ set(self.keys))
-            raise DatasetError(f"clips {', '.join(changed[:5])} decode for one configuration but not another; "
-                               "remove or repair them so every configuration sees the same folds.")
+            raise DatasetError(
+                f"clips {', '.join(changed[:5])} decode for one configuration but not another; "
+                "remove or repair them so every configuration sees the same folds."
+            )
         return self.splits
 
 
@@ -129,8 +137,9 @@ def _init_worker(seed: int, threads: int, device: torch.device) -> None:
     make_deterministic(seed, device)
 
 
-def run_all(tasks: list[tuple[str, TrainConfig, SharedFolds, int]], jobs: int, device: torch.device,
-            seed: int) -> list[tuple[str, int, dict[str, Any]]]:
+def run_all(
+    tasks: list[tuple[str, TrainConfig, SharedFolds, int]], jobs: int, device: torch.device, seed: int
+) -> list[tuple[str, int, dict[str, Any]]]:
     """Run fold tasks here (``jobs=1``) or in ``jobs`` processes sharing the device.
 
     Each fold of these small models keeps a GPU only partly busy (the host launches its kernels),
@@ -145,8 +154,12 @@ def run_all(tasks: list[tuple[str, TrainConfig, SharedFolds, int]], jobs: int, d
             bar.update()
     else:
         threads = 2 if device.type == "cuda" else max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                 initargs=(seed, threads, device)) as pool:
+        with ProcessPoolExecutor(
+            jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(seed, threads, device),
+        ) as pool:
             for result in pool.map(run_fold, *zip(*tasks)):
                 results.append(result)
                 bar.set_postfix(config=result[0], acc=f"{result[2]['test']['clip_accuracy']:.2f}")
@@ -155,11 +168,28 @@ def run_all(tasks: list[tuple[str, TrainConfig, SharedFolds, int]], jobs: int, d
     return results
 
 
-def config_summary(name: str, config: TrainConfig, reports: list[dict[str, Any]],
-                   protocol: dict[str, Any]) -> dict[str, Any]:
-    command = shlex.join(["python", "-m", "training.train", "--data", protocol["data"], "--out", f"runs/{name}",
-                          "--folds", str(protocol["folds"]), "--repeats", str(protocol["repeats"]),
-                          "--seed", str(protocol["seed"]), *shlex.split(CONFIGS[name]), *protocol["options"]])
+def config_summary(
+    name: str, config: TrainConfig, reports: list[dict[str, Any]], protocol: dict[str, Any]
+) -> dict[str, Any]:
+    command = shlex.join(
+        [
+            "python",
+            "-m",
+            "training.train",
+            "--data",
+            protocol["data"],
+            "--out",
+            f"runs/{name}",
+            "--folds",
+            str(protocol["folds"]),
+            "--repeats",
+            str(protocol["repeats"]),
+            "--seed",
+            str(protocol["seed"]),
+            *shlex.split(CONFIGS[name]),
+            *protocol["options"],
+        ]
+    )
     return {
         "options": config.options(),
         "command": command,
@@ -177,15 +207,19 @@ def markdown_table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, config in results["configs"].items():
         test = config["test"]
-        cells = [f"`{name}`",
-                 f"{test['clip_accuracy']['mean']:.1%} ± {test['clip_accuracy']['std']:.1%}",
-                 f"{test['segment_accuracy']['mean']:.1%} ± {test['segment_accuracy']['std']:.1%}",
-                 *(f"{test['per_class_f1'][label]['mean']:.2f}" for label in labels),
-                 f"{config['epochs_run']:.0f}", f"{config['seconds_per_fold']:.0f}"]
+        cells = [
+            f"`{name}`",
+            f"{test['clip_accuracy']['mean']:.1%} ± {test['clip_accuracy']['std']:.1%}",
+            f"{test['segment_accuracy']['mean']:.1%} ± {test['segment_accuracy']['std']:.1%}",
+            *(f"{test['per_class_f1'][label]['mean']:.2f}" for label in labels),
+            f"{config['epochs_run']:.0f}",
+            f"{config['seconds_per_fold']:.0f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Test clip accuracy, segment accuracy and per-genre F1 over {protocol['repeats']}x repeated stratified {protocol['folds']}-fold "
+        f"Test clip accuracy, segment accuracy and per-genre F1 over {protocol['repeats']}x repeated stratified "
+        f"{protocol['folds']}-fold "
         f"cross-validation on {protocol['n_clips']} clips of `{protocol['data']}` (seed {protocol['seed']}; the same "
         f"folds for every configuration; mean ± sample std over {protocol['folds'] * protocol['repeats']} folds). "
         f"Early stopping uses {protocol['valid_fraction']:.0%} of each fold's training clips, never the test fold. "
@@ -201,15 +235,20 @@ def markdown_table(results: dict[str, Any]) -> str:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.compare", allow_abbrev=False,
-                                     description="Train named configurations over the same folds and table them.",
-                                     epilog="Other options are passed to every configuration's training.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.compare",
+        allow_abbrev=False,
+        description="Train named configurations over the same folds and table them.",
+        epilog="Other options are passed to every configuration's training.",
+    )
     parser.add_argument("--data", type=Path, required=True, help="labelled audio laid out as DIR/<genre>/<file>")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--configs", default=None, help=f"comma-separated, from: {', '.join(CONFIGS)} (default: all available)")
+    parser.add_argument(
+        "--configs", default=None, help=f"comma-separated, from: {', '.join(CONFIGS)} (default: all available)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="folds trained at once, in separate processes")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     return parser
@@ -219,8 +258,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args, options = get_args_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     names = select_configs(args.configs)
     configs = {
-        name: parse_config(["--data", str(args.data), "--out", str(args.out / name), "--seed", str(args.seed),
-                            *shlex.split(CONFIGS[name]), *options])
+        name: parse_config(
+            [
+                "--data",
+                str(args.data),
+                "--out",
+                str(args.out / name),
+                "--seed",
+                str(args.seed),
+                *shlex.split(CONFIGS[name]),
+                *options,
+            ]
+        )
         for name in names
     }
     if not configs:
@@ -245,16 +294,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name, index, report in run_all(tasks, args.jobs, device, args.seed):
         done[name][index] = report
 
-    protocol = {"data": str(args.data), "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
-                "valid_fraction": first.split.valid_fraction, "n_clips": len(data.clips), "options": options,
-                "jobs": args.jobs, "devices": sorted({r["device"] for d in done.values() for r in d.values()})}
+    protocol = {
+        "data": str(args.data),
+        "folds": args.folds,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "valid_fraction": first.split.valid_fraction,
+        "n_clips": len(data.clips),
+        "options": options,
+        "jobs": args.jobs,
+        "devices": sorted({r["device"] for d in done.values() for r in d.values()}),
+    }
     results: dict[str, Any] = {"protocol": protocol, "configs": {}}
     for name, config in configs.items():
         reports = [done[name][i] for i in range(len(folds.splits))]
         summary = config_summary(name, config, reports, protocol)
         results["configs"][name] = summary
-        plot_confusion(summary["test"]["confusion_matrix"], summary["test"]["labels"], config.out / "confusion_matrix.png",
-                       f"{name}: test clips summed over {len(reports)} folds")
+        plot_confusion(
+            summary["test"]["confusion_matrix"],
+            summary["test"]["labels"],
+            config.out / "confusion_matrix.png",
+            f"{name}: test clips summed over {len(reports)} folds",
+        )
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown_table(results)
     (args.out / "results.md").write_text(table + "\n")

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from genre_engine.features import FeatureConfig
+from genre_engine.locations import DEFAULT_CACHE
 from training.augment import SpecAugment, WaveAugment
 
 
@@ -109,7 +111,7 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     device: str = "auto"
-    cache_dir: str = "data/cache"
+    cache_dir: str = str(DEFAULT_CACHE)
     workers: int = min(8, os.cpu_count() or 1)
 
     def options(self) -> dict[str, Any]:
@@ -122,19 +124,36 @@ class TrainConfig:
         preset = FeatureConfig.preset(self.features.kind)
         wave, spec = self.augment.wave, self.augment.spec
         options = {
-            "data": str(self.data), "seed": self.seed,
-            "model": self.model.arch, "model_args": dict(self.model.args), "pretrained": self.model.pretrained,
+            "data": str(self.data),
+            "seed": self.seed,
+            "model": self.model.arch,
+            "model_args": dict(self.model.args),
+            "pretrained": self.model.pretrained,
             "features": self.features.kind,
-            "feature_args": {f.name: getattr(self.features, f.name) for f in dataclasses.fields(FeatureConfig)
-                             if getattr(self.features, f.name) != getattr(preset, f.name)},
+            "feature_args": {
+                f.name: getattr(self.features, f.name)
+                for f in dataclasses.fields(FeatureConfig)
+                if getattr(self.features, f.name) != getattr(preset, f.name)
+            },
             "split_dir": None if self.split.split_dir is None else str(self.split.split_dir),
-            "folds": self.split.folds, "repeats": self.split.repeats, "valid_fraction": self.split.valid_fraction,
-            "test_fraction": self.split.test_fraction, "full": self.split.full,
-            "epochs": self.optim.epochs, "batch_size": self.optim.batch_size, "lr": self.optim.lr,
-            "weight_decay": self.optim.weight_decay, "patience": self.optim.patience,
-            "aug_copies": wave.copies, "time_stretch": wave.time_stretch, "pitch_shift": wave.pitch_shift,
-            "hpss_remix": wave.hpss_remix, "noise": wave.noise,
-            "freq_mask": spec.freq_mask, "time_mask": spec.time_mask, "mask_count": spec.masks,
+            "folds": self.split.folds,
+            "repeats": self.split.repeats,
+            "valid_fraction": self.split.valid_fraction,
+            "test_fraction": self.split.test_fraction,
+            "full": self.split.full,
+            "epochs": self.optim.epochs,
+            "batch_size": self.optim.batch_size,
+            "lr": self.optim.lr,
+            "weight_decay": self.optim.weight_decay,
+            "patience": self.optim.patience,
+            "aug_copies": wave.copies,
+            "time_stretch": wave.time_stretch,
+            "pitch_shift": wave.pitch_shift,
+            "hpss_remix": wave.hpss_remix,
+            "noise": wave.noise,
+            "freq_mask": spec.freq_mask,
+            "time_mask": spec.time_mask,
+            "mask_count": spec.masks,
             "mixup_alpha": self.augment.mixup_alpha,
         }
         return dict(sorted(options.items()))

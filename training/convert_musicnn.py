@@ -14,8 +14,8 @@ import argparse
 import hashlib
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -61,18 +61,39 @@ def _identity(value: np.ndarray) -> np.ndarray:
 
 def variable_map() -> dict[str, tuple[str, Transform]]:
     """TF variable name -> (backbone state-dict key, transform), in the order musicnn builds its layers."""
-    batch_norms = ["input_bn", "timbral.0.bn", "timbral.1.bn", "temporal.0.bn", "temporal.1.bn",
-                   "temporal.2.bn", "midend.0.bn", "midend.1.bn", "midend.2.bn", "pool_bn", "dense_bn"]
-    convs = [("timbral.0.conv", _conv2d_kernel), ("timbral.1.conv", _conv2d_kernel),
-             ("temporal.0.conv", _conv2d_kernel), ("temporal.1.conv", _conv2d_kernel),
-             ("temporal.2.conv", _conv2d_kernel), ("midend.0.conv", _conv1d_kernel),
-             ("midend.1.conv", _conv1d_kernel), ("midend.2.conv", _conv1d_kernel)]
+    batch_norms = [
+        "input_bn",
+        "timbral.0.bn",
+        "timbral.1.bn",
+        "temporal.0.bn",
+        "temporal.1.bn",
+        "temporal.2.bn",
+        "midend.0.bn",
+        "midend.1.bn",
+        "midend.2.bn",
+        "pool_bn",
+        "dense_bn",
+    ]
+    convs = [
+        ("timbral.0.conv", _conv2d_kernel),
+        ("timbral.1.conv", _conv2d_kernel),
+        ("temporal.0.conv", _conv2d_kernel),
+        ("temporal.1.conv", _conv2d_kernel),
+        ("temporal.2.conv", _conv2d_kernel),
+        ("midend.0.conv", _conv1d_kernel),
+        ("midend.1.conv", _conv1d_kernel),
+        ("midend.2.conv", _conv1d_kernel),
+    ]
     denses = ["dense", "tags"]
     mapping: dict[str, tuple[str, Transform]] = {}
     for i, key in enumerate(batch_norms):
         prefix = _tf_name("batch_normalization", i)
-        for tf_field, torch_field in (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
-                                      ("moving_variance", "running_var")):
+        for tf_field, torch_field in (
+            ("gamma", "weight"),
+            ("beta", "bias"),
+            ("moving_mean", "running_mean"),
+            ("moving_variance", "running_var"),
+        ):
             mapping[f"{prefix}/{tf_field}"] = (f"{key}.{torch_field}", _identity)
     for i, (key, kernel_transform) in enumerate(convs):
         prefix = _tf_name("conv2d", i)
@@ -89,7 +110,9 @@ def package_checkpoint_dir(variant: str) -> Path:
     """The checkpoint folder inside the installed musicnn package (found without importing TF)."""
     spec = importlib.util.find_spec("musicnn")
     if spec is None or not spec.submodule_search_locations:
-        raise ConversionError("musicnn is not installed; `pip install --no-deps musicnn==0.1.0` or pass --checkpoint DIR")
+        raise ConversionError(
+            "musicnn is not installed; `pip install --no-deps musicnn==0.1.0` or pass --checkpoint DIR"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / variant
 
 
@@ -105,8 +128,11 @@ def read_checkpoint(directory: Path) -> dict[str, np.ndarray]:
     if not (directory / ".index").is_file():
         raise ConversionError(f"no TensorFlow checkpoint (.index) in {directory}")
     reader = tf.compat.v1.train.NewCheckpointReader(f"{directory}/")
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
-            if not any(marker in name for marker in _OPTIMIZER_MARKERS)}
+    return {
+        name: reader.get_tensor(name)
+        for name in reader.get_variable_to_shape_map()
+        if not any(marker in name for marker in _OPTIMIZER_MARKERS)
+    }
 
 
 def convert(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
@@ -118,8 +144,10 @@ def convert(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
         raise ConversionError(f"checkpoint does not match musicnn: unexpected {unknown}, missing {missing}")
     n_parameters = sum(v.size for v in variables.values())
     if (len(variables), n_parameters) != (EXPECTED_VARIABLES, EXPECTED_PARAMETERS):
-        raise ConversionError(f"expected {EXPECTED_VARIABLES} variables / {EXPECTED_PARAMETERS:,} parameters, "
-                              f"got {len(variables)} / {n_parameters:,}")
+        raise ConversionError(
+            f"expected {EXPECTED_VARIABLES} variables / {EXPECTED_PARAMETERS:,} parameters, "
+            f"got {len(variables)} / {n_parameters:,}"
+        )
     state = MusicnnBackbone().state_dict()
     filled: set[str] = set()
     for tf_name, (key, transform) in mapping.items():
@@ -166,7 +194,7 @@ def main(argv: list[str] | None = None) -> Path:
         "state_dict": state,
         "provenance": {
             "source": f"musicnn 0.1.0 (PyPI), checkpoint {args.variant}, by Jordi Pons and Xavier Serra, "
-                      "Music Technology Group, Universitat Pompeu Fabra",
+            "Music Technology Group, Universitat Pompeu Fabra",
             "license": "ISC; see data/pretrained/LICENSE-musicnn.txt",
             "checkpoint_data_sha256": _sha256(directory / ".data-00000-of-00001"),
             "tf_variables": len(variables),
@@ -176,8 +204,10 @@ def main(argv: list[str] | None = None) -> Path:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, out)
-    print(f"{args.variant}: {len(variables)} variables, {payload['provenance']['parameters']:,} parameters "
-          f"-> {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    print(
+        f"{args.variant}: {len(variables)} variables, {payload['provenance']['parameters']:,} parameters "
+        f"-> {out} ({out.stat().st_size / 1e6:.1f} MB)"
+    )
     return out
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
@@ -50,11 +52,12 @@ class LabelledAudio:
         index = {label: i for i, label in enumerate(self.labels)}
         return np.array([index[clip.label] for clip in self.clips], dtype=np.int64)
 
-    def subset(self, keep: Iterable[int]) -> "LabelledAudio":
+    def subset(self, keep: Iterable[int]) -> LabelledAudio:
         return LabelledAudio(self.root, self.labels, tuple(self.clips[i] for i in keep))
 
 
 # --- discovery -------------------------------------------------------------------------------
+
 
 def _has_audio(directory: Path) -> bool:
     return any(is_audio_file(p) for p in directory.rglob("*"))
@@ -105,12 +108,15 @@ def discover(root: str | Path) -> LabelledAudio:
         clips[key] = Clip(path, key, relative.parts[0])
     labels = order_labels(clip.label for clip in clips.values())
     if len(labels) < 2:
-        raise DatasetError(f"{root} needs at least two genre folders with audio in them "
-                           f"(laid out as {root}/<genre>/<file>); found {len(labels)}.")
+        raise DatasetError(
+            f"{root} needs at least two genre folders with audio in them "
+            f"(laid out as {root}/<genre>/<file>); found {len(labels)}."
+        )
     return LabelledAudio(label_root, labels, tuple(clips.values()))
 
 
 # --- decoding and the cache ------------------------------------------------------------------
+
 
 def decode_clip(path: Path, features: FeatureConfig) -> np.ndarray:
     """All fixed-length segments ``[n, samples]`` of a clip, through the engine's own decoder."""
@@ -166,8 +172,13 @@ class SegmentCache:
         with atomic_write(entry) as tmp, open(tmp, "wb") as f:
             np.save(f, segments)
 
-    def get(self, clip: Clip, features: FeatureConfig, compute: Callable[[], np.ndarray],
-            variant: dict[str, Any] | None = None) -> np.ndarray:
+    def get(
+        self,
+        clip: Clip,
+        features: FeatureConfig,
+        compute: Callable[[], np.ndarray],
+        variant: dict[str, Any] | None = None,
+    ) -> np.ndarray:
         entry = self.entry(clip, features, variant)
         segments = self.load(entry)
         if segments is None:
@@ -176,14 +187,15 @@ class SegmentCache:
         return segments
 
 
-def load_segments(data: LabelledAudio, features: FeatureConfig, cache: SegmentCache,
-                  progress: bool = True) -> tuple[LabelledAudio, list[np.ndarray]]:
+def load_segments(
+    data: LabelledAudio, features: FeatureConfig, cache: SegmentCache, progress: bool = True
+) -> tuple[LabelledAudio, list[np.ndarray]]:
     """Decode every clip (or read it from the cache); unreadable files are skipped with a warning."""
     kept: list[int] = []
     segments: list[np.ndarray] = []
     for i, clip in enumerate(tqdm(data.clips, desc="decoding", unit="clip", disable=not progress)):
         try:
-            segments.append(cache.get(clip, features, lambda: decode_clip(clip.path, features)))
+            segments.append(cache.get(clip, features, partial(decode_clip, clip.path, features)))
         except (AudioError, OSError) as exc:
             logger.warning("skipping %s: %s", clip.path, exc)
             continue
@@ -194,6 +206,7 @@ def load_segments(data: LabelledAudio, features: FeatureConfig, cache: SegmentCa
 
 
 # --- splits ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Split:
@@ -208,7 +221,9 @@ class Split:
 def read_split_list(path: str | Path) -> list[str]:
     """Clip keys of a split list (``blues/blues.00012.wav`` -> ``blues/blues.00012``)."""
     lines = Path(path).read_text().splitlines()
-    return [Path(line.strip()).with_suffix("").as_posix() for line in lines if line.strip() and not line.startswith("#")]
+    return [
+        Path(line.strip()).with_suffix("").as_posix() for line in lines if line.strip() and not line.startswith("#")
+    ]
 
 
 def split_list_coverage(data: LabelledAudio, split_dir: str | Path) -> float:
@@ -227,15 +242,18 @@ def split_from_lists(data: LabelledAudio, split_dir: str | Path) -> Split:
     """The split named by ``train_filtered.txt``/``valid_filtered.txt``/``test_filtered.txt``."""
     split_dir = Path(split_dir)
     index = {clip.key: i for i, clip in enumerate(data.clips)}
-    sides = {name: np.array(sorted(index[k] for k in _read_optional(split_dir, name) if k in index), dtype=np.int64)
-             for name in SPLIT_NAMES}
+    sides = {
+        name: np.array(sorted(index[k] for k in _read_optional(split_dir, name) if k in index), dtype=np.int64)
+        for name in SPLIT_NAMES
+    }
     if len(sides["train"]) == 0:
         raise DatasetError(f"no clip of {split_dir / 'train_filtered.txt'} exists under {data.root}.")
     return Split(f"lists-{split_dir.name}", sides["train"], sides["valid"], sides["test"])
 
 
-def _take_stratified(indices: np.ndarray, targets: np.ndarray, fraction: float,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _take_stratified(
+    indices: np.ndarray, targets: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Move ``fraction`` of each class (at least one clip, never its last) out of ``indices``."""
     taken: list[int] = []
     for label in np.unique(targets[indices]):
@@ -263,8 +281,10 @@ def kfold_splits(targets: np.ndarray, folds: int, repeats: int, valid_fraction: 
     """
     counts = np.bincount(targets)
     if counts[counts > 0].min() < folds:
-        raise DatasetError(f"{folds}-fold cross-validation needs at least {folds} clips of every genre; "
-                           f"the smallest genre has {counts[counts > 0].min()}.")
+        raise DatasetError(
+            f"{folds}-fold cross-validation needs at least {folds} clips of every genre; "
+            f"the smallest genre has {counts[counts > 0].min()}."
+        )
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     splits = []
     for i, (rest, test) in enumerate(splitter.split(np.zeros(len(targets)), targets)):
@@ -280,8 +300,17 @@ def full_split(n_clips: int) -> Split:
     return Split("full", np.arange(n_clips), empty, empty)
 
 
-def choose_splits(data: LabelledAudio, *, split_dir: str | Path | None, folds: int, repeats: int, full: bool,
-                  valid_fraction: float, test_fraction: float, seed: int) -> list[Split]:
+def choose_splits(
+    data: LabelledAudio,
+    *,
+    split_dir: str | Path | None,
+    folds: int,
+    repeats: int,
+    full: bool,
+    valid_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> list[Split]:
     """The splits a training command asked for, or the default for the data it was given.
 
     The default is the fault-filtered GTZAN split when most clips it lists are present (the
@@ -301,5 +330,8 @@ def choose_splits(data: LabelledAudio, *, split_dir: str | Path | None, folds: i
 
 def describe(split: Split, targets: Sequence[int] | np.ndarray) -> dict[str, Any]:
     """Clip counts per side, for metrics and logs."""
-    return {"name": split.name, **{side: int(len(getattr(split, side))) for side in SPLIT_NAMES},
-            "n_clips": int(len(targets))}
+    return {
+        "name": split.name,
+        **{side: int(len(getattr(split, side))) for side in SPLIT_NAMES},
+        "n_clips": int(len(targets)),
+    }

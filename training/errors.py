@@ -2,7 +2,7 @@
 
 import logging
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from genre_engine.errors import CheckpointError
 

@@ -2,7 +2,8 @@
 
 Clips are classified by the engine's own code (``GenreEngine.predict_segments`` on the segments the
 engine would pick, clip = mean of the probabilities of the segments its early stop keeps), so the
-figures here are the figures a user of the bot gets; training reports its validation and test metrics through the same function.
+figures here are the figures a user of the bot gets; training reports its validation and test metrics
+through the same function.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from genre_engine.checkpoint import load_checkpoint
 from genre_engine.engine import GenreEngine
 from genre_engine.features import split_segments
+from genre_engine.locations import DEFAULT_CACHE
 from genre_engine.runtime_torch import TorchModel
 from genre_engine.segment_plan import predict_staged
 from training.data import (
@@ -45,8 +47,9 @@ def engine_segments(engine: GenreEngine, segments: np.ndarray) -> np.ndarray:
 def clip_distribution(probs: np.ndarray, min_segments: int, stop_margin: float | None) -> np.ndarray:
     """A clip's distribution ``[classes]`` from its segments' ``[n, classes]`` as the engine forms it:
     the mean over the segments its early stop keeps (``genre_engine.segment_plan.predict_staged``)."""
-    _, kept, _ = predict_staged(lambda rows: (probs[rows], probs[rows]), len(probs),
-                                min_segments=min_segments, stop_margin=stop_margin)
+    _, kept, _ = predict_staged(
+        lambda rows: (probs[rows], probs[rows]), len(probs), min_segments=min_segments, stop_margin=stop_margin
+    )
     mean = kept.mean(axis=0)
     return mean / mean.sum()
 
@@ -66,8 +69,13 @@ def evaluate_clips(engine: GenreEngine, segments: list[np.ndarray], targets: np.
         segment_probs.append(probs)
         segment_true.append(np.repeat(targets[start : start + _CLIPS_PER_PASS], counts))
     model.train(was_training)
-    return classification_report(engine.labels, np.asarray(targets), np.stack(clip_probs),
-                                 np.concatenate(segment_true), np.concatenate(segment_probs))
+    return classification_report(
+        engine.labels,
+        np.asarray(targets),
+        np.stack(clip_probs),
+        np.concatenate(segment_true),
+        np.concatenate(segment_probs),
+    )
 
 
 def select_clips(data: LabelledAudio, labels: tuple[str, ...], split_file: Path | None) -> LabelledAudio:
@@ -80,8 +88,10 @@ def select_clips(data: LabelledAudio, labels: tuple[str, ...], split_file: Path 
         listed = set(read_split_list(split_file))
         clips = [clip for clip in clips if clip.key in listed]
     if not clips:
-        raise DatasetError(f"no clips to evaluate under {data.root}"
-                           + (f" that {split_file} lists." if split_file else " with the model's genres."))
+        raise DatasetError(
+            f"no clips to evaluate under {data.root}"
+            + (f" that {split_file} lists." if split_file else " with the model's genres.")
+        )
     return LabelledAudio(data.root, labels, tuple(clips))
 
 
@@ -110,7 +120,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", type=Path, default=None, help="evaluate only the clips this list names")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     parser.add_argument("--device", choices=DEVICES, default="auto")
-    parser.add_argument("--cache-dir", default="data/cache", help="decoded-audio cache ('' to turn it off)")
+    parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="decoded-audio cache ('' to turn it off)")
     return parser
 
 
@@ -120,8 +130,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     data, segments = load_segments(data, bundle.features, SegmentCache(args.cache_dir), progress=not args.json)
     report = evaluate_clips(GenreEngine(TorchModel(bundle)), segments, data.targets)
     report = {"checkpoint": str(args.checkpoint), "data": str(args.data), **report}
-    print(json.dumps(report) if args.json else f"checkpoint: {args.checkpoint} ({bundle.arch}, "
-          f"{bundle.features.kind})\n{format_report(report)}")
+    print(
+        json.dumps(report)
+        if args.json
+        else f"checkpoint: {args.checkpoint} ({bundle.arch}, {bundle.features.kind})\n{format_report(report)}"
+    )
     return report
 
 

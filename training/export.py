@@ -3,7 +3,8 @@
 The graph takes waveform segments ``segments`` (float32 ``[n, samples]`` at the checkpoint's sample
 rate, any ``n``) and returns ``probabilities`` (``[n, classes]``, softmax) and ``embedding``
 (``[n, dim]``, the penultimate activations ``TorchModel`` returns), and for a network that is also a
-tagger (musicnn) ``tags`` (``[n, n_tags]``, its tag probabilities, ``TorchModel.predict_tagged``): the checkpoint's own spectrogram
+tagger (musicnn) ``tags`` (``[n, n_tags]``, its tag probabilities, ``TorchModel.predict_tagged``): the
+checkpoint's own spectrogram
 front end, its input normalisation, the network and the softmax, exported with torch's dynamo
 exporter (opset 18). The front end sits in the graph rather than in numpy: it costs about 2 ms per
 segment there (numpy's FFT path about 1 ms) and keeps serving free of librosa, with no second
@@ -77,15 +78,25 @@ def export(checkpoint: Path, out: Path) -> Path:
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # the exporter's deprecation chatter, not ours to fix
         program = torch.onnx.export(
-            graph, (example,), dynamo=True, opset_version=OPSET, verbose=False,
-            input_names=[INPUT_NAME], output_names=output_names(bundle),
+            graph,
+            (example,),
+            dynamo=True,
+            opset_version=OPSET,
+            verbose=False,
+            input_names=[INPUT_NAME],
+            output_names=output_names(bundle),
             dynamic_shapes=({0: torch.export.Dim("n")},),
         )
     proto = program.model_proto
-    metadata = export_metadata(labels=bundle.labels, features=bundle.features,
-                               checkpoint_sha256=file_sha256(checkpoint), arch=bundle.arch,
-                               model_args=bundle.model_args, embedding_dim=bundle.model.embedding_dim,
-                               n_tags=bundle.model.n_tags)
+    metadata = export_metadata(
+        labels=bundle.labels,
+        features=bundle.features,
+        checkpoint_sha256=file_sha256(checkpoint),
+        arch=bundle.arch,
+        model_args=bundle.model_args,
+        embedding_dim=bundle.model.embedding_dim,
+        n_tags=bundle.model.n_tags,
+    )
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,9 +134,16 @@ def _check(reference: TorchModel, exported: OnnxModel, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", nargs="?", type=Path, default=DEFAULT_CHECKPOINT,
-                        help="torch checkpoint (default: the shipped data/model.pt)")
-    parser.add_argument("--out", type=Path, default=None, help="ONNX file to write (default: beside the checkpoint, .onnx)")
+    parser.add_argument(
+        "checkpoint",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_CHECKPOINT,
+        help="torch checkpoint (default: the shipped data/model.pt)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="ONNX file to write (default: beside the checkpoint, .onnx)"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     out = export(args.checkpoint, args.out or export_path(args.checkpoint))

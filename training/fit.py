@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -69,16 +70,25 @@ def _chunks(arrays: list[np.ndarray], size: int) -> Iterator[np.ndarray]:
 
 
 @torch.no_grad()
-def build_training_data(data: LabelledAudio, segments: list[np.ndarray], copies: dict[int, list[np.ndarray]],
-                        features: FeatureConfig, device: torch.device) -> TrainingData:
+def build_training_data(
+    data: LabelledAudio,
+    segments: list[np.ndarray],
+    copies: dict[int, list[np.ndarray]],
+    features: FeatureConfig,
+    device: torch.device,
+) -> TrainingData:
     """Features of every segment of ``segments`` (one ``[n, samples]`` array per clip of ``data``)
     and of the augmented ``copies`` (clip index -> arrays of the same form), computed once on
     ``device`` with the front end ``features`` describes."""
     sources = [(i, s, True) for i, s in enumerate(segments)]
     sources += [(i, c, False) for i, clip_copies in copies.items() for c in clip_copies]
     frontend = build_frontend(features).to(device)
-    table = torch.cat([frontend(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
-                       for batch in _chunks([s for _, s, _ in sources], _FEATURE_BATCH)])
+    table = torch.cat(
+        [
+            frontend(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
+            for batch in _chunks([s for _, s, _ in sources], _FEATURE_BATCH)
+        ]
+    )
     row_clip = torch.as_tensor(np.concatenate([np.full(len(s), i) for i, s, _ in sources]), device=device)
     row_original = torch.as_tensor(np.concatenate([np.full(len(s), o) for _, s, o in sources]), device=device)
     return TrainingData(data.labels, features, data.targets, segments, table, row_clip, row_original)
@@ -113,14 +123,25 @@ def build_model(config: ModelConfig, n_classes: int, features: FeatureConfig) ->
         if config.pretrained:
             model.load_pretrained(config.pretrained)
     except (ValueError, TypeError, NotImplementedError, FileNotFoundError) as exc:
-        raise ConfigError(f"cannot build model {config.arch!r} with {dict(config.args) or 'default arguments'}: {exc}") from None
+        raise ConfigError(
+            f"cannot build model {config.arch!r} with {dict(config.args) or 'default arguments'}: {exc}"
+        ) from None
     return model
 
 
-def train_one_epoch(model: GenreNet, bundle: ModelBundle, data: TrainingData, rows: torch.Tensor,
-                    optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, batch_size: int,
-                    augment: AugmentConfig, generator: torch.Generator, rng: np.random.Generator,
-                    progress: bool) -> torch.Tensor:
+def train_one_epoch(
+    model: GenreNet,
+    bundle: ModelBundle,
+    data: TrainingData,
+    rows: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    batch_size: int,
+    augment: AugmentConfig,
+    generator: torch.Generator,
+    rng: np.random.Generator,
+    progress: bool,
+) -> torch.Tensor:
     """One pass over the training rows; returns the mean loss as a device tensor (read once by the caller)."""
     model.train()
     device = data.table.device
@@ -172,8 +193,16 @@ class _State:
         self.stale = 0
 
 
-def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
-        state_path: Path | None = None, progress: bool = True, extra: dict[str, Any] | None = None) -> FitResult:
+def fit(
+    config: TrainConfig,
+    data: TrainingData,
+    split: Split,
+    *,
+    seed: int,
+    state_path: Path | None = None,
+    progress: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> FitResult:
     """Train on ``split.train``, early-stop on ``split.valid`` (if any), score valid and test.
 
     Uses ``config.model``, ``config.optim`` (at most ``epochs`` epochs; stops after ``patience``
@@ -199,8 +228,16 @@ def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
         std = torch.ones(data.features.freq_bins, device=device)
     else:
         mean, std = input_statistics(data, split.train)
-    bundle = ModelBundle(model, config.model.arch, dict(config.model.args), data.features, data.labels, mean, std,
-                         extra=dict(extra or {}))
+    bundle = ModelBundle(
+        model,
+        config.model.arch,
+        dict(config.model.args),
+        data.features,
+        data.labels,
+        mean,
+        std,
+        extra=dict(extra or {}),
+    )
     engine = GenreEngine(TorchModel(bundle))
     optim = config.optim
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
@@ -215,20 +252,40 @@ def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
     if state_path is not None and config.resume and state_path.is_file():
         _restore(state_path, split, state, stateful, generator, rng, device)
 
-    epochs = tqdm(range(state.epoch, optim.epochs), desc=split.name, unit="epoch", disable=not progress,
-                  initial=state.epoch, total=optim.epochs)
+    epochs = tqdm(
+        range(state.epoch, optim.epochs),
+        desc=split.name,
+        unit="epoch",
+        disable=not progress,
+        initial=state.epoch,
+        total=optim.epochs,
+    )
     for epoch in epochs:
         if len(split.valid) and optim.patience > 0 and state.stale >= optim.patience:
             break
         started = time.perf_counter()
-        loss = train_one_epoch(model, bundle, data, rows, optimizer, stateful["scaler"], optim.batch_size,
-                               config.augment, generator, rng, progress)
+        loss = train_one_epoch(
+            model,
+            bundle,
+            data,
+            rows,
+            optimizer,
+            stateful["scaler"],
+            optim.batch_size,
+            config.augment,
+            generator,
+            rng,
+            progress,
+        )
         stateful["scheduler"].step()
         valid = _score(engine, data, split.valid)
-        record = {"epoch": epoch + 1, "train_loss": float(loss),
-                  "valid_loss": valid["loss"] if valid else None,
-                  "valid_clip_accuracy": valid["clip_accuracy"] if valid else None,
-                  "seconds": time.perf_counter() - started}
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": float(loss),
+            "valid_loss": valid["loss"] if valid else None,
+            "valid_clip_accuracy": valid["clip_accuracy"] if valid else None,
+            "seconds": time.perf_counter() - started,
+        }
         state.history.append(record)
         state.epoch = epoch + 1
         # Without a validation split there is nothing to select on: the last epoch is the model.
@@ -245,10 +302,15 @@ def fit(config: TrainConfig, data: TrainingData, split: Split, *, seed: int,
     epochs.close()
 
     model.load_state_dict(state.best_state)
-    report: dict[str, Any] = {"split": split.name, "best_epoch": state.best_epoch, "epochs_run": state.epoch,
-                              "best_valid_loss": state.best_loss if len(split.valid) else None,
-                              "seconds_per_epoch": float(np.mean([h["seconds"] for h in state.history])),
-                              "valid": _score(engine, data, split.valid), "test": _score(engine, data, split.test)}
+    report: dict[str, Any] = {
+        "split": split.name,
+        "best_epoch": state.best_epoch,
+        "epochs_run": state.epoch,
+        "best_valid_loss": state.best_loss if len(split.valid) else None,
+        "seconds_per_epoch": float(np.mean([h["seconds"] for h in state.history])),
+        "valid": _score(engine, data, split.valid),
+        "test": _score(engine, data, split.test),
+    }
     bundle.metrics = dict(report)
     report["history"] = state.history
     model.eval()
@@ -262,8 +324,15 @@ def _score(engine: GenreEngine, data: TrainingData, clips: np.ndarray) -> dict[s
     return evaluate_clips(engine, [data.segments[i] for i in clips], data.targets[clips])
 
 
-def _save(path: Path, split: Split, state: _State, stateful: dict[str, Any], generator: torch.Generator,
-          rng: np.random.Generator, device: torch.device) -> None:
+def _save(
+    path: Path,
+    split: Split,
+    state: _State,
+    stateful: dict[str, Any],
+    generator: torch.Generator,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> None:
     payload = {
         "split": split.name,
         **vars(state),
@@ -278,8 +347,15 @@ def _save(path: Path, split: Split, state: _State, stateful: dict[str, Any], gen
         torch.save(payload, tmp)
 
 
-def _restore(path: Path, split: Split, state: _State, stateful: dict[str, Any], generator: torch.Generator,
-             rng: np.random.Generator, device: torch.device) -> None:
+def _restore(
+    path: Path,
+    split: Split,
+    state: _State,
+    stateful: dict[str, Any],
+    generator: torch.Generator,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> None:
     """Continue from ``path`` when it holds this split's state (another split's is left alone)."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved["split"] != split.name:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -13,13 +14,19 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
 
 
-def classification_report(labels: Sequence[str], clip_true: np.ndarray, clip_probs: np.ndarray,
-                          segment_true: np.ndarray, segment_probs: np.ndarray) -> dict[str, Any]:
+def classification_report(
+    labels: Sequence[str],
+    clip_true: np.ndarray,
+    clip_probs: np.ndarray,
+    segment_true: np.ndarray,
+    segment_probs: np.ndarray,
+) -> dict[str, Any]:
     """Clip- and segment-level accuracy, per-class precision/recall/F1 and the clip confusion matrix."""
     classes = list(range(len(labels)))
     clip_pred = clip_probs.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(
-        clip_true, clip_pred, labels=classes, zero_division=0)
+        clip_true, clip_pred, labels=classes, zero_division=0
+    )
     segment_nll = -np.log(np.clip(segment_probs[np.arange(len(segment_true)), segment_true], 1e-12, None))
     return {
         "clip_accuracy": float(np.mean(clip_pred == clip_true)),
@@ -28,8 +35,12 @@ def classification_report(labels: Sequence[str], clip_true: np.ndarray, clip_pro
         "n_clips": int(len(clip_true)),
         "n_segments": int(len(segment_true)),
         "per_class": {
-            label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                    "support": int(support[i])}
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
             for i, label in enumerate(labels)
         },
         "labels": list(labels),
@@ -88,8 +99,9 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
     ax.set_title(title)
     threshold = counts.max() / 2 if counts.size else 0
     for (row, col), value in np.ndenumerate(counts):
-        ax.text(col, row, str(value), ha="center", va="center", fontsize=8,
-                color="white" if value > threshold else "black")
+        ax.text(
+            col, row, str(value), ha="center", va="center", fontsize=8, color="white" if value > threshold else "black"
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

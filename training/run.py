@@ -8,8 +8,9 @@ folds between configurations.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,8 +35,9 @@ from training.runtime import describe_device, make_deterministic, resolve_device
 SplitChooser = Callable[[LabelledAudio], list[Split]]
 
 
-def load_audio(config: TrainConfig, splits_for: SplitChooser, progress: bool = True
-               ) -> tuple[LabelledAudio, list[Split], list[np.ndarray], dict[int, list[np.ndarray]]]:
+def load_audio(
+    config: TrainConfig, splits_for: SplitChooser, progress: bool = True
+) -> tuple[LabelledAudio, list[Split], list[np.ndarray], dict[int, list[np.ndarray]]]:
     """Decode (or read from the cache), split, and make the augmented copies of the training clips.
 
     ``splits_for(data)`` picks the splits once the readable clips are known, so a file skipped as
@@ -48,13 +50,15 @@ def load_audio(config: TrainConfig, splits_for: SplitChooser, progress: bool = T
     data, segments = load_segments(discover(config.data), config.features, cache, progress)
     splits = splits_for(data)
     train_clips = np.unique(np.concatenate([split.train for split in splits]))
-    copies = precompute_copies(data, segments, train_clips, config.features, config.augment.wave, cache, config.seed,
-                               config.workers, progress)
+    copies = precompute_copies(
+        data, segments, train_clips, config.features, config.augment.wave, cache, config.seed, config.workers, progress
+    )
     return data, splits, segments, copies
 
 
-def prepare(config: TrainConfig, splits_for: SplitChooser, device: torch.device,
-            progress: bool = True) -> tuple[LabelledAudio, list[Split], TrainingData]:
+def prepare(
+    config: TrainConfig, splits_for: SplitChooser, device: torch.device, progress: bool = True
+) -> tuple[LabelledAudio, list[Split], TrainingData]:
     """``load_audio``, then every segment's features computed on ``device``: what ``fit`` takes."""
     data, splits, segments, copies = load_audio(config, splits_for, progress)
     return data, splits, build_training_data(data, segments, copies, config.features, device)
@@ -65,8 +69,16 @@ def config_splits(config: TrainConfig) -> SplitChooser:
     s = config.split
 
     def splits_for(data: LabelledAudio) -> list[Split]:
-        return choose_splits(data, split_dir=s.split_dir, folds=s.folds, repeats=s.repeats, full=s.full,
-                             valid_fraction=s.valid_fraction, test_fraction=s.test_fraction, seed=config.seed)
+        return choose_splits(
+            data,
+            split_dir=s.split_dir,
+            folds=s.folds,
+            repeats=s.repeats,
+            full=s.full,
+            valid_fraction=s.valid_fraction,
+            test_fraction=s.test_fraction,
+            seed=config.seed,
+        )
 
     return splits_for
 
@@ -81,8 +93,10 @@ def check_resumable(out: Path, options: dict[str, Any], resume: bool) -> None:
         previous = json.loads(saved.read_text())
         changed = sorted(k for k in previous.keys() | options.keys() if previous.get(k) != options.get(k))
         if changed:
-            raise ConfigError(f"{out} holds a run with different {', '.join(changed)}; resume with the same "
-                              "options plus --resume, or train into a new --out folder.")
+            raise ConfigError(
+                f"{out} holds a run with different {', '.join(changed)}; resume with the same "
+                "options plus --resume, or train into a new --out folder."
+            )
     saved.write_text(json.dumps(options, indent=2))
 
 
@@ -91,8 +105,9 @@ def _better(report: dict[str, Any], best: dict[str, Any] | None) -> bool:
     return best is None or (loss is not None and (best["best_valid_loss"] is None or loss < best["best_valid_loss"]))
 
 
-def write_outputs(out: Path, base: dict[str, Any], splits: list[Split], reports: list[dict[str, Any]],
-                  targets: np.ndarray) -> dict[str, Any]:
+def write_outputs(
+    out: Path, base: dict[str, Any], splits: list[Split], reports: list[dict[str, Any]], targets: np.ndarray
+) -> dict[str, Any]:
     """``metrics.json`` and the two figures; with several splits, per split plus mean and std."""
     for split, report in zip(splits, reports):
         report["split"] = describe(split, targets)
@@ -144,10 +159,22 @@ def run_training(config: TrainConfig, *, command: str | None = None, progress: b
         if config.resume and done.is_file():
             report = json.loads(done.read_text())
         else:
-            extra = {"command": command, "data": str(data.root), "split": describe(split, data.targets),
-                     "seed": config.seed + i, "options": options}
-            result = fit(config, training_data, split, seed=config.seed + i, state_path=out / "last.pt",
-                         progress=progress, extra=extra)
+            extra = {
+                "command": command,
+                "data": str(data.root),
+                "split": describe(split, data.targets),
+                "seed": config.seed + i,
+                "options": options,
+            }
+            result = fit(
+                config,
+                training_data,
+                split,
+                seed=config.seed + i,
+                state_path=out / "last.pt",
+                progress=progress,
+                extra=extra,
+            )
             report = result.report
             if _better(report, best):
                 save_checkpoint(out / "model.pt", result.bundle)
@@ -157,10 +184,17 @@ def run_training(config: TrainConfig, *, command: str | None = None, progress: b
             best = report
         reports.append(report)
 
-    base = {"command": command, "data": str(data.root), "model": config.model.arch,
-            "model_args": dict(config.model.args), "pretrained": config.model.pretrained,
-            "features": training_data.features.to_dict(), "labels": list(data.labels),
-            "device": describe_device(device), "model_pt_split": best["split"]}
+    base = {
+        "command": command,
+        "data": str(data.root),
+        "model": config.model.arch,
+        "model_args": dict(config.model.args),
+        "pretrained": config.model.pretrained,
+        "features": training_data.features.to_dict(),
+        "labels": list(data.labels),
+        "device": describe_device(device),
+        "model_pt_split": best["split"],
+    }
     metrics = write_outputs(out, base, splits, reports, data.targets)
     if len(splits) > 1:
         bundle = load_checkpoint(out / "model.pt")
@@ -172,13 +206,19 @@ def run_training(config: TrainConfig, *, command: str | None = None, progress: b
 def summary_line(metrics: dict[str, Any], out: Path) -> str:
     """Two lines for the end of a run: held-out accuracy (per side, or mean ± std over folds) and time."""
     if "summary" in metrics:
-        parts = [f"{side} clip accuracy {s['clip_accuracy']['mean']:.3f} ± {s['clip_accuracy']['std']:.3f} "
-                 f"over {s['folds']} folds" for side, s in metrics["summary"].items()]
+        parts = [
+            f"{side} clip accuracy {s['clip_accuracy']['mean']:.3f} ± {s['clip_accuracy']['std']:.3f} "
+            f"over {s['folds']} folds"
+            for side, s in metrics["summary"].items()
+        ]
         seconds = np.mean([f["seconds_per_epoch"] for f in metrics["folds"]])
     else:
-        parts = [f"{side}: clip accuracy {metrics[side]['clip_accuracy']:.3f}, segment accuracy "
-                 f"{metrics[side]['segment_accuracy']:.3f} ({metrics[side]['n_clips']} clips)"
-                 for side in ("valid", "test") if metrics[side]]
+        parts = [
+            f"{side}: clip accuracy {metrics[side]['clip_accuracy']:.3f}, segment accuracy "
+            f"{metrics[side]['segment_accuracy']:.3f} ({metrics[side]['n_clips']} clips)"
+            for side in ("valid", "test")
+            if metrics[side]
+        ]
         seconds = metrics["seconds_per_epoch"]
     held_out = "; ".join(parts) or "no held-out clips (--full)"
     return f"{held_out}; {seconds:.1f} s per epoch\nwrote {out}/"

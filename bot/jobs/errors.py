@@ -22,8 +22,10 @@ class TooManyJobsError(GenreBotError):
         super().__init__(limit)
 
     def __str__(self) -> str:
-        return (f"You already have {self.limit} request(s) in line, as many as I take from one person. "
-                "Wait for one to finish, then try again.")
+        return (
+            f"You already have {self.limit} request(s) in line, as many as I take from one person. "
+            "Wait for one to finish, then try again."
+        )
 
 
 class QueueTooLongError(GenreBotError):
@@ -37,8 +39,10 @@ class QueueTooLongError(GenreBotError):
         super().__init__(ahead, eta_s, limit_s)
 
     def __str__(self) -> str:
-        return (f"{self.ahead} song(s) are ahead of yours; that would take about {duration(self.eta_s)}, "
-                "longer than I can keep your request open. Please try again later.")
+        return (
+            f"{self.ahead} song(s) are ahead of yours; that would take about {duration(self.eta_s)}, "
+            "longer than I can keep your request open. Please try again later."
+        )
 
 
 class JobFailedError(GenreBotError):

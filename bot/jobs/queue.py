@@ -152,18 +152,23 @@ def decode_prediction(result: dict[str, Any], embedding: bytes) -> Prediction:
 
 # -- the tasks, in the worker ------------------------------------------------------------------------
 
+
 async def _row(context: JobContext, row: int, columns: str) -> tuple | None:
     async with context.app.connector.pool.connection() as connection:  # binary: audio without hex text
-        return await (await connection.execute(
-            f"SELECT {columns} FROM genrebot_job_audio WHERE id = %s AND result IS NULL", (row,),
-            binary=True)).fetchone()
+        return await (
+            await connection.execute(
+                f"SELECT {columns} FROM genrebot_job_audio WHERE id = %s AND result IS NULL", (row,), binary=True
+            )
+        ).fetchone()
 
 
 async def _answer(context: JobContext, row: int, result: str, **columns: Any) -> None:
     sets = "".join(f", {name} = %({name})s" for name in columns)
     async with context.app.connector.pool.connection() as connection:
-        await connection.execute(f"UPDATE genrebot_job_audio SET result = %(result)s{sets} WHERE id = %(row)s",
-                                 {"result": result, "row": row, **columns})
+        await connection.execute(
+            f"UPDATE genrebot_job_audio SET result = %(result)s{sets} WHERE id = %(row)s",
+            {"result": result, "row": row, **columns},
+        )
         await connection.execute("SELECT pg_notify(%s, %s)", (ANSWERED, str(row)))
 
 
@@ -183,8 +188,10 @@ async def classify_job(context: JobContext, *, row: int) -> None:
         await _answer(context, row, encode_error(error), data=None)
         return
     result, embedding = encode_prediction(prediction)
-    log.info("classified", extra={"job": context.job.id, "genre": prediction.genre,
-                                  "ms": round(prediction.timings_ms.get("total", 0))})
+    log.info(
+        "classified",
+        extra={"job": context.job.id, "genre": prediction.genre, "ms": round(prediction.timings_ms.get("total", 0))},
+    )
     await _answer(context, row, result, embedding=embedding, data=None)
 
 
@@ -202,8 +209,13 @@ async def fetch_job(context: JobContext, *, row: int) -> None:
         await _answer(context, row, encode_error(error))
         return
     log.info("fetched", extra={"job": context.job.id, "bytes": len(fetched.data)})
-    await _answer(context, row, json.dumps({"fetched": {"url": fetched.url, "duration_s": fetched.duration_s}}),
-                  data=fetched.data, name=fetched.title)
+    await _answer(
+        context,
+        row,
+        json.dumps({"fetched": {"url": fetched.url, "duration_s": fetched.duration_s}}),
+        data=fetched.data,
+        name=fetched.title,
+    )
 
 
 def make_app(database_url: str) -> App:
@@ -221,14 +233,16 @@ async def apply_schema(app: App) -> None:
     async with app.connector.pool.connection() as connection:
         await connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
-            exists = await (await connection.execute(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
+            exists = await (await connection.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
             if not exists[0]:
                 await app.schema_manager.apply_schema_async()
             await connection.execute(AUDIO_TABLE)
-            (storage,) = await (await connection.execute(
-                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'genrebot_job_audio'::regclass "
-                "AND attname = 'data'")).fetchone()
+            (storage,) = await (
+                await connection.execute(
+                    "SELECT attstorage FROM pg_attribute WHERE attrelid = 'genrebot_job_audio'::regclass "
+                    "AND attname = 'data'"
+                )
+            ).fetchone()
             if storage != "e":  # a new table (ALTER TABLE locks it, so not on every start)
                 await connection.execute("ALTER TABLE genrebot_job_audio ALTER COLUMN data SET STORAGE EXTERNAL")
             await connection.commit()
@@ -251,9 +265,16 @@ async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -
     return retried
 
 
-async def run_worker(database_url: str, engine: Classifier, link_policy: LinkPolicy, *, concurrency: int = 1,
-                     heartbeat_s: float = HEARTBEAT_S, stalled_after_s: float = STALLED_AFTER_S,
-                     stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    database_url: str,
+    engine: Classifier,
+    link_policy: LinkPolicy,
+    *,
+    concurrency: int = 1,
+    heartbeat_s: float = HEARTBEAT_S,
+    stalled_after_s: float = STALLED_AFTER_S,
+    stop: asyncio.Event | None = None,
+) -> None:
     """``python -m bot worker``: take classification and download jobs until stopped (SIGINT/SIGTERM,
     or ``stop``), ``concurrency`` at once (threads), and put back the jobs of dead workers."""
     app = make_app(database_url)
@@ -269,11 +290,18 @@ async def run_worker(database_url: str, engine: Classifier, link_policy: LinkPol
                 await asyncio.sleep(STALLED_CHECK_S)
 
         watcher = asyncio.create_task(watch_stalled())
-        worker = asyncio.create_task(app.run_worker_async(
-            queues=[CLASSIFY, FETCH], concurrency=concurrency, name=f"genrebot@{socket.gethostname()}",
-            additional_context={"engine": engine, "link_policy": link_policy}, update_heartbeat_interval=heartbeat_s,
-            stalled_worker_timeout=stalled_after_s, install_signal_handlers=stop is None,
-            delete_jobs="successful"))
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=[CLASSIFY, FETCH],
+                concurrency=concurrency,
+                name=f"genrebot@{socket.gethostname()}",
+                additional_context={"engine": engine, "link_policy": link_policy},
+                update_heartbeat_interval=heartbeat_s,
+                stalled_worker_timeout=stalled_after_s,
+                install_signal_handlers=stop is None,
+                delete_jobs="successful",
+            )
+        )
         waits = {worker} if stop is None else {worker, asyncio.create_task(stop.wait())}
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -284,6 +312,7 @@ async def run_worker(database_url: str, engine: Classifier, link_policy: LinkPol
 
 
 # -- the front end's side ------------------------------------------------------------------------
+
 
 class AnsweredRows:
     """The rows workers announce as answered (``LISTEN genrebot_job_answered`` on a connection of
@@ -305,8 +334,11 @@ class AnsweredRows:
                         if (event := self._events.get(int(notify.payload))) is not None:
                             event.set()
             except psycopg.Error:
-                log.warning("lost the connection that listens for answers; waiters look every %s s meanwhile",
-                            CHECK_S, exc_info=True)
+                log.warning(
+                    "lost the connection that listens for answers; waiters look every %s s meanwhile",
+                    CHECK_S,
+                    exc_info=True,
+                )
             self._listening.clear()
             await asyncio.sleep(RECONNECT_S)
 
@@ -332,8 +364,9 @@ class QueueJobs:
     in a queue, and the estimate of when the job will be done against ``max_wait_s``. Open with
     :meth:`open`."""
 
-    def __init__(self, app: App, answered: AnsweredRows, *, max_waiting: int, per_owner: int,
-                 initial_job_s: float = 2.0) -> None:
+    def __init__(
+        self, app: App, answered: AnsweredRows, *, max_waiting: int, per_owner: int, initial_job_s: float = 2.0
+    ) -> None:
         self.app = app
         self.answered = answered
         self.max_waiting = max_waiting
@@ -348,8 +381,9 @@ class QueueJobs:
         try:
             await apply_schema(app)
             async with app.connector.pool.connection() as connection:
-                await connection.execute("DELETE FROM genrebot_job_audio WHERE created_at < now() - %s::interval",
-                                         (ORPHANED_AFTER,))
+                await connection.execute(
+                    "DELETE FROM genrebot_job_audio WHERE created_at < now() - %s::interval", (ORPHANED_AFTER,)
+                )
             await answered.ready()
         except BaseException:
             await answered.close()
@@ -370,40 +404,65 @@ class QueueJobs:
         return await self._query(
             "SELECT count(*) FILTER (WHERE status = 'doing'), "
             "count(*) FILTER (WHERE status = 'todo' AND (%(id)s::bigint IS NULL OR id < %(id)s::bigint)) "
-            "FROM procrastinate_jobs WHERE queue_name = %(queue)s", {"id": job_id, "queue": queue})
+            "FROM procrastinate_jobs WHERE queue_name = %(queue)s",
+            {"id": job_id, "queue": queue},
+        )
 
     def estimate_s(self, queue: str, place: int, running: int) -> float:
         return self.mean_job_s[queue] * (place / max(running, 1) + 1)
 
-    async def classify(self, data: bytes, *, name: str | None = None, owner: Hashable | None = None,
-                       on_place: PlaceCallback | None = None, max_wait_s: float | None = None) -> Prediction:
+    async def classify(
+        self,
+        data: bytes,
+        *,
+        name: str | None = None,
+        owner: Hashable | None = None,
+        on_place: PlaceCallback | None = None,
+        max_wait_s: float | None = None,
+    ) -> Prediction:
         """The prediction for ``data``, by a worker; raises the engine's error for unusable audio,
         the line's refusals, JobFailedError when workers failed it :data:`MAX_ATTEMPTS` times."""
         result, embedding, _, _ = await self._run(CLASSIFY, {"name": name, "data": data}, owner, on_place, max_wait_s)
         return decode_prediction(result, embedding)
 
-    async def fetch(self, url: str, *, owner: Hashable | None = None, on_place: PlaceCallback | None = None,
-                    max_wait_s: float | None = None) -> FetchedAudio:
+    async def fetch(
+        self,
+        url: str,
+        *,
+        owner: Hashable | None = None,
+        on_place: PlaceCallback | None = None,
+        max_wait_s: float | None = None,
+    ) -> FetchedAudio:
         """The audio behind ``url``, downloaded by a worker within its link policy (bot.links.fetch);
         raises the link errors, the line's refusals, JobFailedError."""
         result, _, data, title = await self._run(FETCH, {"url": url}, owner, on_place, max_wait_s)
         return FetchedAudio(bytes(data), title, **result["fetched"])
 
-    async def _run(self, queue: str, values: dict[str, Any], owner: Hashable | None,
-                   on_place: PlaceCallback | None, max_wait_s: float | None) -> tuple:
+    async def _run(
+        self,
+        queue: str,
+        values: dict[str, Any],
+        owner: Hashable | None,
+        on_place: PlaceCallback | None,
+        max_wait_s: float | None,
+    ) -> tuple:
         """Write the row, defer the job, wait for the answer: (result, embedding, data, name)."""
         owner = None if owner is None else str(owner)
         await self._admit(queue, owner, max_wait_s)
         columns = {"kind": queue, "owner": owner, **values}
-        (row,) = await self._query(f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
-                                   f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id", columns)
+        (row,) = await self._query(
+            f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
+            f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id",
+            columns,
+        )
         started = time.monotonic()
         job_id = None
         try:
             job_id = await self.app.configure_task(TASKS[queue]).defer_async(row=row)
             await self._wait(queue, job_id, row, on_place)
-            answer = await self._query("SELECT result, embedding, data, name FROM genrebot_job_audio WHERE id = %s",
-                                       (row,), binary=True)
+            answer = await self._query(
+                "SELECT result, embedding, data, name FROM genrebot_job_audio WHERE id = %s", (row,), binary=True
+            )
             self.mean_job_s[queue] += MEAN_WEIGHT * (time.monotonic() - started - self.mean_job_s[queue])
             raise_if_error(answer[0])
             return answer
@@ -412,8 +471,11 @@ class QueueJobs:
 
     async def _admit(self, queue: str, owner: str | None, max_wait_s: float | None) -> None:
         if owner is not None:
-            (mine,) = await self._query("SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s "
-                                        "AND created_at > now() - %s::interval", (owner, queue, ORPHANED_AFTER))
+            (mine,) = await self._query(
+                "SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s "
+                "AND created_at > now() - %s::interval",
+                (owner, queue, ORPHANED_AFTER),
+            )
             if mine >= self.per_owner:
                 raise TooManyJobsError(self.per_owner)
         running, waiting = await self.line(queue)
@@ -431,7 +493,9 @@ class QueueJobs:
             while True:
                 done, status = await self._query(
                     "SELECT a.result IS NOT NULL, j.status::text FROM genrebot_job_audio a "
-                    "LEFT JOIN procrastinate_jobs j ON j.id = %s WHERE a.id = %s", (job_id, row))
+                    "LEFT JOIN procrastinate_jobs j ON j.id = %s WHERE a.id = %s",
+                    (job_id, row),
+                )
                 if done:
                     return
                 if status not in ("todo", "doing"):  # failed MAX_ATTEMPTS times, cancelled, or gone

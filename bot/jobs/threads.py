@@ -73,8 +73,16 @@ class WorkerPool:
 
     ``initial_job_s`` stands in for the mean job time until the first job has finished."""
 
-    def __init__(self, name: str, workers: int, *, max_waiting: int, per_owner: int,
-                 max_waiting_bytes: int | None = None, initial_job_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        workers: int,
+        *,
+        max_waiting: int,
+        per_owner: int,
+        max_waiting_bytes: int | None = None,
+        initial_job_s: float = 2.0,
+    ) -> None:
         self.name = name
         self.workers = workers
         self.max_waiting = max_waiting
@@ -99,9 +107,18 @@ class WorkerPool:
         """Seconds until a job at ``place`` (1 = next, 0 = running) is done, from the mean job time."""
         return self.mean_job_s * (place / self.workers + 1)
 
-    async def run(self, fn: Callable[P, T], /, *args: P.args, owner: Hashable | None = None,
-                  on_place: PlaceCallback | None = None, max_wait_s: float | None = None, weight: int = 0,
-                  timed: bool = True, **kwargs: P.kwargs) -> T:
+    async def run(
+        self,
+        fn: Callable[P, T],
+        /,
+        *args: P.args,
+        owner: Hashable | None = None,
+        on_place: PlaceCallback | None = None,
+        max_wait_s: float | None = None,
+        weight: int = 0,
+        timed: bool = True,
+        **kwargs: P.kwargs,
+    ) -> T:
         """``fn(*args, **kwargs)`` in a worker thread, after the jobs ahead of it.
 
         ``owner``: whose job it is (per-owner limit; None: not limited). ``on_place``: called on the
@@ -201,41 +218,65 @@ class Jobs(Protocol):
     """What the services need done off the event loop for one user: classify an upload, download a
     link. :class:`ThreadJobs` does it in this process; ``bot.jobs.queue.QueueJobs`` through workers."""
 
-    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
-                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
+    async def classify(
+        self,
+        data: bytes,
+        *,
+        name: str | None,
+        owner: Hashable | None,
+        on_place: PlaceCallback | None,
+        max_wait_s: float | None,
+    ) -> Prediction:
         """The prediction for ``data``; raises what the engine raises for unusable audio, and
         BusyError, TooManyJobsError or QueueTooLongError when the line refuses the job."""
         ...
 
-    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
-                    max_wait_s: float | None) -> FetchedAudio:
+    async def fetch(
+        self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None, max_wait_s: float | None
+    ) -> FetchedAudio:
         """The audio behind ``url`` (bot.links.fetch); raises its link errors, and the line's refusals."""
         ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...
 
 
 class ThreadJobs:
     """Classifications and downloads in this process's worker threads (the default): the model in
     ``classifier``, links within ``link_policy`` in ``downloader``."""
 
-    def __init__(self, engine: Classifier, classifier: WorkerPool, downloader: WorkerPool,
-                 link_policy: LinkPolicy) -> None:
+    def __init__(
+        self, engine: Classifier, classifier: WorkerPool, downloader: WorkerPool, link_policy: LinkPolicy
+    ) -> None:
         self.engine = engine
         self.classifier = classifier
         self.downloader = downloader
         self.link_policy = link_policy
 
-    async def classify(self, data: bytes, *, name: str | None, owner: Hashable | None,
-                       on_place: PlaceCallback | None, max_wait_s: float | None) -> Prediction:
-        return await self.classifier.run(self.engine.classify, data, name=name, owner=owner, on_place=on_place,
-                                         max_wait_s=max_wait_s, weight=len(data))
+    async def classify(
+        self,
+        data: bytes,
+        *,
+        name: str | None,
+        owner: Hashable | None,
+        on_place: PlaceCallback | None,
+        max_wait_s: float | None,
+    ) -> Prediction:
+        return await self.classifier.run(
+            self.engine.classify,
+            data,
+            name=name,
+            owner=owner,
+            on_place=on_place,
+            max_wait_s=max_wait_s,
+            weight=len(data),
+        )
 
-    async def fetch(self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None,
-                    max_wait_s: float | None) -> FetchedAudio:
-        return await self.downloader.run(fetch_audio, url, self.link_policy, owner=owner, on_place=on_place,
-                                         max_wait_s=max_wait_s)
+    async def fetch(
+        self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None, max_wait_s: float | None
+    ) -> FetchedAudio:
+        return await self.downloader.run(
+            fetch_audio, url, self.link_policy, owner=owner, on_place=on_place, max_wait_s=max_wait_s
+        )
 
     async def close(self) -> None:
         """Refuse new jobs, let the running ones finish."""

@@ -100,11 +100,33 @@ class FetchedAudio:
 # Query parameter names (lower-cased, split at anything not a letter or digit) that carry secrets:
 # access tokens, API keys, signed-URL signatures (AWS "X-Amz-Signature", GCS "X-Goog-Signature"),
 # passwords and session ids.
-_SECRET_WORDS = frozenset({
-    "token", "accesstoken", "apikey", "key", "sig", "signature", "auth", "authorization", "password",
-    "passwd", "pwd", "pass", "secret", "session", "sessionid", "sid", "credential", "credentials", "jwt",
-    "code", "otp", "hmac", "policy",
-})
+_SECRET_WORDS = frozenset(
+    {
+        "token",
+        "accesstoken",
+        "apikey",
+        "key",
+        "sig",
+        "signature",
+        "auth",
+        "authorization",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "session",
+        "sessionid",
+        "sid",
+        "credential",
+        "credentials",
+        "jwt",
+        "code",
+        "otp",
+        "hmac",
+        "policy",
+    }
+)
 
 
 def _is_secret_parameter(name: str) -> bool:
@@ -139,47 +161,53 @@ def clean_link(url: str) -> str:
 # (https://www.iana.org/assignments/iana-ipv4-special-registry, .../iana-ipv6-special-registry) with
 # the RFC that defines each block. Whole blocks are refused even where the registry marks a few
 # addresses inside them globally reachable (anycast services no song is served from).
-DENIED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple((ipaddress.ip_network(net), source) for net, source in (
-    ("0.0.0.0/8", "RFC 791: this network"),
-    ("10.0.0.0/8", "RFC 1918: private use"),
-    ("100.64.0.0/10", "RFC 6598: shared address space (carrier-grade NAT)"),
-    ("127.0.0.0/8", "RFC 1122: loopback"),
-    ("169.254.0.0/16", "RFC 3927: link local (cloud metadata 169.254.169.254)"),
-    ("172.16.0.0/12", "RFC 1918: private use"),
-    ("192.0.0.0/24", "RFC 6890: IETF protocol assignments (DS-Lite, NAT64 discovery, 192.0.0.192 metadata)"),
-    ("192.0.2.0/24", "RFC 5737: documentation (TEST-NET-1)"),
-    ("192.31.196.0/24", "RFC 7535: AS112-v4"),
-    ("192.52.193.0/24", "RFC 7450: AMT"),
-    ("192.88.99.0/24", "RFC 7526: deprecated 6to4 relay anycast"),
-    ("192.168.0.0/16", "RFC 1918: private use"),
-    ("192.175.48.0/24", "RFC 7534: direct delegation AS112 service"),
-    ("198.18.0.0/15", "RFC 2544: benchmarking"),
-    ("198.51.100.0/24", "RFC 5737: documentation (TEST-NET-2)"),
-    ("203.0.113.0/24", "RFC 5737: documentation (TEST-NET-3)"),
-    ("224.0.0.0/4", "RFC 5771: multicast"),
-    ("240.0.0.0/4", "RFC 1112: reserved"),
-    ("255.255.255.255/32", "RFC 919, RFC 8190: limited broadcast"),
-    ("::/128", "RFC 4291: unspecified"),
-    ("::1/128", "RFC 4291: loopback"),
-    ("64:ff9b:1::/48", "RFC 8215: local-use IPv4/IPv6 translation"),
-    ("100::/64", "RFC 6666: discard-only"),
-    ("2001::/23", "RFC 2928: IETF protocol assignments (Teredo 2001::/32, benchmarking, ORCHID)"),
-    ("2001:db8::/32", "RFC 3849: documentation"),
-    ("2002::/16", "RFC 3056, RFC 7526: 6to4 (deprecated; carries an IPv4 address)"),
-    ("2620:4f:8000::/48", "RFC 7534: direct delegation AS112 service"),
-    ("3fff::/20", "RFC 9637: documentation"),
-    ("5f00::/16", "RFC 9602: segment routing SIDs"),
-    ("fc00::/7", "RFC 4193: unique local"),
-    ("fe80::/10", "RFC 4291: link-local unicast"),
-    ("fec0::/10", "RFC 3879: deprecated site-local"),
-    ("ff00::/8", "RFC 4291: multicast"),
-))
+DENIED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
+    (ipaddress.ip_network(net), source)
+    for net, source in (
+        ("0.0.0.0/8", "RFC 791: this network"),
+        ("10.0.0.0/8", "RFC 1918: private use"),
+        ("100.64.0.0/10", "RFC 6598: shared address space (carrier-grade NAT)"),
+        ("127.0.0.0/8", "RFC 1122: loopback"),
+        ("169.254.0.0/16", "RFC 3927: link local (cloud metadata 169.254.169.254)"),
+        ("172.16.0.0/12", "RFC 1918: private use"),
+        ("192.0.0.0/24", "RFC 6890: IETF protocol assignments (DS-Lite, NAT64 discovery, 192.0.0.192 metadata)"),
+        ("192.0.2.0/24", "RFC 5737: documentation (TEST-NET-1)"),
+        ("192.31.196.0/24", "RFC 7535: AS112-v4"),
+        ("192.52.193.0/24", "RFC 7450: AMT"),
+        ("192.88.99.0/24", "RFC 7526: deprecated 6to4 relay anycast"),
+        ("192.168.0.0/16", "RFC 1918: private use"),
+        ("192.175.48.0/24", "RFC 7534: direct delegation AS112 service"),
+        ("198.18.0.0/15", "RFC 2544: benchmarking"),
+        ("198.51.100.0/24", "RFC 5737: documentation (TEST-NET-2)"),
+        ("203.0.113.0/24", "RFC 5737: documentation (TEST-NET-3)"),
+        ("224.0.0.0/4", "RFC 5771: multicast"),
+        ("240.0.0.0/4", "RFC 1112: reserved"),
+        ("255.255.255.255/32", "RFC 919, RFC 8190: limited broadcast"),
+        ("::/128", "RFC 4291: unspecified"),
+        ("::1/128", "RFC 4291: loopback"),
+        ("64:ff9b:1::/48", "RFC 8215: local-use IPv4/IPv6 translation"),
+        ("100::/64", "RFC 6666: discard-only"),
+        ("2001::/23", "RFC 2928: IETF protocol assignments (Teredo 2001::/32, benchmarking, ORCHID)"),
+        ("2001:db8::/32", "RFC 3849: documentation"),
+        ("2002::/16", "RFC 3056, RFC 7526: 6to4 (deprecated; carries an IPv4 address)"),
+        ("2620:4f:8000::/48", "RFC 7534: direct delegation AS112 service"),
+        ("3fff::/20", "RFC 9637: documentation"),
+        ("5f00::/16", "RFC 9602: segment routing SIDs"),
+        ("fc00::/7", "RFC 4193: unique local"),
+        ("fe80::/10", "RFC 4291: link-local unicast"),
+        ("fec0::/10", "RFC 3879: deprecated site-local"),
+        ("ff00::/8", "RFC 4291: multicast"),
+    )
+)
 
 # IPv6 blocks that carry an IPv4 address, judged by that address.
-EMBEDDING_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple((ipaddress.ip_network(net), source) for net, source in (
-    ("::ffff:0:0/96", "RFC 4291: IPv4-mapped"),
-    ("64:ff9b::/96", "RFC 6052: IPv4/IPv6 translation (NAT64 well-known prefix)"),
-))
+EMBEDDING_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
+    (ipaddress.ip_network(net), source)
+    for net, source in (
+        ("::ffff:0:0/96", "RFC 4291: IPv4-mapped"),
+        ("64:ff9b::/96", "RFC 6052: IPv4/IPv6 translation (NAT64 well-known prefix)"),
+    )
+)
 
 # RFC 4291 section 2.4 and the IANA IPv6 Address Space registry: only 2000::/3 is global unicast;
 # the rest (IPv4-compatible ::/96, reserved and unassigned space) is refused as a whole.
@@ -452,8 +480,9 @@ def _read_download(info: dict[str, Any], policy: LinkPolicy) -> bytes:
 
 # -- yt-dlp's failures, as users read them ----------------------------------------------------------
 
-_REFUSAL_WORDS = re.compile(r"private|log ?in|sign ?in|registered users|members[- ]only|premium|age[- ]restricted",
-                            re.IGNORECASE)
+_REFUSAL_WORDS = re.compile(
+    r"private|log ?in|sign ?in|registered users|members[- ]only|premium|age[- ]restricted", re.IGNORECASE
+)
 
 
 def _causes(error: BaseException):
@@ -469,8 +498,12 @@ def _causes(error: BaseException):
         exc_info = getattr(current, "exc_info", None)
         wrapped = exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None
         cause = getattr(current, "cause", None)
-        pending += [wrapped, cause if isinstance(cause, BaseException) else None, current.__cause__,
-                    current.__context__]
+        pending += [
+            wrapped,
+            cause if isinstance(cause, BaseException) else None,
+            current.__cause__,
+            current.__context__,
+        ]
 
 
 def link_error(error: YoutubeDLError, url: str) -> LinkError:
@@ -495,8 +528,11 @@ def link_error(error: YoutubeDLError, url: str) -> LinkError:
         if isinstance(cause, RequestError):
             return SiteError(url, host)
     for cause in causes:
-        if isinstance(cause, ExtractorError) and not isinstance(cause, UnsupportedError) \
-                and _REFUSAL_WORDS.search(str(getattr(cause, "orig_msg", None) or cause)):
+        if (
+            isinstance(cause, ExtractorError)
+            and not isinstance(cause, UnsupportedError)
+            and _REFUSAL_WORDS.search(str(getattr(cause, "orig_msg", None) or cause))
+        ):
             return LinkRefusedError(url)
     return NoAudioAtLinkError()
 

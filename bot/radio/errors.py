@@ -18,8 +18,10 @@ class EmptyPoolError(RadioError):
         super().__init__(guild_id)
 
     def __str__(self) -> str:
-        return ("This server's song pool is empty, so there is nothing to play. "
-                "Share some music with /classify first, then start the radio.")
+        return (
+            "This server's song pool is empty, so there is nothing to play. "
+            "Share some music with /classify first, then start the radio."
+        )
 
 
 class NothingPlayableError(RadioError):
@@ -31,8 +33,10 @@ class NothingPlayableError(RadioError):
         super().__init__(guild_id, missing)
 
     def __str__(self) -> str:
-        return (f"None of the {self.missing} song(s) in this server's pool can be played: their audio "
-                "is no longer available. Share them again to bring them back.")
+        return (
+            f"None of the {self.missing} song(s) in this server's pool can be played: their audio "
+            "is no longer available. Share them again to bring them back."
+        )
 
 
 class SongAudioMissing(RadioError):
@@ -86,8 +90,10 @@ class StageChannelError(RadioError):
         super().__init__(channel)
 
     def __str__(self) -> str:
-        return (f"**{cut(self.channel)}** is a stage channel; I only play in ordinary voice channels. "
-                "Join one and start the radio there.")
+        return (
+            f"**{cut(self.channel)}** is a stage channel; I only play in ordinary voice channels. "
+            "Join one and start the radio there."
+        )
 
 
 class VoicePermissionError(RadioError):
@@ -100,8 +106,10 @@ class VoicePermissionError(RadioError):
 
     def __str__(self) -> str:
         needed = " and ".join(self.missing)
-        return (f"I can't play in **{cut(self.channel)}**: I'm missing the {needed} permission there. "
-                "Ask an admin to grant it to me (Connect and Speak are both needed).")
+        return (
+            f"I can't play in **{cut(self.channel)}**: I'm missing the {needed} permission there. "
+            "Ask an admin to grant it to me (Connect and Speak are both needed)."
+        )
 
 
 class ChannelFullError(RadioError):
@@ -113,8 +121,10 @@ class ChannelFullError(RadioError):
         super().__init__(channel, limit)
 
     def __str__(self) -> str:
-        return (f"**{cut(self.channel)}** is full ({self.limit} member(s) at most), so I can't join. "
-                "Make room or raise its limit.")
+        return (
+            f"**{cut(self.channel)}** is full ({self.limit} member(s) at most), so I can't join. "
+            "Make room or raise its limit."
+        )
 
 
 class VoiceConnectError(RadioError):
@@ -136,8 +146,10 @@ class RadioBusyError(RadioError):
         super().__init__(channel)
 
     def __str__(self) -> str:
-        return (f"The radio is already playing in **{cut(self.channel)}**; a server has one radio. "
-                "Join it there, or /radio stop it first.")
+        return (
+            f"The radio is already playing in **{cut(self.channel)}**; a server has one radio. "
+            "Join it there, or /radio stop it first."
+        )
 
 
 class NoRadioError(RadioError):

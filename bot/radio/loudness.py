@@ -86,8 +86,7 @@ def measure_segments(frames: Iterable[av.AudioFrame], starts_s: Sequence[float])
             end = bounds[index + 1] if index + 1 < len(bounds) else math.inf
             lo, hi = max(bounds[index] - offset, 0), min(end - offset, data.shape[1])
             if lo < hi:
-                part = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, lo:hi]), format="fltp",
-                                                  layout="stereo")
+                part = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, lo:hi]), format="fltp", layout="stereo")
                 part.sample_rate = 48_000
                 meter.push(part)
         offset += data.shape[1]

@@ -44,8 +44,13 @@ class RadioRender:
     def as_json(self) -> dict:
         return {
             "songs": [
-                {"id": song.id, "title": song.title, "start_s": round(song.start_s, 3),
-                 "duration_s": round(song.duration_s, 3), "loudness_lufs": song.loudness_lufs}
+                {
+                    "id": song.id,
+                    "title": song.title,
+                    "start_s": round(song.start_s, 3),
+                    "duration_s": round(song.duration_s, 3),
+                    "loudness_lufs": song.loudness_lufs,
+                }
                 for song in self.songs
             ],
             "duration_s": round(self.duration_s, 3),
@@ -68,9 +73,19 @@ def write_ogg(tracks: list[RadioTrack], out: Path) -> None:
             container.mux(packet.packet)
 
 
-async def render_radio(store: Store, media: MediaStore, guild_id: int, user_id: int, songs: int,
-                       out: Path, *, variety: float | None = None, seed: int | None = None,
-                       config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES) -> RadioRender:
+async def render_radio(
+    store: Store,
+    media: MediaStore,
+    guild_id: int,
+    user_id: int,
+    songs: int,
+    out: Path,
+    *,
+    variety: float | None = None,
+    seed: int | None = None,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+    labels: Sequence[str] = GENRES,
+) -> RadioRender:
     """Render ``songs`` songs of the radio for one listener (``user_id`` in ``guild_id``) to ``out``;
     ``config`` and ``labels`` as for :class:`bot.radio.session.RadioSession`. Raises InvalidSongCountError,
     EmptyPoolError, NothingPlayableError."""
@@ -86,7 +101,6 @@ async def render_radio(store: Store, media: MediaStore, guild_id: int, user_id: 
     rendered, start = [], 0.0
     for played in tracks:
         length = played.track.frames * FRAME_S
-        rendered.append(RenderedSong(played.song.id, played.song.title, start, length,
-                                     played.song.loudness_lufs))
+        rendered.append(RenderedSong(played.song.id, played.song.title, start, length, played.song.loudness_lufs))
         start += length
     return RadioRender(tuple(rendered), start)

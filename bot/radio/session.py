@@ -46,6 +46,7 @@ Refetch = Callable[[Song], Awaitable[bytes | None]]
 
 # -- the rules, as pure functions -----------------------------------------------------------------
 
+
 def listen_threshold_s(duration_s: float | None) -> float:
     """Seconds after which a song counts as listened: half its length or 4 minutes, whichever is
     first (an unknown length: 4 minutes)."""
@@ -54,8 +55,9 @@ def listen_threshold_s(duration_s: float | None) -> float:
     return min(duration_s * LISTEN_FRACTION, LISTEN_CAP_S)
 
 
-def end_of_song_events(played_s: float, duration_s: float | None, *, finished: bool,
-                       skipped_by: int | None, listeners: Iterable[int]) -> list[tuple[int, EventKind]]:
+def end_of_song_events(
+    played_s: float, duration_s: float | None, *, finished: bool, skipped_by: int | None, listeners: Iterable[int]
+) -> list[tuple[int, EventKind]]:
     """What the way a song ended records, as (user_id, kind) pairs.
 
     Played to its end, or for at least :func:`listen_threshold_s`: ``listened`` for every listener
@@ -82,6 +84,7 @@ def should_leave(alone_since: float | None, now: float, grace_s: float = EMPTY_C
 
 # -- audio of a song ------------------------------------------------------------------------------
 
+
 def _measure_file(handle) -> float:
     """Integrated loudness of an open audio file, which is rewound for playing."""
     loudness = measure(decode_48k(handle)).integrated_lufs
@@ -106,10 +109,19 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
     return await asyncio.to_thread(media.open, song.content_hash)
 
 
-async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: int = QUEUE_SIZE, *,
-                   variety: float | None = None, exclude: Iterable[int] = (), seed: int | None = None,
-                   config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES,
-                   only: Sequence[PoolFilter] = ()) -> Playlist:
+async def upcoming(
+    store: Store,
+    guild_id: int,
+    user_ids: Sequence[int],
+    limit: int = QUEUE_SIZE,
+    *,
+    variety: float | None = None,
+    exclude: Iterable[int] = (),
+    seed: int | None = None,
+    config: RecommenderConfig = DEFAULT_CONFIG,
+    labels: Sequence[str] = GENRES,
+    only: Sequence[PoolFilter] = (),
+) -> Playlist:
     """The next ``limit`` songs the radio would play for these listeners, with reasons (the
     console's ``/radio [N]``, and the session's plan). Songs marked as missing their audio and the
     ids in ``exclude`` are left out; with ``only``, every song passes those filters (style, mood,
@@ -117,12 +129,22 @@ async def upcoming(store: Store, guild_id: int, user_ids: Sequence[int], limit: 
     recommender's settings and the model's genre names, as for
     :func:`recommender.service.playlist_for`."""
     missing = await store.audio_missing_ids(guild_id)
-    return await group_playlist_for(store, guild_id, list(user_ids), limit, variety=variety,
-                                    exclude=sorted(set(exclude) | set(missing)), seed=seed,
-                                    config=config, labels=labels, only=only)
+    return await group_playlist_for(
+        store,
+        guild_id,
+        list(user_ids),
+        limit,
+        variety=variety,
+        exclude=sorted(set(exclude) | set(missing)),
+        seed=seed,
+        config=config,
+        labels=labels,
+        only=only,
+    )
 
 
 # -- the session ----------------------------------------------------------------------------------
+
 
 @dataclass(eq=False)
 class RadioTrack:
@@ -144,11 +166,21 @@ class RadioSession:
     :func:`upcoming`.
     """
 
-    def __init__(self, store: Store, media: MediaStore, guild_id: int, *, variety: float | None = None,
-                 refetch: Refetch | None = None, on_note: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, seed: int | None = None,
-                 config: RecommenderConfig = DEFAULT_CONFIG, labels: Sequence[str] = GENRES,
-                 only: Sequence[PoolFilter] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        media: MediaStore,
+        guild_id: int,
+        *,
+        variety: float | None = None,
+        refetch: Refetch | None = None,
+        on_note: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+        config: RecommenderConfig = DEFAULT_CONFIG,
+        labels: Sequence[str] = GENRES,
+        only: Sequence[PoolFilter] = (),
+    ) -> None:
         self.store = store
         self.media = media
         self.guild_id = guild_id
@@ -195,9 +227,18 @@ class RadioSession:
         seed = None if self.seed is None else self.seed + self._plans
         self._plans += 1
         limit = min(QUEUE_SIZE, self.config.max_playlist)  # a server may cap lists below five
-        plan = await upcoming(self.store, self.guild_id, sorted(self.listeners), limit,
-                              variety=self.variety, exclude=self.played, seed=seed,
-                              config=self.config, labels=self.labels, only=self.only)
+        plan = await upcoming(
+            self.store,
+            self.guild_id,
+            sorted(self.listeners),
+            limit,
+            variety=self.variety,
+            exclude=self.played,
+            seed=seed,
+            config=self.config,
+            labels=self.labels,
+            only=self.only,
+        )
         self.planned = list(plan.entries)
 
     async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:
@@ -286,9 +327,13 @@ class RadioSession:
         re-plan. ``played.track`` carries how long it played and whether it was skipped."""
         track = played.track
         finished = not track.skipped and track.error is None
-        events = end_of_song_events(track.played_s, played.song.duration_s, finished=finished,
-                                    skipped_by=skipped_by if track.skipped else None,
-                                    listeners=self.listeners)
+        events = end_of_song_events(
+            track.played_s,
+            played.song.duration_s,
+            finished=finished,
+            skipped_by=skipped_by if track.skipped else None,
+            listeners=self.listeners,
+        )
         for user_id, kind in events:
             await self.store.record_event(self.guild_id, user_id, played.song.id, kind)
         if events:

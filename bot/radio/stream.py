@@ -96,8 +96,9 @@ def _ramp(length: int, rising: bool) -> np.ndarray:
     return ramp if rising else ramp[::-1]
 
 
-def faded(chunks: Iterator[np.ndarray], fade_in_s: float = FADE_IN_S,
-          fade_out_s: float = FADE_OUT_S) -> Iterator[np.ndarray]:
+def faded(
+    chunks: Iterator[np.ndarray], fade_in_s: float = FADE_IN_S, fade_out_s: float = FADE_OUT_S
+) -> Iterator[np.ndarray]:
     """Fade in the first ``fade_in_s`` and out the last ``fade_out_s`` of a song. The end is not known
     ahead, so the last ``fade_out_s`` are held back (in blocks of about a second) until it is."""
     fade_in, fade_out = int(fade_in_s * RATE), int(fade_out_s * RATE)
@@ -108,7 +109,7 @@ def faded(chunks: Iterator[np.ndarray], fade_in_s: float = FADE_IN_S,
         if start < fade_in:
             chunk = chunk.copy()
             span = min(fade_in - start, chunk.shape[1])
-            chunk[:, :span] *= _ramp(fade_in, True)[start:start + span]
+            chunk[:, :span] *= _ramp(fade_in, True)[start : start + span]
         start += chunk.shape[1]
         held.append(chunk)
         held_samples += chunk.shape[1]
@@ -119,7 +120,7 @@ def faded(chunks: Iterator[np.ndarray], fade_in_s: float = FADE_IN_S,
     if held:
         tail = np.concatenate(held, axis=1)
         span = min(fade_out, tail.shape[1])
-        tail[:, tail.shape[1] - span:] *= _ramp(span, False)
+        tail[:, tail.shape[1] - span :] *= _ramp(span, False)
         yield tail
 
 
@@ -131,7 +132,7 @@ def frames_of(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         carry = np.concatenate([carry, chunk], axis=1) if carry.shape[1] else chunk
         whole = carry.shape[1] // FRAME_SAMPLES * FRAME_SAMPLES
         for offset in range(0, whole, FRAME_SAMPLES):
-            yield carry[:, offset:offset + FRAME_SAMPLES]
+            yield carry[:, offset : offset + FRAME_SAMPLES]
         carry = carry[:, whole:]
     if carry.shape[1]:
         yield np.pad(carry, ((0, 0), (0, FRAME_SAMPLES - carry.shape[1])))
@@ -161,8 +162,7 @@ class OpusEncoder:
         """Encode one [2, 960] float32 block (None flushes the encoder's look-ahead)."""
         if block is None:
             return list(self.codec.encode(None))
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.T).reshape(1, -1), format="flt",
-                                           layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.T).reshape(1, -1), format="flt", layout="stereo")
         frame.sample_rate = RATE
         frame.pts = self.samples
         frame.time_base = self.codec.time_base
@@ -212,9 +212,12 @@ class PacketStream:
     is called when a song ends (played out, skipped, or broken), before the next is asked for.
     """
 
-    def __init__(self, next_track: Callable[[], Track | None],
-                 on_track_end: Callable[[Track], None] | None = None,
-                 encoder: OpusEncoder | None = None) -> None:
+    def __init__(
+        self,
+        next_track: Callable[[], Track | None],
+        on_track_end: Callable[[Track], None] | None = None,
+        encoder: OpusEncoder | None = None,
+    ) -> None:
         self.next_track = next_track
         self.on_track_end = on_track_end
         self.encoder = encoder or OpusEncoder()

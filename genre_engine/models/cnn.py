@@ -19,8 +19,9 @@ class PaperCNN(GenreNet):
     it makes the from-scratch net train reliably on a few hundred segments.
     """
 
-    def __init__(self, n_classes: int, input_shape: tuple[int, int], batchnorm: bool = True,
-                 dropout: float = 0.5) -> None:
+    def __init__(
+        self, n_classes: int, input_shape: tuple[int, int], batchnorm: bool = True, dropout: float = 0.5
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         in_ch = 1

@@ -8,7 +8,8 @@ pooling order, batch-norm epsilon and flattening order is TensorFlow's.
 
 For genres the network is a frozen (or partly fine-tuned) feature extractor: the embedding is the
 feature set the musicnn authors recommend for transfer (mean and max over time of the front and
-mid end's feature maps, the penultimate layer and the tag probabilities), standardised, and a small head maps it to genres.
+mid end's feature maps, the penultimate layer and the tag probabilities), standardised, and a small head
+maps it to genres.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genre_engine.locations import DATA_DIR
 from genre_engine.models.base import GenreNet
 from genre_engine.models.registry import register_model
 
 N_MELS = 96
 VARIANTS = ("MSD_musicnn", "MTT_musicnn")
 N_TAGS = 50
-PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "data" / "pretrained"
+PRETRAINED_DIR = DATA_DIR / "pretrained"
 WEIGHTS_FORMAT = "genrebot-musicnn-weights"
 
 # TensorFlow's tf.compat.v1.layers.batch_normalization defaults; the statistics were learnt with them.
@@ -77,7 +79,9 @@ class _FrontendBlock(nn.Module):
         # scale is negative (by negating those filters), and apply ReLU and batch norm after the
         # pooling, on a tensor 30-96x smaller.
         sign = torch.where(self.bn.weight < 0, -1.0, 1.0)
-        peak = sign[:, None] * _conv_max_over_mel(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
+        peak = sign[:, None] * _conv_max_over_mel(
+            x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign
+        )
         return self.bn(F.relu(peak).unsqueeze(2)).squeeze(2)
 
 
@@ -89,10 +93,12 @@ def _conv_max_over_mel(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
     """
     height = weight.shape[2]
     rows = x.shape[2] - height + 1
-    return torch.stack([
-        F.conv2d(x[:, :, start : start + _MEL_ROWS_PER_CHUNK + height - 1], weight, bias).amax(dim=2)
-        for start in range(0, rows, _MEL_ROWS_PER_CHUNK)
-    ]).amax(dim=0)
+    return torch.stack(
+        [
+            F.conv2d(x[:, :, start : start + _MEL_ROWS_PER_CHUNK + height - 1], weight, bias).amax(dim=2)
+            for start in range(0, rows, _MEL_ROWS_PER_CHUNK)
+        ]
+    ).amax(dim=0)
 
 
 class _MidendLayer(nn.Module):
@@ -181,8 +187,16 @@ class Musicnn(GenreNet):
     even when the model is put in training mode, so their batch-norm statistics never drift.
     """
 
-    def __init__(self, n_classes: int, input_shape: tuple[int, int], variant: str = "MSD_musicnn",
-                 head: str = "linear", finetune: str = "none", hidden: int = 256, dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        input_shape: tuple[int, int],
+        variant: str = "MSD_musicnn",
+        head: str = "linear",
+        finetune: str = "none",
+        hidden: int = 256,
+        dropout: float = 0.5,
+    ) -> None:
         super().__init__()
         if input_shape[0] != N_MELS:
             raise ValueError(f"musicnn needs {N_MELS} mel bands (the 'musicnn' features), got {input_shape[0]}")
@@ -205,8 +219,11 @@ class Musicnn(GenreNet):
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.embedding_dim, n_classes))
         else:
             self.head = nn.Sequential(
-                nn.Dropout(dropout), nn.Linear(self.embedding_dim, hidden), nn.ReLU(inplace=True),
-                nn.Dropout(dropout), nn.Linear(hidden, n_classes),
+                nn.Dropout(dropout),
+                nn.Linear(self.embedding_dim, hidden),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, n_classes),
             )
         for module in self._frozen_modules():
             module.requires_grad_(False)
@@ -218,7 +235,7 @@ class Musicnn(GenreNet):
             return self.backbone.frontend_modules()
         return []
 
-    def train(self, mode: bool = True) -> "Musicnn":
+    def train(self, mode: bool = True) -> Musicnn:
         super().train(mode)
         for module in self._frozen_modules():
             module.eval()

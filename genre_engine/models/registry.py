@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from genre_engine.models.base import GenreNet
 
@@ -30,9 +31,7 @@ def model_names() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def create_model(
-    name: str, n_classes: int, input_shape: tuple[int, int], **model_args: Any
-) -> GenreNet:
+def create_model(name: str, n_classes: int, input_shape: tuple[int, int], **model_args: Any) -> GenreNet:
     try:
         factory = _FACTORIES[name]
     except KeyError:

@@ -17,15 +17,22 @@ def _row(runtime: str, setting: str, idle: float, busy: float) -> dict:
 
 
 def test_the_chosen_setting_is_the_fastest_busy_one_that_keeps_its_ratio() -> None:
-    rows = [_row("torch", "torch", 50, 60), _row("onnx", "fast but fragile", 80, 200),
-            _row("onnx", "steady", 100, 140), _row("onnx", "slow", 200, 210)]
+    rows = [
+        _row("torch", "torch", 50, 60),
+        _row("onnx", "fast but fragile", 80, 200),
+        _row("onnx", "steady", 100, 140),
+        _row("onnx", "slow", 200, 210),
+    ]
     assert bench.choose(rows) == "steady"
     assert bench.choose(rows[:2]) is None
 
 
-def test_one_run_reports_every_setting_idle_and_busy(exported: Path, wav_file: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(exported), "--json"]) == 0
+def test_one_run_reports_every_setting_idle_and_busy(
+    exported: Path, wav_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(exported), "--json"]) == 0
+    )
     result = json.loads(capsys.readouterr().out)
     settings = [row["setting"] for row in result["single"]]
     assert settings[:2] == ["torch threads=2", "torch threads=1"] and len(settings) == 6
@@ -35,16 +42,18 @@ def test_one_run_reports_every_setting_idle_and_busy(exported: Path, wav_file: P
             assert row[case]["idle_ms"] > 0 and row[case]["busy_ms"] > 0
 
 
-def test_an_onnx_file_alone_is_benchmarked_without_torch_rows(exported: Path, wav_file: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_onnx_file_alone_is_benchmarked_without_torch_rows(
+    exported: Path, wav_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     onnx_file = exported.with_suffix(".onnx")
     assert bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(onnx_file)]) == 0
     table = capsys.readouterr().out
     assert "onnx threads=2 spinning=off" in table and "torch" not in table and "chosen" in table
 
 
-def test_the_reference_comparison_is_skipped_with_a_message_without_its_venv(tmp_path: Path,
-                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_reference_comparison_is_skipped_with_a_message_without_its_venv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from benchmarks import engine_reference as bench_reference
 
     assert bench_reference.main(["--venv", str(tmp_path / "none")]) == 0

@@ -19,7 +19,9 @@ def test_bench_prints_one_json_object_with_progress(capsys: pytest.CaptureFixtur
     assert "bulk insert" in err and "60/60" in err
 
 
-def test_bench_defaults_to_the_shipped_models_full_and_compact_embedding_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_defaults_to_the_shipped_models_full_and_compact_embedding_sizes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert bench.shipped_dims() == (1756, 256)
     assert bench.main(["--sizes", "60", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]

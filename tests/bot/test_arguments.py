@@ -18,8 +18,9 @@ from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, USER_ID, share, w
 HUGE = 99999999999999999999  # beyond SQLite's 64-bit integers: an OverflowError before
 
 
-@pytest.mark.parametrize(("count", "page"), [(0, 1), (-1, 1), (26, 1), (HUGE, 1), (10, 0), (10, -1), (10, HUGE),
-                                             (True, 1), (2.5, 1)])
+@pytest.mark.parametrize(
+    ("count", "page"), [(0, 1), (-1, 1), (26, 1), (HUGE, 1), (10, 0), (10, -1), (10, HUGE), (True, 1), (2.5, 1)]
+)
 def test_history_counts_and_pages_out_of_range_are_refused(count, page):
     with pytest.raises(OutOfRangeError) as refused:
         check_history_page(count, page)
@@ -55,9 +56,19 @@ async def test_console_refuses_absurd_numbers(make_services, tmp_path):
     song = tmp_path / "song.wav"
     song.write_bytes(wav_bytes(440))
 
-    out = await console_output(services, f"/classify {song}", f"/history {HUGE}", "/history 0", "/history -1",
-                               "/history 10 0", "/history 10 2", "/like 1 999", f"/more {HUGE}", "/pool remove 0",
-                               "/history")
+    out = await console_output(
+        services,
+        f"/classify {song}",
+        f"/history {HUGE}",
+        "/history 0",
+        "/history -1",
+        "/history 10 0",
+        "/history 10 2",
+        "/like 1 999",
+        f"/more {HUGE}",
+        "/pool remove 0",
+        "/history",
+    )
 
     assert f"⚠ The number of history entries must be a whole number from 1 to 25 (got {HUGE})." in out
     assert "(got 0)." in out and "(got -1)." in out

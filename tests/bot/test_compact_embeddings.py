@@ -29,7 +29,7 @@ async def test_start_compacts_a_pool_of_full_embeddings_and_keeps_adding(tmp_pat
     projection = fit_pca(rows, 8, file_sha256(checkpoint))
     projection.save(projection_path(checkpoint))
 
-    services = await Services.start(Config(db_path=db, checkpoint=checkpoint, media_folder=tmp_path / "media"))
+    services = await Services.start(Config(db=db, checkpoint=checkpoint, media=tmp_path / "media"))
     try:
         pool = await services.store.pool_matrix(GUILD)
         assert pool.embeddings.shape == (4, 8)

@@ -20,8 +20,9 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
     sf.write(music / "long.wav", tone(220, seconds=12), 22050)
     (music / "broken.mp3").write_bytes(b"this is not audio at all")
     (music / "notes.txt").write_text("ignored: not an audio file name")
-    services = await Services.start(Config(db_path=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint,
-                                           max_duration_s=10, media_folder=tmp_path / "media"))
+    services = await Services.start(
+        Config(db=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint, max_duration_s=10, media=tmp_path / "media")
+    )
     progress: list[int] = []
     try:
         first = await services.index_folder(7, music, progress=progress.append)
@@ -36,13 +37,16 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
 
     assert (first.added, first.duplicates) == (2, 0)
     assert [(path.rsplit("/", 1)[-1], why[:25]) for path, why in first.failed] == [
-        ("broken.mp3", "That file doesn't look li"), ("long.wav", "That track is 0:12 long; ")]
+        ("broken.mp3", "That file doesn't look li"),
+        ("long.wav", "That track is 0:12 long; "),
+    ]
     assert progress[-1] == 4
     assert titles == ["other", "short one"]
     assert (second.added, second.duplicates, len(second.failed)) == (0, 2, 2)  # failures are retried
     # the radio plays indexed songs from their files (no copy), and indexing again finds a lost one
     assert sorted(handle.read() for handle in playable) == sorted(
-        path.read_bytes() for path in (music / "short one.wav", music / "sub dir" / "other.flac"))
+        path.read_bytes() for path in (music / "short one.wav", music / "sub dir" / "other.flac")
+    )
     for handle in playable:
         handle.close()
     assert services.media.copies_bytes == 0
@@ -54,7 +58,7 @@ async def test_a_song_storage_refuses_is_reported_and_the_rest_are_added(tmp_pat
     music.mkdir()
     sf.write(music / "good.wav", tone(440, seconds=3), 22050)
     sf.write(music / "   .wav", tone(550, seconds=3), 22050)  # a title of spaces: refused by storage
-    services = await Services.start(Config(db_path=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint))
+    services = await Services.start(Config(db=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint))
     try:
         report = await services.index_folder(7, music)
         titles = [song.title for song in await services.store.get_songs(7, [1, 2])]
@@ -63,4 +67,5 @@ async def test_a_song_storage_refuses_is_reported_and_the_rest_are_added(tmp_pat
 
     assert report.added == 1 and titles == ["good"]
     assert [(Path(path).name, why) for path, why in report.failed] == [
-        ("   .wav", "This song could not be saved: the title is missing.")]
+        ("   .wav", "This song could not be saved: the title is missing.")
+    ]

@@ -35,8 +35,9 @@ def test_the_fake_and_the_real_engine_are_classifiers(tiny_checkpoint):
 async def test_a_model_with_four_labels_works_end_to_end(make_bot):
     harness = await make_bot(engine=FakeEngine(FOUR))
     for freq in (220, 330, 440, 550):
-        await harness.command("classify", user_id=OTHER_USER_ID,
-                              file=harness.upload(f"song {freq}.wav", wav_bytes(freq)))
+        await harness.command(
+            "classify", user_id=OTHER_USER_ID, file=harness.upload(f"song {freq}.wav", wav_bytes(freq))
+        )
     _, classified = await harness.command("classify", file=harness.upload("mine.wav", wav_bytes(660)))
     _, playlist = await harness.command("playlist", count=3)
     _, stats = await harness.command("pool", subcommand="stats")
@@ -54,7 +55,7 @@ async def test_services_refuse_a_store_for_another_label_count(tmp_path):
     store = await open_store(tmp_path / "ten.db")
     try:
         with pytest.raises(ValueError, match="10 genres per song, the model has 4 labels"):
-            Services(Config(db_path=tmp_path / "ten.db"), FakeEngine(FOUR), store)
+            Services(Config(db=tmp_path / "ten.db"), FakeEngine(FOUR), store)
     finally:
         await store.close()
 
@@ -68,7 +69,7 @@ def test_the_playlist_cap_is_read_into_the_recommender_config():
 
 
 async def test_the_services_cap_playlists_by_the_recommender_config(make_services):
-    services = await make_services(recommender=RecommenderConfig(max_playlist=3))
+    services = await make_services(max_playlist=3)
 
     with pytest.raises(InvalidCountError) as refused:
         await services.playlist(Caller(GUILD_ID, USER_ID), 4)
@@ -86,7 +87,7 @@ async def test_long_titles_are_cut_to_the_stores_cap(make_services):
 
 
 async def test_the_radio_plans_with_the_models_labels_and_the_recommender_config(make_services):
-    services = await make_services(engine=FakeEngine(FOUR), recommender=RecommenderConfig(max_playlist=3))
+    services = await make_services(engine=FakeEngine(FOUR), max_playlist=3)
     me = Caller(GUILD_ID, USER_ID)
     for freq in (220, 330, 440):
         await services.classify(Caller(GUILD_ID, OTHER_USER_ID), AudioInput(wav_bytes(freq), f"song {freq}"))

@@ -58,10 +58,13 @@ async def test_needs_exactly_one_source(make_bot, options):
     assert "just one of the two" in reply.text
 
 
-@pytest.mark.parametrize(("filename", "content_type", "size", "message"), [
-    ("huge.wav", "audio/wav", 30 * 2**20, "I accept up to 25 MiB"),
-    ("notes.txt", "text/plain", 100, "doesn't look like audio"),
-])
+@pytest.mark.parametrize(
+    ("filename", "content_type", "size", "message"),
+    [
+        ("huge.wav", "audio/wav", 30 * 2**20, "I accept up to 25 MiB"),
+        ("notes.txt", "text/plain", 100, "doesn't look like audio"),
+    ],
+)
 async def test_upload_refused_before_download(make_bot, filename, content_type, size, message):
     harness = await make_bot()
     upload = harness.upload(filename, b"x")
@@ -118,7 +121,7 @@ async def test_busy_when_the_worker_pool_is_full(make_bot):
     done = (await first)[-1]
 
     assert busy.ephemeral and "busy" in busy.text
-    assert not done.ephemeral and "a" == done.message["embeds"][0]["title"]
+    assert not done.ephemeral and done.message["embeds"][0]["title"] == "a"
     assert await harness.services.store.pool_size(GUILD_ID) == 1
 
 

@@ -18,17 +18,37 @@ from tests.support.discord_harness import CHANNEL_ID, settle, snowflake, user_pa
 
 def guild_payload() -> dict:
     """GUILD_CREATE for the test server, so the client knows the channel messages arrive in."""
-    return {"id": str(GUILD_ID), "name": "server", "owner_id": str(OTHER_USER_ID),
-            "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "music", "position": 0}],
-            "roles": [], "members": [], "member_count": 2, "unavailable": False}
+    return {
+        "id": str(GUILD_ID),
+        "name": "server",
+        "owner_id": str(OTHER_USER_ID),
+        "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "music", "position": 0}],
+        "roles": [],
+        "members": [],
+        "member_count": 2,
+        "unavailable": False,
+    }
 
 
 def message_payload(attachment: dict) -> dict:
     """MESSAGE_CREATE of a member posting a file in the test channel."""
-    return {"id": str(snowflake()), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
-            "author": user_payload(OTHER_USER_ID), "content": "", "timestamp": "2026-01-01T00:00:00+00:00",
-            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [attachment], "embeds": [], "pinned": False, "type": 0}
+    return {
+        "id": str(snowflake()),
+        "channel_id": str(CHANNEL_ID),
+        "guild_id": str(GUILD_ID),
+        "author": user_payload(OTHER_USER_ID),
+        "content": "",
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [attachment],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+    }
 
 
 async def test_pool_stats(make_bot):
@@ -54,8 +74,9 @@ async def test_pool_remove_needs_manage_server(make_bot):
     assert refused.ephemeral and "Only server admins" in refused.text
     assert await harness.services.store.pool_size(GUILD_ID) == 1
 
-    (done,) = await harness.command("pool", subcommand="remove", user_id=OTHER_USER_ID, song=1,
-                                    permissions=MANAGE_GUILD)
+    (done,) = await harness.command(
+        "pool", subcommand="remove", user_id=OTHER_USER_ID, song=1, permissions=MANAGE_GUILD
+    )
     assert done.ephemeral and "Removed" in done.text and "a" in done.text
     assert await harness.services.store.pool_size(GUILD_ID) == 0
 
@@ -85,8 +106,9 @@ async def test_uploads_in_opted_in_channels_are_indexed(make_bot):
     harness = await make_bot()
     state = harness.bot._connection
     state.parse_guild_create(guild_payload())
-    (opted_in,) = await harness.command("pool", subcommand="channel", channel=discord.Object(CHANNEL_ID),
-                                        enabled=True, permissions=MANAGE_GUILD)
+    (opted_in,) = await harness.command(
+        "pool", subcommand="channel", channel=discord.Object(CHANNEL_ID), enabled=True, permissions=MANAGE_GUILD
+    )
     assert opted_in.ephemeral and f"<#{CHANNEL_ID}> will be added" in opted_in.text
     song = harness.upload("posted.wav", wav_bytes(880))
     message = message_payload(song)
@@ -154,6 +176,17 @@ async def test_help(make_bot):
     (reply,) = await harness.command("help", guild_id=None)
 
     assert reply.ephemeral
-    assert all(name in reply.text for name in ("/classify", "/playlist", "/variety", "/taste", "/history",
-                                               "/forget", "/pool stats", "/radio start [variety]",
-                                               "/skip · /nowplaying · /queue"))
+    assert all(
+        name in reply.text
+        for name in (
+            "/classify",
+            "/playlist",
+            "/variety",
+            "/taste",
+            "/history",
+            "/forget",
+            "/pool stats",
+            "/radio start [variety]",
+            "/skip · /nowplaying · /queue",
+        )
+    )

@@ -53,41 +53,87 @@ JAZZ, METAL = GENRES.index("jazz"), GENRES.index("metal")
 
 # -- a server as the gateway describes it ----------------------------------------------------------
 
+
 def member_payload(user_id: int, *, bot: bool = False) -> dict[str, Any]:
-    return {"user": {**user_payload(user_id, f"user{user_id % 1000}"), "bot": bot}, "roles": [],
-            "joined_at": "2025-01-01T00:00:00+00:00", "deaf": False, "mute": False, "flags": 0}
+    return {
+        "user": {**user_payload(user_id, f"user{user_id % 1000}"), "bot": bot},
+        "roles": [],
+        "joined_at": "2025-01-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+    }
 
 
 def voice_state(user_id: int, channel_id: int | None) -> dict[str, Any]:
-    return {"guild_id": str(GUILD_ID), "user_id": str(user_id),
-            "channel_id": None if channel_id is None else str(channel_id), "session_id": "session",
-            "deaf": False, "mute": False, "self_deaf": False, "self_mute": False, "self_video": False,
-            "suppress": False}
+    return {
+        "guild_id": str(GUILD_ID),
+        "user_id": str(user_id),
+        "channel_id": None if channel_id is None else str(channel_id),
+        "session_id": "session",
+        "deaf": False,
+        "mute": False,
+        "self_deaf": False,
+        "self_mute": False,
+        "self_video": False,
+        "suppress": False,
+    }
 
 
-def voice_channel(channel_id: int, name: str, *, kind: int = 2, user_limit: int = 0,
-                  deny: int = 0) -> dict[str, Any]:
+def voice_channel(channel_id: int, name: str, *, kind: int = 2, user_limit: int = 0, deny: int = 0) -> dict[str, Any]:
     overwrites = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(deny)}] if deny else []
-    return {"id": str(channel_id), "type": kind, "name": name, "position": 0, "guild_id": str(GUILD_ID),
-            "permission_overwrites": overwrites, "bitrate": 64000, "user_limit": user_limit,
-            "rtc_region": None, "nsfw": False, "parent_id": None}
+    return {
+        "id": str(channel_id),
+        "type": kind,
+        "name": name,
+        "position": 0,
+        "guild_id": str(GUILD_ID),
+        "permission_overwrites": overwrites,
+        "bitrate": 64000,
+        "user_limit": user_limit,
+        "rtc_region": None,
+        "nsfw": False,
+        "parent_id": None,
+    }
 
 
 def add_guild(bot: discord.Client, rooms: dict[int, int | None]) -> discord.Guild:
     """The test server, with the bot and the members of ``rooms`` (user id -> voice channel id)."""
-    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(VIEW | SEND | CONNECT | SPEAK),
-                "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}
+    everyone = {
+        "id": str(GUILD_ID),
+        "name": "@everyone",
+        "permissions": str(VIEW | SEND | CONNECT | SPEAK),
+        "position": 0,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+    }
     users = {ANN, BEN, CAT, OTHER_BOT, *rooms}
     payload = {
-        "id": str(GUILD_ID), "name": "server", "owner_id": str(999), "roles": [everyone],
+        "id": str(GUILD_ID),
+        "name": "server",
+        "owner_id": str(999),
+        "roles": [everyone],
         "channels": [
-            {"id": str(CHANNEL_ID), "type": 0, "name": "music", "position": 0, "permission_overwrites": [],
-             "nsfw": False, "parent_id": None, "guild_id": str(GUILD_ID)},
-            voice_channel(LOUNGE, "lounge"), voice_channel(CORNER, "corner"),
-            voice_channel(STAGE, "stage", kind=13), voice_channel(TINY, "tiny", user_limit=1),
-            voice_channel(LOCKED, "locked", deny=CONNECT | SPEAK)],
+            {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "name": "music",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "guild_id": str(GUILD_ID),
+            },
+            voice_channel(LOUNGE, "lounge"),
+            voice_channel(CORNER, "corner"),
+            voice_channel(STAGE, "stage", kind=13),
+            voice_channel(TINY, "tiny", user_limit=1),
+            voice_channel(LOCKED, "locked", deny=CONNECT | SPEAK),
+        ],
         "members": [member_payload(APPLICATION_ID, bot=True)]
-                   + [member_payload(user, bot=user == OTHER_BOT) for user in sorted(users)],
+        + [member_payload(user, bot=user == OTHER_BOT) for user in sorted(users)],
         "voice_states": [voice_state(user, room) for user, room in rooms.items() if room is not None],
         "member_count": len(users) + 1,
     }
@@ -100,8 +146,9 @@ def add_guild(bot: discord.Client, rooms: dict[int, int | None]) -> discord.Guil
 async def move(bot: discord.Client, user_id: int, channel_id: int | None) -> None:
     """A member joins, leaves or changes voice channel (VOICE_STATE_UPDATE), handled to the end."""
     earlier = asyncio.all_tasks()
-    bot._connection.parse_voice_state_update({**voice_state(user_id, channel_id),
-                                              "member": member_payload(user_id, bot=user_id == OTHER_BOT)})
+    bot._connection.parse_voice_state_update(
+        {**voice_state(user_id, channel_id), "member": member_payload(user_id, bot=user_id == OTHER_BOT)}
+    )
     await settle(earlier)
 
 
@@ -159,8 +206,9 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
             await asyncio.sleep(0.02)
 
 
-async def fill_pool(services: Services, tmp_path: Path, genres: list[int], seconds: float,
-                    tags: list[list[float]] | None = None) -> list[int]:
+async def fill_pool(
+    services: Services, tmp_path: Path, genres: list[int], seconds: float, tags: list[list[float]] | None = None
+) -> list[int]:
     """Songs of synthesised audio, kept in the media store as if shared by upload (``tags``: each
     song's, in the order of the tagger's vocabulary)."""
     ids = []
@@ -168,10 +216,17 @@ async def fill_pool(services: Services, tmp_path: Path, genres: list[int], secon
         path = noise_song(tmp_path / f"song {index}.wav", seconds, -18.0 - index, seed=index)
         digest = content_hash(path)
         await asyncio.to_thread(services.media.put, digest, path.read_bytes())
-        added = await services.store.add_song(NewSong(
-            guild_id=GUILD_ID, title=f"{GENRES[genre]} {index}", content_hash=digest,
-            probabilities=genre_vector(genre), embedding=embedding_for(genre, index), duration_s=seconds,
-            tags=None if tags is None else tags[index]))
+        added = await services.store.add_song(
+            NewSong(
+                guild_id=GUILD_ID,
+                title=f"{GENRES[genre]} {index}",
+                content_hash=digest,
+                probabilities=genre_vector(genre),
+                embedding=embedding_for(genre, index),
+                duration_s=seconds,
+                tags=None if tags is None else tags[index],
+            )
+        )
         ids.append(added.song.id)
     return ids
 
@@ -228,8 +283,11 @@ def buttons_for(message: dict[str, Any], song_id: int) -> dict[str, Any]:
 
 
 def notes(harness) -> list[str]:
-    return [call.json["content"] for call in harness.rest
-            if call.method == "POST" and call.path == f"/channels/{CHANNEL_ID}/messages"]
+    return [
+        call.json["content"]
+        for call in harness.rest
+        if call.method == "POST" and call.path == f"/channels/{CHANNEL_ID}/messages"
+    ]
 
 
 async def planned_genres(harness) -> list[int]:
@@ -239,6 +297,7 @@ async def planned_genres(harness) -> list[int]:
 
 # -- starting, and what is refused --------------------------------------------------------------
 
+
 async def test_start_joins_the_callers_channel_and_plays_for_its_humans(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE, OTHER_BOT: LOUNGE, BEN: CORNER})
     await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ], seconds=3.0)
@@ -246,7 +305,7 @@ async def test_start_joins_the_callers_channel_and_plays_for_its_humans(radio_bo
     defer, followup = await harness.command("radio", subcommand="start")
 
     assert defer.response_type == 5 and not followup.ephemeral
-    assert "Radio on in <#%d> for 1 listener(s). First up: **" % LOUNGE in followup.text
+    assert f"Radio on in <#{LOUNGE}> for 1 listener(s). First up: **" in followup.text
     (voice,) = harness.voices
     assert voice.channel.id == LOUNGE
     radio = harness.cog.radios[GUILD_ID]
@@ -257,18 +316,21 @@ async def test_start_joins_the_callers_channel_and_plays_for_its_humans(radio_bo
     assert radio.current.song.id == playing.id  # made ready while the first song still plays
 
     (again,) = await harness.command("radio", subcommand="start")
-    assert again.ephemeral and "already playing in <#%d>" % LOUNGE in again.text
+    assert again.ephemeral and f"already playing in <#{LOUNGE}>" in again.text
     (elsewhere,) = await harness.command("radio", subcommand="start", user_id=BEN)
     assert elsewhere.ephemeral and "already playing in **lounge**; a server has one radio" in elsewhere.text
     assert len(harness.voices) == 1
 
 
-@pytest.mark.parametrize(("room", "expected"), [
-    (None, "Join a voice channel first"),
-    (STAGE, "**stage** is a stage channel"),
-    (LOCKED, "I'm missing the Connect and Speak permission there"),
-    (TINY, "**tiny** is full (1 member(s) at most)"),
-])
+@pytest.mark.parametrize(
+    ("room", "expected"),
+    [
+        (None, "Join a voice channel first"),
+        (STAGE, "**stage** is a stage channel"),
+        (LOCKED, "I'm missing the Connect and Speak permission there"),
+        (TINY, "**tiny** is full (1 member(s) at most)"),
+    ],
+)
 async def test_start_refusals_are_clear_and_ephemeral(radio_bot, tmp_path, room, expected):
     harness = await radio_bot({ANN: room})
     await fill_pool(harness.services, tmp_path, [JAZZ], seconds=1.0)
@@ -293,8 +355,13 @@ async def test_an_empty_pool_is_refused_before_joining(radio_bot):
 async def test_start_with_a_style_plays_only_songs_of_that_style(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE}, engine=FakeEngine(vocabulary=TEST_VOCABULARY))
     plain = [0.0] * len(ELECTRONIC_CHILL)
-    ids = await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ, METAL, JAZZ], seconds=1.0,
-                          tags=[ELECTRONIC_CHILL, METAL_80S, plain, ELECTRONIC_CHILL, plain])
+    ids = await fill_pool(
+        harness.services,
+        tmp_path,
+        [JAZZ, METAL, JAZZ, METAL, JAZZ],
+        seconds=1.0,
+        tags=[ELECTRONIC_CHILL, METAL_80S, plain, ELECTRONIC_CHILL, plain],
+    )
 
     _, followup = await harness.command("radio", subcommand="start", style="electronic")
 
@@ -380,6 +447,7 @@ async def test_a_connection_lost_before_playing_is_a_clear_message(radio_bot, tm
 
 # -- feedback --------------------------------------------------------------------------------------
 
+
 async def test_an_early_skip_is_recorded_for_the_skipper_only(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE, BEN: LOUNGE, CAT: CORNER})
     await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ], seconds=8.0)
@@ -427,7 +495,9 @@ async def test_nowplaying_shows_the_song_why_and_progress_with_working_buttons(r
     assert fields["Progress"].endswith(" / 0:08") and "▱" in fields["Progress"]
     assert fields["Listeners"] == "2" and embed["image"]["url"] == "attachment://genres.png"
     assert reply.files == ["genres.png"]
-    assert reply.custom_ids() == [f"genrebot:radio:{action}:{song.id}" for action in ("like", "dislike", "skip", "similar")]
+    assert reply.custom_ids() == [
+        f"genrebot:radio:{action}:{song.id}" for action in ("like", "dislike", "skip", "similar")
+    ]
 
     message = harness.recorder.last_message_with("genrebot:radio:")
     (liked,) = await harness.click(message, f"genrebot:radio:like:{song.id}", user_id=ANN)
@@ -485,6 +555,7 @@ async def test_the_plan_follows_who_joins_and_leaves(radio_bot, tmp_path):
 
 
 # -- leaving ---------------------------------------------------------------------------------------
+
 
 async def test_the_radio_leaves_a_channel_empty_for_two_minutes(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE})
@@ -563,15 +634,24 @@ async def test_stop_and_shutdown_leave_the_channel(radio_bot, tmp_path):
 async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over(radio_bot, tmp_path):
     harness = await radio_bot({ANN: LOUNGE})
     await fill_pool(harness.services, tmp_path, [METAL], seconds=0.5)
-    orphan = await harness.services.store.add_song(NewSong(
-        guild_id=GUILD_ID, title="lost song", content_hash=f"{7:064x}", probabilities=genre_vector(JAZZ),
-        embedding=embedding_for(JAZZ, 7), duration_s=3.0))
+    orphan = await harness.services.store.add_song(
+        NewSong(
+            guild_id=GUILD_ID,
+            title="lost song",
+            content_hash=f"{7:064x}",
+            probabilities=genre_vector(JAZZ),
+            embedding=embedding_for(JAZZ, 7),
+            duration_s=3.0,
+        )
+    )
     await harness.command("radio", subcommand="start")
 
     note = "Skipped “lost song”: its audio is no longer available. Share it again to bring it back."
     assert await eventually(lambda: note in notes(harness))
     assert (await harness.services.store.get_song(GUILD_ID, orphan.song.id)).audio_missing
-    assert harness.cog.radios[GUILD_ID].current is None or harness.cog.radios[GUILD_ID].current.song.title != "lost song"
+    assert (
+        harness.cog.radios[GUILD_ID].current is None or harness.cog.radios[GUILD_ID].current.song.title != "lost song"
+    )
 
 
 async def test_a_failing_store_does_not_stop_the_radio_or_its_watch(radio_bot, tmp_path, monkeypatch):

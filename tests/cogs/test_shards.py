@@ -23,8 +23,15 @@ def test_shards_come_from_the_flags_or_the_environment() -> None:
     assert load_config([], env={}).shard_count is None
 
 
-@pytest.mark.parametrize("argv", [["--shard-ids", "0,1"], ["--shard-ids", "4", "--shard-count", "4"],
-                                  ["--shard-count", "0"], ["--shard-ids", "-1", "--shard-count", "2"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--shard-ids", "0,1"],
+        ["--shard-ids", "4", "--shard-count", "4"],
+        ["--shard-count", "0"],
+        ["--shard-ids", "-1", "--shard-count", "2"],
+    ],
+)
 def test_impossible_shards_are_refused_clearly(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         load_config(argv, env={})
@@ -39,21 +46,10 @@ async def test_the_client_is_an_auto_sharded_bot_running_the_given_shards(make_s
     assert not isinstance(make_client(services), commands.AutoShardedBot)
 
 
-def test_a_worker_runs_with_a_concurrency_on_the_database_only() -> None:
-    config = load_config(["--database-url", URL, "worker", "--concurrency", "3"], env={})
-    assert (config.command, config.worker_concurrency) == ("worker", 3)
-    assert load_config(["worker"], env={"GENREBOT_DATABASE_URL": URL}).worker_concurrency == 1
-    with pytest.raises(SystemExit) as caught:
-        load_config(["worker"], env={})
-    assert "GENREBOT_DATABASE_URL" in str(caught.value)
-    with pytest.raises(SystemExit):
-        load_config(["--database-url", URL, "worker", "--concurrency", "0"], env={})
-
-
 async def test_a_button_one_shard_sent_works_on_another_shard(make_bot, tmp_path) -> None:
     shared_db = tmp_path / "shared.db"  # the one database both processes use
-    first = await make_bot(shard_ids=(0,), shard_count=2, db_path=shared_db)
-    second = await make_bot(shard_ids=(1,), shard_count=2, db_path=shared_db)
+    first = await make_bot(shard_ids=(0,), shard_count=2, db=shared_db)
+    second = await make_bot(shard_ids=(1,), shard_count=2, db=shared_db)
     await share(first, OTHER_USER_ID, 220, 330, 440)
     message = first.recorder.last_message_with("genrebot:history:")
 

@@ -69,9 +69,17 @@ async def test_console_playlist_filters_after_the_count(make_services, tmp_path)
     paths = write_songs(tmp_path, ["space", "thrash", "plain1", "plain2"])
     await console_run(services, [f"/classify {path}" for path in paths])
 
-    out = await console_run(services, [
-        "/user bob", "/playlist 5 style:electronic", "/playlist 5 style:heavy metal", "/playlist 3 mood:polka",
-        "/playlist 5 style:electronic style:heavy-metal", "/playlist 5 style:"])
+    out = await console_run(
+        services,
+        [
+            "/user bob",
+            "/playlist 5 style:electronic",
+            "/playlist 5 style:heavy metal",
+            "/playlist 3 mood:polka",
+            "/playlist 5 style:electronic style:heavy-metal",
+            "/playlist 5 style:",
+        ],
+    )
 
     electronic, metal = out.split("> /playlist")[1:3]
     assert "#1 space" in electronic and "#2" not in electronic and "#3" not in electronic
@@ -86,8 +94,15 @@ async def test_console_radio_takes_the_playlist_filters(make_services, tmp_path)
     paths = write_songs(tmp_path, ["space", "thrash", "plain1", "plain2"])
     await console_run(services, [f"/classify {path}" for path in paths])
 
-    out = await console_run(services, ["/user bob", "/radio 3 style:electronic", "/radio 3 mood:polka",
-                                       "/radio 3 style:electronic style:heavy-metal"])
+    out = await console_run(
+        services,
+        [
+            "/user bob",
+            "/radio 3 style:electronic",
+            "/radio 3 mood:polka",
+            "/radio 3 style:electronic style:heavy-metal",
+        ],
+    )
 
     electronic = out.split("> /radio")[1]
     assert "#1 space" in electronic and "#2" not in electronic and "#3" not in electronic and "#4" not in electronic
@@ -100,10 +115,22 @@ async def test_console_teaches_lists_uses_and_forgets_a_genre(make_services, tmp
     paths = write_songs(tmp_path, [f"song{n}" for n in range(8)])
     await console_run(services, [f"/classify {path}" for path in paths])
 
-    out = await console_run(services, [
-        *[f"/genre teach {n} Space Music" for n in (1, 2, 3, 4)], "/genre list",
-        "/genre teach 5 space music", "/genre list", "/user bob", "/playlist 8 genre:space music",
-        "/classify " + str(paths[0]), "/genre forget Space Music", "/genre list", "/genre teach 99 x", "/genre"])
+    out = await console_run(
+        services,
+        [
+            *[f"/genre teach {n} Space Music" for n in (1, 2, 3, 4)],
+            "/genre list",
+            "/genre teach 5 space music",
+            "/genre list",
+            "/user bob",
+            "/playlist 8 genre:space music",
+            "/classify " + str(paths[0]),
+            "/genre forget Space Music",
+            "/genre list",
+            "/genre teach 99 x",
+            "/genre",
+        ],
+    )
 
     assert "Taught: #1 song0 is space music (1 example · 4 more to start predicting it)." in out
     assert "space music: 4 examples · 1 more to start predicting it" in out
@@ -169,7 +196,9 @@ async def test_discord_playlist_style_and_mood_filters(make_bot):
     unknown = (await harness.command("playlist", user_id=OTHER_USER_ID, style="polka"))[-1]
 
     assert "space" in chill.text and "thrash" not in chill.text and "Only: mood: chill" in chill.text
-    assert nothing.ephemeral and "No song in this server's pool matches style `ambient` and genre `metal`" in nothing.text
+    assert (
+        nothing.ephemeral and "No song in this server's pool matches style `ambient` and genre `metal`" in nothing.text
+    )
     assert "I don't know the style `polka`. Known styles: electronic, ambient, heavy metal." in unknown.text
 
 
@@ -242,9 +271,20 @@ def test_a_weak_answer_is_worded_apart_from_music_outside_the_ten():
     from storage import Song
 
     weak = np.array([0.4, 0.35] + [0.25 / 8] * 8, np.float32)
-    song = Song(id=1, guild_id=1, title="t", content_hash="h", probabilities=weak, embedding=np.ones(8, np.float32),
-                added_by=None, duration_s=1.0, source_url=None, message_url=None, added_at=datetime.now(UTC),
-                in_pool=True)
+    song = Song(
+        id=1,
+        guild_id=1,
+        title="t",
+        content_hash="h",
+        probabilities=weak,
+        embedding=np.ones(8, np.float32),
+        added_by=None,
+        duration_s=1.0,
+        source_url=None,
+        message_url=None,
+        added_at=datetime.now(UTC),
+        in_pool=True,
+    )
 
     def said(tags: list[float]) -> str:
         return texts.verdict(Classified(song, True, GENRES, report(TEST_VOCABULARY, weak, np.array(tags))))

@@ -26,12 +26,15 @@ NOT_AUDIO = str(NotAudioError())
 CONTAINERS = ("aifc", "mov", "mka", "caf")
 
 
-@pytest.mark.parametrize(("filename", "content_type"), [
-    *((f"song.{container}", None) for container in CONTAINERS),
-    ("voice-message.ogg", "audio/ogg"),  # a Discord voice message
-    ("clip.mp4", "video/mp4"),
-    ("recording.bin", "audio/x-caf"),
-])
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        *((f"song.{container}", None) for container in CONTAINERS),
+        ("voice-message.ogg", "audio/ogg"),  # a Discord voice message
+        ("clip.mp4", "video/mp4"),
+        ("recording.bin", "audio/x-caf"),
+    ],
+)
 def test_uploads_the_engine_decodes_are_accepted(filename, content_type):
     check_upload(filename, content_type, 1000, 25 * 2**20)
 
@@ -60,7 +63,7 @@ async def test_console_indexes_every_container_and_reports_bad_files_beside_them
     for number, container in enumerate(CONTAINERS):
         tone_file(music / f"song{number}.{container}", seconds=2.0 + number)  # distinct audio
     (music / "archive.mp3").write_bytes((shared_dir / "field" / "zip_archive_named.mp3").read_bytes())
-    services = await Services.open(Config(db_path=tmp_path / "db.sqlite"), engine)
+    services = await Services.open(Config(db=tmp_path / "db.sqlite"), engine)
     stdout = io.StringIO()
     try:
         await Console(services, io.StringIO(f"/index {music}\n/classify {music / 'archive.mp3'}\n"), stdout).run()
@@ -78,8 +81,14 @@ async def test_console_indexes_every_container_and_reports_bad_files_beside_them
 def test_the_engines_cli_says_the_same_words(shared_dir, tiny_checkpoint):
     archive = shared_dir / "field" / "zip_archive_named.mp3"
 
-    done = subprocess.run([sys.executable, "-m", "genre_engine", "--checkpoint", str(tiny_checkpoint), str(archive)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "genre_engine", "--checkpoint", str(tiny_checkpoint), str(archive)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
 
     assert done.returncode == 1 and done.stderr.strip().endswith(f"{archive}: {NOT_AUDIO}")
 

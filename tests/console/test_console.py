@@ -13,7 +13,7 @@ import pytest
 from bot.config import load_config
 from bot.services import Services
 from console.repl import LOCAL_GUILD_ID, Console, local_user_id
-from genrebot.cli import run
+from genrebot.cli import parse, run
 from storage import open_store
 from tests.conftest import REPO_ROOT
 
@@ -38,9 +38,15 @@ def test_python_m_bot_piped_classifies_a_real_song_and_exits_0(tmp_path, tiny_ch
     env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db"), "GENREBOT_MEDIA": str(tmp_path / "media")}
     env.pop("DISCORD_TOKEN", None)
 
-    done = subprocess.run([sys.executable, "-m", "bot", "--checkpoint", str(tiny_checkpoint)], cwd=REPO_ROOT,
-                          input=f"/classify {song}\n/playlist\n", capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--checkpoint", str(tiny_checkpoint)],
+        cwd=REPO_ROOT,
+        input=f"/classify {song}\n/playlist\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -54,35 +60,42 @@ def test_python_m_bot_piped_classifies_a_real_song_and_exits_0(tmp_path, tiny_ch
 
 
 async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
-    script = "\n".join([
-        "/index " + str(pool_dir / "sectoid"),
-        "/classify " + str(pool_dir / "muldjord" / "armygeddon.ogg"),
-        "/playlist 3",
-        "/variety 0.3",
-        "/variety",
-        "/taste",
-        "/like 1 2",
-        "/radio 3",
-        "/radio 0",
-        "/history 2",
-        "/more 1",
-        "/pool stats",
-        "/user alice",
-        "/taste",
-        "/playlist 2",
-        "/variety 7",
-        "/classify " + str(tmp_path / "missing.mp3"),
-        "/classify http://10.0.0.1/song.mp3",
-        "/like one",
-        "/frobnicate",
-        "/user me",
-        "/forget",
-        "yes",
-        "/history",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "/index " + str(pool_dir / "sectoid"),
+                "/classify " + str(pool_dir / "muldjord" / "armygeddon.ogg"),
+                "/playlist 3",
+                "/variety 0.3",
+                "/variety",
+                "/taste",
+                "/like 1 2",
+                "/radio 3",
+                "/radio 0",
+                "/history 2",
+                "/more 1",
+                "/pool stats",
+                "/user alice",
+                "/taste",
+                "/playlist 2",
+                "/variety 7",
+                "/classify " + str(tmp_path / "missing.mp3"),
+                "/classify http://10.0.0.1/song.mp3",
+                "/like one",
+                "/frobnicate",
+                "/user me",
+                "/forget",
+                "yes",
+                "/history",
+            ]
+        )
+        + "\n"
+    )
 
-    out = await run_console(["--db", str(tmp_path / "c.db"), "--checkpoint", str(tiny_checkpoint),
-                             "--media", str(tmp_path / "media")], script)
+    out = await run_console(
+        ["--db", str(tmp_path / "c.db"), "--checkpoint", str(tiny_checkpoint), "--media", str(tmp_path / "media")],
+        script,
+    )
 
     assert "Indexed " + str(pool_dir / "sectoid") + ": 4 added, 0 already in the pool, 0 failed." in out
     assert "🎵 armygeddon: " in out and "song #5 in the server pool" in out
@@ -110,12 +123,21 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
 
 async def test_index_command_seeds_a_discord_server(tmp_path, tiny_checkpoint, pool_dir, capsys):
     database = tmp_path / "seed.db"
-    args = ["--db", str(database), "--checkpoint", str(tiny_checkpoint), "--media", str(tmp_path / "media"),
-            "index", "--guild", "4242",
-            str(pool_dir / "sectoid")]
+    args = [
+        "--db",
+        str(database),
+        "--checkpoint",
+        str(tiny_checkpoint),
+        "--media",
+        str(tmp_path / "media"),
+        "index",
+        "--guild",
+        "4242",
+        str(pool_dir / "sectoid"),
+    ]
 
-    assert await run(load_config(args, env={})) == 0
-    assert await run(load_config(args, env={})) == 0  # again: nothing re-classified or duplicated
+    assert await run(parse(args, env={})) == 0
+    assert await run(parse(args, env={})) == 0  # again: nothing re-classified or duplicated
 
     first, second = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Indexed")]
     assert first.endswith("into server 4242: 4 added, 0 already in the pool, 0 failed.")
@@ -150,9 +172,15 @@ def test_the_console_runs_without_discord_py(tmp_path, tiny_checkpoint):
     env = {**os.environ, "GENREBOT_DB": str(tmp_path / "genrebot.db"), "GENREBOT_MEDIA": str(tmp_path / "media")}
     env.pop("DISCORD_TOKEN", None)
 
-    done = subprocess.run([sys.executable, "-c", WITHOUT_DISCORD, "--checkpoint", str(tiny_checkpoint)],
-                          cwd=REPO_ROOT, input="/help\n/variety\n", capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DISCORD, "--checkpoint", str(tiny_checkpoint)],
+        cwd=REPO_ROOT,
+        input="/help\n/variety\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
     assert done.returncode == 0, done.stderr
     assert "/classify FILE_OR_URL" in done.stdout and "Your variety is 0.25" in done.stdout

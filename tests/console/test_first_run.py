@@ -10,7 +10,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -49,16 +48,24 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 """
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    ("refuse", "genrebot: Discord rejected DISCORD_TOKEN. Copy the bot's token again"),
-    ("offline", "genrebot: I couldn't reach Discord (Cannot connect to host discord.com:443"),
-])
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("refuse", "genrebot: Discord rejected DISCORD_TOKEN. Copy the bot's token again"),
+        ("offline", "genrebot: I couldn't reach Discord (Cannot connect to host discord.com:443"),
+    ],
+)
 def test_a_bad_token_or_no_network_ends_in_one_line(tmp_path, tiny_checkpoint, answer, expected):
     env = {**os.environ, "DISCORD_TOKEN": "abc", "GENREBOT_DB": str(tmp_path / "g.db")}
 
-    done = subprocess.run([sys.executable, "-c", FAKE_LOGIN, answer, "--checkpoint", str(tiny_checkpoint),
-                           "--log-level", "warning"], cwd=REPO_ROOT, capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", FAKE_LOGIN, answer, "--checkpoint", str(tiny_checkpoint), "--log-level", "warning"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -84,20 +91,11 @@ def test_a_database_that_is_not_one_ends_in_one_line(tmp_path, tiny_checkpoint, 
 
     assert entry.main(["--db", str(readme), "--checkpoint", str(tiny_checkpoint)]) == 2
 
-    assert capsys.readouterr().err == (f"genrebot: {readme} is not a genrebot database (not a SQLite file); "
-                                       "give a new file name or an existing genrebot database.\n")
+    assert capsys.readouterr().err == (
+        f"genrebot: {readme} is not a genrebot database (not a SQLite file); "
+        "give a new file name or an existing genrebot database.\n"
+    )
     assert readme.read_text() == "# genrebot\n" * 100
-
-
-def test_paths_a_user_gives_are_relative_to_where_they_were(tmp_path):
-    env = {"GENREBOT_CWD": str(tmp_path), "GENREBOT_CHECKPOINT": "runs/model.pt"}
-    config = load_config(["--db", "my.db", "index", "--guild", "1", "music"], env=env)
-
-    assert config.db_path == tmp_path / "my.db" and config.checkpoint == tmp_path / "runs" / "model.pt"
-    assert config.index_folder == tmp_path / "music"
-    assert config.user_path("song.ogg") == tmp_path / "song.ogg"
-    assert config.user_path("/abs/song.ogg") == Path("/abs/song.ogg")
-    assert load_config([], env=env).db_path == Path("data/genrebot.db")  # the default stays the repo's
 
 
 async def test_the_console_reads_relative_paths_from_the_users_folder(make_services, tmp_path):
@@ -117,8 +115,10 @@ def test_scripts_run_passes_the_users_folder_on(tmp_path):
     (repo / "scripts").mkdir(parents=True)
     (repo / ".venv" / "bin").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "scripts" / "run", repo / "scripts" / "run")
-    fakes = {repo / "scripts" / "setup": "#!/bin/sh\n",
-             repo / ".venv" / "bin" / "python": '#!/bin/sh\necho "cwd=$PWD user=$GENREBOT_CWD args=$*"\n'}
+    fakes = {
+        repo / "scripts" / "setup": "#!/bin/sh\n",
+        repo / ".venv" / "bin" / "python": '#!/bin/sh\necho "cwd=$PWD user=$GENREBOT_CWD args=$*"\n',
+    }
     for path, text in fakes.items():
         path.write_text(text)
     for path in [repo / "scripts" / "run", *fakes]:
@@ -126,8 +126,13 @@ def test_scripts_run_passes_the_users_folder_on(tmp_path):
     user = tmp_path / "songs"
     user.mkdir()
 
-    done = subprocess.run([str(repo / "scripts" / "run"), "--db", "x.db"], cwd=user, capture_output=True,
-                          text=True, env={k: v for k, v in os.environ.items() if k != "GENREBOT_CWD"})
+    done = subprocess.run(
+        [str(repo / "scripts" / "run"), "--db", "x.db"],
+        cwd=user,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "GENREBOT_CWD"},
+    )
 
     assert done.stdout.strip() == f"cwd={repo} user={user} args=-m bot --db x.db"
 
@@ -137,11 +142,14 @@ async def test_console_commands_say_what_they_expect(make_services, tmp_path):
     folder = tmp_path / "album"
     folder.mkdir()
 
-    out = await console_output(services, f"/classify {folder}", "/index", "/more", "/pool remove", "/like",
-                               "/playlst", "/histroy", "/zzz")
+    out = await console_output(
+        services, f"/classify {folder}", "/index", "/more", "/pool remove", "/like", "/playlst", "/histroy", "/zzz"
+    )
 
-    assert (f"⚠ `{folder}` is a folder; /classify takes one file. To add every song in it to the pool, "
-            f"use `/index {folder}`.") in out
+    assert (
+        f"⚠ `{folder}` is a folder; /classify takes one file. To add every song in it to the pool, "
+        f"use `/index {folder}`."
+    ) in out
     assert "⚠ Which folder? `/index path/to/music` adds every audio file under it to the pool." in out
     assert "⚠ Which song? Give its id, as shown after # in /playlist: `/more 12`." in out
     assert "`/pool remove 12`" in out and "`/like 12 15`" in out
@@ -185,8 +193,10 @@ def test_the_first_setup_says_what_it_installs(tmp_path):
     shutil.copy(REPO_ROOT / "scripts" / "setup", repo / "scripts" / "setup")
     shutil.copy(REPO_ROOT / "pyproject.toml", repo / "pyproject.toml")
     fake_python = tmp_path / "python3.11"
-    fake_python.write_text('#!/bin/sh\nmkdir -p .venv/bin\nprintf \'#!/bin/sh\\necho "$*" >> pip.log\\n\' '
-                           '> .venv/bin/python\nchmod +x .venv/bin/python\n')
+    fake_python.write_text(
+        "#!/bin/sh\nmkdir -p .venv/bin\nprintf '#!/bin/sh\\necho \"$*\" >> pip.log\\n' "
+        "> .venv/bin/python\nchmod +x .venv/bin/python\n"
+    )
     for path in (repo / "scripts" / "setup", fake_python):
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
     env = {**os.environ, "PYTHON": str(fake_python)}
@@ -202,7 +212,12 @@ def test_the_first_setup_says_what_it_installs(tmp_path):
 
 def test_the_readmes_slow_test_command_finds_tests():
     """`scripts/test -m slow` (README, Tests) must not end in pytest's "no tests collected" (exit 5)."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "slow"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "slow"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert done.returncode == 0, done.stdout[-2000:]

@@ -57,11 +57,14 @@ def test_batch_api_yields_errors_beside_results(engine: GenreEngine, wav_file: P
     assert seen == [1, 2, 3]
 
 
-def test_cli_json_and_a_bad_file(tiny_checkpoint: Path, wav_file: Path, tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_and_a_bad_file(
+    tiny_checkpoint: Path, wav_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.ogg"
     bad.write_text("not audio" * 100)
-    code = main([str(wav_file), str(bad), str(tmp_path / "missing.wav"), "--checkpoint", str(tiny_checkpoint), "--json"])
+    code = main(
+        [str(wav_file), str(bad), str(tmp_path / "missing.wav"), "--checkpoint", str(tiny_checkpoint), "--json"]
+    )
     out, err = capsys.readouterr()
     assert code == 1
     record = json.loads(out.strip())

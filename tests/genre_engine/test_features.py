@@ -22,8 +22,14 @@ def test_logmel_agrees_with_librosa() -> None:
     config = FeatureConfig.preset("logmel")
     y = tone(330.0, seconds=config.segment_s + 0.1)[: config.segment_samples]
     ours = build_frontend(config)(torch.from_numpy(y)[None])[0, 0].numpy()
-    mel = librosa.feature.melspectrogram(y=y, sr=config.sample_rate, n_fft=config.n_fft,
-                                         hop_length=config.hop_length, n_mels=config.n_mels, pad_mode="constant")
+    mel = librosa.feature.melspectrogram(
+        y=y,
+        sr=config.sample_rate,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        pad_mode="constant",
+    )
     reference = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
     np.testing.assert_allclose(ours, reference, atol=1e-2)
 

@@ -83,7 +83,8 @@ def test_a_file_name_that_is_not_utf8_is_classified(engine: GenreEngine, field: 
 
 
 def test_cli_reports_bad_files_in_one_line_each_and_classifies_the_rest(
-        field: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    field: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = tmp_path / os.fsdecode(b"caf\xe9.wav")
     shutil.copy(field / "wav_stereo_out_of_phase.wav", good)
     files = [field / "zip_archive_named.mp3", field / "wav_dc_only_5s.wav", good]
@@ -91,4 +92,6 @@ def test_cli_reports_bad_files_in_one_line_each_and_classifies_the_rest(
     out, err = capsys.readouterr()
     assert err.splitlines() == [f"{files[0]}: {NotAudioError()}", f"{files[1]}: {SilentAudioError()}"]
     (row,) = map(json.loads, out.splitlines())
-    assert row["genre"] == "metal" and row["file"].endswith("caf\ufffd.wav") and row["duration_s"] == pytest.approx(30.0)
+    assert (
+        row["genre"] == "metal" and row["file"].endswith("caf\ufffd.wav") and row["duration_s"] == pytest.approx(30.0)
+    )

@@ -23,12 +23,25 @@ RATE = 48000
 SECONDS = 2.5
 CHECK_RATE = 16000
 
-PCM = {"u8": "pcm_u8", "s16": "pcm_s16le", "s24": "pcm_s24le", "s32": "pcm_s32le", "f32": "pcm_f32le",
-       "f64": "pcm_f64le"}
+PCM = {
+    "u8": "pcm_u8",
+    "s16": "pcm_s16le",
+    "s24": "pcm_s24le",
+    "s32": "pcm_s32le",
+    "f32": "pcm_f32le",
+    "f64": "pcm_f64le",
+}
 BIG_ENDIAN = {"s16": "pcm_s16be", "s24": "pcm_s24be", "s32": "pcm_s32be", "f32": "pcm_f32be", "f64": "pcm_f64be"}
 LAYOUTS = {"mono": 1, "stereo": 2, "5.1": 6}
-SOUNDFILE_SUBTYPES = {"u8": "PCM_U8", "s8": "PCM_S8", "s16": "PCM_16", "s24": "PCM_24", "s32": "PCM_32",
-                      "f32": "FLOAT", "f64": "DOUBLE"}
+SOUNDFILE_SUBTYPES = {
+    "u8": "PCM_U8",
+    "s8": "PCM_S8",
+    "s16": "PCM_16",
+    "s24": "PCM_24",
+    "s32": "PCM_32",
+    "f32": "FLOAT",
+    "f64": "DOUBLE",
+}
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -70,8 +83,9 @@ def write_pyav(path: Path, container: str, codec: str, layout: str, data: np.nda
         stream = output.add_stream(codec, rate=RATE, layout=layout)
         frame_size = stream.codec_context.frame_size or 1024
         for start in range(0, data.shape[1], frame_size):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, start : start + frame_size]),
-                                               format="fltp", layout=layout)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data[:, start : start + frame_size]), format="fltp", layout=layout
+            )
             frame.sample_rate = RATE
             frame.pts = start
             output.mux(stream.encode(frame))
@@ -87,7 +101,12 @@ def write_case(path: Path, container: str, fmt: str, layout: str, data: np.ndarr
     if codec is not None:
         write_pyav(path, {"mka": "matroska", "aifc": "aiff"}.get(container, container), codec[fmt], layout, data)
         return
-    lossy = {"opus": ("ogg", "libopus"), "webm": ("webm", "libopus"), "m4a": ("mp4", "aac"), "mp3": ("mp3", "libmp3lame")}
+    lossy = {
+        "opus": ("ogg", "libopus"),
+        "webm": ("webm", "libopus"),
+        "m4a": ("mp4", "aac"),
+        "mp3": ("mp3", "libmp3lame"),
+    }
     write_pyav(path, *lossy[container][:1], lossy[container][1], layout, data)
 
 

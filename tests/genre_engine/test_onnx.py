@@ -63,8 +63,9 @@ def test_a_foreign_or_broken_onnx_file_is_refused(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.onnx"
     node = onnx.helper.make_node("Identity", ["x"], ["y"])
     value = onnx.helper.make_tensor_value_info
-    graph = onnx.helper.make_graph([node], "g", [value("x", onnx.TensorProto.FLOAT, [1])],
-                                   [value("y", onnx.TensorProto.FLOAT, [1])])
+    graph = onnx.helper.make_graph(
+        [node], "g", [value("x", onnx.TensorProto.FLOAT, [1])], [value("y", onnx.TensorProto.FLOAT, [1])]
+    )
     onnx.save(onnx.helper.make_model(graph), foreign)
     with pytest.raises(CheckpointError, match="not a genrebot ONNX export"):
         GenreEngine.from_checkpoint(foreign)
@@ -103,7 +104,11 @@ def test_a_model_without_a_tagger_exports_no_tags(exported: Path) -> None:
 
 def _real_audio(shared_dir: Path) -> list[Path]:
     clips = shared_dir / "gtzan" / "clips"
-    return [clips / "metal" / "metal.00001.wav", clips / "jazz" / "jazz.00002.wav", shared_dir / "pool" / "sectoid" / "Feelings.ogg"]
+    return [
+        clips / "metal" / "metal.00001.wav",
+        clips / "jazz" / "jazz.00002.wav",
+        shared_dir / "pool" / "sectoid" / "Feelings.ogg",
+    ]
 
 
 def test_onnx_and_torch_agree_on_real_audio(shared_dir: Path) -> None:
@@ -134,16 +139,26 @@ runpy.run_module("genre_engine", run_name="__main__")
 
 def test_the_default_engine_classifies_without_torch(shared_dir: Path) -> None:
     song = shared_dir / "gtzan" / "clips" / "metal" / "metal.00001.wav"
-    result = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, str(song), "--json"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TORCH, str(song), "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["genre"] == "metal" and record["confident"] is True and "metal" in record["styles"]
 
 
 def test_without_torch_a_checkpoint_without_export_is_refused_with_a_hint(tiny_checkpoint: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, str(REPO_ROOT / "README.md"), "--checkpoint",
-                             str(tiny_checkpoint)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TORCH, str(REPO_ROOT / "README.md"), "--checkpoint", str(tiny_checkpoint)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "genrebot[train]" in result.stderr and "Traceback" not in result.stderr
 
@@ -151,9 +166,16 @@ def test_without_torch_a_checkpoint_without_export_is_refused_with_a_hint(tiny_c
 def test_the_console_classifies_without_torch(shared_dir: Path, tmp_path: Path) -> None:
     # What `scripts/run` starts on the base install: the bot's console over the shipped model.
     wrapper = _WITHOUT_TORCH.replace('sys.argv = ["genre_engine"', 'sys.argv = ["bot"').replace(
-        'run_module("genre_engine"', 'run_module("bot"')
+        'run_module("genre_engine"', 'run_module("bot"'
+    )
     song = shared_dir / "gtzan" / "clips" / "jazz" / "jazz.00000.wav"
-    result = subprocess.run([sys.executable, "-c", wrapper, "--db", str(tmp_path / "bot.db")], cwd=REPO_ROOT,
-                            input=f"/classify {song}\n", capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, "--db", str(tmp_path / "bot.db")],
+        cwd=REPO_ROOT,
+        input=f"/classify {song}\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "jazz.00000: jazz" in result.stdout

@@ -65,8 +65,9 @@ def test_engine_hands_out_the_compact_embedding(checkpoint_with_projection: Path
     assert full_prediction.embedding.shape == (full.embedding_dim,) and full.embedding_dim > 8
 
 
-def test_projection_of_another_checkpoint_is_not_used(checkpoint_with_projection: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_projection_of_another_checkpoint_is_not_used(
+    checkpoint_with_projection: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     projection = Projection.load(projection_path(checkpoint_with_projection))
     Projection(projection.mean, projection.components, "0" * 64).save(projection_path(checkpoint_with_projection))
     engine = GenreEngine.from_checkpoint(checkpoint_with_projection)

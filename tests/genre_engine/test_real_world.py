@@ -162,9 +162,14 @@ def test_any_library_exception_becomes_an_audio_error(monkeypatch: pytest.Monkey
 
 
 def test_cli_prints_one_line_per_bad_file_of_every_kind_and_classifies_the_good_one(
-        tiny_checkpoint: Path, wav_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = {"36bit.wav": wav_36_bit(), "garbage.mp3": b"\xff\xfb" + bytes(range(256)) * 20,
-           "notes.ogg": b"just some notes\n" * 100, "page.m4a": b"<!DOCTYPE html><html>nope</html>" * 20}
+    tiny_checkpoint: Path, wav_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {
+        "36bit.wav": wav_36_bit(),
+        "garbage.mp3": b"\xff\xfb" + bytes(range(256)) * 20,
+        "notes.ogg": b"just some notes\n" * 100,
+        "page.m4a": b"<!DOCTYPE html><html>nope</html>" * 20,
+    }
     paths = []
     for name, data in bad.items():
         paths.append(tmp_path / name)
@@ -180,15 +185,25 @@ def test_cli_prints_one_line_per_bad_file_of_every_kind_and_classifies_the_good_
 
 @pytest.mark.parametrize(
     ("head", "verdict"),
-    [(b"PK\x03\x04rest", Sniffed.NOT_AUDIO), (b"%PDF-1.7", Sniffed.NOT_AUDIO), (b"<!doctype html>", Sniffed.NOT_AUDIO),
-     (b"RIFF\x00\x00\x00\x00WAVE", Sniffed.AUDIO), (b"ID3\x04", Sniffed.AUDIO), (b"\xff\xfb\x90\x00", Sniffed.AUDIO),
-     (b"\x00\x00\x00\x20ftypM4A ", Sniffed.AUDIO), (b"\x1a\x45\xdf\xa3", Sniffed.AUDIO), (b"hello", Sniffed.UNKNOWN)],
+    [
+        (b"PK\x03\x04rest", Sniffed.NOT_AUDIO),
+        (b"%PDF-1.7", Sniffed.NOT_AUDIO),
+        (b"<!doctype html>", Sniffed.NOT_AUDIO),
+        (b"RIFF\x00\x00\x00\x00WAVE", Sniffed.AUDIO),
+        (b"ID3\x04", Sniffed.AUDIO),
+        (b"\xff\xfb\x90\x00", Sniffed.AUDIO),
+        (b"\x00\x00\x00\x20ftypM4A ", Sniffed.AUDIO),
+        (b"\x1a\x45\xdf\xa3", Sniffed.AUDIO),
+        (b"hello", Sniffed.UNKNOWN),
+    ],
 )
 def test_sniff_judges_by_content(head: bytes, verdict: Sniffed) -> None:
     assert sniff(head)[0] is verdict
 
 
-@pytest.mark.parametrize("name", ["a.aifc", "b.MOV", "c.mka", "d.caf", "voice-message.ogg", "e.opus", "f.webm", "g.mp4"])
+@pytest.mark.parametrize(
+    "name", ["a.aifc", "b.MOV", "c.mka", "d.caf", "voice-message.ogg", "e.opus", "f.webm", "g.mp4"]
+)
 def test_every_container_the_engine_decodes_counts_as_audio(name: str) -> None:
     assert is_audio_name(name)
 

@@ -25,9 +25,18 @@ from genre_engine.tags import (
 from studies.reference import raw_tag_names
 
 VOCABULARY = TagVocabulary(
-    "test", (Tag("electronic", "style", 0.3), Tag("ambient", "style", 0.1), Tag("heavy metal", "style", 0.2, "metal"),
-             Tag("chill", "mood", 0.05), Tag("80s", "era", 0.2), Tag("guitar", "sound", 0.1)),
-    min_top_probability=0.45, min_outside_styles=2)
+    "test",
+    (
+        Tag("electronic", "style", 0.3),
+        Tag("ambient", "style", 0.1),
+        Tag("heavy metal", "style", 0.2, "metal"),
+        Tag("chill", "mood", 0.05),
+        Tag("80s", "era", 0.2),
+        Tag("guitar", "sound", 0.1),
+    ),
+    min_top_probability=0.45,
+    min_outside_styles=2,
+)
 
 
 def test_each_tag_applies_from_its_own_threshold_strongest_first() -> None:

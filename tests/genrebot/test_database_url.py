@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from genrebot.cli import main
+from bot.config import DEFAULT_HOME, load_config
+from genrebot.cli import main, parse
 from storage import PostgresStore, SQLiteStore
 from tests.support.stores import GUILD, NO_SERVER, TEST_DATABASE_URL, make_song
 
@@ -17,7 +17,7 @@ URL = "postgresql://genrebot:s3cret@db.example:5432/genrebot"
 
 def test_sqlite_stays_the_default() -> None:
     config = load_config([], env={})
-    assert config.store_location == Path("data") / "genrebot.db"
+    assert config.store_location == DEFAULT_HOME / "genrebot.db"
 
 
 def test_the_url_comes_from_the_environment_or_the_flag_and_is_not_shown() -> None:
@@ -30,7 +30,7 @@ def test_the_url_comes_from_the_environment_or_the_flag_and_is_not_shown() -> No
 @pytest.mark.parametrize("argv", [["--database-url", "mysql://x/y"], ["migrate-db", "--to", "data/x.db"]])
 def test_a_url_that_is_not_postgresql_is_refused_clearly(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        load_config(argv, env={})
+        parse(argv, env={})
     assert "postgresql://" in str(caught.value)
 
 

@@ -8,9 +8,9 @@ import json
 
 import soundfile as sf
 
-from bot.config import load_config
+from bot.config import GiB
 from bot.services import AudioInput, Caller
-from genrebot.cli import run
+from genrebot.cli import parse, run
 from tests.conftest import tone
 from tests.support.bot_fixtures import GUILD_ID, USER_ID, wav_bytes
 
@@ -41,9 +41,10 @@ async def test_shared_audio_is_kept_and_sharing_it_again_makes_it_playable_again
 
 
 async def test_a_link_whose_copy_was_evicted_is_fetched_again_through_the_guarded_downloader(
-        make_services, audio_server):
+    make_services, audio_server
+):
     first, second = wav_bytes(330), wav_bytes(550)
-    services = await make_services(media_cap_bytes=len(first) + len(second) // 2)  # room for one copy
+    services = await make_services(media_cap_gb=(len(first) + len(second) // 2) / GiB)  # room for one copy
     url = audio_server.file("/first.wav", first)
     linked = (await services.classify(ME, await services.fetch_link(url))).song
     await services.classify(ME, AudioInput(second, "second"))
@@ -67,13 +68,19 @@ async def test_python_m_bot_radio_plays_indexed_songs_from_their_files(tmp_path,
     music.mkdir()
     for index, freq in enumerate((220, 440, 660)):
         sf.write(music / f"tone {index}.wav", 0.3 * tone(freq, seconds=2), 22050)
-    common = ["--db", str(tmp_path / "db.sqlite"), "--checkpoint", str(tiny_checkpoint),
-              "--media", str(tmp_path / "media")]
+    common = [
+        "--db",
+        str(tmp_path / "db.sqlite"),
+        "--checkpoint",
+        str(tiny_checkpoint),
+        "--media",
+        str(tmp_path / "media"),
+    ]
     out = tmp_path / "mix.ogg"
 
-    assert await run(load_config([*common, "index", "--guild", "1", str(music)], env={})) == 0
+    assert await run(parse([*common, "index", "--guild", "1", str(music)], env={})) == 0
     capsys.readouterr()
-    assert await run(load_config([*common, "radio", "--songs", "2", "--out", str(out), "--json"], env={})) == 0
+    assert await run(parse([*common, "radio", "--songs", "2", "--out", str(out), "--json"], env={})) == 0
 
     listing = json.loads(capsys.readouterr().out)
     assert len(listing["songs"]) == 2 and listing["duration_s"] > 3.5 and out.stat().st_size > 0

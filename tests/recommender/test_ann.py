@@ -63,8 +63,9 @@ def test_the_index_follows_songs_added_and_removed(pool) -> None:
     assert ids[5] not in ids[kept][rows].tolist()
 
 
-async def test_more_like_this_uses_the_index_once_built_and_exact_search_meanwhile(store: SQLiteStore,
-                                                                                  monkeypatch) -> None:
+async def test_more_like_this_uses_the_index_once_built_and_exact_search_meanwhile(
+    store: SQLiteStore, monkeypatch
+) -> None:
     config = RecommenderConfig(ann_min_songs=10)
     matrix = await store.pool_matrix(GUILD)
     song_id = int(matrix.ids[0])

@@ -7,8 +7,10 @@ from tests.conftest import REPO_ROOT
 
 
 def test_storage_and_recommender_import_neither_torch_nor_discord() -> None:
-    probe = ("import sys, storage, recommender.service, studies.sweep, benchmarks.playlist; "
-             "print(sorted(m for m in ('torch', 'discord') if m in sys.modules))")
+    probe = (
+        "import sys, storage, recommender.service, studies.sweep, benchmarks.playlist; "
+        "print(sorted(m for m in ('torch', 'discord') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -33,6 +35,7 @@ print(classifier.labels, classifier.quality("lo-fi").cv_accuracy > 0.9, "torch" 
 
 def test_taught_genres_are_fitted_without_torch() -> None:
     # The base install has scikit-learn but no torch: the bot fits a server's genres there.
-    out = subprocess.run([sys.executable, "-c", WITHOUT_TORCH], cwd=REPO_ROOT, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "('lo-fi',) True False"

@@ -29,7 +29,16 @@ JAZZ, METAL, ROCK = GENRES.index("jazz"), GENRES.index("metal"), GENRES.index("r
 
 def test_genres_mirror_the_engine_order() -> None:
     assert GENRES == (
-        "blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock",
+        "blues",
+        "classical",
+        "country",
+        "disco",
+        "hiphop",
+        "jazz",
+        "metal",
+        "pop",
+        "reggae",
+        "rock",
     )
 
 

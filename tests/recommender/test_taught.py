@@ -13,8 +13,9 @@ from recommender.taught import MIN_EXAMPLES, TaughtClassifier, fit, members
 from storage import NewSong, PoolMatrix, SQLiteStore
 
 DIM = 16
-VOCABULARY = TagVocabulary("test", (Tag("electronic", "style", 0.3), Tag("chill", "mood", 0.2)),
-                           min_top_probability=0.5, min_outside_styles=1)
+VOCABULARY = TagVocabulary(
+    "test", (Tag("electronic", "style", 0.3), Tag("chill", "mood", 0.2)), min_top_probability=0.5, min_outside_styles=1
+)
 
 
 def clustered_pool(size: int = 60, seed: int = 0, every: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -44,7 +45,7 @@ def test_a_label_with_enough_examples_is_learnt_and_predicted_for_the_pool() -> 
 def test_a_label_below_the_minimum_is_listed_but_not_predicted() -> None:
     ids, embeddings, _ = clustered_pool()
 
-    classifier = fit(ids, embeddings, {"lo-fi": ids[:MIN_EXAMPLES - 1].tolist()})
+    classifier = fit(ids, embeddings, {"lo-fi": ids[: MIN_EXAMPLES - 1].tolist()})
 
     assert classifier.labels == ()
     assert classifier.quality("lo-fi").cv_accuracy is None and classifier.quality("lo-fi").examples == 4
@@ -75,8 +76,14 @@ def matrix_with_tags(tags: list[list[float] | None]) -> PoolMatrix:
     rows = np.array([row if row is not None else [np.nan, np.nan] for row in tags], np.float32)
     probabilities = np.full((count, 3), 0.1, np.float32)
     probabilities[np.arange(count), np.arange(count) % 3] = 0.8
-    return PoolMatrix(guild_id=1, ids=np.arange(1, count + 1), probabilities=probabilities,
-                      embeddings=np.eye(count, DIM, dtype=np.float32), added_by=np.zeros(count, np.int64), tags=rows)
+    return PoolMatrix(
+        guild_id=1,
+        ids=np.arange(1, count + 1),
+        probabilities=probabilities,
+        embeddings=np.eye(count, DIM, dtype=np.float32),
+        added_by=np.zeros(count, np.int64),
+        tags=rows,
+    )
 
 
 def test_style_and_mood_filters_use_each_tags_threshold_and_skip_untagged_songs() -> None:
@@ -108,16 +115,26 @@ def test_genre_filter_takes_a_model_genre_or_a_taught_label() -> None:
 async def test_a_filtered_playlist_draws_only_matching_songs_or_says_none_match(tmp_path) -> None:
     async with SQLiteStore(tmp_path / "pool.db") as store:
         rng = np.random.default_rng(0)
-        await store.add_songs(NewSong(
-            guild_id=1, title=f"s{i}", content_hash=f"{i:064x}", probabilities=np.full(10, 0.1),
-            embedding=rng.normal(size=DIM), tags=[0.9 if i % 3 == 0 else 0.0, 0.0]) for i in range(30))
+        await store.add_songs(
+            NewSong(
+                guild_id=1,
+                title=f"s{i}",
+                content_hash=f"{i:064x}",
+                probabilities=np.full(10, 0.1),
+                embedding=rng.normal(size=DIM),
+                tags=[0.9 if i % 3 == 0 else 0.0, 0.0],
+            )
+            for i in range(30)
+        )
         only = [tag_filter("style", "electronic", VOCABULARY)]
 
         playlist = await playlist_for(store, 1, 99, 20, seed=0, only=only)
 
         assert playlist.entries and all(entry.song.tags[0] >= 0.3 for entry in playlist.entries)
         assert len(playlist.entries) == 10  # every electronic song, nothing else
-        assert playlist.hint == "Only 10 song(s) in this server's pool match and are new to you, so the playlist is short."
+        assert (
+            playlist.hint == "Only 10 song(s) in this server's pool match and are new to you, so the playlist is short."
+        )
         with pytest.raises(NothingMatchesError, match="mood `chill`"):
             await playlist_for(store, 1, 99, 5, only=[tag_filter("mood", "chill", VOCABULARY)])
 
@@ -125,9 +142,17 @@ async def test_a_filtered_playlist_draws_only_matching_songs_or_says_none_match(
 async def test_a_filtered_radio_plays_only_matching_songs_or_says_none_match(tmp_path) -> None:
     async with SQLiteStore(tmp_path / "pool.db") as store:
         rng = np.random.default_rng(1)
-        await store.add_songs(NewSong(
-            guild_id=1, title=f"s{i}", content_hash=f"{i:064x}", probabilities=rng.dirichlet(np.ones(10)),
-            embedding=rng.normal(size=DIM), tags=[0.9 if i % 3 == 0 else 0.0, 0.0]) for i in range(30))
+        await store.add_songs(
+            NewSong(
+                guild_id=1,
+                title=f"s{i}",
+                content_hash=f"{i:064x}",
+                probabilities=rng.dirichlet(np.ones(10)),
+                embedding=rng.normal(size=DIM),
+                tags=[0.9 if i % 3 == 0 else 0.0, 0.0],
+            )
+            for i in range(30)
+        )
         only = [tag_filter("style", "electronic", VOCABULARY)]
         electronic = {song_id for song_id in range(1, 31) if (song_id - 1) % 3 == 0}
 

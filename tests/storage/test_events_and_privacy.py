@@ -124,8 +124,16 @@ async def test_a_forgotten_user_can_come_back(store: Store) -> None:
 
 
 async def test_forgetting_a_user_removes_the_links_they_shared(store: Store) -> None:
-    shared = (await store.add_song(make_song(1, added_by=BOB, source_url="https://example.com/a.mp3",
-                                             message_url="https://discord.com/channels/1/2/3"))).song
+    shared = (
+        await store.add_song(
+            make_song(
+                1,
+                added_by=BOB,
+                source_url="https://example.com/a.mp3",
+                message_url="https://discord.com/channels/1/2/3",
+            )
+        )
+    ).song
     other = (await store.add_song(make_song(2, added_by=ALICE, source_url="https://example.com/b.mp3"))).song
     await store.record_event(GUILD, BOB, shared.id, "shared")
 

@@ -33,8 +33,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(
         location = databases()
         start = context.Barrier(PROCESSES)
         workers = [
-            context.Process(target=_open_together, args=(location, start, number))
-            for number in range(PROCESSES)
+            context.Process(target=_open_together, args=(location, start, number)) for number in range(PROCESSES)
         ]
         for worker in workers:
             worker.start()

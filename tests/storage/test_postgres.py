@@ -27,6 +27,7 @@ def backend() -> str:
         pytest.skip(NO_SERVER)
     return "postgresql"
 
+
 EXTRA = ("ALTER TABLE users ADD COLUMN locale text",)
 
 
@@ -94,8 +95,7 @@ async def test_a_failed_write_changes_nothing(store) -> None:
         async with store._writing() as conn:
             await conn.execute("UPDATE users SET variety = 0.9")
             await conn.execute(
-                "INSERT INTO events (guild_id, user_id, song_id, kind, at) "
-                "VALUES (%s, 424242, %s, 'liked', now())",
+                "INSERT INTO events (guild_id, user_id, song_id, kind, at) VALUES (%s, 424242, %s, 'liked', now())",
                 (GUILD, song.id),
             )
     assert (await store.user_settings(ALICE)).variety == 0.25

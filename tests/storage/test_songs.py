@@ -118,9 +118,7 @@ async def test_an_admin_cannot_remove_another_servers_song(store: Store) -> None
         ({"source_url": "x" * 3000}, "longer than"),
     ],
 )
-async def test_bad_songs_are_refused_and_nothing_is_stored(
-    store: Store, fields: dict, message: str
-) -> None:
+async def test_bad_songs_are_refused_and_nothing_is_stored(store: Store, fields: dict, message: str) -> None:
     with pytest.raises(InvalidSongError) as caught:
         await store.add_song(make_song(1, **fields))
     assert message in str(caught.value)

@@ -29,9 +29,7 @@ async def test_a_new_file_gets_the_whole_schema_wal_and_foreign_keys(db_path: Pa
 async def test_foreign_keys_are_enforced(sqlite_store: SQLiteStore) -> None:
     async with sqlite_store._writing() as db:
         with pytest.raises(sqlite3.IntegrityError):
-            await db.execute(
-                "INSERT INTO events (guild_id, user_id, song_id, kind, at) VALUES (1, 1, 1, 'liked', 0)"
-            )
+            await db.execute("INSERT INTO events (guild_id, user_id, song_id, kind, at) VALUES (1, 1, 1, 'liked', 0)")
 
 
 async def test_reopening_an_existing_file_keeps_its_data(db_path: Path) -> None:

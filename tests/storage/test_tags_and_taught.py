@@ -113,7 +113,8 @@ async def test_a_database_of_an_earlier_version_is_migrated_keeping_its_songs(db
         await db.execute(
             "INSERT INTO songs (guild_id, content_hash, title, probabilities, embedding, added_at) "
             "VALUES (?, 'h', 'Old song', ?, ?, 0)",
-            (GUILD, np.full(10, 0.1, np.float32).tobytes(), np.ones(8, np.float32).tobytes()))
+            (GUILD, np.full(10, 0.1, np.float32).tobytes(), np.ones(8, np.float32).tobytes()),
+        )
 
     async with SQLiteStore(db_path) as store:
         song = await store.get_song(GUILD, 1)

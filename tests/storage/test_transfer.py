@@ -52,14 +52,19 @@ async def _fill(path: Path) -> dict:
         }
 
 
-async def test_everything_is_copied_with_its_ids_and_again_adds_nothing(
-    db_path: Path, database: str
-) -> None:
+async def test_everything_is_copied_with_its_ids_and_again_adds_nothing(db_path: Path, database: str) -> None:
     before = await _fill(db_path)
     seen: list[tuple[str, int, int]] = []
     report = await copy_sqlite_to_postgres(db_path, database, progress=lambda *step: seen.append(step))
-    assert report.counts == {"users": 2, "guilds": 2, "index_channels": 1, "songs": 14, "events": 2,
-                             "taught_labels": 1, "taught_models": 1}
+    assert report.counts == {
+        "users": 2,
+        "guilds": 2,
+        "index_channels": 1,
+        "songs": 14,
+        "events": 2,
+        "taught_labels": 1,
+        "taught_models": 1,
+    }
     assert report.copied == report.counts
     assert ("songs", 14, 14) in seen
     again = await copy_sqlite_to_postgres(db_path, database)

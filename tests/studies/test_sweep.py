@@ -24,9 +24,7 @@ def test_sweep_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> Non
     assert sweep.main(["--songs", "200", "--users", "4", "--seed", "1", "--json"]) == 0
     out, err = capsys.readouterr()
     rows = json.loads(out)["rows"]
-    assert [set(row) for row in rows] == [
-        {"variety", "kl_taste", "kl_target", "entropy", "ild", "coverage"}
-    ] * 5
+    assert [set(row) for row in rows] == [{"variety", "kl_taste", "kl_target", "entropy", "ild", "coverage"}] * 5
     assert "200 songs" in err
 
 

@@ -124,8 +124,9 @@ def link_policy(tmp_path: Path) -> LinkPolicy:
     """Loopback allowed (the test server lives there), nothing else internal; temp files in tmp_path."""
     temp_root = tmp_path / "link-temp"
     temp_root.mkdir()
-    return LinkPolicy(max_bytes=2_000_000, max_duration_s=600, timeout_s=10,
-                      allowed_internal_networks=LOOPBACK, temp_root=temp_root)
+    return LinkPolicy(
+        max_bytes=2_000_000, max_duration_s=600, timeout_s=10, allowed_internal_networks=LOOPBACK, temp_root=temp_root
+    )
 
 
 class FakeEngine:
@@ -171,13 +172,17 @@ class FakeEngine:
             probabilities=dict(zip(self.labels, probabilities.tolist())),
             genre=self.labels[int(probabilities.argmax())],
             embedding=embedding / np.linalg.norm(embedding),
-            duration_s=duration, segments=1, timings_ms={"total": 1.0},
-            content_hash=hashlib.sha256(data).hexdigest(), name=name, **tagged,
+            duration_s=duration,
+            segments=1,
+            timings_ms={"total": 1.0},
+            content_hash=hashlib.sha256(data).hexdigest(),
+            name=name,
+            **tagged,
         )
 
-    def classify_many(self, sources: Iterable[bytes | str | Path], *,
-                      progress: Callable[[int], None] | None = None
-                      ) -> Iterator[tuple[bytes | str | Path, Prediction | GenreEngineError]]:
+    def classify_many(
+        self, sources: Iterable[bytes | str | Path], *, progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[bytes | str | Path, Prediction | GenreEngineError]]:
         for done, source in enumerate(sources, 1):
             try:
                 yield source, self.classify(source)
@@ -189,9 +194,17 @@ class FakeEngine:
 
 # A small tagger for the fake engine: two styles outside the ten, one inside, a mood and an era.
 TEST_VOCABULARY = TagVocabulary(
-    "test", (Tag("electronic", "style", 0.3), Tag("ambient", "style", 0.2), Tag("heavy metal", "style", 0.4, "metal"),
-             Tag("chill", "mood", 0.3), Tag("80s", "era", 0.2)),
-    min_top_probability=0.5, min_outside_styles=2)
+    "test",
+    (
+        Tag("electronic", "style", 0.3),
+        Tag("ambient", "style", 0.2),
+        Tag("heavy metal", "style", 0.4, "metal"),
+        Tag("chill", "mood", 0.3),
+        Tag("80s", "era", 0.2),
+    ),
+    min_top_probability=0.5,
+    min_outside_styles=2,
+)
 ELECTRONIC_CHILL = [0.8, 0.5, 0.0, 0.6, 0.0]  # not one of the ten: electronic, ambient; chill
 METAL_80S = [0.0, 0.0, 0.9, 0.0, 0.5]  # a metal song of the 80s: confident
 
@@ -203,9 +216,15 @@ async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable
     started: list[Services] = []
 
     async def make(engine: FakeEngine | None = None, **overrides) -> Services:
-        settings = {"db_path": tmp_path / f"bot{len(started)}.db", "media_folder": tmp_path / f"media{len(started)}",
-                    "workers": 1, "queue_size": 0,
-                    "cooldown_s": 0.0, "allowed_internal_networks": LOOPBACK, **overrides}
+        settings = {
+            "db": tmp_path / f"bot{len(started)}.db",
+            "media": tmp_path / f"media{len(started)}",
+            "workers": 1,
+            "queue_size": 0,
+            "cooldown_s": 0.0,
+            "allowed_internal_networks": LOOPBACK,
+            **overrides,
+        }
         services = await Services.open(Config(**settings), engine or FakeEngine())
         started.append(services)
         return services
@@ -236,18 +255,21 @@ class BotHarness:
         self.cdn[attachment["url"]] = data
         return attachment
 
-    async def command(self, name: str, *, user_id: int = USER_ID, guild_id: int | None = GUILD_ID,
-                      **options) -> list[Call]:
+    async def command(
+        self, name: str, *, user_id: int = USER_ID, guild_id: int | None = GUILD_ID, **options
+    ) -> list[Call]:
         start = len(self.recorder.calls)
         await deliver(self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, **options))
         return self.recorder.calls[start:]
 
-    async def autocomplete(self, name: str, option: str, typed: str, *, user_id: int = USER_ID,
-                           guild_id: int = GUILD_ID) -> list[Call]:
+    async def autocomplete(
+        self, name: str, option: str, typed: str, *, user_id: int = USER_ID, guild_id: int = GUILD_ID
+    ) -> list[Call]:
         """A member typing ``typed`` into ``option`` of command ``name``: what the bot suggests."""
         start = len(self.recorder.calls)
-        await deliver(self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, focused=option,
-                                                **{option: typed}))
+        await deliver(
+            self.bot, command_payload(name, guild_id=guild_id, user_id=user_id, focused=option, **{option: typed})
+        )
         return self.recorder.calls[start:]
 
     def role(self, role_id: int, guild_id: int = GUILD_ID) -> RoleOption:
@@ -256,11 +278,11 @@ class BotHarness:
         state._add_guild(discord.Guild(data=guild_payload(guild_id, [role_id]), state=state))
         return RoleOption(role_id)
 
-    async def click(self, message: dict, custom_id: str, *, user_id: int = USER_ID,
-                    guild_id: int | None = GUILD_ID, **options) -> list[Call]:
+    async def click(
+        self, message: dict, custom_id: str, *, user_id: int = USER_ID, guild_id: int | None = GUILD_ID, **options
+    ) -> list[Call]:
         start = len(self.recorder.calls)
-        await deliver(self.bot, component_payload(message, custom_id, guild_id=guild_id, user_id=user_id,
-                                                  **options))
+        await deliver(self.bot, component_payload(message, custom_id, guild_id=guild_id, user_id=user_id, **options))
         return self.recorder.calls[start:]
 
 
@@ -269,13 +291,14 @@ async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Aw
     """Start a GenreBot offline (no gateway, no login), sharded with ``shard_ids``/``shard_count``;
     other keyword arguments override the Config."""
     recorder = Recorder()
-    adapter = contextvars.ContextVar("async_webhook_context", default=RecordingAdapter(recorder))
+    adapter = contextvars.ContextVar("async_webhook_context", default=RecordingAdapter(recorder))  # noqa: B039  (as discord.py)
     monkeypatch.setattr("discord.interactions.async_context", adapter)
     monkeypatch.setattr("discord.webhook.async_.async_context", adapter)
     bots: list[GenreBot] = []
 
-    async def make(*, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None,
-                   **overrides) -> BotHarness:
+    async def make(
+        *, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None, **overrides
+    ) -> BotHarness:
         services = await make_services(**overrides)
         bot = make_client(services, shard_ids=shard_ids, shard_count=shard_count)
         harness = BotHarness(bot, services, recorder)

@@ -68,8 +68,11 @@ class Call:
         return "\n".join(part for part in parts if part)
 
     def custom_ids(self) -> list[str]:
-        return [component["custom_id"] for row in self.message.get("components") or []
-                for component in row.get("components", [])]
+        return [
+            component["custom_id"]
+            for row in self.message.get("components") or []
+            for component in row.get("components", [])
+        ]
 
 
 class RecordingAdapter(AsyncWebhookAdapter):
@@ -83,15 +86,19 @@ class RecordingAdapter(AsyncWebhookAdapter):
         body = payload
         if multipart:
             body = json.loads(next(part["value"] for part in multipart if part["name"] == "payload_json"))
-        call = Call(route.method, route.path.format(**_route_parameters(route)), body,
-                    [file.filename for file in files or []])
+        call = Call(
+            route.method, route.path.format(**_route_parameters(route)), body, [file.filename for file in files or []]
+        )
         self.recorder.calls.append(call)
         return self.recorder.reply_to(call, route)
 
 
 def _route_parameters(route) -> dict[str, Any]:
-    return {"webhook_id": route.webhook_id, "webhook_token": route.webhook_token,
-            "message_id": getattr(route, "message_id", None) or "@original"}
+    return {
+        "webhook_id": route.webhook_id,
+        "webhook_token": route.webhook_token,
+        "message_id": getattr(route, "message_id", None) or "@original",
+    }
 
 
 class Recorder:
@@ -108,8 +115,7 @@ class Recorder:
             message_id = snowflake()
             if call.message or call.response_type == 5:
                 self.messages[message_id] = self._message(message_id, call.message)
-            return {"interaction": {"id": str(route.webhook_id), "type": 2,
-                                    "response_message_id": str(message_id)}}
+            return {"interaction": {"id": str(route.webhook_id), "type": 2, "response_message_id": str(message_id)}}
         message_id = snowflake()
         self.messages[message_id] = self._message(message_id, call.message)
         return self.messages[message_id]
@@ -117,17 +123,31 @@ class Recorder:
     @staticmethod
     def _message(message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": str(message_id), "channel_id": str(CHANNEL_ID), "author": user_payload(APPLICATION_ID, "genrebot"),
-            "content": body.get("content") or "", "timestamp": "2026-01-01T00:00:00+00:00",
-            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
-            "type": 0, "flags": int(body.get("flags") or 0), "components": body.get("components") or [],
+            "id": str(message_id),
+            "channel_id": str(CHANNEL_ID),
+            "author": user_payload(APPLICATION_ID, "genrebot"),
+            "content": body.get("content") or "",
+            "timestamp": "2026-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(body.get("flags") or 0),
+            "components": body.get("components") or [],
         }
 
     def last_message_with(self, custom_id_prefix: str) -> dict[str, Any]:
         for message in reversed(list(self.messages.values())):
-            if any(component["custom_id"].startswith(custom_id_prefix)
-                   for row in message["components"] for component in row["components"]):
+            if any(
+                component["custom_id"].startswith(custom_id_prefix)
+                for row in message["components"]
+                for component in row["components"]
+            ):
                 return message
         raise AssertionError(f"no message has a component {custom_id_prefix}…")
 
@@ -142,16 +162,35 @@ class RoleOption:
     id: int
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "name": f"role{self.id % 1000}", "permissions": "0", "position": 1, "color": 0,
-                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+        return {
+            "id": str(self.id),
+            "name": f"role{self.id % 1000}",
+            "permissions": "0",
+            "position": 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
 
 
 def guild_payload(guild_id: int, role_ids: list[int]) -> dict[str, Any]:
     """A server as the gateway's GUILD_CREATE describes it, with these roles besides @everyone."""
     everyone = {**RoleOption(guild_id).payload(), "name": "@everyone", "position": 0}
-    return {"id": str(guild_id), "name": "server", "roles": [everyone, *(RoleOption(r).payload() for r in role_ids)],
-            "emojis": [], "stickers": [], "features": [], "member_count": 2, "owner_id": str(APPLICATION_ID),
-            "channels": [], "members": [], "threads": []}
+    return {
+        "id": str(guild_id),
+        "name": "server",
+        "roles": [everyone, *(RoleOption(r).payload() for r in role_ids)],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "member_count": 2,
+        "owner_id": str(APPLICATION_ID),
+        "channels": [],
+        "members": [],
+        "threads": [],
+    }
 
 
 def _option(name: str, value: Any) -> dict[str, Any]:
@@ -167,11 +206,22 @@ def _option(name: str, value: Any) -> dict[str, Any]:
 
 def _base(guild_id: int | None, user_id: int, permissions: int, roles: tuple[int, ...] = ()) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "id": str(snowflake()), "application_id": str(APPLICATION_ID), "token": f"token-{snowflake()}",
-        "version": 1, "channel_id": str(CHANNEL_ID), "locale": "en-US", "app_permissions": "0",
+        "id": str(snowflake()),
+        "application_id": str(APPLICATION_ID),
+        "token": f"token-{snowflake()}",
+        "version": 1,
+        "channel_id": str(CHANNEL_ID),
+        "locale": "en-US",
+        "app_permissions": "0",
         "attachment_size_limit": 25 * 1024 * 1024,
-        "channel": {"id": str(CHANNEL_ID), "type": 0, "name": "music", "position": 0, "nsfw": False,
-                    "permission_overwrites": []},
+        "channel": {
+            "id": str(CHANNEL_ID),
+            "type": 0,
+            "name": "music",
+            "position": 0,
+            "nsfw": False,
+            "permission_overwrites": [],
+        },
     }
     user = user_payload(user_id, f"user{user_id % 1000}")
     if guild_id is None:
@@ -179,15 +229,29 @@ def _base(guild_id: int | None, user_id: int, permissions: int, roles: tuple[int
         payload["channel"] = {"id": str(CHANNEL_ID), "type": 1, "recipients": [user]}
     else:
         payload["guild_id"] = str(guild_id)
-        payload["member"] = {"user": user, "roles": [str(role) for role in roles],
-                             "joined_at": "2025-01-01T00:00:00+00:00",
-                             "deaf": False, "mute": False, "permissions": str(permissions), "flags": 0}
+        payload["member"] = {
+            "user": user,
+            "roles": [str(role) for role in roles],
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "permissions": str(permissions),
+            "flags": 0,
+        }
     return payload
 
 
-def command_payload(name: str, *, guild_id: int | None, user_id: int, subcommand: str | None = None,
-                    permissions: int = 0, roles: tuple[int, ...] = (), focused: str | None = None,
-                    **options: Any) -> dict[str, Any]:
+def command_payload(
+    name: str,
+    *,
+    guild_id: int | None,
+    user_id: int,
+    subcommand: str | None = None,
+    permissions: int = 0,
+    roles: tuple[int, ...] = (),
+    focused: str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
     """A CHAT_INPUT interaction as the gateway delivers it; attachments and roles go in ``resolved``.
     ``roles``: the member's own roles. ``focused``: the option being typed, for an AUTOCOMPLETE."""
     opts = [_option(key, value) for key, value in options.items()]
@@ -201,29 +265,52 @@ def command_payload(name: str, *, guild_id: int | None, user_id: int, subcommand
         opts = [{"name": subcommand, "type": 1, "options": opts}]
     payload = _base(guild_id, user_id, permissions, tuple(roles))
     payload["type"] = 2 if focused is None else 4
-    payload["data"] = {"id": str(snowflake()), "name": name, "type": 1, "options": opts,
-                       "resolved": {"attachments": {a["id"]: a for a in attachments},
-                                    "roles": {str(r.id): r.payload() for r in role_options},
-                                    "channels": {str(c.id): {"id": str(c.id), "type": 0, "name": "music",
-                                                             "permissions": "0"} for c in channels}}}
+    payload["data"] = {
+        "id": str(snowflake()),
+        "name": name,
+        "type": 1,
+        "options": opts,
+        "resolved": {
+            "attachments": {a["id"]: a for a in attachments},
+            "roles": {str(r.id): r.payload() for r in role_options},
+            "channels": {
+                str(c.id): {"id": str(c.id), "type": 0, "name": "music", "permissions": "0"} for c in channels
+            },
+        },
+    }
     return payload
 
 
 def attachment_payload(filename: str, size: int, content_type: str | None) -> dict[str, Any]:
     attachment_id = str(snowflake())
-    payload = {"id": attachment_id, "filename": filename, "size": size,
-               "url": f"https://cdn.discordapp.com/attachments/{CHANNEL_ID}/{attachment_id}/{filename}",
-               "proxy_url": f"https://media.discordapp.net/attachments/{attachment_id}/{filename}"}
+    payload = {
+        "id": attachment_id,
+        "filename": filename,
+        "size": size,
+        "url": f"https://cdn.discordapp.com/attachments/{CHANNEL_ID}/{attachment_id}/{filename}",
+        "proxy_url": f"https://media.discordapp.net/attachments/{attachment_id}/{filename}",
+    }
     if content_type:
         payload["content_type"] = content_type
     return payload
 
 
-def component_payload(message: dict[str, Any], custom_id: str, *, guild_id: int | None, user_id: int,
-                      permissions: int = 0, values: list[str] | None = None) -> dict[str, Any]:
+def component_payload(
+    message: dict[str, Any],
+    custom_id: str,
+    *,
+    guild_id: int | None,
+    user_id: int,
+    permissions: int = 0,
+    values: list[str] | None = None,
+) -> dict[str, Any]:
     """A click on a button (or a choice in a select menu) of a message the bot sent."""
-    component_type = next(component["type"] for row in message["components"] for component in row["components"]
-                          if component["custom_id"] == custom_id)
+    component_type = next(
+        component["type"]
+        for row in message["components"]
+        for component in row["components"]
+        if component["custom_id"] == custom_id
+    )
     payload = _base(guild_id, user_id, permissions)
     payload["type"] = 3
     payload["message"] = message
@@ -236,8 +323,11 @@ def component_payload(message: dict[str, Any], custom_id: str, *, guild_id: int 
 async def settle(earlier: set[asyncio.Task], timeout: float = 10.0) -> None:
     """Wait for the handlers the client started since ``earlier`` was taken."""
     async with asyncio.timeout(timeout):
-        while pending := [task for task in asyncio.all_tasks() - earlier
-                          if not task.done() and task.get_name().startswith(_HANDLER_TASKS)]:
+        while pending := [
+            task
+            for task in asyncio.all_tasks() - earlier
+            if not task.done() and task.get_name().startswith(_HANDLER_TASKS)
+        ]:
             await asyncio.wait(pending)
 
 

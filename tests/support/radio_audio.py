@@ -11,8 +11,9 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 
-def noise_song(path: Path, seconds: float, level_db: float, *, sr: int = 44_100, channels: int = 2,
-               seed: int = 0) -> Path:
+def noise_song(
+    path: Path, seconds: float, level_db: float, *, sr: int = 44_100, channels: int = 2, seed: int = 0
+) -> Path:
     """Band-limited noise with a slow tremolo (music-like loudness swings), ``level_db`` RMS dBFS."""
     rng = np.random.default_rng(seed)
     count = int(seconds * sr)

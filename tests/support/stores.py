@@ -61,8 +61,7 @@ def make_song(
 
 TEST_DATABASE_URL = os.environ.get("GENREBOT_TEST_DATABASE_URL", "").strip()
 NO_SERVER = (
-    "no PostgreSQL server: set GENREBOT_TEST_DATABASE_URL=postgresql://... "
-    "(scripts/test starts a throw-away one)"
+    "no PostgreSQL server: set GENREBOT_TEST_DATABASE_URL=postgresql://... (scripts/test starts a throw-away one)"
 )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import soundfile as sf
@@ -20,8 +21,18 @@ CLIPS_PER_CLASS = 6
 
 # The engine tests' tiny features (8 kHz, 1-s segments) keep every training run to a second or two.
 TINY_FEATURES = FeatureConfig(kind="logmel", sample_rate=8000, n_fft=256, hop_length=256, n_mels=16, segment_s=1.0)
-TINY = ["--feature-arg", "sample_rate=8000", "--feature-arg", "n_fft=256", "--feature-arg", "hop_length=256",
-        "--feature-arg", "n_mels=16", "--feature-arg", "segment_s=1.0"]
+TINY = [
+    "--feature-arg",
+    "sample_rate=8000",
+    "--feature-arg",
+    "n_fft=256",
+    "--feature-arg",
+    "hop_length=256",
+    "--feature-arg",
+    "n_mels=16",
+    "--feature-arg",
+    "segment_s=1.0",
+]
 
 
 def write_tones(root: Path, clips_per_class: int = CLIPS_PER_CLASS) -> Path:
@@ -40,9 +51,28 @@ def tones(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train_args(data: Path, out: Path, cache: Path, *extra: str, epochs: int = 2) -> list[str]:
-    return ["--data", str(data), "--out", str(out), "--epochs", str(epochs), "--cache-dir", str(cache),
-            "--device", "cpu", "--batch-size", "4", "--lr", "3e-3", "--model-arg", "dropout=0.1", "--workers", "1",
-            *TINY, *extra]
+    return [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--cache-dir",
+        str(cache),
+        "--device",
+        "cpu",
+        "--batch-size",
+        "4",
+        "--lr",
+        "3e-3",
+        "--model-arg",
+        "dropout=0.1",
+        "--workers",
+        "1",
+        *TINY,
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +88,10 @@ def trained(tones: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 @contextmanager
 def torch_settings_restored() -> Iterator[None]:
     """Training switches on deterministic kernels process-wide; other areas' tests shouldn't inherit that."""
-    enabled, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    enabled, warn_only = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
     benchmark = torch.backends.cudnn.benchmark
     try:
         yield

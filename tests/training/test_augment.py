@@ -38,8 +38,9 @@ def test_zero_strength_turns_an_effect_off() -> None:
 
 
 def test_copies_are_made_once_then_read_from_the_cache(tmp_path: Path) -> None:
-    found, segments = load_segments(discover(write_tones(tmp_path / "data", clips_per_class=1)), TINY_FEATURES,
-                                    SegmentCache(None), progress=False)
+    found, segments = load_segments(
+        discover(write_tones(tmp_path / "data", clips_per_class=1)), TINY_FEATURES, SegmentCache(None), progress=False
+    )
     augment = WaveAugment(copies=2, time_stretch=0.1, pitch_shift=0, hpss_remix=0, noise=0.05)
     cache = SegmentCache(tmp_path / "cache")
     copies = precompute_copies(found, segments, np.array([0, 2]), TINY_FEATURES, augment, cache, seed=0, progress=False)

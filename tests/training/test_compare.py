@@ -10,10 +10,28 @@ from training import compare
 from training.errors import ConfigError
 
 
-def test_configurations_share_folds_and_a_rerun_resumes(tones: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    argv = ["--data", str(tones), "--out", str(tmp_path / "cmp"), "--folds", "2", "--configs", "cnn-logmel,cnn-stft",
-            "--epochs", "1", "--device", "cpu", "--batch-size", "8", "--cache-dir", str(tmp_path / "cache"), *TINY]
+def test_configurations_share_folds_and_a_rerun_resumes(
+    tones: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = [
+        "--data",
+        str(tones),
+        "--out",
+        str(tmp_path / "cmp"),
+        "--folds",
+        "2",
+        "--configs",
+        "cnn-logmel,cnn-stft",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "8",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        *TINY,
+    ]
     results = compare.main(argv)
     assert list(results["configs"]) == ["cnn-logmel", "cnn-stft"]
     assert results["protocol"]["n_clips"] == 18
@@ -22,8 +40,13 @@ def test_configurations_share_folds_and_a_rerun_resumes(tones: Path, tmp_path: P
         assert sum(map(sum, config["test"]["confusion_matrix"])) == 18  # every clip tested exactly once
         assert (tmp_path / "cmp" / name / "confusion_matrix.png").stat().st_size > 0
         assert "--folds 2 --repeats 1" in config["command"]
-    folds = {name: [json.loads((tmp_path / "cmp" / name / "splits" / f"r1-f{i}.json").read_text())["test"]["n_clips"]
-                    for i in (1, 2)] for name in results["configs"]}
+    folds = {
+        name: [
+            json.loads((tmp_path / "cmp" / name / "splits" / f"r1-f{i}.json").read_text())["test"]["n_clips"]
+            for i in (1, 2)
+        ]
+        for name in results["configs"]
+    }
     assert folds["cnn-logmel"] == folds["cnn-stft"]
     table = (tmp_path / "cmp" / "results.md").read_text()
     assert table.startswith("| config | clip accuracy") and "`cnn-stft`" in table and "65%" in table

@@ -160,8 +160,9 @@ def test_full_gtzan_defaults_to_the_shipped_filtered_split(tmp_path: Path) -> No
         for line in (GTZAN_SPLIT_DIR / f"{name}_filtered.txt").read_text().split():
             touch(tmp_path / "genres" / line.replace(".wav", ".au"))
     found = discover(tmp_path)
-    (split,) = choose_splits(found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15,
-                             test_fraction=0.15, seed=0)
+    (split,) = choose_splits(
+        found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15, test_fraction=0.15, seed=0
+    )
     assert split.name == "lists-gtzan"
     assert (len(split.train), len(split.valid), len(split.test)) == (443, 197, 290)
 
@@ -170,6 +171,7 @@ def test_shared_clips_default_to_a_seeded_split(shared_dir: Path) -> None:
     found = discover(shared_dir / "gtzan" / "clips")
     assert found.labels == GENRES and len(found.clips) == 70
     assert split_list_coverage(found, GTZAN_SPLIT_DIR) < 0.1
-    (split,) = choose_splits(found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15,
-                             test_fraction=0.15, seed=0)
+    (split,) = choose_splits(
+        found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15, test_fraction=0.15, seed=0
+    )
     assert split.name == "seeded"

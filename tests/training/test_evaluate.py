@@ -17,11 +17,13 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> str:
     return capsys.readouterr().out
 
 
-def test_json_is_one_object_with_the_promised_fields(trained: tuple[Path, dict[str, Any]], tones: Path,
-                                                     capsys: pytest.CaptureFixture) -> None:
+def test_json_is_one_object_with_the_promised_fields(
+    trained: tuple[Path, dict[str, Any]], tones: Path, capsys: pytest.CaptureFixture
+) -> None:
     out, _ = trained
-    printed = run(capsys, str(out / "model.pt"), "--data", str(tones), "--json",
-                  "--cache-dir", str(out.parent / "cache"))
+    printed = run(
+        capsys, str(out / "model.pt"), "--data", str(tones), "--json", "--cache-dir", str(out.parent / "cache")
+    )
     assert printed.count("\n") == 1
     report = json.loads(printed)
     assert report["n_clips"] == 18 and report["n_segments"] == 54
@@ -31,7 +33,8 @@ def test_json_is_one_object_with_the_promised_fields(trained: tuple[Path, dict[s
 
 
 def test_split_file_limits_the_clips_and_text_output_reads_as_a_table(
-        trained: tuple[Path, dict[str, Any]], tones: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    trained: tuple[Path, dict[str, Any]], tones: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     out, metrics = trained
     listed = tmp_path / "test.txt"
     listed.write_text("metal/metal.00000.wav\njazz/jazz.00001.wav\nrock/rock.00000.wav\n")
@@ -40,7 +43,9 @@ def test_split_file_limits_the_clips_and_text_output_reads_as_a_table(
     assert "clip accuracy:" in printed and "confusion matrix" in printed
 
 
-def test_nothing_to_evaluate_is_a_clear_error(trained: tuple[Path, dict[str, Any]], tones: Path, tmp_path: Path) -> None:
+def test_nothing_to_evaluate_is_a_clear_error(
+    trained: tuple[Path, dict[str, Any]], tones: Path, tmp_path: Path
+) -> None:
     out, _ = trained
     empty = tmp_path / "none.txt"
     empty.write_text("rock/rock.00000.wav\n")

@@ -26,9 +26,16 @@ def _no_argparse(*args, **kwargs):
 def config(tones: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TrainConfig:
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", _no_argparse)
     monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", _no_argparse)
-    return TrainConfig(data=tones, out=tmp_path / "out", model=ModelConfig("cnn", {"dropout": 0.1}),
-                       features=TINY_FEATURES, optim=OptimConfig(epochs=2, batch_size=4, lr=3e-3),
-                       device="cpu", cache_dir=str(tmp_path / "cache"), workers=1)
+    return TrainConfig(
+        data=tones,
+        out=tmp_path / "out",
+        model=ModelConfig("cnn", {"dropout": 0.1}),
+        features=TINY_FEATURES,
+        optim=OptimConfig(epochs=2, batch_size=4, lr=3e-3),
+        device="cpu",
+        cache_dir=str(tmp_path / "cache"),
+        workers=1,
+    )
 
 
 def test_fit_on_separable_tones_from_a_config_beats_chance(config: TrainConfig) -> None:

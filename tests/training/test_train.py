@@ -40,7 +40,8 @@ def test_output_folder_holds_everything_a_run_promises(trained: tuple[Path, dict
 
 
 def test_checkpoint_runs_in_the_engine_with_the_metrics_training_measured(
-        trained: tuple[Path, dict[str, Any]], tones: Path) -> None:
+    trained: tuple[Path, dict[str, Any]], tones: Path
+) -> None:
     out, metrics = trained
     bundle = load_checkpoint(out / "model.pt")
     assert bundle.labels == tuple(sorted(PITCHES)) and bundle.features.sample_rate == 8000
@@ -49,15 +50,16 @@ def test_checkpoint_runs_in_the_engine_with_the_metrics_training_measured(
     # The engine's own classify() on the test clips agrees with the accuracy training reported.
     engine = GenreEngine(TorchModel(bundle))
     test_files = sorted(p for p in tones.rglob("*.wav"))
-    split = choose_splits(discover(tones), split_dir=None, folds=1, repeats=1, full=False,
-                                valid_fraction=0.15, test_fraction=0.15, seed=0)[0]
+    split = choose_splits(
+        discover(tones), split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15, test_fraction=0.15, seed=0
+    )[0]
     hits = [engine.classify(test_files[i]).genre == test_files[i].parent.name for i in split.test]
     assert np.mean(hits) == metrics["test"]["clip_accuracy"]
 
 
-def test_same_seed_same_model_and_resume_continues_exactly(tones: Path, tmp_path: Path,
-                                                           trained: tuple[Path, dict[str, Any]],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_seed_same_model_and_resume_continues_exactly(
+    tones: Path, tmp_path: Path, trained: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     out, metrics = trained
     reference = load_checkpoint(out / "model.pt").model.state_dict()
     args = train_args(tones, tmp_path / "out", tmp_path / "cache")
@@ -106,17 +108,50 @@ def test_cross_validation_reports_every_fold_and_their_spread(tones: Path, tmp_p
 
 
 def test_full_trains_on_every_clip_without_held_out_metrics(tones: Path, tmp_path: Path) -> None:
-    metrics = train.main(train_args(tones, tmp_path / "out", tmp_path / "cache", "--full", "--epochs", "1",
-                                    "--aug-copies", "1", "--hpss-remix", "0", "--pitch-shift", "0",
-                                    "--time-stretch", "0", "--freq-mask", "0.2", "--mixup-alpha", "0.4"))
+    metrics = train.main(
+        train_args(
+            tones,
+            tmp_path / "out",
+            tmp_path / "cache",
+            "--full",
+            "--epochs",
+            "1",
+            "--aug-copies",
+            "1",
+            "--hpss-remix",
+            "0",
+            "--pitch-shift",
+            "0",
+            "--time-stretch",
+            "0",
+            "--freq-mask",
+            "0.2",
+            "--mixup-alpha",
+            "0.4",
+        )
+    )
     assert metrics["split"]["train"] == 18 and metrics["valid"] is None and metrics["test"] is None
     assert load_checkpoint(tmp_path / "out" / "model.pt").extra["options"]["aug_copies"] == 1
     assert not (tmp_path / "out" / "confusion_matrix.png").exists()
 
 
 def test_model_and_feature_arguments_parse_as_json_when_they_can() -> None:
-    config = parse_config(["--data", "d", "--out", "o", "--model-arg", "head=mlp", "--model-arg", "dropout=0.3",
-                           "--model-arg", "batchnorm=false", "--feature-arg", "n_mels=64"])
+    config = parse_config(
+        [
+            "--data",
+            "d",
+            "--out",
+            "o",
+            "--model-arg",
+            "head=mlp",
+            "--model-arg",
+            "dropout=0.3",
+            "--model-arg",
+            "batchnorm=false",
+            "--feature-arg",
+            "n_mels=64",
+        ]
+    )
     assert config.model.args == {"head": "mlp", "dropout": 0.3, "batchnorm": False}
     assert config.features.n_mels == 64
     with pytest.raises(ConfigError, match="unknown feature parameter mels"):

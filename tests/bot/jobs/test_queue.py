@@ -127,11 +127,14 @@ async def test_a_link_is_fetched_by_a_worker_and_a_refusal_comes_back_as_the_sam
 async def test_the_caller_is_told_its_place_in_line_until_a_worker_takes_it(queued) -> None:
     services, start_worker = queued
     places: dict[str, list[Place]] = {"first": [], "second": []}
-    first = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(440), "first"),
-                                                  on_place=places["first"].append))
-    second = asyncio.create_task(services.classify(Caller(GUILD_ID, OTHER_USER_ID),
-                                                   AudioInput(wav_bytes(660), "second"),
-                                                   on_place=places["second"].append))
+    first = asyncio.create_task(
+        services.classify(CALLER, AudioInput(wav_bytes(440), "first"), on_place=places["first"].append)
+    )
+    second = asyncio.create_task(
+        services.classify(
+            Caller(GUILD_ID, OTHER_USER_ID), AudioInput(wav_bytes(660), "second"), on_place=places["second"].append
+        )
+    )
     while not (places["first"] and places["second"]):  # both in line, no worker yet
         await asyncio.sleep(0.05)
     assert sorted([places["first"][0].place, places["second"][0].place]) == [1, 2]
@@ -180,14 +183,31 @@ async def test_the_job_of_a_dead_worker_is_retried_by_another_and_the_listen_cou
 
 def test_a_console_session_is_classified_by_a_worker_process(databases, tmp_path: Path, shared_dir: Path) -> None:
     url = databases()
-    env = {**os.environ, "GENREBOT_DATABASE_URL": url, "GENREBOT_MEDIA": str(tmp_path / "media"),
-           "GENREBOT_LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "GENREBOT_DATABASE_URL": url,
+        "GENREBOT_MEDIA": str(tmp_path / "media"),
+        "GENREBOT_LOG_LEVEL": "INFO",
+    }
     song = shared_dir / "pool" / "muldjord" / "armygeddon.ogg"
-    worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        console = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, input=f"/classify {song}\n",
-                                 capture_output=True, text=True, timeout=240)
+        console = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=ROOT,
+            env=env,
+            input=f"/classify {song}\n",
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
     finally:
         worker.terminate()
         _, worker_log = worker.communicate(timeout=60)
@@ -224,12 +244,16 @@ async def test_a_job_another_worker_already_put_back_is_not_retried_twice(queued
         await task
 
 
-async def test_rows_left_by_a_bot_that_died_while_waiting_neither_block_the_user_nor_stay(make_services,
-                                                                                       databases) -> None:
+async def test_rows_left_by_a_bot_that_died_while_waiting_neither_block_the_user_nor_stay(
+    make_services, databases
+) -> None:
     url = databases()
     services = await make_services(database_url=url, queue_size=50, per_user_jobs=1)
-    await services.jobs._query("INSERT INTO genrebot_job_audio (kind, owner, data, created_at) "
-                               "VALUES ('classify', %s, 'x', now() - interval '1 hour') RETURNING id", (str(USER_ID),))
+    await services.jobs._query(
+        "INSERT INTO genrebot_job_audio (kind, owner, data, created_at) "
+        "VALUES ('classify', %s, 'x', now() - interval '1 hour') RETURNING id",
+        (str(USER_ID),),
+    )
     waiting = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(440), "first")))
     while not (await services.jobs.line())[1]:  # accepted although an old row has the user's name
         assert not waiting.done(), waiting.exception()

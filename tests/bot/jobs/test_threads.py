@@ -164,8 +164,9 @@ async def test_services_tell_the_waiting_caller_its_place(make_services):
     await asyncio.to_thread(engine.started.acquire, timeout=5)
     places: list[Place] = []
 
-    second = asyncio.create_task(services.classify(Caller(GUILD_ID, OTHER_USER_ID), _audio(400),
-                                                   on_place=places.append))
+    second = asyncio.create_task(
+        services.classify(Caller(GUILD_ID, OTHER_USER_ID), _audio(400), on_place=places.append)
+    )
     await until(lambda: places)
     engine.gate.set()
     await asyncio.gather(first, second)
@@ -187,8 +188,9 @@ async def test_discord_shows_the_place_in_line_then_the_answer(make_bot):
     first = asyncio.create_task(harness.command("classify", file=harness.upload("a.wav", wav_bytes(300))))
     await asyncio.to_thread(engine.started.acquire, timeout=5)
 
-    second = asyncio.create_task(harness.command("classify", user_id=OTHER_USER_ID,
-                                                 file=harness.upload("b.wav", wav_bytes(400))))
+    second = asyncio.create_task(
+        harness.command("classify", user_id=OTHER_USER_ID, file=harness.upload("b.wav", wav_bytes(400)))
+    )
     await until(lambda: any("in line" in call.text for call in harness.recorder.calls))
     engine.gate.set()
     calls = await second
@@ -210,10 +212,10 @@ async def test_slow_links_hold_neither_classification_nor_other_users(make_bot, 
     await until(lambda: harness.services.downloader.in_flight == 1)
 
     *_, refused = await harness.command("classify", url=slow)  # the same user's second link
-    _, uploaded = await harness.command("classify", user_id=OTHER_USER_ID,
-                                        file=harness.upload("c.wav", wav_bytes(500)))
-    _, linked = await harness.command("classify", user_id=OTHER_USER_ID + 1,
-                                      url=audio_server.file("/fast.wav", wav_bytes(600)))
+    _, uploaded = await harness.command("classify", user_id=OTHER_USER_ID, file=harness.upload("c.wav", wav_bytes(500)))
+    _, linked = await harness.command(
+        "classify", user_id=OTHER_USER_ID + 1, url=audio_server.file("/fast.wav", wav_bytes(600))
+    )
 
     assert refused.ephemeral and "already have 1 request(s) in line" in refused.text
     assert not uploaded.ephemeral and uploaded.message["embeds"][0]["title"] == "c"
@@ -251,8 +253,7 @@ async def test_discord_refuses_what_could_not_finish_within_the_interaction(make
     first = asyncio.create_task(harness.command("classify", file=harness.upload("a.wav", wav_bytes(300))))
     await asyncio.to_thread(engine.started.acquire, timeout=5)
 
-    *_, refused = await harness.command("classify", user_id=OTHER_USER_ID,
-                                        file=harness.upload("b.wav", wav_bytes(400)))
+    *_, refused = await harness.command("classify", user_id=OTHER_USER_ID, file=harness.upload("b.wav", wav_bytes(400)))
     engine.gate.set()
     await first
 

@@ -47,24 +47,29 @@ def http_error(status: int) -> HTTPError:
     return HTTPError(Response(fp=None, url=URL, headers={}, status=status))
 
 
-@pytest.mark.parametrize(("error", "expected"), [
-    (wrapped(GeoRestrictedError("This video is not available from your location")), GeoBlockedLinkError),
-    (wrapped(ExtractorError("This video is private", expected=True)), LinkRefusedError),
-    (wrapped(ExtractorError("This video is only available for registered users", expected=True)), LinkRefusedError),
-    (wrapped(ExtractorError("Sign in to confirm your age", expected=True)), LinkRefusedError),
-    (wrapped(ExtractorError("Unable to extract title")), NoAudioAtLinkError),
-    (wrapped(UnsupportedError(URL)), NoAudioAtLinkError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=http_error(403))), LinkRefusedError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=http_error(401))), LinkRefusedError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=http_error(404))), LinkNotFoundError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=http_error(410))), LinkNotFoundError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=http_error(500))), SiteError),
-    (wrapped(ExtractorError("Unable to download webpage", cause=TransportError(cause=ConnectionResetError()))),
-     UnreachableSiteError),
-    (wrapped(UnsupportedRequest("Unsupported url scheme: file")), SiteError),
-    (RequestError("No connection adapters were found for 'ftp://host/a.mp3'"), SiteError),
-    (DownloadError("ERROR: unable to download video data"), NoAudioAtLinkError),
-])
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (wrapped(GeoRestrictedError("This video is not available from your location")), GeoBlockedLinkError),
+        (wrapped(ExtractorError("This video is private", expected=True)), LinkRefusedError),
+        (wrapped(ExtractorError("This video is only available for registered users", expected=True)), LinkRefusedError),
+        (wrapped(ExtractorError("Sign in to confirm your age", expected=True)), LinkRefusedError),
+        (wrapped(ExtractorError("Unable to extract title")), NoAudioAtLinkError),
+        (wrapped(UnsupportedError(URL)), NoAudioAtLinkError),
+        (wrapped(ExtractorError("Unable to download webpage", cause=http_error(403))), LinkRefusedError),
+        (wrapped(ExtractorError("Unable to download webpage", cause=http_error(401))), LinkRefusedError),
+        (wrapped(ExtractorError("Unable to download webpage", cause=http_error(404))), LinkNotFoundError),
+        (wrapped(ExtractorError("Unable to download webpage", cause=http_error(410))), LinkNotFoundError),
+        (wrapped(ExtractorError("Unable to download webpage", cause=http_error(500))), SiteError),
+        (
+            wrapped(ExtractorError("Unable to download webpage", cause=TransportError(cause=ConnectionResetError()))),
+            UnreachableSiteError,
+        ),
+        (wrapped(UnsupportedRequest("Unsupported url scheme: file")), SiteError),
+        (RequestError("No connection adapters were found for 'ftp://host/a.mp3'"), SiteError),
+        (DownloadError("ERROR: unable to download video data"), NoAudioAtLinkError),
+    ],
+)
 def test_each_yt_dlp_failure_family_has_its_message(error, expected):
     mapped = link_error(error, URL)
 
@@ -83,9 +88,15 @@ def test_redirect_to_another_scheme_gets_a_message_of_ours(public, link_policy, 
     assert user_message(refused.value) == str(refused.value) != GENERIC_APOLOGY
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    (403, LinkRefusedError), (404, LinkNotFoundError), (410, LinkNotFoundError), (500, SiteError),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (403, LinkRefusedError),
+        (404, LinkNotFoundError),
+        (410, LinkNotFoundError),
+        (500, SiteError),
+    ],
+)
 def test_http_errors(public, link_policy, status, expected):
     url = public.status("/song.mp3", status)
 

@@ -44,13 +44,16 @@ def test_loopback_refused_without_the_explicit_test_setting(audio_server, link_p
     assert audio_server.requests == []  # refused before any connection
 
 
-@pytest.mark.parametrize("target", [
-    "http://169.254.169.254/latest/meta-data/",  # cloud metadata, link-local
-    "http://127.0.0.2/a.wav",  # loopback outside the one address the test allows
-    "http://10.0.0.1/a.wav",
-    "http://[::1]/a.wav",
-    "http://[::ffff:192.168.0.1]/a.wav",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata, link-local
+        "http://127.0.0.2/a.wav",  # loopback outside the one address the test allows
+        "http://10.0.0.1/a.wav",
+        "http://[::1]/a.wav",
+        "http://[::ffff:192.168.0.1]/a.wav",
+    ],
+)
 def test_redirect_to_internal_address_is_refused(audio_server, link_policy, target):
     url = audio_server.redirect("/go.wav", target)
 
@@ -73,8 +76,10 @@ def test_hostname_resolving_to_internal_address_is_refused(link_policy, monkeypa
         fetch_audio("http://music.example/song.mp3", link_policy)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.mp3", "javascript:alert(1)",
-                                 "http://", "not a link", "http://[::1/"])
+@pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "ftp://example.com/a.mp3", "javascript:alert(1)", "http://", "not a link", "http://[::1/"],
+)
 def test_non_http_links_are_refused(link_policy, url):
     with pytest.raises(UnsupportedLinkError):
         fetch_audio(url, link_policy)
@@ -125,31 +130,34 @@ def test_page_without_audio(audio_server, link_policy):
         fetch_audio(url, link_policy)
 
 
-@pytest.mark.parametrize(("address", "internal"), [
-    ("8.8.8.8", False),
-    ("2606:4700:4700::1111", False),
-    ("::ffff:8.8.8.8", False),
-    ("127.0.0.1", True),
-    ("10.1.2.3", True),
-    ("172.16.0.1", True),
-    ("192.168.1.1", True),
-    ("169.254.169.254", True),
-    ("100.64.0.1", True),  # carrier-grade NAT
-    ("0.0.0.0", True),
-    ("224.0.0.1", True),
-    ("240.0.0.1", True),
-    ("255.255.255.255", True),
-    ("::1", True),
-    ("::", True),
-    ("fe80::1", True),
-    ("fc00::1", True),
-    ("fec0::1", True),
-    ("ff02::1", True),
-    ("::ffff:127.0.0.1", True),
-    ("::ffff:10.0.0.1", True),
-    ("64:ff9b::a00:1", True),  # NAT64 of 10.0.0.1
-    ("2002:c0a8:0101::1", True),  # 6to4 of 192.168.1.1
-])
+@pytest.mark.parametrize(
+    ("address", "internal"),
+    [
+        ("8.8.8.8", False),
+        ("2606:4700:4700::1111", False),
+        ("::ffff:8.8.8.8", False),
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("172.16.0.1", True),
+        ("192.168.1.1", True),
+        ("169.254.169.254", True),
+        ("100.64.0.1", True),  # carrier-grade NAT
+        ("0.0.0.0", True),
+        ("224.0.0.1", True),
+        ("240.0.0.1", True),
+        ("255.255.255.255", True),
+        ("::1", True),
+        ("::", True),
+        ("fe80::1", True),
+        ("fc00::1", True),
+        ("fec0::1", True),
+        ("ff02::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("64:ff9b::a00:1", True),  # NAT64 of 10.0.0.1
+        ("2002:c0a8:0101::1", True),  # 6to4 of 192.168.1.1
+    ],
+)
 def test_address_classification(address, internal):
     assert is_internal(ipaddress.ip_address(address)) is internal
 
@@ -158,8 +166,6 @@ def test_guard_is_inactive_outside_a_fetch(audio_server, link_policy):
     """The resolver hook must not affect the rest of the process (Discord, the database)."""
     fetch_audio(audio_server.file("/a.wav", wav_bytes()), link_policy)
     assert socket.getaddrinfo("10.0.0.1", 80)  # would raise if the guard leaked
-
-
 
 
 def test_connect_is_checked_even_when_resolution_bypasses_the_hook(link_policy, monkeypatch):

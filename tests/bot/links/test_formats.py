@@ -178,8 +178,9 @@ def test_dash_segments_on_an_internal_address_are_never_fetched(public, internal
 
 
 def test_live_dash_is_refused(public, internal, link_policy, fake_ffmpeg):
-    url = public.text("/live.mpd", mpd(serve_segments(internal, SEGMENTS, "/dash"), dynamic=True),
-                      "application/dash+xml")
+    url = public.text(
+        "/live.mpd", mpd(serve_segments(internal, SEGMENTS, "/dash"), dynamic=True), "application/dash+xml"
+    )
 
     with pytest.raises(LiveStreamLinkError):
         fetch_audio(url, link_policy)

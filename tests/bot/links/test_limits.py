@@ -20,7 +20,8 @@ def warm_up(server, policy) -> None:
 
 
 def test_page_dripping_a_byte_at_a_time_is_cut_off_at_the_deadline(public, link_policy):
-    """The socket timeout never fires (a byte arrives every 0.5 s; the deadline is 2 s): only the fetch's deadline stops it."""
+    """The socket timeout never fires (a byte arrives every 0.5 s; the deadline is 2 s): only the
+    fetch's deadline stops it."""
     url = public.drip("/drip.html", pause_s=0.5)
     impatient = dataclasses.replace(link_policy, timeout_s=2)
     warm_up(public, link_policy)

@@ -11,7 +11,6 @@ import av
 import numpy as np
 import pytest
 
-from bot.config import load_config
 from bot.media_store import MediaStore
 from bot.radio.errors import (
     EmptyPoolError,
@@ -56,20 +55,24 @@ def test_played_to_its_end_is_listened_for_everyone_present() -> None:
 
 def test_half_played_then_skipped_still_counts_as_listened() -> None:
     assert end_of_song_events(100.0, 200.0, finished=False, skipped_by=ANN, listeners=[ANN, BEN]) == [
-        (ANN, EventKind.LISTENED), (BEN, EventKind.LISTENED)]
+        (ANN, EventKind.LISTENED),
+        (BEN, EventKind.LISTENED),
+    ]
     assert end_of_song_events(99.0, 200.0, finished=False, skipped_by=ANN, listeners=[ANN, BEN]) == []
 
 
 def test_four_minutes_of_a_long_song_count_as_listened() -> None:
     assert end_of_song_events(240.0, 900.0, finished=False, skipped_by=BEN, listeners=[ANN]) == [
-        (ANN, EventKind.LISTENED)]
+        (ANN, EventKind.LISTENED)
+    ]
     assert end_of_song_events(239.0, 900.0, finished=False, skipped_by=BEN, listeners=[ANN]) == []
 
 
 def test_an_early_skip_is_recorded_only_for_who_skipped() -> None:
     early = EARLY_SKIP_S - 0.1
     assert end_of_song_events(early, 200.0, finished=False, skipped_by=BEN, listeners=[ANN, BEN, CAT]) == [
-        (BEN, EventKind.SKIPPED)]
+        (BEN, EventKind.SKIPPED)
+    ]
     assert end_of_song_events(EARLY_SKIP_S, 200.0, finished=False, skipped_by=BEN, listeners=[ANN, BEN]) == []
 
 
@@ -81,14 +84,23 @@ def test_the_radio_leaves_after_two_minutes_without_a_human() -> None:
 
 # -- a pool with real (synthesised) audio --------------------------------------------------------
 
-async def add_song(store: SQLiteStore, media: MediaStore | None, path: Path | None, genre: int, index: int,
-                   *, duration_s: float = 2.0) -> int:
+
+async def add_song(
+    store: SQLiteStore, media: MediaStore | None, path: Path | None, genre: int, index: int, *, duration_s: float = 2.0
+) -> int:
     digest = content_hash(path) if path is not None else f"{index:064x}"
     if media is not None and path is not None:
         media.put_reference(digest, path)
-    added = await store.add_song(NewSong(
-        guild_id=GUILD, title=f"{GENRES[genre]} {index}", content_hash=digest,
-        probabilities=genre_vector(genre), embedding=embedding_for(genre, index), duration_s=duration_s))
+    added = await store.add_song(
+        NewSong(
+            guild_id=GUILD,
+            title=f"{GENRES[genre]} {index}",
+            content_hash=digest,
+            probabilities=genre_vector(genre),
+            embedding=embedding_for(genre, index),
+            duration_s=duration_s,
+        )
+    )
     return added.song.id
 
 
@@ -240,9 +252,16 @@ async def test_a_song_without_audio_is_skipped_with_a_note_and_marked(tmp_path, 
 
 async def test_a_link_whose_copy_was_evicted_is_fetched_again(tmp_path, store, media) -> None:
     path = noise_song(tmp_path / "linked.wav", 2.0, -20.0)
-    added = await store.add_song(NewSong(
-        guild_id=GUILD, title="linked", content_hash=content_hash(path), probabilities=genre_vector(JAZZ),
-        embedding=embedding_for(JAZZ, 1), source_url="https://example.org/song"))
+    added = await store.add_song(
+        NewSong(
+            guild_id=GUILD,
+            title="linked",
+            content_hash=content_hash(path),
+            probabilities=genre_vector(JAZZ),
+            embedding=embedding_for(JAZZ, 1),
+            source_url="https://example.org/song",
+        )
+    )
     fetched = []
 
     async def refetch(song):
@@ -260,9 +279,15 @@ async def test_a_link_whose_copy_was_evicted_is_fetched_again(tmp_path, store, m
 async def test_sharing_a_song_again_makes_it_playable_again(store, media, pool) -> None:
     song = await store.set_audio_missing(GUILD, pool[0], True)
     assert await store.audio_missing_ids(GUILD) == [pool[0]]
-    again = await store.add_song(NewSong(
-        guild_id=GUILD, title="again", content_hash=song.content_hash, probabilities=song.probabilities,
-        embedding=song.embedding))
+    again = await store.add_song(
+        NewSong(
+            guild_id=GUILD,
+            title="again",
+            content_hash=song.content_hash,
+            probabilities=song.probabilities,
+            embedding=song.embedding,
+        )
+    )
     assert not again.created and not again.song.audio_missing
     assert await store.audio_missing_ids(GUILD) == []
 
@@ -279,6 +304,7 @@ async def test_an_empty_pool_and_a_pool_without_audio_are_clear_errors(store, me
 
 
 # -- the offline render --------------------------------------------------------------------------
+
 
 async def test_render_writes_the_stream_and_says_where_each_song_starts(tmp_path, store, media, pool) -> None:
     out = tmp_path / "mix.ogg"
@@ -306,13 +332,6 @@ async def test_render_refuses_absurd_counts_and_unwritable_files(tmp_path, store
             await render_radio(store, media, GUILD, ANN, count, tmp_path / "x.ogg")
     with pytest.raises(RenderWriteError):
         await render_radio(store, media, GUILD, ANN, 1, tmp_path / "no such folder" / "x.ogg")
-
-
-def test_the_radio_subcommand_is_configured() -> None:
-    config = load_config(["radio", "--songs", "3", "--out", "mix.ogg", "--json"], env={})
-    assert (config.command, config.radio_songs, config.radio_out, config.radio_json) == ("radio", 3, Path("mix.ogg"), True)
-    config = load_config(["--media", "m", "--media-cap-gb", "0.5"], env={"GENREBOT_MEDIA": "elsewhere"})
-    assert config.media_folder == Path("m") and config.media_cap_bytes == 2**29
 
 
 @pytest.mark.slow

@@ -45,8 +45,10 @@ def test_silence_measures_at_the_gate_and_gets_no_gain() -> None:
 
 
 def tracks_for(paths: list[Path]) -> list[Track]:
-    return [Track(index + 1, path.stem, open(path, "rb"), gain_db(measure(decode_48k(path)).integrated_lufs))
-            for index, path in enumerate(paths)]
+    return [
+        Track(index + 1, path.stem, open(path, "rb"), gain_db(measure(decode_48k(path)).integrated_lufs))
+        for index, path in enumerate(paths)
+    ]
 
 
 def test_songs_at_different_levels_come_out_at_minus_14_lufs(tmp_path: Path) -> None:
@@ -130,7 +132,7 @@ async def test_discords_audio_player_sends_the_radio_as_20_ms_opus_packets(tmp_p
     assert all(encode is False for _, encode in client.sent)  # is_opus(): sent as they are
     radio = [data for data, _ in client.sent if data != OPUS_SILENCE]
     assert len(radio) == 51  # two 0.5-s songs: 25 frames each, and the encoder's look-ahead
-    assert client.sent[len(radio):] == [(OPUS_SILENCE, False)] * 5  # discord.py's end of speech
+    assert client.sent[len(radio) :] == [(OPUS_SILENCE, False)] * 5  # discord.py's end of speech
     # each packet is one 20-ms Opus frame: TOC byte (RFC 6716, 3.1) code 0 = one frame, of a
     # CELT configuration whose frame size is 20 ms; and it decodes to 960 samples
     assert {data[0] & 0b11 for data in radio} == {0}

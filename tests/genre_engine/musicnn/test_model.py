@@ -42,11 +42,14 @@ def test_embedding_holds_the_transfer_feature_set(make_model, log_mel):
     assert torch.equal(features[:, 1706:], torch.sigmoid(out.logits))
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"variant": "MSD_vgg"}, "variant"),
-    ({"head": "svm"}, "head"),
-    ({"finetune": "some"}, "finetune"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"variant": "MSD_vgg"}, "variant"),
+        ({"head": "svm"}, "head"),
+        ({"finetune": "some"}, "finetune"),
+    ],
+)
 def test_rejects_unknown_arguments(args, message):
     with pytest.raises(ValueError, match=message):
         create_model("musicnn", 10, CONFIG.shape, **args)
