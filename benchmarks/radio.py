@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("radio_bench: no audio files found", file=sys.stderr)
         return 2
-    results = measure_stream(paths, args.seconds)
+    results = measure_stream(paths, args.seconds) | {"source": " ".join(map(str, args.files)) or "../shared/pool"}
     per_s = results["cpu_s_per_audio_s"]
     rows = {
         "files": len(paths),
@@ -85,9 +85,9 @@ def render(results: dict) -> str:
     """The measurement page's body: the streaming cost, the radios one core sustains, the loudness cost."""
     per_s = results["cpu_s_per_audio_s"]
     return (
-        f"{results['streamed_audio_s']:.0f} s of real songs ({results['files']} files from the shared pool, in order) "
-        "streamed through the radio's `PacketStream` (decode, resample to 48 kHz stereo, gain, limiter, fades, "
-        "20-ms Opus packets) as fast as it goes, on one thread, timing the process's CPU.\n\n"
+        f"{results['streamed_audio_s']:.0f} s of real songs ({results['files']} files under `{results['source']}`, "
+        "in order) streamed through the radio's `PacketStream` (decode, resample to 48 kHz stereo, gain, limiter, "
+        "fades, 20-ms Opus packets) as fast as it goes, on one thread, timing the process's CPU.\n\n"
         + table(
             ["what", "figure"],
             [
