@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, overrides in rows.items():
         with tempfile.TemporaryDirectory() as folder:
-            config = Config(db_path=Path(folder) / "bench.db", workers=args.workers, cooldown_s=0, **overrides)
+            config = Config(home=Path(folder), workers=args.workers, cooldown_s=0, **overrides)
             row = measured[name] = asyncio.run(run_row(engine, audio, config))
         if args.json:
             print(json.dumps({"config": name, **row}))

@@ -183,7 +183,7 @@ async def queue_latency(url: str, data: list[bytes]) -> tuple[float, float]:
 
 async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str, int]:
     with Database(url) as database, tempfile.TemporaryDirectory() as media:
-        config = Config(database_url=database, media_folder=Path(media), queue_size=10_000, per_user_jobs=len(data))
+        config = Config(database_url=database, home=Path(media), queue_size=10_000, per_user_jobs=len(data))
         services = await Services.open(config, engine)
         pool = Workers(database, 2)
         try:
