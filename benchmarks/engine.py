@@ -216,8 +216,9 @@ def render(result: dict) -> str:
     )
     parts = [
         f"Milliseconds per file end to end (decode, resample, features, network; p50), on {result['clips']} "
-        f"GTZAN clips of 30 s and {result['songs']} full-length pool song(s), each setting on an otherwise idle "
-        "machine and again while another process keeps one core busy; the ratio is busy over idle.",
+        f"GTZAN clips of 30 s and {result['songs']} full-length pool song(s), each setting as the machine was "
+        '("idle"; the load average above says how busy it was) and again while another process keeps one core '
+        "busy; the ratio is busy over idle.",
         single,
         f"The bot's case: {WORKERS} worker threads classifying the clips at once through one engine, with one "
         "ONNX Runtime session shared by the workers or one per worker (ms per clip, p50).",

@@ -309,12 +309,12 @@ def render(result: dict) -> str:
     return "\n\n".join(
         [
             f"Milliseconds per clip end to end (decode, features, network; p50 over {result['clips']} clips: "
-            f"{CLIP_SETS[result['clip_set']]}), each on an otherwise idle machine and again while another process "
-            "keeps one core busy. musicnn's reference is its authors' TensorFlow `MSD_musicnn` (3-s patches, tags "
-            "and features), once as a warm model (graph and session built once, as a server keeps them) and once "
-            "through `musicnn.extractor.extractor` as shipped (graph rebuilt per call); genrebot is its default "
-            "engine (the shipped model through ONNX Runtime with its early stop) and the same engine analysing "
-            "every segment as the reference does.",
+            f'{CLIP_SETS[result["clip_set"]]}), each as the machine was ("idle"; the load average above says '
+            "how busy it was) and again while another process keeps one core busy. musicnn's reference is its "
+            "authors' TensorFlow `MSD_musicnn` (3-s patches, tags and features), once as a warm model (graph and "
+            "session built once, as a server keeps them) and once through `musicnn.extractor.extractor` as shipped "
+            "(graph rebuilt per call); genrebot is its default engine (the shipped model through ONNX Runtime with "
+            "its early stop) and the same engine analysing every segment as the reference does.",
             timings,
             speedups,
             f"Segments genrebot analysed per clip with the early stop: {result['genrebot_segments']}. "

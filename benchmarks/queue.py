@@ -109,7 +109,11 @@ def render(results: dict) -> str:
             for name, row in results["rows"].items()
         ),
     )
-    refusals = [f"`{name}` refused {row['refusals']}" for name, row in results["rows"].items() if row["refusals"]]
+    refusals = [
+        f"`{name}` refused " + ", ".join(f"{count} ({why})" for why, count in row["refusals"].items())
+        for name, row in results["rows"].items()
+        if row["refusals"]
+    ]
     return "\n\n".join(
         [
             f"{results['requests']} users send /classify at the same moment, each a different real song, through "
