@@ -107,7 +107,7 @@ def commit() -> str | None:
 
 
 class Recorder:
-    """Measures the load at the start of a run and writes the record at its end::
+    """Notes the date, commit and load at the start of a run and writes the record at its end::
 
     recorder = Recorder("engine", "Engine speed per file", "benchmarks.engine", argv)
     ...                                        # measure
@@ -122,6 +122,7 @@ class Recorder:
         self.folder = folder
         self.command = shown_command(module, list(sys.argv[1:] if argv is None else argv))
         self.date = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.commit = commit()  # at the start: a study may change tracked files it writes (data/tags.json)
         self.load_before = load_average()
 
     def record(self, results: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +131,7 @@ class Recorder:
             "title": self.title,
             "command": self.command,
             "date": self.date,
-            "commit": commit(),
+            "commit": self.commit,
             "machine": machine(),
             "load": {"before": self.load_before, "after": load_average()},
             "results": results,
