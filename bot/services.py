@@ -140,7 +140,7 @@ class PoolTags:
 class IndexReport:
     """``failed``: audio files that could not be added (damaged, silent, too long, refused by
     storage); ``skipped``: files that are not audio by their content (a cover image, a video
-    without sound); each as (file, why)."""
+    without sound); each as (file, why), the file's path within the folder indexed."""
 
     added: int
     duplicates: int
@@ -174,6 +174,10 @@ def link_policy(config: Config) -> LinkPolicy:
         timeout_s=config.download_timeout_s,
         allowed_internal_networks=config.allowed_internal_networks,
     )
+
+
+def _within(path: str | Path, folder: Path) -> str:
+    return str(Path(path).relative_to(folder))
 
 
 def audio_files(folder: Path) -> FolderScan:
@@ -540,7 +544,7 @@ class Services:
         done so far (from a worker thread)."""
         scan = await asyncio.to_thread(audio_files, folder)
         paths = scan.audio
-        skipped = [(str(path), str(reason)) for path, reason in scan.skipped]
+        skipped = [(_within(path, folder), str(reason)) for path, reason in scan.skipped]
         hashes = await asyncio.to_thread(lambda: [content_hash(path) for path in paths])
         fresh, duplicates = [], 0
         for path, digest in zip(paths, hashes):
@@ -562,7 +566,7 @@ class Services:
         songs, failed = [], []
         for path, outcome in outcomes:  # one bad file is reported beside the others, never costs the batch
             if isinstance(outcome, NotAudioError):  # its first bytes looked like a container: one without sound
-                skipped.append((str(path), str(outcome)))
+                skipped.append((_within(path, folder), str(outcome)))
                 continue
             try:
                 if isinstance(outcome, GenreEngineError):
@@ -571,7 +575,7 @@ class Services:
                 song = self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True)
                 check_song(song, self.store.genre_count)  # what add_songs would refuse for the whole batch
             except (GenreEngineError, TooLongError, InvalidSongError) as problem:
-                failed.append((str(path), str(problem)))
+                failed.append((_within(path, folder), str(problem)))
             else:
                 songs.append(song)
         report = await self.store.add_songs(songs)

@@ -16,7 +16,8 @@ other, and the input is called damaged only when neither decodes it.
 Durations are measured, not trusted: a header's frame count or FFmpeg's estimate is a hint, and
 when decoding ends earlier the real length wins. A long file is never decoded whole: only the
 windows that will be analysed are read (seeking), so an hour-long mix costs the same memory as a
-three-minute song.
+three-minute song; a stream that can't be seeked (a chained Ogg, a timeline without timestamps) is
+read forward once, the windows taken on the way.
 
 Every decoding is bounded by samples, whatever the container says (the audio decoded is counted
 in :attr:`DecodedAudio.decoded_s`):
@@ -26,8 +27,11 @@ in :attr:`DecodedAudio.decoded_s`):
   holds more than it measured is refused with ``InflatedAudioError``, not analysed, since nothing
   about it can be trusted;
 - a window read decodes its window, the pre-roll before it and what it skips, and keeps only the
-  window; FFmpeg's frames must keep up with their timestamps, so a decompression bomb (frames that
-  claim 1/12,000 s and decode to 1.4 s) is refused after its first frames;
+  window;
+- FFmpeg's frames must keep up with their timestamps (``audio_pyav``: the audio decoded before a
+  frame may exceed the time its timestamp says has passed at most 1.5 times, plus 0.5 s), so a
+  decompression bomb (frames that claim 1/12,000 s and decode to 1.4 s) is refused with
+  ``InflatedAudioError`` at its second frame, in a whole read or a window's;
 - a stream measured by decoding (no usable timestamps) is counted without keeping samples, up to
   ``MAX_COUNT_S`` (``TooLongAudioError`` beyond);
 - the packet scan decodes nothing, and no input over ``max_bytes`` is opened.
@@ -300,7 +304,8 @@ def decode_windows(
                 failures.append((name, exc))
                 continue
             try:
-                return _decode(reader, sample_rate, window_s, max_windows, meter)
+                decoded = _decode(reader, sample_rate, window_s, max_windows)
+                return dataclasses.replace(decoded, track=reader.track, decoded_s=meter.seconds)
             except Exception as exc:  # noqa: BLE001 - the other backend may read what this one misreads
                 failures.append((name, exc))
             finally:
@@ -363,19 +368,15 @@ def _open(source: AudioSource) -> BinaryIO:
     return open(source, "rb")
 
 
-def _decode(reader: _Reader, rate: int, window_s: float, max_windows: int | None, meter: Meter) -> DecodedAudio:
+def _decode(reader: _Reader, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
     whole_s = max_windows * window_s if max_windows is not None else MAX_WHOLE_S
     if reader.duration_s > whole_s:
         if max_windows is None:
             raise TooLongAudioError(reader.duration_s, MAX_WHOLE_S)
         windows = _read_windows(reader, rate, window_s, max_windows, reader.duration_s)
         if windows is not None:
-            return _reported(windows, reader, meter)
-    return _reported(_read_whole(reader, rate, window_s, whole_s), reader, meter)
-
-
-def _reported(decoded: DecodedAudio, reader: _Reader, meter: Meter) -> DecodedAudio:
-    return dataclasses.replace(decoded, track=reader.track, decoded_s=meter.seconds)
+            return windows
+    return _read_whole(reader, rate, window_s, whole_s)
 
 
 def _read_whole(reader: _Reader, rate: int, window_s: float, whole_s: float) -> DecodedAudio:

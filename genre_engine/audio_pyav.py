@@ -174,7 +174,7 @@ class PyavReader:
         except BaseException:
             self._container.close()
             raise
-        self._seekable = self._timed  # until FFmpeg fails to seek (a truncated FLAC's last seconds)
+        self._seekable = self._timed  # until FFmpeg seeks nowhere
         self._pass: _Pass | None = None  # where forward reads are
 
     def _seconds(self, pts: int) -> float:
@@ -241,12 +241,7 @@ class PyavReader:
     def read(self, start_s: float, length_s: float) -> np.ndarray:
         """Up to ``length_s`` seconds from ``start_s``, mono; shorter where the audio really ends."""
         count = int(round(length_s * self.rate))
-        if self._seekable:
-            target = max(start_s - _PREROLL_S, 0.0)
-            try:
-                self._container.seek(int(target / self._stream.time_base) + self._offset, stream=self._stream)
-            except av.FFmpegError:
-                self._seekable = False
+        self._seekable = self._seekable and self._seek(max(start_s - _PREROLL_S, 0.0))
         if not self._seekable:
             return downmix(self._forward(int(round(start_s * self.rate)), count))
         frames = self._checked(decoded(self._container, self._stream))
@@ -255,6 +250,20 @@ class PyavReader:
             return np.zeros(0, np.float32)
         skip = max(int(round((start_s - self._seconds(first.pts)) * self.rate)), 0) if first.pts is not None else 0
         return downmix(self._new_pass(itertools.chain([first], frames)).take(skip, count))
+
+    def _seek(self, target_s: float) -> bool:
+        """Seek to ``target_s`` or before; where FFmpeg refuses (some spots near the end of a FLAC
+        without a seek table), to ever earlier points, 1, 2, 4... s back. False when it seeks nowhere."""
+        back = 0.0
+        while True:
+            point = max(target_s - back, 0.0)
+            try:
+                self._container.seek(int(point / self._stream.time_base) + self._offset, stream=self._stream)
+                return True
+            except av.FFmpegError:
+                if point == 0.0:
+                    return False
+                back = max(2 * back, 1.0)
 
     def _forward(self, start: int, count: int) -> np.ndarray:
         """``count`` samples from sample ``start``, read without seeking: onwards from the last read

@@ -2,10 +2,12 @@
 second opinion on the rest (a free-format mp3 that FFmpeg can't decode).
 
 Refused here with :class:`NotForSoundfile`, so that FFmpeg reads them: what libsndfile doesn't
-open; more than two channels (they need a layout-aware downmix); a header that says 0 frames; a
-length it doesn't know or can't be right (a chained Ogg reports 2**63 - 1 frames: anything over
-``PLAUSIBLE_S`` is taken as that). Its read errors (a truncated FLAC "lost sync") are raised as
-they are: the caller treats them as a misreading and asks the other backend.
+open; a chained Ogg (libsndfile reads its first link only, and reports that link's length or
+2**63 - 1 frames); more than two channels (they need a layout-aware downmix); a header that says 0
+frames; a length it doesn't know or can't be right (a FLAC whose header leaves the length out
+reports 2**63 - 1 frames: anything over ``PLAUSIBLE_S`` is taken as that). Its read errors (a
+truncated FLAC "lost sync") are raised as they are: the caller treats them as a misreading and
+asks the other backend.
 
 libsndfile's mp3 decoder (mpg123) prints notes about damaged frames straight to the process's
 stderr, where the console's user would read them: while it opens an input or decodes mpeg audio,
@@ -26,6 +28,7 @@ import numpy as np
 import soundfile as sf
 
 from genre_engine.audio_report import Meter
+from genre_engine.ogg_chain import ogg_links
 from genre_engine.samples import downmix
 
 PLAUSIBLE_S = 24 * 3600.0  # no header of an input this engine reads (<= 200 MB) is longer, but silence
@@ -70,6 +73,8 @@ class SoundfileReader:
     track = None
 
     def __init__(self, handle: BinaryIO, meter: Meter) -> None:
+        if len(ogg_links(handle)) > 1:
+            raise NotForSoundfile()
         try:
             self._file = _quietly(lambda: sf.SoundFile(handle))
         except sf.LibsndfileError:

@@ -89,7 +89,7 @@ async def test_the_console_classify_and_index(files, engine, tmp_path):
     out = stdout.getvalue()
     assert f"Indexed {folder}: {len(accepted(files))} added, 0 already in the pool, 0 failed, 3 skipped." in out
     for name, sentence in REFUSED.items():
-        assert f"   – skipped {files[name]}: {sentence}" in out
+        assert f"   – skipped {name}: {sentence}" in out
     answers = [line for line in out.splitlines() if line.startswith(("🎵", "⚠"))]
     expected = [f"⚠ {REFUSED[name]}" if name in REFUSED else f"🎵 {Path(name).stem}: " for name in files]
     assert len(answers) == len(expected) and all(a.startswith(e) for a, e in zip(answers, expected)), answers

@@ -35,10 +35,13 @@ def rising_from(start_s: float, seconds: float, rate: int) -> np.ndarray:
     return (0.3 * np.sin(2 * np.pi * np.cumsum(200 + 10 * t) / rate)).astype(np.float32)
 
 
-@pytest.mark.parametrize("rates", [(44100, 44100), (44100, 48000)], ids=["same rate", "rate changes"])
+@pytest.mark.parametrize(
+    "rates", [(44100, 44100), (8000, 8000), (44100, 48000)], ids=["same rate", "low rate", "rate changes"]
+)
 def test_a_chained_ogg_is_decoded_link_after_link(rates: tuple[int, int]) -> None:
     chain = ogg_vorbis(rising_from(0, 20, rates[0]), rates[0]) + ogg_vorbis(rising_from(20, 40, rates[1]), rates[1])
-    assert sf.info(io.BytesIO(chain)).frames == 2**63 - 1  # what libsndfile makes of it: no length
+    # what libsndfile makes of it: no length (2**63 - 1 frames) or the first link's
+    assert sf.info(io.BytesIO(chain)).frames in (2**63 - 1, 20 * rates[0])
     assert_windows_inside_real_audio(decode_windows(chain, SR, window_s=1.0, max_windows=5), 60.0)
 
 
