@@ -10,7 +10,9 @@ measured with a packet scan: demuxing without decoding, cheap even for an hour-l
 scan is only believed when the timeline is whole: every packet timed, and time never going back.
 A chained Ogg (radio rips: links that each start again at 0) or a stream without timestamps is
 measured by decoding instead, counting samples without keeping them, and then read forward from
-its start instead of by seeking, which such a timeline cannot do.
+its start instead of by seeking, which such a timeline cannot do. Where FFmpeg refuses to seek on
+a timed stream (some spots near the end of a FLAC without a seek table), ever earlier points are
+tried; where it seeks nowhere, that stream too is read forward.
 
 *Samples*: every frame goes through FFmpeg's resampler (``av.AudioResampler``) to float at the
 reader's rate, one resampler per format, layout and rate met, so a stream that changes midway (two
@@ -43,6 +45,8 @@ from genre_engine.samples import downmix
 _OPTIONS = {"protocol_whitelist": "none"}  # no protocol: nothing but the handle is ever opened
 _PREROLL_S = 0.25  # decoded before a window's start and dropped: mp3/aac decoders need warming up
 _SECONDARY = Disposition.comment | Disposition.descriptions | Disposition.visual_impaired | Disposition.hearing_impaired
+# Honest streams decode what their timestamps say, give or take codec priming (under 0.1 s), and a
+# damaged frame skipped only puts decoding behind; a bomb runs ahead by its first frame.
 _CLOCK_RATIO = 1.5
 _CLOCK_SLACK_S = 0.5
 

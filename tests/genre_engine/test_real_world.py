@@ -7,7 +7,6 @@ import struct
 import zipfile
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 import soundfile as sf
@@ -17,6 +16,7 @@ from genre_engine.__main__ import main
 from genre_engine.audio import Sniffed, decode_windows, sniff
 from genre_engine.errors import CorruptAudioError, NotAudioError, SilentAudioError
 from tests.conftest import tone
+from tests.support import audio_files
 
 SR = 8000
 
@@ -33,15 +33,7 @@ def glide(seconds: float, sr: int = SR) -> np.ndarray:
 
 
 def encode(path: Path, samples: np.ndarray, container: str, codec: str, sr: int = SR) -> Path:
-    with av.open(str(path), "w", format=container) as output:
-        stream = output.add_stream(codec, rate=sr, layout="mono")
-        step = stream.codec_context.frame_size or 1024
-        for start in range(0, len(samples), step):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="fltp", layout="mono")
-            frame.sample_rate = sr
-            frame.pts = start
-            output.mux(stream.encode(frame))
-        output.mux(stream.encode(None))
+    path.write_bytes(audio_files.encode(samples, sr, container, codec))
     return path
 
 

@@ -38,19 +38,19 @@ def write_audio(path: Path, samples: np.ndarray, sr: int) -> Path:
         sf.write(path, resample_for(samples, sr, rate), rate, format=fmt, subtype=subtype)
         return path
     container_format, codec, rate = PYAV_FORMATS[ext]
-    data = resample_for(samples, sr, rate)
-    with av.open(str(path), "w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        frame_size = stream.codec_context.frame_size or 1024
-        for start in range(0, len(data), frame_size):
-            chunk = data[start : start + frame_size]
-            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
-            frame.sample_rate = rate
-            for frame_packet in stream.encode(frame):
-                container.mux(frame_packet)
-        for frame_packet in stream.encode(None):
-            container.mux(frame_packet)
+    path.write_bytes(encode(resample_for(samples, sr, rate), rate, container_format, codec))
     return path
+
+
+def mux_samples(output: av.container.OutputContainer, stream: av.AudioStream, samples: np.ndarray) -> None:
+    """Encode mono float ``samples`` at the stream's rate into ``stream`` of ``output``, to the end."""
+    step = stream.codec_context.frame_size or 1024
+    for start in range(0, len(samples), step):
+        frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="fltp", layout="mono")
+        frame.sample_rate = stream.codec_context.sample_rate
+        frame.pts = start
+        output.mux(stream.encode(frame))
+    output.mux(stream.encode(None))
 
 
 # -- the kinds of file issue 20 is about ---------------------------------------------------------------
@@ -60,14 +60,7 @@ def encode(samples: np.ndarray, rate: int, container: str, codec: str, **options
     """Mono float ``samples`` at ``rate`` encoded by FFmpeg (``codec`` in ``container``), as bytes."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container) as output:
-        stream = output.add_stream(codec, rate=rate, layout="mono", options=options)
-        step = stream.codec_context.frame_size or 1024
-        for start in range(0, len(samples), step):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="fltp", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = start
-            output.mux(stream.encode(frame))
-        output.mux(stream.encode(None))
+        mux_samples(output, output.add_stream(codec, rate=rate, layout="mono", options=options), samples)
     return buffer.getvalue()
 
 
@@ -137,13 +130,7 @@ def two_tracks(first: np.ndarray, second: np.ndarray, rate: int, dispositions: t
             stream.disposition = sum((getattr(Disposition, flag) for flag in disposition.split("+") if flag), 0)
             streams.append(stream)
         for stream, samples in zip(streams, (first, second)):
-            step = stream.codec_context.frame_size or 1024
-            for start in range(0, len(samples), step):
-                frame = av.AudioFrame.from_ndarray(samples[None, start : start + step], format="fltp", layout="mono")
-                frame.sample_rate = rate
-                frame.pts = start
-                output.mux(stream.encode(frame))
-            output.mux(stream.encode(None))
+            mux_samples(output, stream, samples)
     return buffer.getvalue()
 
 
