@@ -144,6 +144,10 @@ async def test_the_caller_is_told_its_place_in_line_until_a_worker_takes_it(queu
         await asyncio.sleep(0.05)
     running = "first" if places["first"][-1].place == 0 else "second"
     waiting = "second" if running == "first" else "first"
+    for _ in range(100):  # the waiting caller hears it moved up at the queue's next look (CHECK_S)
+        if places[waiting][-1].place == 1:
+            break
+        await asyncio.sleep(0.05)
     assert places[waiting][-1].place == 1  # moved up
     engine.gate.set()
     await asyncio.gather(first, second)
