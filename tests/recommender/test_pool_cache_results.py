@@ -56,7 +56,8 @@ async def test_results_do_not_depend_on_the_cache(databases: Callable[[], str]) 
         for guild_id in GUILDS:
             await writer.add_songs(songs(guild_id, 0, SONGS))
             matrix = await writer.pool_matrix(guild_id)
-            listener = make_listener(make_pool(SONGS, DIM, np.random.default_rng(guild_id)), 15, np.random.default_rng(1))
+            synthetic = make_pool(SONGS, DIM, np.random.default_rng(guild_id))
+            listener = make_listener(synthetic, 15, np.random.default_rng(1))
             for row, kind in zip(listener.rows, listener.kinds):
                 await writer.record_event(guild_id, LISTENER, int(matrix.ids[row]), EventKind(kind))
         await answers(bounded)  # warm: every pool read, the first evicted by the last
