@@ -3,6 +3,7 @@ needs CREATEDB), a fresh SQLite file, and how many bytes a database takes on dis
 
 from __future__ import annotations
 
+import argparse
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,8 +56,14 @@ async def database_bytes(location: str) -> int:
     return int(size)
 
 
-def backends(database_url: str | None) -> tuple[str, ...]:
-    """SQLite always; PostgreSQL too when a server is named (``--database-url``)."""
-    if database_url is not None and not is_postgres_url(database_url):
-        raise ValueError("--database-url must start with postgresql:// or postgres://")
-    return ("sqlite",) if database_url is None else ("sqlite", "postgresql")
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", help="also measure PostgreSQL on this server (the user needs CREATEDB)")
+
+
+def chosen_backends(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, ...]:
+    """SQLite always; PostgreSQL too when ``--database-url`` names a server (a usage error otherwise)."""
+    if args.database_url is None:
+        return ("sqlite",)
+    if not is_postgres_url(args.database_url):
+        parser.error("--database-url must start with postgresql:// or postgres://")
+    return ("sqlite", "postgresql")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -41,9 +40,9 @@ from typing import Any
 import numpy as np
 
 from benchmarks.capacity import ASSUMPTIONS, capacity
-from benchmarks.databases import backends, database_bytes, fresh_database
+from benchmarks.databases import add_database_option, chosen_backends, database_bytes, fresh_database
 from benchmarks.markdown import percent, table
-from benchmarks.memory import MB, peak_resident_bytes, resident_bytes
+from benchmarks.memory import MB, in_fresh_process, peak_resident_bytes, resident_bytes
 from benchmarks.record import Recorder, add_record_option
 from benchmarks.shared import POOL
 from benchmarks.synthetic import EMBEDDING_DIM, make_listener, make_pool, new_songs
@@ -293,11 +292,6 @@ def measure_engine(songs: int, radio_seconds: float) -> dict[str, Any] | None:
     }
 
 
-def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
-    with multiprocessing.get_context("spawn").Pool(1) as worker:
-        return worker.apply(function, args)
-
-
 # -- the run and its page --------------------------------------------------------------------------------
 
 
@@ -405,13 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-songs", type=int, default=3, help="real songs the model classifies (default 3)")
     parser.add_argument("--radio-seconds", type=float, default=60.0, help="radio audio streamed (default 60)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--database-url", help="also run on PostgreSQL on this server (the user needs CREATEDB)")
+    add_database_option(parser)
     add_record_option(parser)
     args = parser.parse_args(argv)
-    try:
-        chosen = backends(args.database_url)
-    except ValueError as error:
-        parser.error(str(error))
+    chosen = chosen_backends(parser, args)
     sizes = pool_sizes(args.servers, args.tail, args.min_songs, args.max_songs, np.random.default_rng(args.seed))
     print("measuring the model and the radio", file=sys.stderr)
     engine = in_fresh_process(measure_engine, args.model_songs, args.radio_seconds)
