@@ -116,9 +116,10 @@ async def _histories(store: Store, server: Server, pool, ids: np.ndarray, rng: n
 
 
 class ReplayedModel:
-    """The genre model's surface (``bot.classifier.Classifier``) answering from the audio's hash with a
-    synthetic song of the shipped model's shape, at no cost: the simulation measures the bot's work
-    around the model, whose own cost is measured apart (:func:`measure_engine`)."""
+    """What the services ask of the genre model for a shared song (``bot.classifier.Classifier``'s
+    ``classify``), answered from the audio's hash with a synthetic song of the shipped model's shape,
+    at no cost: the simulation measures the bot's work around the model, whose own cost is measured
+    apart (:func:`measure_engine`)."""
 
     labels = GENRES
     embedding_dim = EMBEDDING_DIM
@@ -143,9 +144,6 @@ class ReplayedModel:
             name=name,
             **vars(report(self.vocabulary, probabilities, tags)),
         )
-
-    def classify_many(self, sources, *, progress=None):  # the services' folder indexing, unused here
-        raise NotImplementedError
 
 
 class Requests:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +131,7 @@ class CachedPool:
 class PoolCache:
     """Cached pools by server id, least recently used first, within ``budget`` bytes (None: no limit)."""
 
-    def __init__(self, budget: int | None, *, clock=time.monotonic) -> None:
+    def __init__(self, budget: int | None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.budget = budget
         self._entries: OrderedDict[int, CachedPool] = OrderedDict()
         self._bytes = 0
