@@ -80,7 +80,7 @@ def step(servers: int, results: dict[str, Any]) -> dict[str, Any]:
         "shards": max(math.ceil(servers / assumed.servers_per_shard), processes),
         "workers": workers,
         "pools_mb_per_process": pools_mb / processes,
-        "process_mb": row["rss_start_mb"] + engine["model_mb"],
+        "process_mb": row["rss_end_mb"] + engine["model_mb"],
         "connections": (processes + workers) * MAX_CONNECTIONS,
     }
 
@@ -120,7 +120,11 @@ def capacity(results: dict[str, Any]) -> str:
             ["CPU s per classified song", f"{engine['classify_cpu_s']:.2f}", "measured, shipped model"],
             ["classifications per core and hour", f"{3600 / engine['classify_cpu_s']:,.0f}", "from the above"],
             ["radios per core", f"{1 / engine['radio_cpu_s_per_audio_s']:,.0f}", "measured, real songs"],
-            ["process memory without pools, MB", f"{needs[0]['process_mb']:,.0f}", "measured, with the model"],
+            [
+                f"process memory with a {results['setup']['budget_mb']:g} MiB pool cache, MB",
+                f"{needs[0]['process_mb']:,.0f}",
+                "measured at the run's end, with the model",
+            ],
             ["songs shared per server and day", f"{assumed.shares_per_server_day:g}", "assumed"],
             ["requests per server and day", f"{assumed.requests_per_server_day:g}", "assumed"],
             ["radio hours per server and day", f"{assumed.radio_hours_per_server_day:g}", "assumed"],
@@ -143,7 +147,8 @@ def capacity(results: dict[str, Any]) -> str:
     steps = "\n".join(f"- **{need['servers']:,} servers**: {changes(need, assumed)}." for need in needs)
     return (
         f"### The capacity model\n\nWhat it rests on:\n\n{inputs}\n\nWhat that makes:\n\n{plan}\n\n"
-        "Each process needs the memory above (without pools) plus its `pool_cache_mb`; holding every pool of "
+        "Each process needs the memory measured above, which held a pool cache of "
+        f"{results['setup']['budget_mb']:g} MiB, plus whatever budget it gets beyond that; holding every pool of "
         "its servers takes the last column, and a smaller budget trades memory for re-reads (the hit rate "
         "above). What changes at each step:\n\n"
         f"{steps}\n"

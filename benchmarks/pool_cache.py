@@ -39,7 +39,7 @@ from benchmarks.synthetic import EMBEDDING_DIM, make_pool, new_songs
 from benchmarks.timing import one_core_busy, quantile
 from storage import Song, store_for
 from storage.base import PoolMatrix
-from storage.pool_cache import CachedPool
+from storage.pool_cache import GROWTH, CachedPool
 
 WARM_UP_GUILD = 1  # read first, before the baseline: the first read's imports and allocations are not the cache's
 APPEND_GUILD = 999_999
@@ -196,14 +196,16 @@ def render(results: dict[str, Any]) -> str:
         "the songs held. Without a limit the growth is the sum of the pools and grows with every server read; "
         "with one it stays near the budget whatever the number of servers. On SQLite both runs also fill "
         "SQLite's own page cache (`PRAGMA cache_size` in `storage/sqlite.py`), a fixed amount per process: the "
-        "difference between *process grew* and *cache holds* in the unbounded run.\n\n"
+        "difference between *process grew* and *cache holds* in the unbounded run. MB are 10^6 bytes; the "
+        "budget is in MiB (2^20 bytes).\n\n"
         f"{memory}\n\n## Appends\n\nA warm pool of {results['append_songs']:,} songs takes one new song and is read "
         f"back (`Store.add_song`, then `Store.pool_matrix`), {results['appends']} times: *in place* is the cache's "
-        "append (a buffer grown 1.5x when full: amortised O(1)), *copying* the path it replaced (every column "
-        "copied with `np.vstack` for each song), measured one after the other in the same run, idle and with "
-        "another process keeping one core busy. *Cache's part* is the same songs appended to the cached pool and "
-        "read without the database: the in-place one does not grow with the pool, the copying one grows "
-        "linearly with it. The rest of a p50 is the database's insert (a few round trips on PostgreSQL).\n\n"
+        f"append (a buffer grown {results['growth']:g}x when full: amortised O(1)), *copying* the path it "
+        "replaced (every column copied with `np.vstack` for each song), measured one after the other in the "
+        "same run, idle and with another process keeping one core busy. *Cache's part* is the same songs "
+        "appended to the cached pool and read without the database: the in-place one does not grow with the "
+        "pool, the copying one grows linearly with it. The rest of a p50 is the database's insert (a few round "
+        "trips on PostgreSQL).\n\n"
         f"{appends}\n"
     )
 
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "songs": args.songs,
         "append_songs": args.append_songs,
         "appends": args.appends,
+        "growth": GROWTH,
         "backends": rows,
     }
     print(render(results))

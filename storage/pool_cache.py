@@ -7,10 +7,13 @@ more than the memory, and a request holds a copy while it runs anyway. The budge
 of each entry (spare capacity included), not the Python objects around them.
 
 **Appends that do not copy.** A cached pool that takes a new song keeps its columns in arrays with
-room to grow (capacity 1.5 times the songs, so one song costs amortised O(1)); the matrix handed out
+room to grow (capacity a quarter above the songs, so one song costs amortised O(1)); the matrix handed out
 is a read-only view of the first N rows. Writing row N leaves every earlier view unchanged, so a
 request still holding one sees exactly the pool it read. Only an append onto the newest view writes in
 place; any other (a stale view, a full buffer) copies into a new buffer first.
+
+**One read per pool.** Requests that miss the same pool at once share one read of it
+(:meth:`PoolCache.load_once`), so a burst on a big server costs one copy of its pool, not one each.
 
 The cache is used from the event loop only (no locks). :meth:`PoolCache.lookup` counts hits and misses
 and logs the figures (:class:`~storage.base.PoolCacheStats`) at most every ``LOG_EVERY_S`` seconds.
@@ -18,10 +21,11 @@ and logs the figures (:class:`~storage.base.PoolCacheStats`) at most every ``LOG
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +37,7 @@ log = logging.getLogger("genrebot.storage")
 MiB = 1024 * 1024
 #: the budget when none is set: about 400,000 songs of the shipped model (256-float embeddings, 50 tags)
 DEFAULT_POOL_CACHE_MB = 512.0
-GROWTH = 1.5  # capacity after a buffer fills, times the songs it holds
+GROWTH = 1.25  # capacity after a buffer fills, times the songs it holds: a quarter spare at most
 MIN_SPARE = 64  # songs of room at least, so that small pools do not reallocate every few songs
 LOG_EVERY_S = 300.0
 COLUMNS = ("ids", "probabilities", "embeddings", "added_by", "tags", "confident")
@@ -134,6 +138,7 @@ class PoolCache:
     def __init__(self, budget: int | None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.budget = budget
         self._entries: OrderedDict[int, CachedPool] = OrderedDict()
+        self._loading: dict[tuple[int, int], asyncio.Future[PoolMatrix]] = {}
         self._bytes = 0
         self._hits = self._misses = self._evictions = 0
         self._clock = clock
@@ -170,6 +175,17 @@ class PoolCache:
                 "a pool is larger than the whole pool cache: raise pool_cache_mb",
                 extra={"guild": guild_id, "songs": len(entry.matrix), "mb": round(entry.nbytes / MiB, 1)},
             )
+
+    async def load_once(self, guild_id: int, version: int, load: Callable[[], Awaitable[PoolMatrix]]) -> PoolMatrix:
+        """``load()`` of the server's pool at ``version``, shared with every caller already waiting for
+        the same: the first caller's read, which one waiter's cancellation does not stop."""
+        key = (guild_id, version)
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(load())
+            self._loading[key] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(key, None))
+        return await asyncio.shield(pending)
 
     def pop(self, guild_id: int) -> None:
         entry = self._entries.pop(guild_id, None)

@@ -500,11 +500,16 @@ class PostgresStore(Store):
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
             row = await self._one(conn, "SELECT pool_version FROM guilds WHERE id = %s", (guild_id,))
-            version = 0 if row is None else row[0]
-            cached = self._pools.lookup(guild_id, version)
-            if cached is not None:
-                return cached
-            # rows read after the version are at least as new: at worst one needless reload later
+        version = 0 if row is None else row[0]
+        cached = self._pools.lookup(guild_id, version)
+        if cached is not None:
+            return cached
+        return await self._pools.load_once(guild_id, version, lambda: self._load_pool(guild_id, version))
+
+    async def _load_pool(self, guild_id: int, version: int) -> PoolMatrix:
+        """Read the server's pool and cache it at ``version``, the version read before: rows read after
+        it are at least as new, so at worst the pool is read again once more later."""
+        async with self._reading() as conn:
             cursor = conn.cursor(binary=True)
             await cursor.execute(
                 "SELECT id, added_by, probabilities, embedding, tags, confident FROM songs "

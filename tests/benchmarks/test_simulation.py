@@ -38,7 +38,7 @@ def measured(**engine: float) -> dict:
         "cpu_ms_alone": {"classify": 10.0, "playlist": 10.0, "similar": 10.0, "radio": 10.0},
         "memory_bytes_per_song": 1000,
         "database_bytes_per_song": 2000,
-        "rss_start_mb": 100.0,
+        "rss_end_mb": 200.0,
     }
     return {
         "setup": {"mean_songs": 100.0, "mix": [0.1, 0.4, 0.3, 0.2]},
@@ -60,7 +60,7 @@ def test_the_capacity_model_multiplies_measured_costs_by_the_load() -> None:
     assert need["bot_cores"] == pytest.approx(cores)
     assert need["processes"] == -(-cores // assumed.busy_target)
     assert need["workers"] == -(-shares * 1.0 // assumed.busy_target)
-    assert need["process_mb"] == 150.0 and need["pools_mb_per_process"] == pytest.approx(10_000 / need["processes"])
+    assert need["process_mb"] == 250.0 and need["pools_mb_per_process"] == pytest.approx(10_000 / need["processes"])
 
 
 def test_a_small_bot_stays_on_one_process_and_sqlite() -> None:

@@ -224,6 +224,19 @@ async def test_the_pool_cache_keeps_to_its_budget(databases) -> None:
         assert (store.pool_cache_stats().misses, store.pool_cache_stats().hits) == (7, 1)
 
 
+async def test_reads_that_miss_the_same_pool_at_once_share_one_read(make_store) -> None:
+    async with make_store() as writer:
+        await writer.add_songs([make_song(number) for number in range(30)])
+    async with make_store() as store:
+        impatient = asyncio.ensure_future(store.pool_matrix(GUILD))
+        readers = [asyncio.ensure_future(store.pool_matrix(GUILD)) for _ in range(5)]
+        await asyncio.sleep(0)
+        impatient.cancel()  # one caller giving up does not stop the read the others wait for
+        matrices = await asyncio.gather(*readers)
+        assert len({id(matrix) for matrix in matrices}) == 1 and len(matrices[0]) == 30
+        assert store.pool_cache_stats().pools == 1
+
+
 async def test_concurrent_writes_do_not_interleave_transactions(store: Store) -> None:
     songs = await asyncio.gather(*(store.add_song(make_song(number)) for number in range(20)))
     await asyncio.gather(
