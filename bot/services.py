@@ -39,7 +39,7 @@ from bot.media_store import MediaStore
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
-from genre_engine.audio import find_audio_files, is_audio_name
+from genre_engine.audio import FolderScan, scan_folder
 from genre_engine.engine import content_hash
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagReport, TagVocabulary, report
@@ -139,9 +139,14 @@ class PoolTags:
 
 @dataclass(frozen=True)
 class IndexReport:
+    """``failed``: audio files that could not be added (damaged, silent, too long, refused by
+    storage); ``skipped``: files that are not audio by their content (a cover image, a video
+    without sound); each as (file, why), the file's path within the folder indexed."""
+
     added: int
     duplicates: int
-    failed: tuple[tuple[str, str], ...]  # (file, why)
+    failed: tuple[tuple[str, str], ...]
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 def _most_first(counts: dict[str, int]) -> dict[str, int]:
@@ -153,16 +158,13 @@ def genre_mix(labels: Sequence[str], vector: np.ndarray) -> dict[str, float]:
     return {genre: float(p) for genre, p in zip(labels, vector)}
 
 
-def check_upload(filename: str, content_type: str | None, size_bytes: int, limit_bytes: int) -> None:
-    """Refuse an upload before downloading it: too large, or plainly not audio (neither an audio or
-    video media type nor a name the engine decodes, ``genre_engine.audio.is_audio_name``). What
-    passes is judged by its content when classified: a zip named ``.mp3`` is refused then, with the
-    same NotAudioError, and so the same words, as here and as the engine's CLI."""
+def check_upload(size_bytes: int, limit_bytes: int) -> None:
+    """Refuse an upload before downloading it when it is too large. Whether it is audio is judged
+    by its content when classified (``genre_engine.audio``), never by its name or media type: a
+    Musepack file or a voice note without an extension is taken, a zip named ``.mp3`` is refused,
+    with the same words as in the engine's CLI and the console."""
     if size_bytes > limit_bytes:
         raise AttachmentTooLargeError(size_bytes, limit_bytes)
-    media = (content_type or "").split(";")[0].strip().lower()
-    if not (media.startswith(("audio/", "video/")) or is_audio_name(filename)):
-        raise NotAudioError()
 
 
 def link_policy(config: Config) -> LinkPolicy:
@@ -175,11 +177,15 @@ def link_policy(config: Config) -> LinkPolicy:
     )
 
 
-def audio_files(folder: Path) -> list[Path]:
-    """Audio files under ``folder``, recursively, in a stable order."""
+def _within(path: str | Path, folder: Path) -> str:
+    return str(Path(path).relative_to(folder))
+
+
+def audio_files(folder: Path) -> FolderScan:
+    """The files under ``folder``, recursively, sorted by content into audio and skipped."""
     if not folder.exists():
         raise FileMissingError(str(folder))
-    return find_audio_files([folder])
+    return scan_folder(folder)
 
 
 async def compact_stored_embeddings(store: Store, engine: GenreEngine) -> int:
@@ -311,7 +317,7 @@ class Services:
             raise IsAFolderError(typed or str(path))
         if not path.is_file():
             raise FileMissingError(typed or str(path))
-        check_upload(path.name, None, path.stat().st_size, self.config.max_attachment_bytes)
+        check_upload(path.stat().st_size, self.config.max_attachment_bytes)
         return AudioInput(await asyncio.to_thread(path.read_bytes), path.stem)
 
     # -- classifying -----------------------------------------------------------------------------
@@ -534,9 +540,14 @@ class Services:
         Indexed songs belong to nobody's history, so they are suggested to everyone, the indexer too.
         The radio plays them from their paths (references in the media store, no copies).
 
+        Every file is judged by its content: one that is not audio (a cover image, a text, a video
+        without sound) is skipped and reported with why, beside the audio files that failed.
+
         ``total`` is called once with the number of files to classify, ``progress`` with the count
         done so far (from a worker thread)."""
-        paths = await asyncio.to_thread(audio_files, folder)
+        scan = await asyncio.to_thread(audio_files, folder)
+        paths = scan.audio
+        skipped = [(_within(path, folder), str(reason)) for path, reason in scan.skipped]
         hashes = await asyncio.to_thread(lambda: [content_hash(path) for path in paths])
         fresh, duplicates = [], 0
         for path, digest in zip(paths, hashes):
@@ -557,6 +568,9 @@ class Services:
         )  # a whole folder: not a typical job
         songs, failed = [], []
         for path, outcome in outcomes:  # one bad file is reported beside the others, never costs the batch
+            if isinstance(outcome, NotAudioError):  # its first bytes looked like a container: one without sound
+                skipped.append((_within(path, folder), str(outcome)))
+                continue
             try:
                 if isinstance(outcome, GenreEngineError):
                     raise outcome
@@ -564,7 +578,7 @@ class Services:
                 song = self._new_song(guild_id, Path(path).stem, outcome, added_by=None, in_pool=True)
                 check_song(song, self.store.genre_count)  # what add_songs would refuse for the whole batch
             except (GenreEngineError, TooLongError, InvalidSongError) as problem:
-                failed.append((str(path), str(problem)))
+                failed.append((_within(path, folder), str(problem)))
             else:
                 songs.append(song)
         report = await self.store.add_songs(songs)
@@ -576,9 +590,10 @@ class Services:
                 "added": report.added,
                 "duplicates": duplicates + report.duplicates,
                 "failed": len(failed),
+                "skipped": len(skipped),
             },
         )
-        return IndexReport(report.added, duplicates + report.duplicates, tuple(failed))
+        return IndexReport(report.added, duplicates + report.duplicates, tuple(failed), tuple(sorted(skipped)))
 
     # -- settings, history, privacy, pool --------------------------------------------------------
 

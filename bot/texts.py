@@ -122,12 +122,16 @@ def taste_basis(profile: TasteProfile) -> str:
 
 
 def index_lines(folder: Path, report: IndexReport, *, guild_id: int | None = None) -> list[str]:
-    """The summary of an indexing run, then one line per file that failed and why."""
+    """The summary of an indexing run, then one line per file that failed and one per file skipped
+    as not audio, each with why."""
     where = f"{folder}" if guild_id is None else f"{folder} into server {guild_id}"
+    skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
     summary = (
-        f"Indexed {where}: {report.added} added, {report.duplicates} already in the pool, {len(report.failed)} failed."
+        f"Indexed {where}: {report.added} added, {report.duplicates} already in the pool, "
+        f"{len(report.failed)} failed{skipped}."
     )
-    return [summary] + [f"   ✗ {path}: {why}" for path, why in report.failed]
+    failed = [f"   ✗ {path}: {why}" for path, why in report.failed]
+    return [summary, *failed, *(f"   – skipped {path}: {why}" for path, why in report.skipped)]
 
 
 def verdict(result: Classified, strong: Markup = plain) -> str:

@@ -190,7 +190,7 @@ class ClassifyCog(commands.Cog):
         if (file is None) == (url is None):
             raise NoAudioGivenError()
         if file is not None:  # refuse before downloading anything
-            check_upload(file.filename, file.content_type, file.size, services.config.max_attachment_bytes)
+            check_upload(file.size, services.config.max_attachment_bytes)
         message_url = _answer_url(interaction, await interaction.response.defer(thinking=True))
         line = PlaceInLine(interaction)
         try:

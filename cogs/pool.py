@@ -103,9 +103,7 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
         caller = Caller(message.guild.id, message.author.id)
         for attachment in message.attachments:
             try:
-                check_upload(
-                    attachment.filename, attachment.content_type, attachment.size, services.config.max_attachment_bytes
-                )
+                check_upload(attachment.size, services.config.max_attachment_bytes)
                 audio = AudioInput(
                     await attachment.read(), Path(attachment.filename).stem, message_url=message.jump_url
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from genre_engine.engine import GenreEngine, Prediction
@@ -55,8 +56,10 @@ def _rounded(tags: dict[str, float]) -> dict[str, float]:
 
 
 def format_json(path: Path, prediction: Prediction) -> str:
-    """One object: ``file``, ``genre``, ``probabilities``, ``duration_s``, and for a model with a
-    tagger ``styles``, ``moods``, ``eras`` (the tags that apply, strongest first) and ``confident``."""
+    """One object: ``file``, ``genre``, ``probabilities``, ``duration_s``, for a model with a
+    tagger ``styles``, ``moods``, ``eras`` (the tags that apply, strongest first) and ``confident``,
+    and for an input holding several audio tracks the ``track`` analysed (``number``, ``count``,
+    ``title``, ``language``, ``chosen``: ``"default"`` or ``"first"``)."""
     fields = {
         "file": shown(path),
         "genre": prediction.genre,
@@ -70,6 +73,8 @@ def format_json(path: Path, prediction: Prediction) -> str:
             "eras": _rounded(prediction.eras),
             "confident": prediction.confident,
         }
+    if prediction.track is not None:
+        fields["track"] = asdict(prediction.track)
     return json.dumps(fields)
 
 

@@ -1,88 +1,79 @@
 """Decode real-world audio into mono windows at the model's sample rate, measuring what it reads.
 
-What counts as audio is defined here once, for the engine and every front end:
-:data:`AUDIO_EXTENSIONS` / :func:`is_audio_name` say which names are worth offering to the
-decoder (folder scans, upload checks), and :func:`sniff` judges a file by its first bytes, so a
-zip archive named ``.mp3`` is "not audio" whatever its name.
+What counts as audio is decided here once, for the engine and every front end, by content, never
+by name: :func:`sniff` judges a file by its first bytes (a zip archive named ``.mp3`` is not
+audio), :func:`content_verdict` asks the decoders whether they can open what the first bytes don't
+settle (a Musepack file, an Ogg voice note without an extension), and :func:`scan_folder` sorts a
+folder's files into audio and what was skipped, and why.
 
-Two backends, both private: libsndfile (``audio_soundfile``) for the formats whose length it
-knows exactly, FFmpeg through PyAV (``audio_pyav``) for the rest, with the length measured by a
-packet scan. Durations are measured, not trusted: a header's frame count or FFmpeg's estimate is
-a hint, and when decoding ends earlier or later the real length wins. A long file is never
-decoded whole: only the windows that will be analysed are read (seeking), so an hour-long mix
-costs the same memory as a three-minute song.
+Two backends, both private: libsndfile (``audio_soundfile``) and FFmpeg through PyAV
+(``audio_pyav``), which also picks the music track of a container holding several. Each input goes
+to the one that reads it best first (libsndfile for the containers whose length it counts exactly,
+FFmpeg for the rest); any failure or implausible answer of that one (an absurd length, a read
+error past the real end, a stream that runs ahead of its own timestamps) hands the input to the
+other, and the input is called damaged only when neither decodes it.
+
+Durations are measured, not trusted: a header's frame count or FFmpeg's estimate is a hint, and
+when decoding ends earlier the real length wins. A long file is never decoded whole: only the
+windows that will be analysed are read (seeking), so an hour-long mix costs the same memory as a
+three-minute song; a stream that can't be seeked (a chained Ogg, a timeline without timestamps) is
+read forward once, the windows taken on the way.
+
+Every decoding is bounded by samples, whatever the container says (the audio decoded is counted
+in :attr:`DecodedAudio.decoded_s`):
+
+- a whole read (an input measured no longer than its windows) stops ``_SLACK_S`` after
+  ``max_windows * window_s`` (``MAX_WHOLE_S`` when every length is read whole): an input that
+  holds more than it measured is refused with ``InflatedAudioError``, not analysed, since nothing
+  about it can be trusted;
+- a window read decodes its window, the pre-roll before it and what it skips, and keeps only the
+  window;
+- FFmpeg's frames must keep up with their timestamps (``audio_pyav``: the audio decoded before a
+  frame may exceed the time its timestamp says has passed at most 1.5 times, plus 0.5 s), so a
+  decompression bomb (frames that claim 1/12,000 s and decode to 1.4 s) is refused with
+  ``InflatedAudioError`` at its second frame, in a whole read or a window's;
+- a stream measured by decoding (no usable timestamps) is counted without keeping samples, up to
+  ``MAX_COUNT_S`` (``TooLongAudioError`` beyond);
+- the packet scan decodes nothing, and no input over ``max_bytes`` is opened.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from genre_engine.audio_pyav import PyavReader
-from genre_engine.audio_soundfile import NotForSoundfile, SoundfileReader
+from genre_engine.audio_pyav import PyavReader, open_audio
+from genre_engine.audio_report import AudioTrack, Meter
+from genre_engine.audio_soundfile import SoundfileReader
 from genre_engine.errors import (
     AudioError,
     AudioTooLargeError,
     CorruptAudioError,
     EmptyAudioError,
+    InflatedAudioError,
+    NoSoundTrackError,
     NotAudioError,
     SilentAudioError,
+    TooLongAudioError,
     TooShortAudioError,
 )
 from genre_engine.samples import ac_levels, content_floor, cut, has_content, resample
 
 AudioSource = str | Path | bytes
 
-# File names worth offering to the decoder when scanning folders or vetting uploads: audio
-# containers, voice messages (.ogg/.opus/.oga) and video containers, whose audio track is read.
-AUDIO_EXTENSIONS = frozenset(
-    {
-        ".wav",
-        ".wave",
-        ".w64",
-        ".rf64",
-        ".au",
-        ".snd",
-        ".aif",
-        ".aiff",
-        ".aifc",
-        ".caf",
-        ".flac",
-        ".mp3",
-        ".mp2",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".spx",
-        ".m4a",
-        ".m4b",
-        ".aac",
-        ".adts",
-        ".ac3",
-        ".wma",
-        ".mka",
-        ".weba",
-        ".amr",
-        ".wv",
-        ".webm",
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".mkv",
-        ".avi",
-        ".3gp",
-    }
-)
-
 MAX_BYTES = 200_000_000
 MIN_DURATION_S = 1.0
+MAX_WHOLE_S = 600.0  # read whole at most, when every length is (training's clips)
+MAX_COUNT_S = 4 * 3600.0  # counted by decoding at most: 200 MB of a 128-kbit/s mp3 is 3.5 h
 SNIFF_BYTES = 64
+_SLACK_S = 1.0  # a whole read may hold this much more than the windows' span (codec priming, rounding)
 _SPARE_FACTOR = 3  # a long file's windows that land in silence are replaced from a grid this much finer
 
 
@@ -110,9 +101,15 @@ _AUDIO_MAGIC = (
     b"wvpk",
     b"MAC ",
     b"\x0b\x77",
+    b"MPCK",  # Musepack SV8
+    b"MP+",  # Musepack SV7
+    b"DSD ",  # DSD stream file (.dsf)
+    b"FRM8",  # DSDIFF (.dff)
+    b"TTA1",
+    b"FLV",
 )
-# Containers libsndfile may read exactly; anything else (mp3 above all, whose decoder inside
-# libsndfile also prints to stderr) goes straight to FFmpeg.
+# Containers libsndfile reads exactly: it goes first for them; FFmpeg for the rest (mp3 above all,
+# whose length libsndfile only estimates and whose decoder inside it prints to stderr).
 _SOUNDFILE_MAGIC = (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS", b".snd", b"caff")
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
 _NOT_AUDIO_MAGIC = {
@@ -130,7 +127,7 @@ _NOT_AUDIO_MAGIC = {
     b"MZ": "program",
     b"<!DOCTYPE": "web page",
     b"<html": "web page",
-    b"{": "JSON text",
+    b"{": "JSON document",
 }
 
 
@@ -147,26 +144,87 @@ def sniff(head: bytes) -> tuple[Sniffed, str | None]:
     return Sniffed.UNKNOWN, None
 
 
-def is_audio_name(name: str | Path) -> bool:
-    """Whether a file name has an extension the engine decodes (hidden files excluded). A name is
-    only a hint for choosing files: the content decides (see :func:`sniff`)."""
-    name = Path(name).name
-    return Path(name).suffix.lower() in AUDIO_EXTENSIONS and not name.startswith(".")
+def content_verdict(path: Path) -> NotAudioError | None:
+    """Why the file at ``path`` is not audio, or None when it is worth decoding: its first bytes are
+    those of an audio or video container, or else FFmpeg or libsndfile opens it and finds a sound
+    track. Nothing is decoded: a file accepted here may still turn out damaged or silent.
+
+    The reason is a :class:`NotAudioError` (``kind`` says what the first bytes showed), or a
+    :class:`NoSoundTrackError` for a container that holds no audio track."""
+    with open(path, "rb") as handle:
+        verdict, kind = sniff(handle.read(SNIFF_BYTES))
+        if verdict is not Sniffed.UNKNOWN:
+            return None if verdict is Sniffed.AUDIO else NotAudioError(kind=kind)
+        failures = []
+        for name, opener in _OPENERS:
+            handle.seek(0)
+            try:
+                opener(handle)
+            except NoSoundTrackError as exc:
+                return exc
+            except Exception as exc:  # noqa: BLE001 - a library that can't open it has said no
+                failures.append((name, exc))
+            else:
+                return None
+        return NotAudioError(cause=_causes(failures))
+
+
+def _open_soundfile(handle: BinaryIO) -> None:
+    SoundfileReader(handle, Meter()).close()
+
+
+def _open_pyav(handle: BinaryIO) -> None:
+    open_audio(handle)[0].close()
+
+
+_OPENERS: tuple[tuple[str, Callable[[BinaryIO], None]], ...] = (
+    ("FFmpeg", _open_pyav),
+    ("libsndfile", _open_soundfile),
+)
+
+
+def _visible(path: Path, root: Path) -> bool:
+    """Not hidden, nor inside a hidden folder under ``root`` (``.DS_Store``, macOS's ``._song.mp3``)."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderScan:
+    """A folder's files (recursively, hidden ones left out) in a stable order: ``audio``, worth
+    decoding, and ``skipped``, each with why it is not audio (see :func:`content_verdict`)."""
+
+    audio: list[Path]
+    skipped: list[tuple[Path, NotAudioError]]
+
+
+def scan_folder(folder: Path) -> FolderScan:
+    """Sort every file under ``folder`` by content into audio and skipped (names play no part)."""
+    audio: list[Path] = []
+    skipped: list[tuple[Path, NotAudioError]] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and _visible(path, folder):
+            reason = content_verdict(path)
+            if reason is None:
+                audio.append(path)
+            else:
+                skipped.append((path, reason))
+    return FolderScan(audio, skipped)
 
 
 def is_audio_file(path: Path) -> bool:
-    return is_audio_name(path) and path.is_file()
+    """Whether ``path`` is a visible file whose content is worth decoding (:func:`content_verdict`)."""
+    return path.is_file() and not path.name.startswith(".") and content_verdict(path) is None
 
 
 def find_audio_files(paths: list[Path]) -> list[Path]:
-    """Files given as they are, folders searched recursively for audio, each folder in a stable order."""
+    """Files given as they are, folders searched recursively for audio (:func:`scan_folder`)."""
     found: list[Path] = []
     for path in paths:
-        found += sorted(p for p in path.rglob("*") if is_audio_file(p)) if path.is_dir() else [path]
+        found += scan_folder(path).audio if path.is_dir() else [path]
     return found
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class DecodedAudio:
     """Audio ready to cut into segments.
 
@@ -174,19 +232,25 @@ class DecodedAudio:
     one row holding the entire input (``starts_s == (0.0,)``); otherwise ``n`` windows of exactly
     ``window_s`` each, all inside the audio that exists and each holding content, starting at
     ``starts_s`` (seconds, ascending). ``duration_s``: the measured length of the whole input.
+    ``track``: which audio track was analysed, when the container holds several (else None).
+    ``decoded_s``: seconds of audio the decoders produced to get here, by every backend tried
+    (skipped audio and measuring by decoding included): what the bounds above hold down.
     """
 
     windows: np.ndarray
     starts_s: tuple[float, ...]
     duration_s: float
     whole: bool
+    track: AudioTrack | None = None
+    decoded_s: float = 0.0
 
 
 class _Reader(Protocol):
     rate: int
     duration_s: float
+    track: AudioTrack | None
 
-    def read_all(self) -> np.ndarray: ...
+    def read_all(self, max_samples: int) -> np.ndarray: ...
     def read(self, start_s: float, length_s: float) -> np.ndarray: ...
     def close(self) -> None: ...
 
@@ -195,10 +259,6 @@ def window_starts(duration_s: float, window_s: float, max_windows: int) -> np.nd
     """Evenly spread window start times (s) covering the whole of a long input."""
     last_start = max(duration_s - window_s, 0.0)
     return np.linspace(0.0, last_start, max_windows)
-
-
-def is_long(duration_s: float, window_s: float, max_windows: int | None) -> bool:
-    return max_windows is not None and duration_s > window_s * max_windows
 
 
 def decode_windows(
@@ -211,32 +271,87 @@ def decode_windows(
 ) -> DecodedAudio:
     """Decode ``source`` (a path, or the file's bytes) into analysable mono windows.
 
-    Inputs up to ``max_windows * window_s`` seconds (or any length when ``max_windows`` is None)
-    come back whole, as one row; longer ones as ``max_windows`` windows of ``window_s`` seconds,
-    read by seeking, evenly spread over the measured length and moved to where there is content
-    when they land in silence. Multichannel audio is downmixed (see :mod:`genre_engine.samples`),
-    then resampled to ``sample_rate`` Hz with soxr.
+    Inputs up to ``max_windows * window_s`` seconds (or, when ``max_windows`` is None, up to
+    ``MAX_WHOLE_S``) come back whole, as one row; longer ones as ``max_windows`` windows of
+    ``window_s`` seconds, read by seeking, evenly spread over the measured length and moved to
+    where there is content when they land in silence. Multichannel audio is downmixed (see
+    :mod:`genre_engine.samples`), then resampled to ``sample_rate`` Hz with soxr. The backends
+    are tried in turn (see above); the first that decodes the input answers.
 
-    Raises (all :class:`~genre_engine.errors.AudioError`): ``AudioTooLargeError`` (over
-    ``max_bytes``, checked first), ``EmptyAudioError`` (no bytes, or no samples even for FFmpeg),
-    ``NotAudioError`` (content is not audio, whatever the name), ``CorruptAudioError`` (starts like
-    audio but does not decode; any library failure, expected or not, becomes one of these two),
-    ``TooShortAudioError`` (under ``MIN_DURATION_S``), ``SilentAudioError`` (no content anywhere).
+    Raises (all :class:`~genre_engine.errors.AudioError`; when every backend fails, the most
+    telling of their errors): ``AudioTooLargeError`` (over ``max_bytes``, checked first),
+    ``NotAudioError`` (content is not audio, whatever the name), ``NoSoundTrackError`` (a
+    container without an audio track), ``InflatedAudioError`` (decodes to far more than it says),
+    ``TooLongAudioError`` (over ``MAX_WHOLE_S`` with ``max_windows`` None, or an untimed stream over
+    ``MAX_COUNT_S``), ``SilentAudioError`` (no content anywhere), ``TooShortAudioError`` (under
+    ``MIN_DURATION_S``), ``EmptyAudioError`` (no bytes, or no samples), ``CorruptAudioError``
+    (starts like audio but no backend decodes it; any library failure, expected or not, becomes
+    this or ``NotAudioError``).
     """
     _check_size(source, max_bytes)
     with _open(source) as handle:
         head = handle.read(SNIFF_BYTES)
-        handle.seek(0)
         verdict, kind = sniff(head)
         if verdict is Sniffed.NOT_AUDIO:
             raise NotAudioError(kind=kind)
-        try:
-            return _decode(handle, head.startswith(_SOUNDFILE_MAGIC), sample_rate, window_s, max_windows)
-        except AudioError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure inside a decoding library is bad input
-            cause = type(exc).__name__
-            raise (CorruptAudioError(cause) if verdict is Sniffed.AUDIO else NotAudioError(cause=cause)) from None
+        meter = Meter()
+        failures: list[tuple[str, Exception]] = []
+        for name, backend in _backends(head):
+            handle.seek(0)
+            try:
+                reader = backend(handle, meter)
+            except Exception as exc:  # noqa: BLE001 - any failure inside a decoding library is bad input
+                failures.append((name, exc))
+                continue
+            try:
+                decoded = _decode(reader, sample_rate, window_s, max_windows)
+                return dataclasses.replace(decoded, track=reader.track, decoded_s=meter.seconds)
+            except Exception as exc:  # noqa: BLE001 - the other backend may read what this one misreads
+                failures.append((name, exc))
+            finally:
+                reader.close()
+        raise _verdict(failures, verdict)
+
+
+Backend = Callable[[BinaryIO, Meter], _Reader]
+
+
+def _pyav(handle: BinaryIO, meter: Meter) -> _Reader:
+    return PyavReader(handle, meter, MAX_COUNT_S)
+
+
+def _backends(head: bytes) -> tuple[tuple[str, Backend], ...]:
+    """The backends to try, the one that reads this kind of input best first."""
+    if head.startswith(_SOUNDFILE_MAGIC):
+        return ("libsndfile", SoundfileReader), ("FFmpeg", _pyav)
+    return ("FFmpeg", _pyav), ("libsndfile", SoundfileReader)
+
+
+# When no backend decodes an input, the first of these any of them raised is the answer: what a
+# backend found in the audio says more than another's failure to read it.
+_JUDGEMENTS = (
+    NoSoundTrackError,
+    InflatedAudioError,
+    TooLongAudioError,
+    SilentAudioError,
+    TooShortAudioError,
+    EmptyAudioError,
+    CorruptAudioError,
+)
+
+
+def _verdict(failures: list[tuple[str, Exception]], sniffed: Sniffed) -> AudioError:
+    for kind in _JUDGEMENTS:
+        for _, exc in failures:
+            if isinstance(exc, kind):
+                return exc
+    cause = _causes(failures)
+    return CorruptAudioError(cause) if sniffed is Sniffed.AUDIO else NotAudioError(cause=cause)
+
+
+def _causes(failures: list[tuple[str, Exception]]) -> str:
+    """``"FFmpeg: InvalidDataError; libsndfile: NotForSoundfile"``, for logs."""
+    return "; ".join(f"{name}: {type(exc).__name__}" for name, exc in failures)
 
 
 def _check_size(source: AudioSource, max_bytes: int) -> None:
@@ -253,29 +368,24 @@ def _open(source: AudioSource) -> BinaryIO:
     return open(source, "rb")
 
 
-def _open_reader(handle: BinaryIO, try_soundfile: bool) -> _Reader:
-    if try_soundfile:
-        try:
-            return SoundfileReader(handle)
-        except NotForSoundfile:
-            handle.seek(0)
-    return PyavReader(handle)
+def _decode(reader: _Reader, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
+    whole_s = max_windows * window_s if max_windows is not None else MAX_WHOLE_S
+    if reader.duration_s > whole_s:
+        if max_windows is None:
+            raise TooLongAudioError(reader.duration_s, MAX_WHOLE_S)
+        windows = _read_windows(reader, rate, window_s, max_windows, reader.duration_s)
+        if windows is not None:
+            return windows
+    return _read_whole(reader, rate, window_s, whole_s)
 
 
-def _decode(handle: BinaryIO, try_soundfile: bool, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
-    reader = _open_reader(handle, try_soundfile)
-    try:
-        if is_long(reader.duration_s, window_s, max_windows):
-            windows = _read_windows(reader, rate, window_s, max_windows, reader.duration_s)
-            if windows is not None:
-                return windows
-        return _read_whole(reader, rate, window_s)
-    finally:
-        reader.close()
-
-
-def _read_whole(reader: _Reader, rate: int, window_s: float) -> DecodedAudio:
-    samples = reader.read_all()
+def _read_whole(reader: _Reader, rate: int, window_s: float, whole_s: float) -> DecodedAudio:
+    """The input as one row; ``InflatedAudioError`` when it holds more than ``whole_s`` (and the
+    slack), which its measured length said it could not."""
+    limit = int(np.ceil((whole_s + _SLACK_S) * reader.rate))
+    samples = reader.read_all(limit)
+    if len(samples) > limit:
+        raise InflatedAudioError(reader.duration_s, len(samples) / reader.rate)
     if samples.size == 0:
         raise EmptyAudioError()
     duration = len(samples) / reader.rate  # what was really there, whatever the header said
@@ -302,7 +412,7 @@ def _read_windows(
         if real_end is None:
             return _with_content(reader, rate, window_s, max_windows, duration, starts, windows)
         duration = real_end
-        if not is_long(duration, window_s, max_windows):
+        if duration <= window_s * max_windows:
             return None
     raise CorruptAudioError("length keeps changing")
 

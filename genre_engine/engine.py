@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_engine.audio import MAX_BYTES, AudioSource, DecodedAudio, decode_windows
+from genre_engine.audio import MAX_BYTES, AudioSource, AudioTrack, DecodedAudio, decode_windows
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT, file_sha256
 from genre_engine.errors import GenreEngineError, SilentAudioError
 from genre_engine.features import split_segments
@@ -48,11 +48,13 @@ _MODEL_BATCH = 64  # segments per forward pass; bounds memory on hour-long input
 @dataclass(frozen=True)
 class Segments:
     """The segments the model will see: float32 ``[n, segment_samples]`` mono at the model's rate,
-    each holding content, starting at ``starts_s`` (s, ascending); ``duration_s`` of the whole input."""
+    each holding content, starting at ``starts_s`` (s, ascending); ``duration_s`` of the whole input;
+    ``track``: which audio track they come from, when the input holds several."""
 
     samples: np.ndarray
     starts_s: tuple[float, ...]
     duration_s: float
+    track: AudioTrack | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Prediction:
         probability and styles outside the ten); True for a model without a tagger.
     sounds_outside: enough of those styles apply to call the song none of the ten (when not
         confident otherwise, the answer was only weak).
+    track: the audio track analysed when the input holds several (a video with a commentary
+        track: the one marked default, see ``genre_engine.audio_pyav.pick_track``), else None.
     """
 
     probabilities: dict[str, float]
@@ -103,6 +107,7 @@ class Prediction:
     outside: dict[str, float] = field(default_factory=dict)
     confident: bool = True
     sounds_outside: bool = False
+    track: AudioTrack | None = None
 
     @property
     def vector(self) -> np.ndarray:
@@ -201,13 +206,14 @@ class GenreEngine:
             source, config.sample_rate, config.segment_s, self.max_segments, max_bytes=self.max_bytes
         )
         if not decoded.whole:
-            return Segments(decoded.windows, decoded.starts_s, decoded.duration_s)
+            return Segments(decoded.windows, decoded.starts_s, decoded.duration_s, decoded.track)
         segments = split_segments(decoded.windows[0], config, max_segments=None)
         content = np.flatnonzero(has_content(segments))
         if content.size == 0:
             raise SilentAudioError(len(segments))
         content = content[spread(content.size, self.max_segments)]
-        return Segments(segments[content], tuple(float(i * config.segment_s) for i in content), decoded.duration_s)
+        starts = tuple(float(i * config.segment_s) for i in content)
+        return Segments(segments[content], starts, decoded.duration_s, decoded.track)
 
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-segment probabilities ``[n, classes]`` and embeddings ``[n, dim]``."""
@@ -313,6 +319,7 @@ class GenreEngine:
             content_hash=digest,
             name=name,
             segment_starts_s=tuple(segments.starts_s[i] for i in used),
+            track=segments.track,
             **tagged,
         )
 
@@ -343,7 +350,7 @@ def _fitting_projection(checkpoint: Path, runner: SegmentModel) -> Projection | 
     if projection.checkpoint_sha256 != sha or projection.input_dim != runner.embedding_dim:
         logger.warning(
             "%s was fitted on another model; embeddings keep the model's %d values "
-            "(regenerate it with `python -m training.projection %s --ship N`)",
+            "(regenerate it with `python -m studies.projection %s --ship N`)",
             path,
             runner.embedding_dim,
             checkpoint,

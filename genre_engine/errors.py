@@ -20,11 +20,11 @@ class AudioError(GenreEngineError):
 
 
 class NotAudioError(AudioError):
-    """The content is not audio (whatever its name says), or holds no audio track.
+    """The content is not audio (whatever its name says).
 
-    ``kind``: what the content was recognised as (``"zip archive"``, ``"video without sound"``),
-    or None when it is simply nothing a decoder understands. ``cause``: the name of the library
-    exception that gave up, if any.
+    ``kind``: what the content was recognised as by its first bytes (``"zip archive"``), or None
+    when it is simply nothing a decoder understands. ``cause``: the library exceptions that gave
+    up, if any (``"FFmpeg: InvalidDataError; libsndfile: LibsndfileError"``), for logs.
     """
 
     def __init__(self, kind: str | None = None, cause: str | None = None) -> None:
@@ -33,7 +33,22 @@ class NotAudioError(AudioError):
         super().__init__(kind, cause)
 
     def __str__(self) -> str:
-        return f"That file doesn't look like audio. Try an {AUDIO_KINDS_HINT} file."
+        what = f"That file is a {self.kind}, not audio." if self.kind else "That file doesn't look like audio."
+        return f"{what} Try an {AUDIO_KINDS_HINT} file."
+
+
+class NoSoundTrackError(NotAudioError):
+    """A container (a video, most often) that holds no audio track at all.
+
+    ``streams``: the kinds of track it does hold (``["video"]``; empty when it holds none)."""
+
+    def __init__(self, streams: list[str]) -> None:
+        self.streams = streams
+        super().__init__(kind="video without sound" if "video" in streams else "file without sound")
+
+    def __str__(self) -> str:
+        what = "That video has" if "video" in self.streams else "That file has"
+        return f"{what} no sound track, so there is no music in it to classify."
 
 
 class CorruptAudioError(AudioError):
@@ -47,6 +62,44 @@ class CorruptAudioError(AudioError):
 
     def __str__(self) -> str:
         return "That audio file seems to be damaged and couldn't be decoded."
+
+
+class InflatedAudioError(AudioError):
+    """The file holds far more audio than its own timing says: the mark of a decompression bomb
+    (a few kilobytes that decode to hours) or of a damaged index. Decoding stops there.
+
+    ``claimed_s``: the length its timestamps or header give; ``decoded_s``: how much audio had been
+    decoded when it was stopped (more than the claim allows: see ``genre_engine.audio``)."""
+
+    def __init__(self, claimed_s: float, decoded_s: float) -> None:
+        self.claimed_s = claimed_s
+        self.decoded_s = decoded_s
+        super().__init__(claimed_s, decoded_s)
+
+    def __str__(self) -> str:
+        return (
+            f"That file says it lasts {self.claimed_s:.1f} s but holds much more sound than that, so I "
+            "stopped decoding it: it is damaged, or made to overload decoders."
+        )
+
+
+class TooLongAudioError(AudioError):
+    """More audio than the engine reads in one piece, or measures by decoding.
+
+    ``duration_s``: the length found (a lower bound when counting stopped at the limit);
+    ``limit_s``: the most the engine reads that way (``genre_engine.audio.MAX_WHOLE_S``, ``MAX_COUNT_S``)."""
+
+    def __init__(self, duration_s: float, limit_s: float) -> None:
+        self.duration_s = duration_s
+        self.limit_s = limit_s
+        super().__init__(duration_s, limit_s)
+
+    def __str__(self) -> str:
+        return f"That recording lasts over {_minutes(self.limit_s)}, more than I can read."
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
 
 
 class EmptyAudioError(AudioError):

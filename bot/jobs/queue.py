@@ -62,6 +62,7 @@ from bot.links import errors as link_errors
 from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
+from genre_engine.audio_report import AudioTrack
 from genre_engine.errors import GenreEngineError
 
 log = logging.getLogger("genrebot.job_queue")
@@ -145,6 +146,8 @@ def decode_prediction(result: dict[str, Any], embedding: bytes) -> Prediction:
     """The prediction a worker wrote (see :func:`encode_prediction`)."""
     fields = result["prediction"]
     fields["segment_starts_s"] = tuple(fields["segment_starts_s"])
+    if fields.get("track") is not None:
+        fields["track"] = AudioTrack(**fields["track"])
     for name in _ORDERED:
         fields[name] = dict(fields.get(name, ()))
     return Prediction(embedding=np.frombuffer(embedding, dtype=np.float32).copy(), **fields)

@@ -22,6 +22,7 @@ from bot.media_store import MediaStore
 from bot.radio.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
 from bot.radio.loudness import gain_db, measure
 from bot.radio.stream import Track, decode_48k
+from genre_engine.errors import NoSoundTrackError
 from recommender.config import RecommenderConfig
 from recommender.filters import PoolFilter
 from recommender.genres import GENRES
@@ -308,7 +309,7 @@ class RadioSession:
                 return None if handle is None else (handle, song)
             try:
                 loudness = await asyncio.to_thread(_measure_file, handle)
-            except (av.FFmpegError, IndexError, OSError):  # damaged, or no audio stream
+            except (av.FFmpegError, NoSoundTrackError, OSError):  # damaged, or no audio track
                 handle.close()
                 return None
             return handle, await self.store.set_loudness(self.guild_id, song.id, loudness)

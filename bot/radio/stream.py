@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +26,8 @@ import av.filter
 import numpy as np
 
 from bot.radio.loudness import TRUE_PEAK_LIMIT_DBTP
+from genre_engine.audio_pyav import music_frames, resampled
+from genre_engine.errors import NoSoundTrackError
 
 log = logging.getLogger("genrebot.stream")
 
@@ -43,15 +46,14 @@ AudioSourceLike = str | Path | BinaryIO
 
 
 def decode_48k(source: AudioSourceLike) -> Iterator[av.AudioFrame]:
-    """Decode the first audio stream of ``source`` (a path or a binary file) to 48 kHz stereo planar
-    float frames. Raises ``av.FFmpegError`` subclasses for files FFmpeg cannot read."""
-    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=RATE)
-    with av.open(source if not isinstance(source, Path) else str(source), mode="r") as container:
-        stream = container.streams.audio[0]
-        for frame in container.decode(stream):
-            frame.pts = None  # the resampler re-times; sources with broken timestamps stay playable
-            yield from resampler.resample(frame)
-    yield from resampler.resample(None)
+    """Decode ``source`` (a path or a binary file) to 48 kHz stereo planar float frames, by the engine's
+    own FFmpeg path (:func:`genre_engine.audio_pyav.music_frames`): the track it analysed (the
+    default one of a video with a commentary), every link of a chained Ogg, every frame resampled
+    whatever its rate. Raises ``av.FFmpegError`` subclasses for files FFmpeg cannot read and
+    ``NoSoundTrackError`` for one without an audio track."""
+    with ExitStack() as stack:
+        handle = source if not isinstance(source, str | Path) else stack.enter_context(open(source, "rb"))
+        yield from resampled(music_frames(handle), "stereo", RATE)
 
 
 def _gain_and_limiter(gain_db: float) -> av.filter.Graph:
@@ -236,7 +238,7 @@ class PacketStream:
     def _track_blocks(self, track: Track) -> Iterator[np.ndarray]:
         try:
             yield from frames_of(faded(normalised(decode_48k(track.source), track.gain_db)))
-        except (av.FFmpegError, IndexError, OSError) as error:  # IndexError: no audio stream
+        except (av.FFmpegError, NoSoundTrackError, OSError) as error:
             track.error = type(error).__name__
             log.warning("song stopped early", extra={"song": track.song_id, "error": repr(error)})
 

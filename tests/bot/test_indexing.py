@@ -9,6 +9,7 @@ import soundfile as sf
 
 from bot.config import Config
 from bot.services import Services
+from genre_engine.errors import NotAudioError
 from tests.conftest import tone
 
 
@@ -19,7 +20,7 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
     sf.write(music / "sub dir" / "other.flac", tone(660, seconds=3), 22050)
     sf.write(music / "long.wav", tone(220, seconds=12), 22050)
     (music / "broken.mp3").write_bytes(b"this is not audio at all")
-    (music / "notes.txt").write_text("ignored: not an audio file name")
+    (music / "notes.txt").write_text("skipped: not audio, whatever its name")
     services = await Services.start(
         Config(db=tmp_path / "db.sqlite", checkpoint=tiny_checkpoint, max_duration_s=10, media=tmp_path / "media")
     )
@@ -37,12 +38,16 @@ async def test_index_reports_bad_and_too_long_files_and_skips_known_ones(tmp_pat
 
     assert (first.added, first.duplicates) == (2, 0)
     assert [(path.rsplit("/", 1)[-1], why[:25]) for path, why in first.failed] == [
-        ("broken.mp3", "That file doesn't look li"),
-        ("long.wav", "That track is 0:12 long; "),
+        ("long.wav", "That track is 0:12 long; ")
     ]
-    assert progress[-1] == 4
+    not_audio = str(NotAudioError())
+    assert [(Path(path).name, why) for path, why in first.skipped] == [
+        ("broken.mp3", not_audio),
+        ("notes.txt", not_audio),
+    ]
+    assert progress[-1] == 3  # what is not audio is never classified
     assert titles == ["other", "short one"]
-    assert (second.added, second.duplicates, len(second.failed)) == (0, 2, 2)  # failures are retried
+    assert (second.added, second.duplicates, len(second.failed), len(second.skipped)) == (0, 2, 1, 2)  # retried
     # the radio plays indexed songs from their files (no copy), and indexing again finds a lost one
     assert sorted(handle.read() for handle in playable) == sorted(
         path.read_bytes() for path in (music / "short one.wav", music / "sub dir" / "other.flac")

@@ -1,48 +1,64 @@
-"""Every container the engine decodes is taken by every front end, by one definition of what counts as
-audio (genre_engine.audio), and a file is judged by its content: a zip named .mp3 is "not audio" in
-the same words in the engine's CLI, the console and Discord."""
+"""Every front end accepts and refuses the same files, judged by their content with the engine's one
+definition (genre_engine.audio), never by their names, and says the same sentence for each refusal:
+the engine's CLI, the console's /classify and /index, and Discord's /classify upload.
+
+The files: containers named in issue 9 (AIFF-C, QuickTime, Matroska audio, Core Audio), issue 20's
+Musepack (../shared/field2), DSD and an Ogg voice note without an extension, all accepted; a video
+without a sound track, a zip archive named .mp3 (../shared/field) and a text, refused.
+"""
 
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.config import Config
-from bot.services import Services, check_upload
+from bot.services import Services
 from console.repl import Console
 from genre_engine import GenreEngine
-from genre_engine.errors import NotAudioError
-from tests.conftest import REPO_ROOT
+from genre_engine.__main__ import main
+from genre_engine.errors import NoSoundTrackError, NotAudioError
 from tests.genre_engine.test_formats import RATE, write_case
+from tests.support.audio_files import dsf, ogg_opus
 
-NOT_AUDIO = str(NotAudioError())
 # containers named in issue 9 beyond the usual ones: AIFF-C, QuickTime (a video container holding an
 # audio track), Matroska audio, Core Audio
 CONTAINERS = ("aifc", "mov", "mka", "caf")
+REFUSED = {  # file -> the one sentence every front end says
+    "screen.mp4": str(NoSoundTrackError(["video"])),
+    "archive.mp3": str(NotAudioError(kind="zip archive")),
+    "notes.txt": str(NotAudioError()),
+}
 
 
-@pytest.mark.parametrize(
-    ("filename", "content_type"),
-    [
-        *((f"song.{container}", None) for container in CONTAINERS),
-        ("voice-message.ogg", "audio/ogg"),  # a Discord voice message
-        ("clip.mp4", "video/mp4"),
-        ("recording.bin", "audio/x-caf"),
-    ],
-)
-def test_uploads_the_engine_decodes_are_accepted(filename, content_type):
-    check_upload(filename, content_type, 1000, 25 * 2**20)
+def tone(seconds: float, freq: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
-def test_an_upload_plainly_not_audio_is_refused_in_the_engines_words():
-    with pytest.raises(NotAudioError) as refused:
-        check_upload("notes.txt", "text/plain", 1000, 25 * 2**20)
-    assert str(refused.value) == NOT_AUDIO
+@pytest.fixture
+def files(tmp_path: Path, shared_dir: Path) -> dict[str, Path]:
+    """Each kind of file once, with distinct audio (so none is "already known" as another)."""
+    folder = tmp_path / "music"
+    folder.mkdir()
+    for number, container in enumerate(CONTAINERS):
+        write_case(folder / f"song{number}.{container}", container, "s16", "mono", tone(2.0, 300 + 100 * number)[None])
+    (folder / "musepack_sv8.mpc").write_bytes((shared_dir / "field2" / "musepack_sv8.mpc").read_bytes())
+    (folder / "tone.dsf").write_bytes(dsf(2.0))
+    (folder / "voice-message").write_bytes(ogg_opus(tone(3.0, 700), RATE))
+    (folder / "screen.mp4").write_bytes(
+        (shared_dir / "field2" / "mp4_screen_recording_no_audio_track.mp4").read_bytes()
+    )
+    (folder / "archive.mp3").write_bytes((shared_dir / "field" / "zip_archive_named.mp3").read_bytes())
+    (folder / "notes.txt").write_text("side A: 1. intro 2. outro\n")
+    return {path.name: path for path in sorted(folder.iterdir())}
+
+
+def accepted(files: dict[str, Path]) -> list[str]:
+    return [name for name in files if name not in REFUSED]
 
 
 @pytest.fixture
@@ -50,56 +66,41 @@ def engine(tiny_checkpoint) -> GenreEngine:
     return GenreEngine.from_checkpoint(tiny_checkpoint)
 
 
-def tone_file(path, seconds: float = 3.0):
-    t = np.arange(int(seconds * RATE)) / RATE
-    signal = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    write_case(path, path.suffix.lstrip("."), "s16", "mono", signal[None])
-    return path
+def test_the_engines_cli(files, tiny_checkpoint, capsys):
+    assert main(["--checkpoint", str(tiny_checkpoint), *map(str, files.values())]) == 1
+    out, err = capsys.readouterr()
+
+    assert [line.split(": ", 1)[0] for line in out.splitlines() if not line.startswith(" ")] == [
+        str(files[name]) for name in accepted(files)
+    ]
+    assert sorted(err.splitlines()) == sorted(f"{files[name]}: {sentence}" for name, sentence in REFUSED.items())
 
 
-async def test_console_indexes_every_container_and_reports_bad_files_beside_them(engine, tmp_path, shared_dir):
-    music = tmp_path / "music"
-    music.mkdir()
-    for number, container in enumerate(CONTAINERS):
-        tone_file(music / f"song{number}.{container}", seconds=2.0 + number)  # distinct audio
-    (music / "archive.mp3").write_bytes((shared_dir / "field" / "zip_archive_named.mp3").read_bytes())
+async def test_the_console_classify_and_index(files, engine, tmp_path):
+    folder = files["notes.txt"].parent
+    script = f"/index {folder}\n" + "".join(f"/classify {path}\n" for path in files.values())
     services = await Services.open(Config(db=tmp_path / "db.sqlite"), engine)
     stdout = io.StringIO()
     try:
-        await Console(services, io.StringIO(f"/index {music}\n/classify {music / 'archive.mp3'}\n"), stdout).run()
-        titles = sorted(song.title for song in await services.store.get_songs(1, [1, 2, 3, 4]))
+        await Console(services, io.StringIO(script), stdout).run()
     finally:
         await services.close()
 
     out = stdout.getvalue()
-    assert f"Indexed {music}: 4 added, 0 already in the pool, 1 failed." in out
-    assert f"   ✗ {music / 'archive.mp3'}: {NOT_AUDIO}" in out
-    assert f"⚠ {NOT_AUDIO}" in out
-    assert titles == ["song0", "song1", "song2", "song3"]
+    assert f"Indexed {folder}: {len(accepted(files))} added, 0 already in the pool, 0 failed, 3 skipped." in out
+    for name, sentence in REFUSED.items():
+        assert f"   – skipped {name}: {sentence}" in out
+    answers = [line for line in out.splitlines() if line.startswith(("🎵", "⚠"))]
+    expected = [f"⚠ {REFUSED[name]}" if name in REFUSED else f"🎵 {Path(name).stem}: " for name in files]
+    assert len(answers) == len(expected) and all(a.startswith(e) for a, e in zip(answers, expected)), answers
 
 
-def test_the_engines_cli_says_the_same_words(shared_dir, tiny_checkpoint):
-    archive = shared_dir / "field" / "zip_archive_named.mp3"
-
-    done = subprocess.run(
-        [sys.executable, "-m", "genre_engine", "--checkpoint", str(tiny_checkpoint), str(archive)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-    )
-
-    assert done.returncode == 1 and done.stderr.strip().endswith(f"{archive}: {NOT_AUDIO}")
-
-
-async def test_discord_says_the_same_words(make_bot, engine, shared_dir, tmp_path):
+async def test_discord_uploads(files, make_bot, engine):
     harness = await make_bot(engine=engine)
-    archive = harness.upload("song.mp3", (shared_dir / "field" / "zip_archive_named.mp3").read_bytes(), "audio/mpeg")
-    caf = harness.upload("memo.caf", tone_file(tmp_path / "memo.caf").read_bytes(), None)
 
-    *_, refused = await harness.command("classify", file=archive)
-    *_, accepted = await harness.command("classify", file=caf)
-
-    assert refused.ephemeral and refused.text == NOT_AUDIO
-    assert not accepted.ephemeral and accepted.message["embeds"][0]["title"] == "memo"
+    for name, path in files.items():
+        *_, answer = await harness.command("classify", file=harness.upload(name, path.read_bytes(), None))
+        if name in REFUSED:
+            assert answer.ephemeral and answer.text == REFUSED[name], name
+        else:
+            assert not answer.ephemeral and answer.message["embeds"][0]["title"] == Path(name).stem, name

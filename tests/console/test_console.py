@@ -13,6 +13,7 @@ import pytest
 from bot.config import load_config
 from bot.services import Services
 from console.repl import LOCAL_GUILD_ID, Console, local_user_id
+from genre_engine.errors import NotAudioError
 from genrebot.cli import parse, run
 from storage import open_store
 from tests.conftest import REPO_ROOT
@@ -97,7 +98,8 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
         script,
     )
 
-    assert "Indexed " + str(pool_dir / "sectoid") + ": 4 added, 0 already in the pool, 0 failed." in out
+    assert "Indexed " + str(pool_dir / "sectoid") + ": 4 added, 0 already in the pool, 0 failed, 1 skipped." in out
+    assert f"   – skipped COPYRIGHT: {NotAudioError()}" in out  # a text beside the songs
     assert "🎵 armygeddon: " in out and "song #5 in the server pool" in out
     assert "Playlist for me (variety 0.25)" in out and " 1. #" in out
     assert "Variety set to 0.30." in out and "Your variety is 0.30" in out
@@ -141,8 +143,8 @@ async def test_index_command_seeds_a_discord_server(tmp_path, tiny_checkpoint, p
     assert await run(parse(args, env={})) == 0  # again: nothing re-classified or duplicated
 
     first, second = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Indexed")]
-    assert first.endswith("into server 4242: 4 added, 0 already in the pool, 0 failed.")
-    assert second.endswith("into server 4242: 0 added, 4 already in the pool, 0 failed.")
+    assert first.endswith("into server 4242: 4 added, 0 already in the pool, 0 failed, 1 skipped.")
+    assert second.endswith("into server 4242: 0 added, 4 already in the pool, 0 failed, 1 skipped.")
     async with open_store(database) as store:
         assert await store.pool_size(4242) == 4
         assert await store.pool_size(LOCAL_GUILD_ID) == 0

@@ -15,7 +15,7 @@ import pytest
 
 from genre_engine import GenreEngine
 from genre_engine.__main__ import main
-from genre_engine.audio import find_audio_files
+from genre_engine.audio import scan_folder
 from genre_engine.errors import NotAudioError, SilentAudioError
 from storage.validation import clean_title
 
@@ -75,9 +75,10 @@ def test_a_file_name_that_is_not_utf8_is_classified(engine: GenreEngine, field: 
     bad_name = os.fsdecode(os.path.join(os.fsencode(folder), b"caf\xe9.mp3"))
     shutil.copy(field / "mp3_vbr_no_xing_60s.mp3", bad_name)
     shutil.copy(field / "zip_archive_named.mp3", folder / "archive.mp3")
-    results = dict(engine.classify_many(find_audio_files([folder])))
-    assert isinstance(results[folder / "archive.mp3"], NotAudioError)  # beside, not instead of, the good one
-    prediction = results[Path(bad_name)]
+    scan = scan_folder(folder)
+    assert [(path, reason.kind) for path, reason in scan.skipped] == [(folder / "archive.mp3", "zip archive")]
+    ((path, prediction),) = engine.classify_many(scan.audio)  # beside, not instead of, the skipped one
+    assert path == Path(bad_name)
     assert prediction.genre == "metal"
     assert clean_title(prediction.name) == "caf\ufffd.mp3"
 
@@ -90,7 +91,8 @@ def test_cli_reports_bad_files_in_one_line_each_and_classifies_the_rest(
     files = [field / "zip_archive_named.mp3", field / "wav_dc_only_5s.wav", good]
     assert main(["--json", *map(str, files)]) == 1
     out, err = capsys.readouterr()
-    assert err.splitlines() == [f"{files[0]}: {NotAudioError()}", f"{files[1]}: {SilentAudioError()}"]
+    zip_archive = NotAudioError(kind="zip archive")
+    assert err.splitlines() == [f"{files[0]}: {zip_archive}", f"{files[1]}: {SilentAudioError()}"]
     (row,) = map(json.loads, out.splitlines())
     assert (
         row["genre"] == "metal" and row["file"].endswith("caf\ufffd.wav") and row["duration_s"] == pytest.approx(30.0)

@@ -24,15 +24,21 @@ from training.data import (
 from training.errors import DatasetError
 
 
-def touch(path: Path) -> Path:
+def touch(path: Path, data: bytes = b"") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
+    path.write_bytes(data)
     return path
+
+
+def clip(path: Path) -> Path:
+    """A file that is audio by its content (what discovery goes by, as every scan does): a wav's first
+    bytes, whatever its name; nothing here decodes it."""
+    return touch(path, b"RIFF\x24\x00\x00\x00WAVEfmt ")
 
 
 def test_discovers_gtzan_layout_from_its_root_in_gtzan_order(tmp_path: Path) -> None:
     for genre in reversed(GENRES):
-        touch(tmp_path / "genres" / genre / f"{genre}.00000.au")
+        clip(tmp_path / "genres" / genre / f"{genre}.00000.au")
     touch(tmp_path / "genres" / "bextract_single.mf")  # GTZAN's own non-audio files
     found = discover(tmp_path)
     assert found.root == tmp_path / "genres"
@@ -42,7 +48,7 @@ def test_discovers_gtzan_layout_from_its_root_in_gtzan_order(tmp_path: Path) -> 
 
 def test_discovers_kaggle_layout_past_its_image_folders(tmp_path: Path) -> None:
     for genre in ("rock", "jazz"):
-        touch(tmp_path / "Data" / "genres_original" / genre / f"{genre}.00001.wav")
+        clip(tmp_path / "Data" / "genres_original" / genre / f"{genre}.00001.wav")
         touch(tmp_path / "Data" / "images_original" / genre / f"{genre}00001.png")
     touch(tmp_path / "Data" / "features_30_sec.csv")
     found = discover(tmp_path)
@@ -52,9 +58,9 @@ def test_discovers_kaggle_layout_past_its_image_folders(tmp_path: Path) -> None:
 
 
 def test_one_clip_in_two_formats_counts_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    touch(tmp_path / "blues" / "blues.00000.au")
-    touch(tmp_path / "blues" / "blues.00000.wav")
-    touch(tmp_path / "rock" / "rock.00000.wav")
+    clip(tmp_path / "blues" / "blues.00000.au")
+    clip(tmp_path / "blues" / "blues.00000.wav")
+    clip(tmp_path / "rock" / "rock.00000.wav")
     touch(tmp_path / "blues" / "._blues.00001.wav")  # macOS resource fork, not audio
     with caplog.at_level(logging.WARNING):
         found = discover(tmp_path)
@@ -63,7 +69,7 @@ def test_one_clip_in_two_formats_counts_once(tmp_path: Path, caplog: pytest.LogC
 
 
 def test_needs_two_genres(tmp_path: Path) -> None:
-    touch(tmp_path / "blues" / "blues.00000.wav")
+    clip(tmp_path / "blues" / "blues.00000.wav")
     with pytest.raises(DatasetError, match="two genre folders"):
         discover(tmp_path)
 
@@ -146,7 +152,7 @@ def test_split_lists_match_clips_whatever_their_extension(tmp_path: Path) -> Non
     (lists / "train_filtered.txt").write_text("blues/blues.00001.wav\nrock/rock.00001.wav\n")
     (lists / "valid_filtered.txt").write_text("blues/blues.00002.wav\nrock/rock.00099.wav\n")  # 00099 is absent
     for name in ("blues/blues.00001", "blues/blues.00002", "rock/rock.00001", "rock/rock.00003"):
-        touch(tmp_path / "data" / f"{name}.au")
+        clip(tmp_path / "data" / f"{name}.au")
     found = discover(tmp_path / "data")
     split = split_from_lists(found, lists)
     keys = lambda side: [found.clips[i].key for i in side]  # noqa: E731
@@ -158,7 +164,7 @@ def test_split_lists_match_clips_whatever_their_extension(tmp_path: Path) -> Non
 def test_full_gtzan_defaults_to_the_shipped_filtered_split(tmp_path: Path) -> None:
     for name in ("train", "valid", "test"):
         for line in (GTZAN_SPLIT_DIR / f"{name}_filtered.txt").read_text().split():
-            touch(tmp_path / "genres" / line.replace(".wav", ".au"))
+            clip(tmp_path / "genres" / line.replace(".wav", ".au"))
     found = discover(tmp_path)
     (split,) = choose_splits(
         found, split_dir=None, folds=1, repeats=1, full=False, valid_fraction=0.15, test_fraction=0.15, seed=0
