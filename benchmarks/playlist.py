@@ -29,15 +29,13 @@ import json
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 
+from benchmarks.databases import fresh_postgres
 from benchmarks.markdown import table
 from benchmarks.record import Recorder, add_record_option
 from benchmarks.synthetic import SyntheticPool, make_listener, make_pool
@@ -138,20 +136,6 @@ async def bench_size(size: int, location: str, dim: int, seed: int = 0) -> Bench
     return BenchRow(backend, size, dim, build_s, load_s, quantile(timings, 0.5), quantile(timings, 0.95))
 
 
-@asynccontextmanager
-async def _fresh_postgres(url: str) -> AsyncIterator[str]:
-    """The URL of a new database on the server of ``url``, dropped on exit."""
-    import psycopg
-
-    name = f"genrebot_bench_{uuid.uuid4().hex[:12]}"
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlsplit(url)._replace(path=f"/{name}").geturl()
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 async def run_bench(sizes: Sequence[int], dims: Sequence[int], database_url: str | None = None) -> list[BenchRow]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="genrebot-bench-") as folder:
@@ -161,7 +145,7 @@ async def run_bench(sizes: Sequence[int], dims: Sequence[int], database_url: str
                 rows.append(await bench_size(size, str(path), dim))
                 path.unlink()
                 if database_url is not None:
-                    async with _fresh_postgres(database_url) as location:
+                    async with fresh_postgres(database_url) as location:
                         rows.append(await bench_size(size, location, dim))
     return rows
 

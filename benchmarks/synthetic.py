@@ -8,16 +8,19 @@ from them, and dislike or skip songs from elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from recommender.genres import GENRES
-from storage.base import EventKind
+from storage.base import EventKind, NewSong
 
 GENRE_COUNT = len(GENRES)
 #: embedding size of the sweep's pools: the shipped model's compact embedding (its full one is 1756)
 EMBEDDING_DIM = 256
+#: tags per song of the shipped model's tagger (``data/tags.json``): they are stored with every song
+TAG_COUNT = 50
 _BLOCK = 65_536  # rows per step of make_pool's in-place arithmetic
 _POSITIVE_KINDS = (EventKind.SHARED, EventKind.LISTENED, EventKind.LIKED)
 _POSITIVE_ODDS = (0.35, 0.4, 0.25)
@@ -76,3 +79,22 @@ def make_listener(pool: SyntheticPool, events: int, rng: np.random.Generator) ->
         for is_negative in negative
     )
     return SyntheticListener(taste, rows, kinds, rng.uniform(0.0, 180.0, events))
+
+
+def new_songs(
+    guild_id: int, pool: SyntheticPool, rng: np.random.Generator, *, first: int = 0, contributors: int = 50
+) -> Iterator[NewSong]:
+    """The pool's songs as the bot stores them in server ``guild_id``: tag probabilities of the shipped
+    model's width, a sharer among ``contributors``, titles and hashes numbered from ``first``."""
+    for index, (probabilities, embedding) in enumerate(zip(pool.probabilities, pool.embeddings), first):
+        yield NewSong(
+            guild_id=guild_id,
+            title=f"Synthetic song {index}",
+            content_hash=f"{guild_id:016x}{index:048x}",
+            probabilities=probabilities,
+            embedding=embedding,
+            added_by=1_000 + index % contributors,
+            duration_s=180.0,
+            tags=rng.random(TAG_COUNT, dtype=np.float32),
+            confident=True,
+        )

@@ -28,7 +28,7 @@ from typing import Any
 
 from genre_engine.locations import DEFAULT_HOME
 from recommender.config import RecommenderConfig
-from storage import is_postgres_url
+from storage import DEFAULT_POOL_CACHE_MB, is_postgres_url
 
 DB_NAME = "genrebot.db"  # the SQLite file in the home folder
 MEDIA_NAME = "media"  # the radio's audio copies in the home folder
@@ -129,6 +129,10 @@ class Config:
     max_playlist: int = setting(50, "most songs one /playlist may ask for (Discord's menus show 25)")
     media: Path | None = setting(None, "folder of the radio's audio copies", shown=f"`<home>/{MEDIA_NAME}`")
     media_cap_gb: float = setting(4.0, "size cap of that folder, GiB; the least recently played copies go first")
+    pool_cache_mb: float = setting(
+        DEFAULT_POOL_CACHE_MB,
+        "memory for the servers' song pools kept in this process, MiB; the least recently read pools leave first",
+    )
     dev_guild: int | None = setting(None, "server id to sync slash commands to instantly")
     sync: bool = setting(False, "publish the slash commands to Discord at start-up", parse=parse_flag)
     log_level: str = setting("INFO", "how much to log", parse=str.upper, choices=LOG_LEVELS)
@@ -161,6 +165,8 @@ class Config:
             raise ValueError("the attachment size cap must be positive")
         if self.media_cap_bytes < 1:
             raise ValueError("the media store's size cap must be positive")
+        if not self.pool_cache_mb > 0:
+            raise ValueError("the pool cache's budget must be a positive number of MiB")
         if self.shard_ids is not None and self.shard_count is None:
             raise ValueError("--shard-ids needs --shard-count (the total number of shards)")
         if self.shard_count is not None:

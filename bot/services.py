@@ -60,6 +60,7 @@ from storage import (
     GuildSettings,
     HistoryEntry,
     NewSong,
+    PoolCacheStats,
     PoolStats,
     Song,
     Store,
@@ -257,7 +258,9 @@ class Services:
         """Services over ``engine``, with the database opened for the engine's label count. With a
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
         queue (bot.jobs.queue); else in this process."""
-        store = await open_store(config.store_location, genre_count=len(engine.labels))
+        store = await open_store(
+            config.store_location, genre_count=len(engine.labels), pool_cache_mb=config.pool_cache_mb
+        )
         jobs = None
         if config.database_url:
             from bot.jobs.queue import QueueJobs  # procrastinate: only for the queue
@@ -615,6 +618,10 @@ class Services:
 
     async def pool_stats(self, guild_id: int) -> PoolStats:
         return await self.store.pool_stats(guild_id)
+
+    def pool_cache_stats(self) -> PoolCacheStats:
+        """This process's pool cache, for its admins (the same figures are logged now and then)."""
+        return self.store.pool_cache_stats()
 
     async def pool_tags(self, guild_id: int) -> PoolTags:
         """Styles, moods, unsure answers and taught genres across the server's pool."""

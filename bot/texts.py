@@ -15,6 +15,7 @@ from bot.services import Classified, IndexReport, PoolTags
 from bot.teaching import quality_text
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
+from storage import PoolCacheStats
 
 Markup = Callable[[str], str]
 
@@ -181,6 +182,17 @@ def pool_tag_lines(tags: PoolTags) -> list[tuple[str, str]]:
     if tags.taught:
         lines.append(("Server genres", _counted(tags.taught)))
     return lines
+
+
+def pool_cache_line(stats: PoolCacheStats) -> str:
+    """For admins under /pool stats: how this bot process's pool cache does (``storage.pool_cache``)."""
+    budget = "no limit" if stats.budget_bytes is None else f"{stats.budget_bytes / 2**20:,.0f} MiB"
+    reads = stats.hits + stats.misses
+    served = "no pool read yet" if stats.hit_rate is None else f"{stats.hit_rate:.0%} of {reads:,} pool reads"
+    return (
+        f"Pool cache of this bot process: {stats.pools:,} server pool(s) in {stats.bytes / 2**20:,.1f} MiB "
+        f"of {budget}; {served} from memory; {stats.evictions:,} pool(s) let go to keep the budget."
+    )
 
 
 def label_lines(qualities: list[LabelQuality]) -> list[str]:

@@ -37,6 +37,8 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
             f"of music, from {stats.contributors} member(s).",
         )
+        if interaction.permissions.manage_guild:  # admins see how the bot process holds the pools
+            embed.set_footer(text=texts.pool_cache_line(self.services.pool_cache_stats()))
         if not stats.songs:
             embed.description += "\nShare songs with /classify to fill it."
             await interaction.followup.send(embed=embed)

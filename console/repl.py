@@ -322,6 +322,7 @@ class Console:
                 self.say(f"   {line}")
             for heading, text in texts.pool_tag_lines(await self.services.pool_tags(LOCAL_GUILD_ID)):
                 self.say(f"{heading}: {text}")
+        self.say(texts.pool_cache_line(self.services.pool_cache_stats()))  # the local user is the admin
 
     async def genre(self, args: list[str], rest: str) -> None:
         """/genre teach ID LABEL | /genre forget LABEL | /genre list; the local user is the admin."""

@@ -2,6 +2,8 @@
 
 - ``configuration.md``: the prose of ``docs/configuration.md`` with, in place of its markers, the
   settings table (``bot.config.settings_table``) and each subcommand's ``--help`` (``genrebot.cli``);
+- ``capacity.md``: the prose of ``docs/capacity.md`` with the capacity model rendered from the
+  simulation's record (``benchmarks.capacity.from_record``) in place of its marker;
 - ``measurements/NAME.md`` and ``measurements/index.md``: one page per JSON record a benchmark or a
   study wrote (``benchmarks.report.pages``), so every figure in the docs comes from such a file.
 
@@ -19,12 +21,14 @@ import mkdocs_gen_files
 # This checkout's packages, ahead of any installed copy of genrebot.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.capacity import from_record  # noqa: E402
 from benchmarks.report import pages  # noqa: E402
 from bot.config import settings_table  # noqa: E402
 from genrebot.cli import COMMANDS  # noqa: E402
 
 SETTINGS_MARK = "<!-- settings table: docs/gen_pages.py -->"
 SUBCOMMANDS_MARK = "<!-- subcommand options: docs/gen_pages.py -->"
+CAPACITY_MARK = "<!-- capacity model: docs/gen_pages.py -->"
 
 
 def subcommand_help() -> str:
@@ -41,19 +45,20 @@ def subcommand_help() -> str:
     return "\n".join(sections)
 
 
-def filled(template: str, marks: dict[str, str]) -> str:
-    """``template`` with each mark replaced by its text; a mark missing from it is an error."""
+def fill(name: str, marks: dict[str, str]) -> None:
+    """The page ``name`` with each mark replaced by its text; a mark missing from it is an error."""
+    with mkdocs_gen_files.open(name, "r") as page:
+        template = page.read()
     for mark, text in marks.items():
         if mark not in template:
-            raise ValueError(f"docs/configuration.md lacks the line {mark}")
+            raise ValueError(f"docs/{name} lacks the line {mark}")
         template = template.replace(mark, text)
-    return template
+    with mkdocs_gen_files.open(name, "w") as page:
+        page.write(template)
 
 
-with mkdocs_gen_files.open("configuration.md", "r") as page:
-    template = page.read()
-with mkdocs_gen_files.open("configuration.md", "w") as page:
-    page.write(filled(template, {SETTINGS_MARK: settings_table(), SUBCOMMANDS_MARK: subcommand_help()}))
+fill("configuration.md", {SETTINGS_MARK: settings_table(), SUBCOMMANDS_MARK: subcommand_help()})
+fill("capacity.md", {CAPACITY_MARK: from_record()})
 
 for name, text in pages().items():
     with mkdocs_gen_files.open(name, "w") as page:

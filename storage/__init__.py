@@ -18,6 +18,7 @@ from storage.base import (
     HistoryEntry,
     ListenEvent,
     NewSong,
+    PoolCacheStats,
     PoolMatrix,
     PoolStats,
     Song,
@@ -26,6 +27,7 @@ from storage.base import (
     UserSettings,
 )
 from storage.common import OpeningStore
+from storage.pool_cache import DEFAULT_POOL_CACHE_MB
 from storage.sqlite import SQLiteStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -36,15 +38,18 @@ def is_postgres_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
 
 
-def store_for(location: str | Path, *, genre_count: int = len(GENRES)) -> Store:
+def store_for(
+    location: str | Path, *, genre_count: int = len(GENRES), pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB
+) -> Store:
     """An unopened store on ``location``: PostgresStore for a ``postgresql://`` URL, else a
     SQLiteStore on that file, for probability vectors of ``genre_count`` genres (the model's label
-    count). psycopg is only imported when a URL asks for it."""
+    count), caching pool matrices within ``pool_cache_mb`` MiB (None: no limit; ``storage.pool_cache``).
+    psycopg is only imported when a URL asks for it."""
     if is_postgres_url(location):
         from storage.postgres import PostgresStore
 
-        return PostgresStore(str(location), genre_count=genre_count)
-    return SQLiteStore(location, genre_count=genre_count)
+        return PostgresStore(str(location), genre_count=genre_count, pool_cache_mb=pool_cache_mb)
+    return SQLiteStore(location, genre_count=genre_count, pool_cache_mb=pool_cache_mb)
 
 
 def describe_location(location: str | Path) -> str:
@@ -65,13 +70,16 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'storage' has no attribute {name!r}")
 
 
-def open_store(location: str | Path, *, genre_count: int = len(GENRES)) -> OpeningStore:
+def open_store(
+    location: str | Path, *, genre_count: int = len(GENRES), pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB
+) -> OpeningStore:
     """The store on ``location`` (see :func:`store_for`), to use as ``async with open_store(...) as
     store`` (closed on exit) or ``store = await open_store(...)`` (close it yourself)."""
-    return OpeningStore(store_for(location, genre_count=genre_count))
+    return OpeningStore(store_for(location, genre_count=genre_count, pool_cache_mb=pool_cache_mb))
 
 
 __all__ = [
+    "DEFAULT_POOL_CACHE_MB",
     "DEFAULT_VARIETY",
     "AddedSong",
     "BulkAddReport",
@@ -81,6 +89,7 @@ __all__ = [
     "HistoryEntry",
     "ListenEvent",
     "NewSong",
+    "PoolCacheStats",
     "PoolMatrix",
     "PoolStats",
     "PostgresStore",

@@ -199,6 +199,39 @@ class PoolMatrix:
 
 
 @dataclass(frozen=True)
+class PoolCacheStats:
+    """What a store's pool cache holds and how well it serves (:meth:`Store.pool_cache_stats`), for
+    the process's logs and its admins. ``budget_bytes`` None: no limit. ``hits`` and ``misses``
+    count pool reads since the store opened; ``evictions`` the pools that left to keep the budget."""
+
+    budget_bytes: int | None
+    bytes: int
+    pools: int
+    hits: int
+    misses: int
+    evictions: int
+
+    @property
+    def hit_rate(self) -> float | None:
+        """Hits per read, None before the first read."""
+        reads = self.hits + self.misses
+        return self.hits / reads if reads else None
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        """The figures as JSON-ready fields (with ``hit_rate``), as logs and status output show them."""
+        rate = self.hit_rate
+        return {
+            "budget_bytes": self.budget_bytes,
+            "bytes": self.bytes,
+            "pools": self.pools,
+            "hits": self.hits,
+            "misses": self.misses,
+            "evictions": self.evictions,
+            "hit_rate": None if rate is None else round(rate, 4),
+        }
+
+
+@dataclass(frozen=True)
 class TaughtModel:
     """A server's stored classifier for the genres it teaches: ``version`` says how ``state`` is
     encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted."""
@@ -304,7 +337,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def pool_matrix(self, guild_id: int) -> PoolMatrix:
         """The server's pool as arrays. Cached in process and kept in step with writes (also with
-        writes from other processes on the same database), so a /playlist does not read every row."""
+        writes from other processes on the same database), so a /playlist does not read every row;
+        the cache holds the most recently read pools within the store's byte budget
+        (``storage.pool_cache``)."""
+
+    @abc.abstractmethod
+    def pool_cache_stats(self) -> PoolCacheStats:
+        """What the pool cache holds and its hits and misses so far."""
 
     @abc.abstractmethod
     async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:

@@ -1,7 +1,8 @@
 """Logic shared by every Store implementation that does not depend on the SQL dialect.
 
-Pool matrices (built from rows, grown by one song, summarised for ``/pool stats``), bulk-insert
-chunking and checks, times, and the ``open_store`` helper object. The stores keep only their SQL.
+Pool matrices (built from rows, summarised for ``/pool stats``; their cache is ``storage.pool_cache``),
+bulk-insert chunking and checks, times, and the ``open_store`` helper object. The stores keep only
+their SQL.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from itertools import islice
 
 import numpy as np
 
-from storage.base import NewSong, PoolMatrix, PoolStats, Song, Store
+from storage.base import NewSong, PoolMatrix, PoolStats, Store
 from storage.errors import IncompatibleEmbeddingError, InvalidSongError
 from storage.validation import CheckedSong
 
@@ -96,28 +97,6 @@ def matrix_from_rows(guild_id: int, rows: Sequence[Sequence], genre_count: int) 
         added_by=np.array([user or 0 for user in added_by], dtype=np.int64),
         tags=tag_matrix(tags),
         confident=np.array([flag is None or bool(flag) for flag in confident], dtype=bool),
-    )
-
-
-def with_song(cached: PoolMatrix, song: Song) -> PoolMatrix | None:
-    """The cached matrix grown by one new song, or None when it must be reloaded instead (an empty
-    matrix has no embedding width yet). The bot adds a song on every /classify, and a reload of a
-    big pool costs far more than a copy. New ids are the largest, so appending keeps ``ids`` sorted.
-    """
-    if len(cached) == 0:
-        return None
-    if (cached.tags is None) != (song.tags is None) or (
-        song.tags is not None and cached.tags.shape[1] != song.tags.shape[0]
-    ):
-        return None  # tags appear (or change width): reload once
-    return PoolMatrix(
-        guild_id=song.guild_id,
-        ids=np.append(cached.ids, song.id),
-        probabilities=np.vstack([cached.probabilities, song.probabilities]),
-        embeddings=np.vstack([cached.embeddings, song.embedding]),
-        added_by=np.append(cached.added_by, song.added_by or 0),
-        tags=None if song.tags is None else np.vstack([cached.tags, song.tags]),
-        confident=np.append(cached.confident, song.confident is not False),
     )
 
 

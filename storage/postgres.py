@@ -6,10 +6,11 @@ semantics as the SQLite store; the differences are in how:
 - A pool of connections (psycopg_pool) in autocommit mode; every write is one explicit transaction,
   rolled back on any error, so concurrent coroutines and processes each see whole writes only.
 - Migrations run at start-up under an advisory lock (storage/postgres_schema.py).
-- Pool matrices are cached per server beside the server's ``pool_version``, which every write that
-  changes the pool bumps in its own transaction. Reading a pool asks the database for that one
-  number and reloads only when it moved, so a write from any process on any machine is seen by the
-  next ``/playlist`` everywhere, and a server nobody wrote to keeps its cache.
+- Pool matrices are cached per server (within a byte budget, ``storage.pool_cache``) beside the
+  server's ``pool_version``, which every write that changes the pool bumps in its own transaction.
+  Reading a pool asks the database for that one number and reloads only when it moved, so a write
+  from any process on any machine is seen by the next ``/playlist`` everywhere, and a server nobody
+  wrote to keeps its cache.
 - Bulk adds stream each chunk into a temporary table with binary COPY, then insert it with one
   ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (content-hash dedup per server, as SQLite).
 """
@@ -37,6 +38,7 @@ from storage.base import (
     HistoryEntry,
     ListenEvent,
     NewSong,
+    PoolCacheStats,
     PoolMatrix,
     PoolStats,
     ProgressCallback,
@@ -54,7 +56,6 @@ from storage.common import (
     matrix_from_rows,
     pool_stats,
     projected_blobs,
-    with_song,
 )
 from storage.errors import (
     DatabaseUnavailableError,
@@ -64,6 +65,7 @@ from storage.errors import (
     UnknownSongError,
     UnknownUserError,
 )
+from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.postgres_schema import migrate
 from storage.validation import (
     CheckedSong,
@@ -158,9 +160,17 @@ class PostgresStore(Store):
 
     ``genre_count``: the length of every probability vector, i.e. the number of labels of the model
     in use (default: the shipped model's ``genre_engine.labels.GENRES``); songs with another length
-    are refused with InvalidSongError."""
+    are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget in MiB (None: no
+    limit)."""
 
-    def __init__(self, url: str, *, genre_count: int = len(GENRES), max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        genre_count: int = len(GENRES),
+        max_connections: int = MAX_CONNECTIONS,
+        pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+    ) -> None:
         if genre_count < 2:
             raise ValueError(f"a genre model has at least 2 labels, not {genre_count}")
         self.url = url
@@ -168,8 +178,7 @@ class PostgresStore(Store):
         self.where = describe(url)
         self._max_connections = max_connections
         self._pool: AsyncConnectionPool | None = None
-        # server -> (pool_version the matrix was read at, matrix)
-        self._matrices: dict[int, tuple[int, PoolMatrix]] = {}
+        self._pools = PoolCache(budget_bytes(pool_cache_mb))  # entries carry the pool_version read at
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -197,7 +206,7 @@ class PostgresStore(Store):
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
-        self._matrices.clear()
+        self._pools.clear()
         await pool.close()
 
     @asynccontextmanager
@@ -256,7 +265,7 @@ class PostgresStore(Store):
             ([row[0] for row in rows],),
         )
         for guild_id, _ in rows:
-            self._matrices.pop(guild_id, None)
+            self._pools.pop(guild_id)
         return [version for _, version in sorted(rows)]
 
     async def _check_dim(self, conn: psycopg.AsyncConnection, guild_id: int, dim: int) -> None:
@@ -278,7 +287,7 @@ class PostgresStore(Store):
 
     async def add_song(self, song: NewSong) -> AddedSong:
         checked = check_song(song, self.genre_count)
-        cached = self._matrices.get(checked.guild_id)
+        cached = self._pools.get(checked.guild_id)
         async with self._writing() as conn:
             added, version = await self._add_song(conn, checked, song)
         if added.created and added.song.in_pool:
@@ -318,13 +327,13 @@ class PostgresStore(Store):
             existing = await self._require_song(conn, checked.guild_id, existing.id)
         return AddedSong(existing, created=False), 0
 
-    def _grow_cache(self, cached: tuple[int, PoolMatrix] | None, version: int, song: Song) -> None:
+    def _grow_cache(self, cached: CachedPool | None, version: int, song: Song) -> None:
         """Keep a cached matrix in step with one new song when it was current just before it."""
-        if cached is None or cached[0] != version - 1:
+        if cached is None or cached.version != version - 1:
             return
-        grown = with_song(cached[1], song)
+        grown = cached.with_song(song, version)
         if grown is not None:
-            self._matrices[song.guild_id] = (version, grown)
+            self._pools.put(song.guild_id, grown)
 
     async def add_songs(self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None) -> BulkAddReport:
         added = done = 0
@@ -491,11 +500,16 @@ class PostgresStore(Store):
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
             row = await self._one(conn, "SELECT pool_version FROM guilds WHERE id = %s", (guild_id,))
-            version = 0 if row is None else row[0]
-            cached = self._matrices.get(guild_id)
-            if cached is not None and cached[0] == version:
-                return cached[1]
-            # rows read after the version are at least as new: at worst one needless reload later
+        version = 0 if row is None else row[0]
+        cached = self._pools.lookup(guild_id, version)
+        if cached is not None:
+            return cached
+        return await self._pools.load_once(guild_id, version, lambda: self._load_pool(guild_id, version))
+
+    async def _load_pool(self, guild_id: int, version: int) -> PoolMatrix:
+        """Read the server's pool and cache it at ``version``, the version read before: rows read after
+        it are at least as new, so at worst the pool is read again once more later."""
+        async with self._reading() as conn:
             cursor = conn.cursor(binary=True)
             await cursor.execute(
                 "SELECT id, added_by, probabilities, embedding, tags, confident FROM songs "
@@ -505,8 +519,11 @@ class PostgresStore(Store):
             rows = await cursor.fetchall()
         # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
         matrix = await asyncio.to_thread(matrix_from_rows, guild_id, rows, self.genre_count)
-        self._matrices[guild_id] = (version, matrix)
+        self._pools.put(guild_id, CachedPool(matrix, version))
         return matrix
+
+    def pool_cache_stats(self) -> PoolCacheStats:
+        return self._pools.stats()
 
     # -- listen events ---------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@ One connection in autocommit mode; every operation holds an asyncio lock, so the
 transactions of concurrent coroutines never interleave on that connection. WAL lets another process
 (``python -m bot index`` beside the running bot) read and write the same file.
 
-Pool matrices (a server's pool as numpy arrays) are cached per server. Writes made through this store
-update or drop the cached matrix; writes from other connections are noticed through
-``PRAGMA data_version``, which changes only when *another* connection commits.
+Pool matrices (a server's pool as numpy arrays) are cached per server, within a byte budget
+(``storage.pool_cache``). Writes made through this store update or drop the cached matrix; writes from
+other connections are noticed through ``PRAGMA data_version``, which changes only when *another*
+connection commits.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from storage.base import (
     HistoryEntry,
     ListenEvent,
     NewSong,
+    PoolCacheStats,
     PoolMatrix,
     PoolStats,
     ProgressCallback,
@@ -51,7 +53,6 @@ from storage.common import (
     projected_blobs,
     timestamp,
     utc,
-    with_song,
 )
 from storage.errors import (
     CannotOpenDatabaseError,
@@ -63,6 +64,7 @@ from storage.errors import (
     UnknownUserError,
 )
 from storage.migrations import migrate
+from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.validation import (
     CheckedSong,
     check_id,
@@ -143,16 +145,23 @@ class SQLiteStore(Store):
 
     ``genre_count``: the length of every probability vector, i.e. the number of labels of the model
     in use (default: the shipped model's ``genre_engine.labels.GENRES``); songs with another length
-    are refused with InvalidSongError."""
+    are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget in MiB (None: no
+    limit)."""
 
-    def __init__(self, path: str | Path, *, genre_count: int = len(GENRES)) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        genre_count: int = len(GENRES),
+        pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+    ) -> None:
         if genre_count < 2:
             raise ValueError(f"a genre model has at least 2 labels, not {genre_count}")
         self.path = str(path)
         self.genre_count = genre_count
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
-        self._matrices: dict[int, PoolMatrix] = {}
+        self._pools = PoolCache(budget_bytes(pool_cache_mb))
         self._data_version: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -192,7 +201,7 @@ class SQLiteStore(Store):
             return
         async with self._lock:
             db, self._db = self._db, None
-            self._matrices.clear()
+            self._pools.clear()
             try:
                 await db.execute("PRAGMA optimize")
             except sqlite3.OperationalError:  # another process holds the lock: statistics can wait
@@ -267,7 +276,7 @@ class SQLiteStore(Store):
                     existing = await self._require_song(db, checked.guild_id, existing.id)
                 if checked.in_pool and not existing.in_pool:
                     await db.execute("UPDATE songs SET in_pool = 1 WHERE id = ?", (existing.id,))
-                    self._matrices.pop(checked.guild_id, None)
+                    self._pools.pop(checked.guild_id)
                     existing = await self._require_song(db, checked.guild_id, existing.id)
                 return AddedSong(existing, created=False)
             await self._check_dim(db, checked.guild_id, checked.embedding_dim)
@@ -282,14 +291,14 @@ class SQLiteStore(Store):
 
     def _append_to_matrix(self, song: Song) -> None:
         """Keep a cached matrix in step with a single new song instead of reloading the pool."""
-        cached = self._matrices.get(song.guild_id)
+        cached = self._pools.get(song.guild_id)
         if cached is None:
             return
-        grown = with_song(cached, song)
+        grown = cached.with_song(song)
         if grown is None:
-            self._matrices.pop(song.guild_id)
+            self._pools.pop(song.guild_id)
         else:
-            self._matrices[song.guild_id] = grown
+            self._pools.put(song.guild_id, grown)
 
     async def add_songs(self, songs: Iterable[NewSong], *, progress: ProgressCallback | None = None) -> BulkAddReport:
         added = done = 0
@@ -330,7 +339,7 @@ class SQLiteStore(Store):
         for guild_id, dim in {(song.guild_id, song.embedding_dim) for song in checked}:
             await self._check_dim(db, guild_id, dim)
             await self._ensure_guild(db, guild_id)
-            self._matrices.pop(guild_id, None)
+            self._pools.pop(guild_id)
         for user_id in {song.added_by for song in checked}:
             await self._ensure_user(db, user_id)
 
@@ -373,7 +382,7 @@ class SQLiteStore(Store):
         async with self._writing() as db:
             await self._require_song(db, guild_id, song_id)
             await db.execute("UPDATE songs SET in_pool = ? WHERE id = ?", (int(in_pool), song_id))
-            self._matrices.pop(guild_id, None)
+            self._pools.pop(guild_id)
             return await self._require_song(db, guild_id, song_id)
 
     async def remove_song(self, guild_id: int, song_id: int) -> Song:
@@ -381,7 +390,7 @@ class SQLiteStore(Store):
         async with self._writing() as db:
             song = await self._require_song(db, guild_id, song_id)
             await db.execute("DELETE FROM songs WHERE id = ?", (song_id,))
-            self._matrices.pop(guild_id, None)
+            self._pools.pop(guild_id)
         return song
 
     async def set_loudness(self, guild_id: int, song_id: int, loudness_lufs: float) -> Song:
@@ -415,7 +424,7 @@ class SQLiteStore(Store):
                 )
                 changed, last_id = changed + len(rows), rows[-1][0]
             if changed:
-                self._matrices.clear()
+                self._pools.clear()
         return changed
 
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
@@ -454,9 +463,9 @@ class SQLiteStore(Store):
         async with self._reading() as db:
             row = await self._one(db, "PRAGMA data_version")
             if row[0] != self._data_version:  # another connection committed: any pool may differ
-                self._matrices.clear()
+                self._pools.clear()
                 self._data_version = row[0]
-            cached = self._matrices.get(guild_id)
+            cached = self._pools.lookup(guild_id)
             if cached is not None:
                 return cached
             rows = await db.execute_fetchall(
@@ -466,8 +475,11 @@ class SQLiteStore(Store):
             )
             # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
             matrix = await asyncio.to_thread(matrix_from_rows, guild_id, list(rows), self.genre_count)
-            self._matrices[guild_id] = matrix
+            self._pools.put(guild_id, CachedPool(matrix))
             return matrix
+
+    def pool_cache_stats(self) -> PoolCacheStats:
+        return self._pools.stats()
 
     # -- listen events ---------------------------------------------------------------------------
 
@@ -669,7 +681,7 @@ class SQLiteStore(Store):
             # cascades: the user's events go, songs they added lose their added_by
             await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
             if removed or anonymised:
-                self._matrices.clear()
+                self._pools.clear()
         return ForgetReport(events=events, songs_removed=removed, songs_anonymised=anonymised)
 
 

@@ -112,6 +112,7 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
     assert radio[1].startswith(" 1. #") and all(" — " in line for line in radio[1:]) and len(radio) <= 4
     assert out.split("> /radio 0\n", 1)[1].startswith("⚠ A playlist can have from 1 to ")
     assert "Pool: 5 song(s)" in out and "from 1 contributor(s)" in out
+    assert "Pool cache of this bot process: 1 server pool(s)" in out
     assert "You are now 'alice'." in out and "No taste profile yet" in out
     assert "Playlist for alice" in out and "I don't know your taste yet" in out
     assert "⚠ Variety must be a number from 0.0 to 1.0 (got 7.0)." in out

@@ -209,6 +209,34 @@ async def test_pool_matrix_sees_writes_from_another_process(store: Store, make_s
     assert (await store.pool_matrix(OTHER_GUILD)).ids.tolist() == cached_elsewhere.ids.tolist()
 
 
+async def test_the_pool_cache_keeps_to_its_budget(databases) -> None:
+    pool_bytes = 5 * (4 * DIM + 4 * 10 + 8 + 8 + 1)  # five songs: embeddings, probabilities, ids, sharers, verdicts
+    async with open_store(databases(), pool_cache_mb=2.5 * pool_bytes / 2**20) as store:
+        for guild_id in range(1, 7):
+            await store.add_songs([make_song(10 * guild_id + number, guild_id=guild_id) for number in range(5)])
+        first = (await store.pool_matrix(1)).ids.tolist()
+        for guild_id in range(2, 7):
+            await store.pool_matrix(guild_id)
+        stats = store.pool_cache_stats()
+        assert (stats.pools, stats.bytes, stats.evictions, stats.misses) == (2, 2 * pool_bytes, 4, 6)
+        assert (await store.pool_matrix(1)).ids.tolist() == first  # evicted: read again, the same
+        assert (await store.pool_matrix(1)).ids.tolist() == first  # and now from the cache
+        assert (store.pool_cache_stats().misses, store.pool_cache_stats().hits) == (7, 1)
+
+
+async def test_reads_that_miss_the_same_pool_at_once_share_one_read(make_store) -> None:
+    async with make_store() as writer:
+        await writer.add_songs([make_song(number) for number in range(30)])
+    async with make_store() as store:
+        impatient = asyncio.ensure_future(store.pool_matrix(GUILD))
+        readers = [asyncio.ensure_future(store.pool_matrix(GUILD)) for _ in range(5)]
+        await asyncio.sleep(0)
+        impatient.cancel()  # one caller giving up does not stop the read the others wait for
+        matrices = await asyncio.gather(*readers)
+        assert len({id(matrix) for matrix in matrices}) == 1 and len(matrices[0]) == 30
+        assert store.pool_cache_stats().pools == 1
+
+
 async def test_concurrent_writes_do_not_interleave_transactions(store: Store) -> None:
     songs = await asyncio.gather(*(store.add_song(make_song(number)) for number in range(20)))
     await asyncio.gather(
