@@ -2,8 +2,8 @@
 
 musicnn's 1,756-value embedding costs 7 KiB per song and a pass over 1,756 floats per
 comparison; a projection to a few hundred dimensions keeps nearly every song's nearest
-neighbours (``python -m training.projection`` fits it and measures recall@10 on real audio;
-README, "Compact embeddings"). The projection sits beside the checkpoint
+neighbours (``python -m studies.projection`` fits it and measures recall@10 on real audio;
+the docs' measurements/projection page). The projection sits beside the checkpoint
 (``data/model.projection.npz`` for ``data/model.pt``) with the checkpoint's sha256, and
 ``GenreEngine.from_checkpoint`` applies it when it fits, so every embedding the bot stores has
 the compact size. ``apply`` works on any stack of unit rows of the full size, which is how

@@ -6,7 +6,7 @@ softmax) in one graph with a dynamic batch axis, and in its metadata the labels,
 config and the sha256 of the checkpoint it came from, so the engine can tell a stale export.
 
 Thread policy, chosen by ``python -m benchmarks.engine`` on a 2-core machine shared with other
-work (README, "Speed"): see ``DEFAULT_THREADS``, ``DEFAULT_SPINNING`` and ``DEFAULT_SESSIONS``.
+work (the docs' measurements/engine page): see ``DEFAULT_THREADS``, ``DEFAULT_SPINNING`` and ``DEFAULT_SESSIONS``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ OUTPUT_NAMES = ("probabilities", "embedding")  # float32 [n, classes], [n, dim]
 TAGS_NAME = "tags"  # float32 [n, n_tags], the third output of a model that is also a tagger
 
 # Intra-op threads per session, and whether idle pool threads spin: spinning burns a core another
-# process wants and collapses under contention (measured, see the README).
+# process wants and collapses under contention (measured: the docs' measurements/engine page).
 DEFAULT_THREADS = 2
 DEFAULT_SPINNING = False
 SESSION_MODES = ("shared", "per_thread")

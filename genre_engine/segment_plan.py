@@ -1,7 +1,7 @@
 """Which segments of an input the network analyses, and when it may stop early.
 
 Pure functions over segment indices and per-segment outputs, shared by the engine and the study
-that chose their defaults (``python -m studies.segments``; README, "Fewer segments"):
+that chose their defaults (``python -m studies.segments``; the docs' measurements/segments page):
 
 - ``spread(n, k)``: ``k`` of ``n`` segments evenly spread over the input;
 - ``predict_staged``: run ``min_segments`` spread segments first and stop there when their mean
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-# What the engine analyses by default (chosen by studies.segments, see the README):
+# What the engine analyses by default (chosen by studies.segments, see the docs' measurements/segments page):
 DEFAULT_MAX_SEGMENTS = 10
 DEFAULT_MIN_SEGMENTS = 3
 DEFAULT_STOP_MARGIN: float | None = 0.5

@@ -25,7 +25,7 @@ from recommender.similarity import choose_distinct, cosine
 log = logging.getLogger("genrebot.ann")
 
 # Chosen with `python -m benchmarks.ann --sizes 300000 --connectivity 16|32 --vectors f32|f16`
-# (README): M 32 keeps recall@10 at 300k songs 0.92 where M 16 gave 0.87 (ef 256), for 1.3x the
+# (the docs' measurements/ann page): M 32 keeps recall@10 at 300k songs 0.92 where M 16 gave 0.87 (ef 256), for 1.3x the
 # build time; half-precision vectors in the graph build and search 2x faster than float32 with the
 # same recall (the candidates are ranked by their exact float32 cosine afterwards).
 CONNECTIVITY = 32  # HNSW's M: links per node

@@ -1,7 +1,7 @@
 """Convert a musicnn TensorFlow checkpoint to the PyTorch weights that ``genre_engine`` ships.
 
 A one-off step in a separate environment (TensorFlow, tf-keras and ``pip install --no-deps
-musicnn==0.1.0``, whose declared ``numpy<1.17`` cannot sit beside the project; see the README).
+musicnn==0.1.0``, whose declared ``numpy<1.17`` cannot sit beside the project; see docs/training.md).
 TensorFlow is imported only by ``read_checkpoint``, so importing this module or testing the mapping
 never needs it.
 

@@ -8,7 +8,7 @@ checkpoint's own spectrogram
 front end, its input normalisation, the network and the softmax, exported with torch's dynamo
 exporter (opset 18). The front end sits in the graph rather than in numpy: it costs about 2 ms per
 segment there (numpy's FFT path about 1 ms) and keeps serving free of librosa, with no second
-implementation of the features to keep in step (README, "Speed").
+implementation of the features to keep in step.
 
 The file's ``metadata_props`` carry the labels, the feature config, the architecture and the
 sha256 of the checkpoint, which the engine checks before preferring the export to the checkpoint.

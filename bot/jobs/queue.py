@@ -71,7 +71,7 @@ TASKS = {CLASSIFY: "genrebot.classify", FETCH: "genrebot.fetch"}
 ANSWERED = "genrebot_job_answered"  # the NOTIFY channel a worker announces an answered row on (payload: its id)
 # How often a waiting front end looks at its job without being told: its place in line, a job that
 # failed, a notification lost with the listening connection. Polling every 0.05-0.2 s instead made
-# ~300 queries/s with 24 songs in line, on the cores the workers need (README, benchmarks.workers).
+# ~300 queries/s with 24 songs in line, on the cores the workers need (benchmarks.workers).
 WORKER_MODEL_THREADS = 1  # ONNX Runtime intra-op threads per classification in `python -m bot worker`
 CHECK_S = 1.0
 RECONNECT_S = 1.0  # how long the listener waits before it connects again after losing its connection

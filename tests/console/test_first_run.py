@@ -211,7 +211,7 @@ def test_the_first_setup_says_what_it_installs(tmp_path):
 
 
 def test_the_readmes_slow_test_command_finds_tests():
-    """`scripts/test -m slow` (README, Tests) must not end in pytest's "no tests collected" (exit 5)."""
+    """`scripts/test -m slow` (docs/contributing.md) must not end in pytest's "no tests collected" (exit 5)."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "slow"],
         cwd=REPO_ROOT,
