@@ -4,10 +4,11 @@ For each pool size, a synthetic pool (``benchmarks.synthetic``: embeddings clust
 256 floats, the genre CNN's size) and 200 query songs from it: recall@10 of the approximate search
 against the exact one (the share of the exact top 10 the index finds), p50/p95 milliseconds per
 query of each, for a few search expansions (HNSW's ef), and the index's build time (usearch,
-``recommender.ann``'s settings, all cores).
+``recommender.ann``'s settings, all cores). The record goes to ``benchmarks/results/ann.json``
+(``benchmarks.record``), which :func:`render` turns into the measurement page.
 
     python -m benchmarks.ann [--sizes 10000,100000,300000] [--dim 256] [--queries 200] [--ef 256,512,1024]
-                             [--connectivity 32] [--vectors f16]
+                             [--connectivity 32] [--vectors f16] [--record PATH]
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.markdown import table
+from benchmarks.record import Recorder, add_record_option, load_average
 from benchmarks.synthetic import make_pool
+from benchmarks.timing import quantile
 from recommender.ann import CONNECTIVITY, EXPANSION_SEARCH, VECTORS, AnnIndex
 from recommender.similarity import nearest
 
 K = 10
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
 
 
 def bench(
@@ -66,16 +67,37 @@ def bench(
                 "build_s": build_s,
                 "ef": expansion,
                 "recall_at_10": statistics.mean(recalls),
-                "exact_p50_ms": percentile(exact_ms, 50),
-                "exact_p95_ms": percentile(exact_ms, 95),
-                "ann_p50_ms": percentile(ann_ms, 50),
-                "ann_p95_ms": percentile(ann_ms, 95),
+                "exact_p50_ms": quantile(exact_ms, 0.5),
+                "exact_p95_ms": quantile(exact_ms, 0.95),
+                "ann_p50_ms": quantile(ann_ms, 0.5),
+                "ann_p95_ms": quantile(ann_ms, 0.95),
             }
         )
     return results
 
 
-def main() -> None:
+def render(results: dict) -> str:
+    """The measurement page's body: one row per pool size and search expansion."""
+    rows = table(
+        ["songs", "index build, s", "ef", "recall@10", "exact p50 ms", "exact p95 ms", "HNSW p50 ms", "HNSW p95 ms"],
+        (
+            [f"{r['songs']:,}", f"{r['build_s']:.1f}", r["ef"], f"{r['recall_at_10']:.3f}"]
+            + [f"{r[key]:.2f}" for key in ("exact_p50_ms", "exact_p95_ms", "ann_p50_ms", "ann_p95_ms")]
+            for r in results["rows"]
+        ),
+    )
+    return (
+        f'"More like this" on synthetic pools (`benchmarks.synthetic`, embeddings clustered by genre mix) of '
+        f"{results['dim']} floats: for {results['queries']} query songs per pool, the exact search "
+        "(`recommender.similarity.nearest`) against usearch's HNSW index (`recommender.ann`, "
+        f"M {results['connectivity']}, {results['vectors']} vectors, built on all {results['cores']} cores). "
+        f"recall@{K} is the share of the exact top {K} the index finds; milliseconds are per query, "
+        "for each search expansion (HNSW's ef).\n\n" + rows
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    recorder = Recorder("ann", "Exact against approximate nearest neighbours", "benchmarks.ann", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ann", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,300000", help="pool sizes, comma-separated")
     parser.add_argument("--dim", type=int, default=256, help="embedding size (default 256)")
@@ -97,15 +119,17 @@ def main() -> None:
         choices=("f32", "f16", "i8"),
         help=f"how the index stores the vectors (default {VECTORS}, recommender.ann's)",
     )
-    args = parser.parse_args()
+    add_record_option(parser)
+    args = parser.parse_args(argv)
     print(
-        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {args.dim}-float embeddings, "
+        f"{os.cpu_count()} cores, load {load_average()[0]:.2f}, {args.dim}-float embeddings, "
         f"{args.queries} queries, k={K}, M {args.connectivity}, {args.vectors} vectors"
     )
     print(
         f"{'songs':>9} {'build_s':>8} {'ef':>4} {'recall@10':>9} {'exact_p50':>9} {'exact_p95':>9} "
         f"{'ann_p50':>8} {'ann_p95':>8}"
     )
+    rows = []
     for size in (int(part) for part in args.sizes.split(",")):
         for row in bench(
             size,
@@ -115,12 +139,15 @@ def main() -> None:
             connectivity=args.connectivity,
             vectors=args.vectors,
         ):
+            rows.append(row)
             print(
                 f"{size:>9,} {row['build_s']:>8.1f} {row['ef']:>4} {row['recall_at_10']:>9.3f} "
                 f"{row['exact_p50_ms']:>9.2f} {row['exact_p95_ms']:>9.2f} {row['ann_p50_ms']:>8.2f} "
                 f"{row['ann_p95_ms']:>8.2f}",
                 flush=True,
             )
+    settings = {"connectivity": args.connectivity, "vectors": args.vectors, "cores": os.cpu_count()}
+    recorder.write({"dim": args.dim, "queries": args.queries, **settings, "rows": rows}, args.record)
 
 
 if __name__ == "__main__":

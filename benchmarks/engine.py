@@ -1,4 +1,4 @@
-"""``python -m benchmarks.engine [--json]``: end-to-end speed per file, idle and with one core busy.
+"""``python -m benchmarks.engine [--json] [--record PATH]``: end-to-end speed per file, idle and with one core busy.
 
 In one run, on real audio (default: three full 30-s GTZAN clips and one full-length pool song; about
 2 minutes on a loaded 2-core machine):
@@ -14,7 +14,8 @@ In one run, on real audio (default: three full 30-s GTZAN clips and one full-len
 
 The thread policy of ``genre_engine.runtime_onnx`` is the fastest ONNX Runtime setting whose busy
 latency stays within 1.5x of its idle latency (printed as ``chosen``). Shared machines drift: the
-load average is printed beside the figures.
+load average is printed beside the figures. The run's record goes to ``benchmarks/results/engine.json``
+(``benchmarks.record``); :func:`render` turns it into the measurement page.
 """
 
 from __future__ import annotations
@@ -22,19 +23,19 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.markdown import table
+from benchmarks.record import Recorder, add_record_option, load_average
 from benchmarks.shared import CLIPS, POOL
+from benchmarks.timing import idle_and_busy
 from genre_engine.audio import find_audio_files
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT, export_path
 from genre_engine.engine import GenreEngine
@@ -48,21 +49,6 @@ WORKERS = 2  # the bot's default GENREBOT_WORKERS
 
 ONNX_SETTINGS = [(threads, spinning) for threads in (1, 2) for spinning in (False, True)]
 TORCH_THREADS = (2, 1)
-
-
-@contextmanager
-def one_core_busy(busy: bool) -> Iterator[None]:
-    """While inside, another process spins on one core (when ``busy``)."""
-    if not busy:
-        yield
-        return
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.3)  # let the scheduler see it
-        yield
-    finally:
-        spinner.kill()
-        spinner.wait()
 
 
 def latencies(engine: GenreEngine, files: list[Path]) -> list[float]:
@@ -85,18 +71,6 @@ def pool_latencies(engine: GenreEngine, files: list[Path]) -> list[float]:
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return list(pool.map(one, files))
-
-
-def p50(values: list[float]) -> float:
-    return round(float(np.percentile(values, 50)), 1)
-
-
-def idle_and_busy(measure: Callable[[], list[float]], warm_up: Callable[[], object]) -> dict[str, float]:
-    warm_up()  # first-run allocations, lazy imports, session start-up
-    idle = p50(measure())
-    with one_core_busy(True):
-        busy = p50(measure())
-    return {"idle_ms": idle, "busy_ms": busy, "ratio": round(busy / idle, 2)}
 
 
 def naive_features(segment: np.ndarray, config: FeatureConfig) -> np.ndarray:
@@ -190,7 +164,7 @@ def run(
     result = {
         "clips": len(clips),
         "songs": len(songs),
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        "load_average_1min": load_average()[0],
         "single": rows,
         "workers": pool_rows,
         "chosen": choose(rows),
@@ -226,7 +200,46 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _cells(case: dict[str, float]) -> list[object]:
+    return [case["idle_ms"], case["busy_ms"], f"{case['ratio']}x"]
+
+
+def render(result: dict) -> str:
+    """The measurement page's body: the tables of :func:`format_table` in Markdown, with how to read them."""
+    single = table(
+        ["setting", "clip, idle", "clip, one core busy", "ratio", "song, idle", "song, one core busy", "ratio"],
+        ([f"`{row['setting']}`", *_cells(row["clips"]), *_cells(row["songs"])] for row in result["single"]),
+    )
+    pool = table(
+        ["setting", "idle", "one core busy", "ratio"],
+        ([f"`{row['setting']}`", *_cells(row["clips"])] for row in result["workers"]),
+    )
+    parts = [
+        f"Milliseconds per file end to end (decode, resample, features, network; p50), on {result['clips']} "
+        f"GTZAN clips of 30 s and {result['songs']} full-length pool song(s), each setting as the machine was "
+        '("idle"; the load average above says how busy it was) and again while another process keeps one core '
+        "busy; the ratio is busy over idle.",
+        single,
+        f"The bot's case: {WORKERS} worker threads classifying the clips at once through one engine, with one "
+        "ONNX Runtime session shared by the workers or one per worker (ms per clip, p50).",
+        pool,
+    ]
+    if "naive_clips" in result:
+        naive = result["naive_clips"]
+        parts.append(
+            f"The naive reference (librosa load, resample and features, the torch model one segment at a time): "
+            f"{naive['idle_ms']} ms per clip idle, {naive['busy_ms']} ms with one core busy."
+        )
+    chosen = f"`{result['chosen']}`" if result["chosen"] else "none"
+    parts.append(
+        f"Chosen (the fastest ONNX Runtime setting on clips with one core busy whose busy/idle ratio stays "
+        f"within {MAX_BUSY_RATIO}x): {chosen}. Load average at the end of the run: {result['load_average_1min']}."
+    )
+    return "\n\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
+    recorder = Recorder("engine", "Engine speed per file", "benchmarks.engine", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--clips",
@@ -251,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-torch", action="store_true", help="skip the torch rows (automatic without torch)")
     parser.add_argument("--naive", action="store_true", help="also time the naive librosa reference (slow)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     clips = find_audio_files(args.clips or DEFAULT_CLIPS)
     songs = find_audio_files(args.songs or DEFAULT_SONGS)
@@ -268,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         log=lambda text: print(f"  {text}", file=sys.stderr, flush=True),
     )
     print(json.dumps(result) if args.json else format_table(result))
+    recorder.write(result, args.record)
     return 0
 
 

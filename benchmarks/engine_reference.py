@@ -1,4 +1,4 @@
-"""``python -m benchmarks.engine_reference [--venv DIR] [--unseen | --held-out] [--json]``: this engine
+"""``python -m benchmarks.engine_reference [--venv DIR] [--unseen | --held-out] [--json] [--record PATH]``: this engine
 against musicnn's own TensorFlow.
 
 Times, per GTZAN clip end to end (decode, features, network), musicnn's reference implementation
@@ -24,7 +24,9 @@ again"), e.g.::
     /work/tfref/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 librosa soundfile
     /work/tfref/bin/pip install --no-deps musicnn==0.1.0
 
-Without that environment the comparison is skipped with a message saying so.
+Without that environment the comparison is skipped with a message saying so (and no record is
+written); otherwise the run's record goes to ``benchmarks/results/engine_reference.json``
+(``benchmarks.record``), which :func:`render` turns into the measurement page.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ import numpy as np
 import soundfile as sf
 from sklearn.linear_model import LogisticRegression
 
-from benchmarks.engine import idle_and_busy, latencies
+from benchmarks.engine import latencies
+from benchmarks.markdown import table
+from benchmarks.record import Recorder, add_record_option, load_average
 from benchmarks.shared import SHARED
+from benchmarks.timing import idle_and_busy
 from genre_engine.audio import find_audio_files
 from genre_engine.engine import GenreEngine
 
@@ -51,6 +56,7 @@ GTZAN_CLIPS = SHARED / "gtzan" / "clips"  # <genre>/<file>
 DEFAULT_CLIPS = [GTZAN_CLIPS / g / f"{g}.00000.wav" for g in ("blues", "disco", "jazz", "metal", "rock")]
 EXCERPT_S = 30
 EXCERPT_START_S = 60
+TITLE = "This engine against musicnn's TensorFlow"
 
 
 def pool_excerpts(folder: Path, every: int = 3) -> list[Path]:
@@ -173,6 +179,7 @@ def run_reference(python: Path, clips: list[Path]) -> dict[str, dict[str, float]
 
 
 def main(argv: list[str] | None = None) -> int:
+    recorder = Recorder("engine_reference", TITLE, "benchmarks.engine_reference", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine_reference", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--venv", type=Path, default=DEFAULT_VENV, help=f"the reference's venv (default: {DEFAULT_VENV})"
@@ -196,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         help="time every full 30-s GTZAN clip, each with a head trained without it (leave-one-out)",
     )
     parser.add_argument("--json", action="store_true")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     python = args.venv / "bin" / "python"
     if not python.is_file():
@@ -207,20 +215,24 @@ def main(argv: list[str] | None = None) -> int:
     engine = GenreEngine.from_checkpoint()
     if args.held_out:
         print("  leave-one-out heads", file=sys.stderr, flush=True)
-        engines = held_out_engines(engine)
-        return _compare(python, engine, engines, args.json)
-    with tempfile.TemporaryDirectory() as folder:
-        clips = pool_excerpts(Path(folder)) if args.unseen else args.clips
-        return _compare(python, engine, {clip: engine for clip in clips}, args.json)
+        result = compare(python, engine, held_out_engines(engine), "held_out")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            clips = pool_excerpts(Path(folder)) if args.unseen else args.clips
+            result = compare(python, engine, {clip: engine for clip in clips}, "unseen" if args.unseen else "trained")
+    print(json.dumps(result) if args.json else format_table(result))
+    recorder.write(result, args.record)
+    return 0
 
 
 def _latencies(engines: dict[Path, GenreEngine]) -> list[float]:
     return [latencies(engine, [clip])[0] for clip, engine in engines.items()]
 
 
-def _compare(python: Path, engine: GenreEngine, engines: dict[Path, GenreEngine], as_json: bool) -> int:
-    """``engines``: the clips to time, each with the engine that classifies it (``engine``, the
-    default, unless the heads are held out); "every segment" runs ``engine`` without its early stop."""
+def compare(python: Path, engine: GenreEngine, engines: dict[Path, GenreEngine], clip_set: str) -> dict:
+    """The reference and this engine on the same clips. ``engines``: the clips to time, each with the
+    engine that classifies it (``engine``, the default, unless the heads are held out); "every
+    segment" runs ``engine`` without its early stop. ``clip_set``: which clips (see :data:`CLIP_SETS`)."""
     clips = list(engines)
     print("  musicnn reference (TensorFlow)", file=sys.stderr, flush=True)
     reference = run_reference(python, clips)
@@ -229,42 +241,86 @@ def _compare(python: Path, engine: GenreEngine, engines: dict[Path, GenreEngine]
     segments = [engines[clip].classify(clip).segments for clip in clips]
     engine.stop_margin = None
     every = idle_and_busy(lambda: latencies(engine, clips), lambda: engine.classify(clips[0]))
-    result = {
+    return {
         "clips": len(clips),
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        "clip_set": clip_set,
+        "load_average_1min": load_average()[0],
         "reference": reference,
         "genrebot": ours,
         "genrebot_every_segment": every,
         "genrebot_segments": segments,
         "genrebot_runtime": engine.runner.runtime,
-        "speedup_vs_warm": {case: round(reference["warm"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
-        "speedup_vs_api": {case: round(reference["api"][case] / ours[case], 2) for case in ("idle_ms", "busy_ms")},
+        "speedup_vs_warm": _speedup(reference["warm"], ours),
+        "speedup_vs_api": _speedup(reference["api"], ours),
+        "every_segment_speedup_vs_warm": _speedup(reference["warm"], every),
+        "every_segment_speedup_vs_api": _speedup(reference["api"], every),
     }
-    if as_json:
-        print(json.dumps(result))
-        return 0
-    print(f"per clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}")
-    print(f"{'':<44} {'idle':>8} {'one core busy':>14} {'ratio':>6}")
-    rows = (
-        (f"genrebot ({engine.runner.runtime}, early stop)", ours),
-        (f"genrebot ({engine.runner.runtime}, every segment)", every),
+
+
+def _speedup(reference: dict[str, float], ours: dict[str, float]) -> dict[str, float]:
+    return {case: round(reference[case] / ours[case], 2) for case in ("idle_ms", "busy_ms")}
+
+
+# what each run's clips are, as the page says it
+CLIP_SETS = {
+    "trained": "full 30-s GTZAN clips the shipped head was trained on, so it stops earlier than on unseen music",
+    "unseen": "30-s excerpts of pool songs, music the shipped head never saw",
+    "held_out": "every full 30-s GTZAN clip, each classified by a head trained without it (leave-one-out)",
+}
+SPEEDUPS = (
+    ("speed-up vs warm model", "speedup_vs_warm"),
+    ("speed-up vs extractor()", "speedup_vs_api"),
+    ("every segment: speed-up vs warm model", "every_segment_speedup_vs_warm"),
+    ("every segment: speed-up vs extractor()", "every_segment_speedup_vs_api"),
+)
+
+
+def _rows(result: dict) -> tuple[tuple[str, dict[str, float]], ...]:
+    runtime, reference = result["genrebot_runtime"], result["reference"]
+    return (
+        (f"genrebot ({runtime}, early stop)", result["genrebot"]),
+        (f"genrebot ({runtime}, every segment)", result["genrebot_every_segment"]),
         ("musicnn TensorFlow, warm model", reference["warm"]),
         ("musicnn TensorFlow, extractor() per call", reference["api"]),
     )
-    for name, row in rows:
-        print(f"{name:<44} {row['idle_ms']:>8} {row['busy_ms']:>14} {row['ratio']:>6}")
-    for name, key in (("speed-up vs warm model", "speedup_vs_warm"), ("speed-up vs extractor()", "speedup_vs_api")):
-        print(f"{name:<44} {result[key]['idle_ms']:>7}x {result[key]['busy_ms']:>13}x")
-    for name, ref in (
-        ("every segment: speed-up vs warm model", "warm"),
-        ("every segment: speed-up vs extractor()", "api"),
-    ):
-        print(
-            f"{name:<44} {round(reference[ref]['idle_ms'] / every['idle_ms'], 2):>7}x "
-            f"{round(reference[ref]['busy_ms'] / every['busy_ms'], 2):>13}x"
-        )
-    print(f"segments genrebot analysed per clip with the early stop: {segments}")
-    return 0
+
+
+def format_table(result: dict) -> str:
+    lines = [
+        f"per clip, p50 ms over {result['clips']} clips; load average {result['load_average_1min']}",
+        f"{'':<44} {'idle':>8} {'one core busy':>14} {'ratio':>6}",
+    ]
+    lines += [f"{name:<44} {row['idle_ms']:>8} {row['busy_ms']:>14} {row['ratio']:>6}" for name, row in _rows(result)]
+    lines += [f"{name:<44} {result[key]['idle_ms']:>7}x {result[key]['busy_ms']:>13}x" for name, key in SPEEDUPS]
+    lines.append(f"segments genrebot analysed per clip with the early stop: {result['genrebot_segments']}")
+    return "\n".join(lines)
+
+
+def render(result: dict) -> str:
+    """The measurement page's body: the timings and speed-ups, with what the clips were."""
+    timings = table(
+        ["", "idle", "one core busy", "ratio"],
+        ((name, row["idle_ms"], row["busy_ms"], f"{row['ratio']}x") for name, row in _rows(result)),
+    )
+    speedups = table(
+        ["genrebot against the reference", "idle", "one core busy"],
+        ((name, f"{result[key]['idle_ms']}x", f"{result[key]['busy_ms']}x") for name, key in SPEEDUPS),
+    )
+    return "\n\n".join(
+        [
+            f"Milliseconds per clip end to end (decode, features, network; p50 over {result['clips']} clips: "
+            f'{CLIP_SETS[result["clip_set"]]}), each as the machine was ("idle"; the load average above says '
+            "how busy it was) and again while another process keeps one core busy. musicnn's reference is its "
+            "authors' TensorFlow `MSD_musicnn` (3-s patches, tags and features), once as a warm model (graph and "
+            "session built once, as a server keeps them) and once through `musicnn.extractor.extractor` as shipped "
+            "(graph rebuilt per call); genrebot is its default engine (the shipped model through ONNX Runtime with "
+            "its early stop) and the same engine analysing every segment as the reference does.",
+            timings,
+            speedups,
+            f"Segments genrebot analysed per clip with the early stop: {result['genrebot_segments']}. "
+            f"Load average at the end of the run: {result['load_average_1min']}.",
+        ]
+    )
 
 
 if __name__ == "__main__":

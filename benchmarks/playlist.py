@@ -1,6 +1,7 @@
 """/playlist latency on the SQLite store (and PostgreSQL beside it), for pools of growing size.
 
-    python -m benchmarks.playlist [--sizes 1000,10000,100000,1000000] [--dims 1756,256] [--database-url URL] [--json]
+    python -m benchmarks.playlist [--sizes 1000,10000,100000] [--dims 1756,256] [--database-url URL] [--json]
+                                  [--record PATH]
 
 For each embedding size (default the shipped model's two: its full embedding and the compact one
 the engine hands out, read from ``data/model.projection.npz``) and each pool size: a fresh database file
@@ -12,7 +13,12 @@ recorded through ``Store.record_event``, then 100 calls of ``playlist_for(..., l
 the bot makes: history read, taste profile, target mix, shortlist and calibrated selection, songs
 read back with reasons. The first read of the pool after building, which loads the pool matrix into
 the store's cache, is reported separately as ``load_s``; p50 and p95 are over the calls. Progress goes to
-stderr; the table (or with ``--json`` one JSON object) to stdout.
+stderr; the table (or with ``--json`` one JSON object) to stdout; the record to
+``benchmarks/results/playlist.json`` (``benchmarks.record``), which :func:`render` turns into the
+measurement page. The default sizes stop at 100,000 songs so that a run takes minutes on two cores
+(``--sizes 1000000`` measures a million, about 7 GiB of embeddings at 1,756 floats);
+``scripts/postgres python -m benchmarks.playlist --database-url "$GENREBOT_TEST_DATABASE_URL"``
+measures PostgreSQL beside SQLite on a throw-away server.
 """
 
 from __future__ import annotations
@@ -26,20 +32,23 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from benchmarks.markdown import table
+from benchmarks.record import Recorder, add_record_option
 from benchmarks.synthetic import SyntheticPool, make_listener, make_pool
+from benchmarks.timing import quantile
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.projection import Projection, projection_path
 from recommender.service import playlist_for
 from storage import is_postgres_url, store_for
 from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
 
-DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
 GUILD_ID = 1
 LISTENERS = 20
 EVENTS_PER_LISTENER = 30
@@ -126,8 +135,7 @@ async def bench_size(size: int, location: str, dim: int, seed: int = 0) -> Bench
             started = time.perf_counter()
             await playlist_for(store, GUILD_ID, users[call % len(users)], PLAYLIST_SIZE, seed=call)
             timings.append((time.perf_counter() - started) * 1000)
-    p50, p95 = np.percentile(timings, [50, 95])
-    return BenchRow(backend, size, dim, build_s, load_s, float(p50), float(p95))
+    return BenchRow(backend, size, dim, build_s, load_s, quantile(timings, 0.5), quantile(timings, 0.95))
 
 
 @asynccontextmanager
@@ -168,6 +176,27 @@ def format_table(rows: Sequence[BenchRow]) -> str:
     return "\n".join(lines)
 
 
+def render(results: dict) -> str:
+    """The measurement page's body: one row per backend, pool size and embedding size."""
+    rows = table(
+        ["backend", "songs", "embedding floats", "bulk insert, s", "first pool read, s", "p50 ms", "p95 ms"],
+        (
+            [r["backend"], f"{r['songs']:,}", r["dim"], f"{r['build_s']:.1f}", f"{r['load_s']:.2f}"]
+            + [f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}"]
+            for r in results["rows"]
+        ),
+    )
+    return (
+        f"Latency of `/playlist` ({results['playlist_size']} songs; history read, taste profile, target mix, "
+        "shortlist, calibrated selection, songs read back with reasons), the call the bot makes, on synthetic "
+        f"pools (`benchmarks.synthetic`) of growing size in a fresh database: {results['listeners']} listeners "
+        f"with {results['events_per_listener']} events each, then {results['calls']} calls; p50 and p95 are over "
+        "the calls. The bulk insert goes through `Store.add_songs`; the first read of the pool after it, which "
+        "loads the pool matrix into the store's cache, is timed apart. The embedding sizes are the shipped "
+        "model's full embedding and the compact one the engine hands out.\n\n" + rows
+    )
+
+
 def _dims(text: str) -> list[int]:
     try:
         dims = [int(part) for part in text.split(",") if part.strip()]
@@ -190,6 +219,7 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    recorder = Recorder("playlist", "Playlist latency by pool size", "benchmarks.playlist", argv)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.playlist",
         description="Measure /playlist latency on the SQLite store (and PostgreSQL) for growing pools.",
@@ -198,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sizes",
         type=_sizes,
         default=list(DEFAULT_SIZES),
-        help="comma-separated pool sizes (1000,10000,100000,1000000)",
+        help="comma-separated pool sizes (1000,10000,100000)",
     )
     parser.add_argument(
         "--database-url",
@@ -210,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated embedding sizes (default: the shipped model's full and compact sizes, 1756,256)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     if args.database_url is not None and not is_postgres_url(args.database_url):
         parser.error("--database-url must start with postgresql:// or postgres://")
@@ -227,6 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print(format_table(rows))
+    results = {
+        "rows": [asdict(row) for row in rows],
+        "listeners": LISTENERS,
+        "events_per_listener": EVENTS_PER_LISTENER,
+        "calls": CALLS,
+        "playlist_size": PLAYLIST_SIZE,
+    }
+    recorder.write(results, args.record)
     return 0
 
 

@@ -9,7 +9,8 @@ configuration is one row: served (answered with a song), refused (and why), the 
 found in the database afterwards against the answers given (``lost`` must be 0).
 
 The row ``line 8`` reproduces the old bound (2 workers + 8 waiting, then "busy"); ``defaults`` is
-the line as configured now.
+the line as configured now. The record goes to ``benchmarks/results/queue.json`` (``benchmarks.record``),
+which :func:`render` turns into the measurement page.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
-import statistics
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from benchmarks.markdown import table
+from benchmarks.record import Recorder, add_record_option
 from benchmarks.shared import SHARED
+from benchmarks.timing import quantile
 from bot.config import Config
 from bot.errors import GenreBotError
 from bot.jobs.threads import Place
@@ -85,33 +88,59 @@ async def run_row(engine: GenreEngine, audio: list[AudioInput], config: Config) 
         "served": len(served),
         "refused": len(outcomes) - len(served),
         "refusals": dict(Counter(o.why for o in outcomes if not o.served)),
-        "p50_wait_s": _quantile(waits, 0.5),
-        "p95_wait_s": _quantile(waits, 0.95),
-        "p50_answer_s": _quantile(totals, 0.5),
-        "p95_answer_s": _quantile(totals, 0.95),
+        "p50_wait_s": quantile(waits, 0.5),
+        "p95_wait_s": quantile(waits, 0.95),
+        "p50_answer_s": quantile(totals, 0.5),
+        "p95_answer_s": quantile(totals, 0.95),
         "events": events,
         "lost": len(served) - events,
     }
 
 
-def _quantile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+def render(results: dict) -> str:
+    """The measurement page's body: one row per configuration of the line."""
+    rows = table(
+        ["line", "served", "refused", "p50 wait, s", "p95 wait, s", "p50 answer, s", "p95 answer, s"]
+        + ["listens recorded", "lost"],
+        (
+            [f"`{name}`", row["served"], row["refused"]]
+            + [f"{row[key]:.1f}" for key in ("p50_wait_s", "p95_wait_s", "p50_answer_s", "p95_answer_s")]
+            + [row["events"], row["lost"]]
+            for name, row in results["rows"].items()
+        ),
+    )
+    refusals = [
+        f"`{name}` refused " + ", ".join(f"{count} ({why})" for why, count in row["refusals"].items())
+        for name, row in results["rows"].items()
+        if row["refusals"]
+    ]
+    return "\n\n".join(
+        [
+            f"{results['requests']} users send /classify at the same moment, each a different real song, through "
+            f"the core services with the real engine, {results['workers']} classification threads and Discord's "
+            f"deadline ({results['deadline_s']} s). The wait is from the request to the start of its analysis; "
+            "the answer time is from the request to the answer; listens are counted in the database afterwards "
+            "against the answers given (`lost` must be 0). `line 8` is the old bound (the workers and 8 waiting, "
+            'then "busy"); `defaults` is the line as configured now.',
+            rows,
+            *(["Refusals: " + "; ".join(refusals) + "."] if refusals else []),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    recorder = Recorder("queue", "Many users classifying at once", "benchmarks.queue", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.queue", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=50, help="users asking at once (default 50)")
     parser.add_argument("--workers", type=int, default=Config().workers, help="classification threads")
     parser.add_argument("--json", action="store_true", help="one JSON object per row instead of the table")
+    add_record_option(parser)
     args = parser.parse_args(argv)
 
     engine = GenreEngine.from_checkpoint()
     audio = songs(args.requests)
     rows = {"line 8": {"queue_size": 8}, "defaults": {}}
+    measured = {}
     print(f"{args.requests} users, one song each, {args.workers} workers, deadline {DEADLINE_S} s")
     if not args.json:
         print(
@@ -120,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, overrides in rows.items():
         with tempfile.TemporaryDirectory() as folder:
-            config = Config(db_path=Path(folder) / "bench.db", workers=args.workers, cooldown_s=0, **overrides)
-            row = asyncio.run(run_row(engine, audio, config))
+            config = Config(home=Path(folder), workers=args.workers, cooldown_s=0, **overrides)
+            row = measured[name] = asyncio.run(run_row(engine, audio, config))
         if args.json:
             print(json.dumps({"config": name, **row}))
             continue
@@ -130,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['p50_answer_s']:>9.1f}s {row['p95_answer_s']:>9.1f}s {row['events']:>6} {row['lost']:>4}"
             + (f"  refused: {row['refusals']}" if row["refusals"] else "")
         )
+    results = {"requests": args.requests, "workers": args.workers, "deadline_s": DEADLINE_S, "rows": measured}
+    recorder.write(results, args.record)
     return 0
 
 

@@ -12,11 +12,13 @@ A record is one JSON object::
 
 ``results`` is the benchmark's own (its ``render`` turns it into Markdown). The latest record of each
 benchmark or study is kept in the repository, in ``benchmarks/results/NAME.json`` or
-``studies/results/NAME.json``; running one again replaces it.
+``studies/results/NAME.json``; running one again replaces it (``--record PATH`` writes it elsewhere,
+as the tests do).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -32,6 +34,7 @@ from benchmarks.shared import REPO_ROOT
 
 BENCHMARK_RESULTS = REPO_ROOT / "benchmarks" / "results"
 STUDY_RESULTS = REPO_ROOT / "studies" / "results"
+DATABASE_VARIABLE = "GENREBOT_TEST_DATABASE_URL"  # the throw-away server of scripts/postgres
 
 
 def load_average() -> list[float]:
@@ -64,6 +67,27 @@ def machine() -> dict[str, Any]:
     }
 
 
+def shown_command(module: str, args: Sequence[str]) -> str:
+    """``python -m MODULE ARGS`` as typed, with the URL of the throw-away PostgreSQL server of
+    ``scripts/postgres`` written as the variable that holds it (its port changes every run)."""
+    command = shlex.join(["python", "-m", module, *args])
+    url = os.environ.get(DATABASE_VARIABLE)
+    return command.replace(shlex.quote(url), f'"${DATABASE_VARIABLE}"') if url else command
+
+
+def shown_path(path: Path) -> str:
+    """A file a study wrote, as its record names it: relative to the repository when inside it."""
+    path = path.resolve()
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def add_record_option(parser: argparse.ArgumentParser) -> None:
+    """``--record PATH``: where to write the run's record instead of the repository's results folder."""
+    parser.add_argument(
+        "--record", type=Path, metavar="PATH", help="write the JSON record here (default: the repository's results)"
+    )
+
+
 def commit() -> str | None:
     """The repository's commit, with ``+`` when the work tree has changes (None outside git)."""
     try:
@@ -83,7 +107,7 @@ def commit() -> str | None:
 
 
 class Recorder:
-    """Measures the load at the start of a run and writes the record at its end::
+    """Notes the date, commit and load at the start of a run and writes the record at its end::
 
     recorder = Recorder("engine", "Engine speed per file", "benchmarks.engine", argv)
     ...                                        # measure
@@ -96,9 +120,9 @@ class Recorder:
         self.name = name
         self.title = title
         self.folder = folder
-        args = list(sys.argv[1:] if argv is None else argv)
-        self.command = shlex.join(["python", "-m", module, *args])
+        self.command = shown_command(module, list(sys.argv[1:] if argv is None else argv))
         self.date = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        self.commit = commit()  # at the start: a study may change tracked files it writes (data/tags.json)
         self.load_before = load_average()
 
     def record(self, results: dict[str, Any]) -> dict[str, Any]:
@@ -107,17 +131,18 @@ class Recorder:
             "title": self.title,
             "command": self.command,
             "date": self.date,
-            "commit": commit(),
+            "commit": self.commit,
             "machine": machine(),
             "load": {"before": self.load_before, "after": load_average()},
             "results": results,
         }
 
     def write(self, results: dict[str, Any], path: Path | None = None) -> Path:
-        """Write the record (default ``folder/NAME.json``) and return its path."""
+        """Write the record (default ``folder/NAME.json``), say where on stderr, and return its path."""
         path = path or self.folder / f"{self.name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.record(results), indent=1, ensure_ascii=False) + "\n")
+        print(f"record: {path}", file=sys.stderr)
         return path
 
 

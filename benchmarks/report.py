@@ -5,8 +5,9 @@
 Each record (``benchmarks/results/NAME.json``, ``studies/results/NAME.json``; see
 ``benchmarks.record``) becomes ``measurements/NAME.md``: a header with what measured it (command,
 date, commit, machine, load) and the body the benchmark's or study's own ``render(results)`` writes.
-The docs build calls :func:`pages` (``docs/gen_pages.py``), so a figure reaches the docs only from a
-file a run wrote.
+The model comparison's figures come from the file ``training.compare`` wrote
+(``data/compare/results.json``, read by ``studies.compare``). The docs build calls :func:`pages`
+(``docs/gen_pages.py``), so a figure reaches the docs only from a file a run wrote.
 """
 
 from __future__ import annotations
@@ -17,26 +18,33 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.record import BENCHMARK_RESULTS, STUDY_RESULTS, read
+from studies import compare
 
 SOURCES = (("benchmarks", BENCHMARK_RESULTS), ("studies", STUDY_RESULTS))
 FOLDER = "measurements"
 
 
 def header(record: dict[str, Any]) -> str:
-    machine, load = record["machine"], record["load"]
-    memory = f", {machine['memory_gib']} GiB" if machine.get("memory_gib") else ""
-    commit = f" at commit `{record['commit'][:12]}`" if record.get("commit") else ""
-    return (
-        f"# {record['title']}\n\n"
-        f"Measured by `{record['command']}` on {record['date'][:16].replace('T', ' ')} UTC{commit}, "
-        f"on {machine['cpu']} ({machine['cores']} cores{memory}; Python {machine['python']}), "
-        f"load average {load['before'][0]} at the start and {load['after'][0]} at the end.\n\n"
-    )
+    """The page's title and what measured it: the command, then the date, commit, machine and load
+    where the record has them."""
+    sentence = f"Measured by `{record['command']}`"
+    if record.get("date"):
+        sentence += f" on {record['date'][:16].replace('T', ' ')} UTC"
+    if record.get("commit"):
+        sentence += f" at commit `{record['commit'][:12]}`"
+    if machine := record.get("machine"):
+        memory = f", {machine['memory_gib']} GiB" if machine.get("memory_gib") else ""
+        sentence += f", on {machine['cpu']} ({machine['cores']} cores{memory}; Python {machine['python']})"
+    if load := record.get("load"):
+        sentence += f", load average {load['before'][0]} at the start and {load['after'][0]} at the end"
+    return f"# {record['title']}\n\n{sentence}.\n\n"
 
 
 def records() -> list[tuple[str, dict[str, Any]]]:
-    """(package, record) for every record kept, benchmarks first, each by name."""
-    return [(package, read(path)) for package, folder in SOURCES for path in sorted(folder.glob("*.json"))]
+    """(package, record) for every record kept, benchmarks first, each by name; the model
+    comparison's last."""
+    kept = [(package, read(path)) for package, folder in SOURCES for path in sorted(folder.glob("*.json"))]
+    return [*kept, ("studies", compare.record())]
 
 
 def page(package: str, record: dict[str, Any]) -> str:
@@ -51,7 +59,8 @@ def pages() -> dict[str, str]:
         "# Measurements",
         "",
         "Every figure in these docs comes from one of these pages, and every page from a JSON record that "
-        "the command it names wrote (`benchmarks/results/`, `studies/results/`). Run the command again "
+        "the command it names wrote (`benchmarks/results/`, `studies/results/`; the model comparison's is "
+        "`data/compare/results.json`). Run the command again "
         "to measure on your machine.",
         "",
     ]

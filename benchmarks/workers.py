@@ -16,6 +16,9 @@ on it and dropped at the end. Three parts, one row each:
 - ``kill -9``: N songs from N users through the services (so listens are recorded) with 2 workers;
   one worker is killed with SIGKILL while it holds a job; the other retries its jobs once the dead
   worker's heartbeat is ``STALLED_AFTER_S`` old. Answers given, listens found, jobs retried.
+
+The record goes to ``benchmarks/results/workers.json`` (``benchmarks.record``; ``--record PATH``
+elsewhere), which :func:`render` turns into the measurement page.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -37,6 +41,8 @@ from urllib.parse import urlsplit
 import psycopg
 import soundfile as sf
 
+from benchmarks.markdown import table
+from benchmarks.record import DATABASE_VARIABLE, Recorder, add_record_option, load_average
 from benchmarks.shared import SHARED
 from bot.config import Config
 from bot.jobs.queue import STALLED_AFTER_S, WORKER_MODEL_THREADS, QueueJobs
@@ -177,7 +183,7 @@ async def queue_latency(url: str, data: list[bytes]) -> tuple[float, float]:
 
 async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str, int]:
     with Database(url) as database, tempfile.TemporaryDirectory() as media:
-        config = Config(database_url=database, media_folder=Path(media), queue_size=10_000, per_user_jobs=len(data))
+        config = Config(database_url=database, home=Path(media), queue_size=10_000, per_user_jobs=len(data))
         services = await Services.open(config, engine)
         pool = Workers(database, 2)
         try:
@@ -210,41 +216,84 @@ async def kill_one(url: str, data: list[bytes], engine: GenreEngine) -> dict[str
             await services.close()
 
 
-async def main_async(args: argparse.Namespace) -> None:
+async def measure(args: argparse.Namespace) -> dict:
+    """Every part's figures, printed as they come."""
     data = songs(args.songs)
-    print(f"{len(data)} real songs, this machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    rates, plain = {}, {}
+    print(f"{len(data)} real songs, this machine: {os.cpu_count()} cores, load {load_average()[0]:.2f}")
+    throughputs = []
     for workers in (1, 2):
-        rates[workers] = await throughput(args.database_url, data, workers)
-        plain[workers] = ceiling(data, workers)
-        print(
-            f"throughput, {workers} worker process(es): {rates[workers]:.2f} songs/s "
-            f"(plain processes, no queue: {plain[workers]:.2f})"
-        )
-    print(f"speed-up with 2: {rates[2] / rates[1]:.2f}x (plain processes: {plain[2] / plain[1]:.2f}x)")
+        rate, plain = await throughput(args.database_url, data, workers), ceiling(data, workers)
+        throughputs.append({"workers": workers, "songs_per_s": rate, "plain_processes_songs_per_s": plain})
+        print(f"throughput, {workers} worker process(es): {rate:.2f} songs/s (plain processes, no queue: {plain:.2f})")
+    one, two = throughputs
+    speedup = two["songs_per_s"] / one["songs_per_s"]
+    plain_speedup = two["plain_processes_songs_per_s"] / one["plain_processes_songs_per_s"]
+    print(f"speed-up with 2: {speedup:.2f}x (plain processes: {plain_speedup:.2f}x)")
     added, own = await queue_latency(args.database_url, data[: args.latency_songs])
     print(f"queue latency: p50 {added:.0f} ms added to the worker's own p50 {own:.0f} ms")
-    engine = GenreEngine.from_checkpoint()
-    print(
-        f"kill -9 of one of 2 workers mid-job (retry after {STALLED_AFTER_S:.0f} s without heartbeat): "
-        f"{await kill_one(args.database_url, data[: args.kill_songs], engine)}"
+    killed = await kill_one(args.database_url, data[: args.kill_songs], GenreEngine.from_checkpoint())
+    print(f"kill -9 of one of 2 workers mid-job (retry after {STALLED_AFTER_S:.0f} s without heartbeat): {killed}")
+    return {
+        "songs": len(data),
+        "cores": os.cpu_count(),
+        "throughput": throughputs,
+        "speedup": speedup,
+        "plain_speedup": plain_speedup,
+        "latency_songs": args.latency_songs,
+        "queue_added_p50_ms": added,
+        "worker_own_p50_ms": own,
+        "stalled_after_s": STALLED_AFTER_S,
+        "kill": killed,
+    }
+
+
+def render(results: dict) -> str:
+    """The measurement page's body: throughput, the queue's latency and the kill -9, as measured."""
+    rows = table(
+        ["worker processes", "songs/s through the queue", "songs/s, plain processes (no queue, no database)"],
+        (
+            [row["workers"], f"{row['songs_per_s']:.2f}", f"{row['plain_processes_songs_per_s']:.2f}"]
+            for row in results["throughput"]
+        ),
+    )
+    kill = results["kill"]
+    return "\n\n".join(
+        [
+            f"Classification through the PostgreSQL job queue with `python -m bot worker` processes on "
+            f"{results['cores']} cores: the same {results['songs']} real songs (pool songs and GTZAN clips) queued "
+            "at once, longest first, with 1 and then 2 workers (started, model loaded, before the clock starts); "
+            "beside them the ceiling of this machine, the same songs through 1 and 2 plain processes with the same "
+            "engine settings.",
+            rows,
+            f"Speed-up with 2 workers: {results['speedup']:.2f}x (plain processes: {results['plain_speedup']:.2f}x).",
+            f"Queue latency, one song at a time with one idle worker over {results['latency_songs']} songs: the queue "
+            f"adds {results['queue_added_p50_ms']:.0f} ms (p50) to the worker's own {results['worker_own_p50_ms']:.0f} "
+            "ms (the front end's wait minus the engine's own time).",
+            f"kill -9: {kill['songs']} songs from {kill['songs']} users through the services with 2 workers; one "
+            "worker is killed with SIGKILL while it holds a job, and the other retries its jobs once the dead "
+            f"worker's heartbeat is {results['stalled_after_s']:.0f} s old. Answers given: {kill['acknowledged']}, "
+            f"listens found: {kill['listens_found']}, jobs retried: {kill['retried']}, all done "
+            f"{kill['all_done_s_after_kill']} s after the kill.",
+        ]
     )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    recorder = Recorder("workers", "Classification workers on the PostgreSQL queue", "benchmarks.workers", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workers", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("GENREBOT_TEST_DATABASE_URL"),
-        help="a PostgreSQL server to create the bench databases on (default GENREBOT_TEST_DATABASE_URL)",
+        default=os.environ.get(DATABASE_VARIABLE),
+        help=f"a PostgreSQL server to create the bench databases on (default {DATABASE_VARIABLE})",
     )
     parser.add_argument("--songs", type=int, default=24, help="songs for the throughput (default 24)")
     parser.add_argument("--latency-songs", type=int, default=8, help="songs for the queue latency (default 8)")
     parser.add_argument("--kill-songs", type=int, default=12, help="songs for the kill -9 (default 12)")
-    args = parser.parse_args()
+    add_record_option(parser)
+    args = parser.parse_args(argv)
     if not args.database_url:
         raise SystemExit("worker_bench: give --database-url or run it under scripts/postgres")
-    asyncio.run(main_async(args))
+    recorder.write(asyncio.run(measure(args)), args.record)
 
 
 if __name__ == "__main__":

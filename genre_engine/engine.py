@@ -347,7 +347,7 @@ def _fitting_projection(checkpoint: Path, runner: SegmentModel) -> Projection | 
     if projection.checkpoint_sha256 != sha or projection.input_dim != runner.embedding_dim:
         logger.warning(
             "%s was fitted on another model; embeddings keep the model's %d values "
-            "(regenerate it with `python -m training.projection %s --ship N`)",
+            "(regenerate it with `python -m studies.projection %s --ship N`)",
             path,
             runner.embedding_dim,
             checkpoint,

@@ -4,7 +4,8 @@ musicnn's 1,756-value embedding costs 7 KiB per song and a pass over 1,756 float
 comparison; a projection to a few hundred dimensions keeps nearly every song's nearest
 neighbours (``python -m studies.projection`` fits it and measures recall@10 on real audio;
 the docs' measurements/projection page). The projection sits beside the checkpoint
-(``data/model.projection.npz`` for ``data/model.pt``) with the checkpoint's sha256, and
+(``data/model.projection.npz`` for ``data/model.pt``) with the checkpoint's sha256 and the command
+that wrote it, and
 ``GenreEngine.from_checkpoint`` applies it when it fits, so every embedding the bot stores has
 the compact size. ``apply`` works on any stack of unit rows of the full size, which is how
 pools stored with full embeddings are migrated (``storage`` ``compact_embeddings``).
@@ -55,10 +56,19 @@ class Projection:
         y = (x - self.mean) @ self.components
         return (y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, command: str | None = None) -> Path:
+        """Write ``mean``, ``components``, ``checkpoint_sha256`` and, when given, ``command`` (what wrote
+        the file, e.g. ``python -m studies.projection --ship 256``; :meth:`load` does not read it)."""
         path = Path(path)
+        written_by = {} if command is None else {"command": np.array(command)}
         with open(path, "wb") as f:  # np.savez would append .npz to a name without it
-            np.savez(f, mean=self.mean, components=self.components, checkpoint_sha256=np.array(self.checkpoint_sha256))
+            np.savez(
+                f,
+                mean=self.mean,
+                components=self.components,
+                checkpoint_sha256=np.array(self.checkpoint_sha256),
+                **written_by,
+            )
         return path
 
     @classmethod

@@ -10,7 +10,7 @@ within. Torch-free: the store, the recommender and the front ends use it too.
 
 ``confident``: whether the ten-genre answer deserves to be shown as a verdict; see
 ``TagVocabulary.is_confident`` (its two parameters are in ``data/tags.json`` as well, chosen by
-``python -m studies.not_sure``).
+``python -m studies.not_sure``). The file's ``written_by`` names the command that wrote each part.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,12 +49,14 @@ class TagVocabulary:
     """The tags of one tagger in its output order, and the ``confident`` rule's parameters:
     a prediction is confident when its top genre probability reaches ``min_top_probability`` and
     fewer than ``min_outside_styles`` styles outside the ten apply (None: styles do not decide,
-    they only describe)."""
+    they only describe). ``written_by``: the command that chose each part, ``{"thresholds": ...,
+    "confident": ...}`` (provenance only; nothing reads it)."""
 
     variant: str
     tags: tuple[Tag, ...]
     min_top_probability: float
     min_outside_styles: int | None
+    written_by: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -106,6 +108,7 @@ class TagVocabulary:
         return {
             "format": FORMAT,
             "variant": self.variant,
+            "written_by": dict(self.written_by),
             "confident": {
                 "min_top_probability": self.min_top_probability,
                 "min_outside_styles": self.min_outside_styles,
@@ -128,6 +131,7 @@ class TagVocabulary:
             min_outside_styles=None
             if confident["min_outside_styles"] is None
             else int(confident["min_outside_styles"]),
+            written_by=dict(data.get("written_by", {})),
         )
 
 

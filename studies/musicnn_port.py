@@ -1,6 +1,7 @@
 """Prove the PyTorch musicnn port: its tag probabilities match TensorFlow's on real audio.
 
-    python -m studies.musicnn_port [FILES...] [--variant MSD_musicnn] [--tolerance 1e-4]
+    python -m studies.musicnn_port [FILES...] [--variant MSD_musicnn] [--seconds 60] [--tolerance 1e-4]
+                                   [--record PATH]
 
 Needs the conversion environment (TensorFlow, tf-keras, musicnn; see the README). The reference
 is the musicnn authors' own graph (``musicnn.models.define_model``, restored from the package's
@@ -11,8 +12,13 @@ finite patches. A second column compares the project's ``MusicnnMel`` front end 
 reference spectrogram; it is informational (see ``frontend_difference``). Exits non-zero when a tag
 probability differs by more than the tolerance.
 
+By default it checks the first 60 s of every pool song (``--seconds 0``: whole songs, which takes
+about three times as long: some 15 minutes for both variants on two cores).
+
 ``--write-golden PATH`` stores the reference tags of ``synthetic_signals()`` for the unit tests,
-which then check the port without TensorFlow.
+which then check the port without TensorFlow. A check's record goes to
+``studies/results/musicnn_port.json`` (``benchmarks.record``), which :func:`render` turns into the
+measurement page.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import librosa
 import numpy as np
 import torch
 
+from benchmarks.markdown import table
+from benchmarks.record import STUDY_RESULTS, Recorder, add_record_option
 from benchmarks.shared import POOL
 from genre_engine.audio import find_audio_files
 from genre_engine.features import FeatureConfig
@@ -136,28 +144,74 @@ def load_model(variant: str) -> Musicnn:
     return model.eval()
 
 
-def check(files: list[Path], variants: list[str], tolerance: float) -> bool:
+def check(files: list[Path], variants: list[str], tolerance: float, seconds: float | None = None) -> dict:
+    """Per variant and file (its first ``seconds``, None: all of it): the largest tag-probability and
+    spectrogram differences; printed as they come."""
     frontend = MusicnnMel(CONFIG).eval()
-    audio = {path: librosa.load(path, sr=CONFIG.sample_rate)[0] for path in files}  # the extractor's loading
-    overall = 0.0
+    # the extractor's loading
+    audio = {path: librosa.load(path, sr=CONFIG.sample_rate, duration=seconds)[0] for path in files}
+    results = {"tolerance": tolerance, "seconds": seconds, "variants": {}}
     for variant in variants:
         reference, model = TensorflowMusicnn(variant), load_model(variant)
         print(f"\n{variant}: {len(files)} files, tolerance {tolerance:g}")
         print(f"{'file':<44} {'patches':>7} {'max|d tag|':>11} {'max|d mel|':>11}")
-        worst, total = 0.0, 0
+        rows = []
         for path, samples in audio.items():
             patches = reference_patches(samples)
             if not np.isfinite(patches).all():
                 raise ValueError(f"{path}: non-finite reference input")
             diff = float(np.abs(reference.tag_probabilities(patches) - torch_tag_probabilities(model, patches)).max())
-            mel_diff = frontend_difference(frontend, samples, patches)
-            worst, total = max(worst, diff), total + len(patches)
-            print(f"{_short(path):<44} {len(patches):>7} {diff:>11.2e} {mel_diff:>11.2e}")
+            rows.append(
+                {
+                    "file": _short(path),
+                    "patches": len(patches),
+                    "tag_diff": diff,
+                    "mel_diff": frontend_difference(frontend, samples, patches),
+                }
+            )
+            print(f"{rows[-1]['file']:<44} {len(patches):>7} {diff:>11.2e} {rows[-1]['mel_diff']:>11.2e}")
+        worst, total = max(row["tag_diff"] for row in rows), sum(row["patches"] for row in rows)
         print(f"{variant}: max |d tag probability| {worst:.2e} over {total} patches")
-        overall = max(overall, worst)
-    passed = overall <= tolerance
-    print(f"\noverall max |d tag probability| {overall:.2e}: {'PASS' if passed else 'FAIL'} (tolerance {tolerance:g})")
-    return passed
+        results["variants"][variant] = {"files": rows, "max_tag_diff": worst, "patches": total}
+    overall = max(variant["max_tag_diff"] for variant in results["variants"].values())
+    results |= {"max_tag_diff": overall, "passed": overall <= tolerance}
+    print(
+        f"\noverall max |d tag probability| {overall:.2e}: {'PASS' if results['passed'] else 'FAIL'} "
+        f"(tolerance {tolerance:g})"
+    )
+    return results
+
+
+def render(results: dict) -> str:
+    """The measurement page's body: per variant the worst difference, then per file."""
+    summary = table(
+        ["variant", "files", "patches", "max abs difference of a tag probability"],
+        (
+            [f"`{name}`", len(variant["files"]), variant["patches"], f"{variant['max_tag_diff']:.2e}"]
+            for name, variant in results["variants"].items()
+        ),
+    )
+    span = f"the first {results['seconds']:g} s of each file" if results["seconds"] else "whole files"
+    parts = [
+        "The PyTorch port of musicnn against its authors' TensorFlow graph (`musicnn.models.define_model`, "
+        "restored from the package's checkpoint as `musicnn.extractor` does), both fed the same spectrogram "
+        f"patches (`musicnn.extractor.batch_data`'s, computed in float32), on {span}. The port passes when no "
+        f"tag probability differs by more than {results['tolerance']:g}: largest difference "
+        f"{results['max_tag_diff']:.2e}, {'pass' if results['passed'] else 'FAIL'}.",
+        summary,
+        "Per file, beside the tag difference, the largest difference between the project's own front end "
+        "(`MusicnnMel`, per segment) and the reference spectrogram; informational: the reference computes one "
+        "spectrogram over the whole song, so frame edges differ.",
+    ]
+    for name, variant in results["variants"].items():
+        parts += [
+            f"`{name}`:",
+            table(
+                ["file", "patches", "max abs tag difference", "max abs mel difference"],
+                ([r["file"], r["patches"], f"{r['tag_diff']:.2e}", f"{r['mel_diff']:.2e}"] for r in variant["files"]),
+            ),
+        ]
+    return "\n\n".join(parts)
 
 
 def write_golden(path: Path, variants: list[str]) -> None:
@@ -178,9 +232,15 @@ def _short(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    recorder = Recorder(
+        "musicnn_port", "The musicnn port against TensorFlow", "studies.musicnn_port", argv, STUDY_RESULTS
+    )
+    parser = argparse.ArgumentParser(prog="python -m studies.musicnn_port", description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, help=f"audio files or folders (default: {POOL_DIR})")
     parser.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default: every variant")
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="check the first SECONDS of each file (default 60; 0: all)"
+    )
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument(
         "--write-golden",
@@ -188,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="write the reference tags of the synthetic test signals instead of checking files",
     )
+    add_record_option(parser)
     args = parser.parse_args(argv)
     variants = args.variant or list(VARIANTS)
     if args.write_golden:
@@ -196,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     files = find_audio_files(args.files or [POOL_DIR])
     if not files:
         parser.error("no audio files found")
-    return 0 if check(files, variants, args.tolerance) else 1
+    results = check(files, variants, args.tolerance, args.seconds or None)
+    recorder.write(results, args.record)
+    return 0 if results["passed"] else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """How many segments a clip needs: accuracy and embedding neighbours against work per clip.
 
-    python -m studies.segments [--clips DIR] [--pool DIR] [--folds 5] [--repeats 2] [--json]
+    python -m studies.segments [--clips DIR] [--pool DIR] [--folds 5] [--repeats 2] [--json] [--record PATH]
 
 For every strategy the engine could use (a fixed number of evenly spread segments, or the early
 stop of ``genre_engine.segment_plan.predict_staged``: ``min_segments`` first, the rest only when
@@ -23,6 +23,8 @@ the top-1 minus top-2 mean probability is at most ``margin``) it reports, on rea
 Fixed counts decode what the engine decodes with ``max_segments=k`` (for long songs, k windows
 spread over the song); the early stop works on the 10 segments the engine decodes by default.
 Needs the ``train`` extra (scikit-learn); runs the shipped ONNX model, about 2 minutes on 2 cores.
+The record goes to ``studies/results/segments.json`` (``benchmarks.record``), which :func:`render`
+turns into the measurement page.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from benchmarks.markdown import percent, table
+from benchmarks.record import STUDY_RESULTS, Recorder, add_record_option
+from benchmarks.shared import CLIPS, POOL
 from genre_engine import GenreEngine
 from genre_engine.audio import find_audio_files
 from genre_engine.segment_plan import predict_staged, spread
@@ -158,39 +163,54 @@ def study(clip_dir: Path, pool_dir: Path, folds: int, repeats: int, seed: int) -
     return rows
 
 
-def table(rows: list[dict]) -> str:
-    lines = [
-        "| strategy | segments per clip (CV probe) | per clip (shipped) | per song | CV clip accuracy "
-        "| same top genre | neighbour recall@10 |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in rows:
-        song = "" if r["segments_song"] is None else f"{r['segments_song']:.1f}"
-        lines.append(
-            f"| {r['strategy']} | {r['segments_clip_cv']:.1f} | {r['segments_clip']:.1f} | {song} | "
-            f"{100 * r['cv_acc_mean']:.1f}% ± {100 * r['cv_acc_std']:.1f}% | "
-            f"{100 * r['same_top']:.1f}% | {r['recall_at_10']:.3f} |"
-        )
-    return "\n".join(lines)
+def strategy_table(rows: list[dict]) -> str:
+    return table(
+        ["strategy", "segments per clip (CV probe)", "per clip (shipped)", "per song", "CV clip accuracy"]
+        + ["same top genre", "neighbour recall@10"],
+        (
+            [r["strategy"], f"{r['segments_clip_cv']:.1f}", f"{r['segments_clip']:.1f}"]
+            + ["" if r["segments_song"] is None else f"{r['segments_song']:.1f}"]
+            + [f"{percent(r['cv_acc_mean'])} ± {percent(r['cv_acc_std'])}", percent(r["same_top"])]
+            + [f"{r['recall_at_10']:.3f}"]
+            for r in rows
+        ),
+    )
+
+
+def render(results: dict) -> str:
+    """The measurement page's body: the table, and what each column is."""
+    rows = results["rows"]
+    return (
+        "Work per clip against quality, for every way the engine could choose segments: a fixed number spread "
+        "over the song, or the early stop (the first k segments, the rest only when the top-1 minus top-2 mean "
+        f"probability is at most the margin). On {rows[0]['n_clips']} labelled GTZAN clips and "
+        f"{rows[0]['n_songs']} pool songs. Segments are the mean the network runs per clip (the early stop "
+        "decided by the fold's probe, and by the shipped model, which saw every clip) and per pool song. The CV "
+        f"clip accuracy is a linear probe on the shipped model's embedding over {results['repeats']}x repeated "
+        f"stratified {results['folds']}-fold cross-validation (seed {results['seed']}; mean ± sample std over "
+        "the folds). Same top genre and neighbour recall@10 compare each strategy with 10 segments, over the "
+        "clips and the songs together.\n\n" + strategy_table(rows)
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
+    recorder = Recorder("segments", "How many segments a clip needs", "studies.segments", argv, STUDY_RESULTS)
     parser = argparse.ArgumentParser(prog="python -m studies.segments", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--clips", type=Path, default=Path("../shared/gtzan/clips"), help="labelled clips, DIR/<genre>/<file>"
-    )
-    parser.add_argument("--pool", type=Path, default=Path("../shared/pool"), help="unlabelled songs for neighbours")
+    parser.add_argument("--clips", type=Path, default=CLIPS, help="labelled clips, DIR/<genre>/<file>")
+    parser.add_argument("--pool", type=Path, default=POOL, help="unlabelled songs for neighbours")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="one JSON object per strategy")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     rows = study(args.clips, args.pool, args.folds, args.repeats, args.seed)
     if args.json:
         for row in rows:
             print(json.dumps(row))
     else:
-        print(table(rows))
+        print(strategy_table(rows))
+    recorder.write({"folds": args.folds, "repeats": args.repeats, "seed": args.seed, "rows": rows}, args.record)
 
 
 if __name__ == "__main__":

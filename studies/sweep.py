@@ -1,13 +1,15 @@
 """How the variety knob moves playlists, measured on a synthetic server.
 
-    python -m studies.sweep [--songs 10000] [--users 1000] [--seed 0] [--json]
+    python -m studies.sweep [--songs 10000] [--users 1000] [--seed 0] [--json] [--record PATH]
 
 For each variety in {0, 0.25, 0.5, 0.75, 1}, every synthetic listener gets a playlist of 10 songs
 (the /playlist default) and the means over listeners are printed: KL(taste || playlist mix),
 KL(target || playlist mix), normalised genre entropy of the playlist mix, intra-list diversity
 (mean pairwise cosine distance) and the share of the pool that reached at least one listener. The
 expected shape, asserted by the tests on a small instance: KL to the target stays small at every
-variety, while entropy and KL to the taste rise with it.
+variety, while entropy and KL to the taste rise with it. The record goes to
+``studies/results/sweep.json`` (``benchmarks.record``), which :func:`render` turns into the
+measurement page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from benchmarks.markdown import table
+from benchmarks.record import STUDY_RESULTS, Recorder, add_record_option
 from benchmarks.synthetic import EMBEDDING_DIM, SyntheticPool, make_listener, make_pool
 from recommender.config import RecommenderConfig
 from recommender.metrics import (
@@ -122,7 +126,29 @@ def format_table(rows: Sequence[SweepRow]) -> str:
     return "\n".join(lines)
 
 
+def render(results: dict) -> str:
+    """The measurement page's body: one row per variety, and how to read it."""
+    rows = table(
+        ["variety", "KL(taste ‖ mix)", "KL(target ‖ mix)", "genre entropy", "intra-list diversity", "coverage"],
+        (
+            [f"{r['variety']:.2f}", f"{r['kl_taste']:.4f}", f"{r['kl_target']:.4f}", f"{r['entropy']:.3f}"]
+            + [f"{r['ild']:.3f}", f"{r['coverage']:.3f}"]
+            for r in results["rows"]
+        ),
+    )
+    return (
+        f"How the variety knob moves playlists on a synthetic server (`benchmarks.synthetic`): {results['songs']:,} "
+        f"songs, {results['users']:,} listeners (seed {results['seed']}), each given a playlist of "
+        f"{results['playlist_size']} songs at every variety. Means over the listeners: the KL divergence of the "
+        "playlist's genre mix from the listener's taste and from the target mix the variety asks for, the "
+        "normalised genre entropy of the mix, the intra-list diversity (mean pairwise cosine distance), and the "
+        "share of the pool that reached at least one listener. Calibration holds when KL to the target stays "
+        "small at every variety while entropy and KL to the taste rise with it.\n\n" + rows
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    recorder = Recorder("sweep", "The variety knob", "studies.sweep", argv, STUDY_RESULTS)
     parser = argparse.ArgumentParser(
         prog="python -m studies.sweep",
         description="Measure how the variety knob shapes playlists on a synthetic server.",
@@ -131,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=1_000, help="synthetic listeners (1000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_record_option(parser)
     args = parser.parse_args(argv)
     if args.songs < PLAYLIST_SIZE or args.users < 1:
         parser.error(f"need --songs >= {PLAYLIST_SIZE} and --users >= 1")
@@ -144,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"rows": [asdict(row) for row in rows]}))
     else:
         print(format_table(rows))
+    results = {"songs": args.songs, "users": args.users, "seed": args.seed, "playlist_size": PLAYLIST_SIZE}
+    recorder.write(results | {"rows": [asdict(row) for row in rows]}, args.record)
     return 0
 
 

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from benchmarks.record import Recorder
 from benchmarks.shared import SHARED
 from genre_engine.checkpoint import ModelBundle, export_path, save_checkpoint
 from genre_engine.features import FeatureConfig
@@ -22,6 +23,19 @@ pytest_plugins = ("tests.support.stores", "tests.support.bot_fixtures", "tests.s
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = SHARED
+
+
+@pytest.fixture(autouse=True)
+def _committed_records_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A benchmark or study run in a test writes its record where ``--record PATH`` says; one that would
+    replace the record kept in the repository fails instead."""
+    write = Recorder.write
+
+    def guarded(recorder: Recorder, results: dict, path: Path | None = None) -> Path:
+        assert path is not None, f"a test would replace {recorder.folder / recorder.name}.json: pass --record"
+        return write(recorder, results, path)
+
+    monkeypatch.setattr(Recorder, "write", guarded)
 
 
 @pytest.fixture(scope="session")

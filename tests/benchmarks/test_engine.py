@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from benchmarks import engine as bench
+from benchmarks.record import read
 
 
 def _row(runtime: str, setting: str, idle: float, busy: float) -> dict:
@@ -28,12 +29,14 @@ def test_the_chosen_setting_is_the_fastest_busy_one_that_keeps_its_ratio() -> No
 
 
 def test_one_run_reports_every_setting_idle_and_busy(
-    exported: Path, wav_file: Path, capsys: pytest.CaptureFixture[str]
+    exported: Path, wav_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(exported), "--json"]) == 0
-    )
+    record = tmp_path / "engine.json"
+    args = ["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(exported), "--json"]
+    assert bench.main([*args, "--record", str(record)]) == 0
     result = json.loads(capsys.readouterr().out)
+    assert read(record)["results"] == result and read(record)["command"].startswith("python -m benchmarks.engine")
+    assert "`onnx threads=1 spinning=off`" in bench.render(result)
     settings = [row["setting"] for row in result["single"]]
     assert settings[:2] == ["torch threads=2", "torch threads=1"] and len(settings) == 6
     assert len(result["workers"]) == 4
@@ -43,10 +46,11 @@ def test_one_run_reports_every_setting_idle_and_busy(
 
 
 def test_an_onnx_file_alone_is_benchmarked_without_torch_rows(
-    exported: Path, wav_file: Path, capsys: pytest.CaptureFixture[str]
+    exported: Path, wav_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     onnx_file = exported.with_suffix(".onnx")
-    assert bench.main(["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(onnx_file)]) == 0
+    args = ["--clips", str(wav_file), "--songs", str(wav_file), "--checkpoint", str(onnx_file)]
+    assert bench.main([*args, "--record", str(tmp_path / "engine.json")]) == 0
     table = capsys.readouterr().out
     assert "onnx threads=2 spinning=off" in table and "torch" not in table and "chosen" in table
 

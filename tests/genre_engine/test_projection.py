@@ -22,8 +22,10 @@ def _rows(n: int, dim: int, seed: int = 0) -> np.ndarray:
 
 def test_projection_roundtrip_and_unit_rows(tmp_path: Path) -> None:
     projection = fit_pca(_rows(50, 12), 4, "abc")
-    loaded = Projection.load(projection.save(tmp_path / "p.npz"))
+    loaded = Projection.load(projection.save(tmp_path / "p.npz", "python -m studies.projection --ship 4"))
     assert (loaded.input_dim, loaded.output_dim, loaded.checkpoint_sha256) == (12, 4, "abc")
+    with np.load(tmp_path / "p.npz") as data:
+        assert str(data["command"]) == "python -m studies.projection --ship 4"
     out = loaded.apply(_rows(3, 12, seed=1))
     assert out.shape == (3, 4) and out.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)

@@ -3,6 +3,7 @@ the shipped thresholds file and the CLI's JSON, on the shipped model and real au
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def test_tag_names_match_loosely() -> None:
     assert VOCABULARY.index("Heavy-Metal") == 2 and VOCABULARY.index("heavymetal") == 2
     assert VOCABULARY.index("polka") is None
     assert TagVocabulary.from_dict(VOCABULARY.to_dict()) == VOCABULARY
+
+
+def test_what_wrote_a_vocabulary_travels_with_it() -> None:
+    written = dataclasses.replace(VOCABULARY, written_by={"thresholds": "python -m studies.tag_thresholds"})
+    assert TagVocabulary.from_dict(written.to_dict()).written_by == {"thresholds": "python -m studies.tag_thresholds"}
+    older = {key: value for key, value in VOCABULARY.to_dict().items() if key != "written_by"}
+    assert TagVocabulary.from_dict(older).written_by == {}  # files written before it was kept
 
 
 def test_the_shipped_vocabulary_describes_the_msd_tagger() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from benchmarks.record import read
 from studies import sweep
 
 
@@ -20,16 +22,20 @@ def test_variety_keeps_calibration_while_entropy_and_distance_from_taste_rise() 
     assert all(0 < row.coverage <= 1 and 0 < row.ild < 2 for row in rows)
 
 
-def test_sweep_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
-    assert sweep.main(["--songs", "200", "--users", "4", "--seed", "1", "--json"]) == 0
+def test_sweep_prints_one_json_object_and_records_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = tmp_path / "sweep.json"
+    assert sweep.main(["--songs", "200", "--users", "4", "--seed", "1", "--json", "--record", str(record)]) == 0
     out, err = capsys.readouterr()
     rows = json.loads(out)["rows"]
     assert [set(row) for row in rows] == [{"variety", "kl_taste", "kl_target", "entropy", "ild", "coverage"}] * 5
     assert "200 songs" in err
+    results = read(record)["results"]
+    assert results["rows"] == rows and (results["songs"], results["users"]) == (200, 4)
+    assert "| 1.00 |" in sweep.render(results)
 
 
-def test_sweep_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert sweep.main(["--songs", "100", "--users", "2"]) == 0
+def test_sweep_prints_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert sweep.main(["--songs", "100", "--users", "2", "--record", str(tmp_path / "sweep.json")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["variety", "kl_taste", "kl_target", "entropy", "ild", "coverage"]
     assert len(lines) == 6
