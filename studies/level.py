@@ -38,7 +38,8 @@ import soundfile as sf
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from benchmarks.record import STUDY_RESULTS, Recorder
+from benchmarks.markdown import percent, table
+from benchmarks.record import STUDY_RESULTS, Recorder, add_record_option
 from benchmarks.shared import CLIPS
 from genre_engine import GenreEngine
 from genre_engine.tags import report
@@ -79,6 +80,13 @@ def with_target(engine: GenreEngine, target: float | None) -> GenreEngine:
     return engine
 
 
+def clip_probabilities(probe: LogisticRegression, item: Played, classes: int) -> np.ndarray:
+    """The probe's genre probabilities for a clip, ``[classes]``: the mean over its segments."""
+    probs = np.zeros((len(item.embeddings), classes))
+    probs[:, probe.classes_] = probe.predict_proba(item.embeddings)
+    return probs.mean(axis=0)
+
+
 def cross_validate(
     engine: GenreEngine,
     played: dict[float, list[Played]],
@@ -99,21 +107,17 @@ def cross_validate(
             np.concatenate([reference[i].embeddings for i in train]),
             np.concatenate([np.full(len(reference[i].embeddings), targets[i]) for i in train]),
         )
-
-        def clip_probabilities(item: Played) -> np.ndarray:
-            probs = np.zeros((len(item.embeddings), classes))
-            probs[:, probe.classes_] = probe.predict_proba(item.embeddings)
-            return probs.mean(axis=0)
-
-        full = {i: clip_probabilities(reference[i]) for i in split.test}
+        full = {i: clip_probabilities(probe, reference[i], classes) for i in split.test}
         for gain, items in played.items():
             figures = per_gain[gain]
-            answers = {i: clip_probabilities(items[i]) for i in split.test}
+            answers = {i: clip_probabilities(probe, items[i], classes) for i in split.test}
             figures["accuracy"].append(float(np.mean([answers[i].argmax() == targets[i] for i in split.test])))
             for i in split.test:
-                confident = engine.vocabulary is None or items[i].tags is None or report(
-                    engine.vocabulary, answers[i], items[i].tags
-                ).confident
+                confident = (
+                    engine.vocabulary is None
+                    or items[i].tags is None
+                    or report(engine.vocabulary, answers[i], items[i].tags).confident
+                )
                 figures["confident"].append(bool(confident))
                 figures["same_top"].append(bool(answers[i].argmax() == full[i].argmax()))
                 figures["delta_p"].append(float(np.abs(answers[i] - full[i]).max()))
@@ -146,7 +150,9 @@ def study(
     def played_at(target: float | None, at: Sequence[float]) -> dict[float, list[Played]]:
         with_target(engine, target)
         return {
-            gain: [play(engine, samples, rate, gain) for samples, rate in tqdm(audio, desc=f"{target} LUFS, {gain:+g} dB")]
+            gain: [
+                play(engine, samples, rate, gain) for samples, rate in tqdm(audio, desc=f"{target} LUFS, {gain:+g} dB")
+            ]
             for gain in at
         }
 
@@ -174,33 +180,44 @@ def _target_name(target: str) -> str:
     return "no normalisation" if target == "None" else f"normalised to {float(target):g} LUFS"
 
 
+def _accuracy(row: dict[str, float]) -> str:
+    return f"{percent(row['accuracy_mean'])} ± {percent(row['accuracy_std'])}"
+
+
 def render(results: dict[str, Any]) -> str:
     """The study's page: one table per normalisation, then the choice of target."""
     lines = [
         f"{results['clips']} labelled GTZAN clips, each played at every gain as a 16-bit file (+6 dB clipped), "
         f"analysed end to end; a linear probe per fold of {results['repeats']}x repeated stratified "
-        f"{results['folds']}-fold cross-validation, trained at full level. Shipped target: "
-        f"{results['shipped_target_lufs']} LUFS.",
+        f"{results['folds']}-fold cross-validation, trained at full level. Target of the shipped model: "
+        f"{_target_name(str(results['shipped_target_lufs']))}.",
         "",
     ]
+    header = (
+        "gain",
+        "CV accuracy",
+        "confident",
+        "same top genre as at full level",
+        "mean / largest change of a probability",
+        "mean cosine distance of the embedding",
+    )
     for target, rows in results["by_target"].items():
-        lines += [
-            f"### {_target_name(target).capitalize()}",
-            "",
-            "| gain | CV accuracy | confident | same top genre as full level | mean / largest change of a "
-            "probability | mean cosine distance of the embedding |",
-            "| --- | --- | --- | --- | --- | --- |",
-        ]
-        for gain, r in rows.items():
-            lines.append(
-                f"| {float(gain):+g} dB | {100 * r['accuracy_mean']:.1f}% ± {100 * r['accuracy_std']:.1f}% "
-                f"| {100 * r['confident']:.0f}% | {100 * r['same_top']:.0f}% "
-                f"| {r['delta_p_mean']:.4f} / {r['delta_p_max']:.4f} | {r['delta_embedding_mean']:.5f} |"
+        name = _target_name(target)
+        lines += [f"### {name[0].upper()}{name[1:]}", ""]
+        cells = [
+            (
+                f"{float(gain):+g} dB",
+                _accuracy(r),
+                percent(r["confident"], 0),
+                percent(r["same_top"], 0),
+                f"{r['delta_p_mean']:.4f} / {r['delta_p_max']:.4f}",
+                f"{abs(r['delta_embedding_mean']):.5f}",
             )
-        lines.append("")
-    lines += ["### Choosing the target", "", "| loudness target | CV accuracy at full level |", "| --- | --- |"]
-    for target, r in results["target_choice"].items():
-        lines.append(f"| {_target_name(target)} | {100 * r['accuracy_mean']:.1f}% ± {100 * r['accuracy_std']:.1f}% |")
+            for gain, r in rows.items()
+        ]
+        lines += [table(header, cells), ""]
+    choice = [(_target_name(target), _accuracy(r)) for target, r in results["target_choice"].items()]
+    lines += ["### Choosing the target", "", table(("loudness target", "CV accuracy at full level"), choice)]
     return "\n".join(lines)
 
 
@@ -213,17 +230,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", type=Path, default=CLIPS, help="labelled clips, DIR/<genre>/<file>")
     parser.add_argument("--gains", default=",".join(f"{g:g}" for g in DEFAULT_GAINS), help="gains in dB")
     parser.add_argument(
-        "--targets", default=",".join("none" if t is None else f"{t:g}" for t in DEFAULT_TARGETS),
+        "--targets",
+        default=",".join("none" if t is None else f"{t:g}" for t in DEFAULT_TARGETS),
         help="loudness targets (LUFS, or none) to choose from",
     )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    parser.add_argument("--record", type=Path, help="where to write the record (default studies/results/level.json)")
+    add_record_option(parser)
     args = parser.parse_args(argv)
-    recorder = Recorder("level", "Level invariance: the same song at other gains", "studies.level", argv,
-                        folder=STUDY_RESULTS)
+    recorder = Recorder("level", "The same song at other levels", "studies.level", argv, STUDY_RESULTS)
     results = study(
         args.clips,
         [float(g) for g in args.gains.split(",")],
