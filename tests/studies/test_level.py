@@ -21,6 +21,8 @@ def test_a_clip_is_played_as_a_16_bit_file_at_the_gain_and_clipped_at_full_scale
 
 def row(accuracy: float) -> dict[str, float]:
     return {
+        "shipped_same_top": 1.0,
+        "shipped_delta_p_max": 0.004,
         "accuracy_mean": accuracy,
         "accuracy_std": 0.05,
         "confident": 0.9,
@@ -44,4 +46,4 @@ def test_the_page_has_a_table_per_normalisation_and_the_choice_of_target() -> No
     }
     page = level.render(results)
     assert "### No normalisation" in page and "### Normalised to -23 LUFS" in page and "### Choosing the target" in page
-    assert "| -12 dB | 60.0% ± 5.0% |" in page and "| normalised to -23 LUFS | 91.0% ± 5.0% |" in page
+    assert "| -12 dB | 100% / 0.0040 | 60.0% ± 5.0% |" in page and "| normalised to -23 LUFS | 91.0% ± 5.0% |" in page
