@@ -29,6 +29,7 @@ from genre_engine.audio import MAX_BYTES, AudioSource, AudioTrack, DecodedAudio,
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT, file_sha256
 from genre_engine.errors import GenreEngineError, SilentAudioError
 from genre_engine.features import split_segments
+from genre_engine.loudness import normalise
 from genre_engine.projection import Projection, projection_path
 from genre_engine.runners import SegmentModel, load_runner
 from genre_engine.samples import has_content
@@ -200,20 +201,23 @@ class GenreEngine:
 
     def decode(self, source: AudioSource) -> Segments:
         """The segments to analyse: only those with content, at most ``max_segments``, evenly
-        spread over the input. Raises ``SilentAudioError`` when no segment has content."""
+        spread over the input, brought together to the model's loudness (``features.loudness_lufs``,
+        :mod:`genre_engine.loudness`). Raises ``SilentAudioError`` when no segment has content."""
         config = self.features
         decoded: DecodedAudio = decode_windows(
             source, config.sample_rate, config.segment_s, self.max_segments, max_bytes=self.max_bytes
         )
         if not decoded.whole:
-            return Segments(decoded.windows, decoded.starts_s, decoded.duration_s, decoded.track)
+            samples = normalise(decoded.windows, config.sample_rate, config.loudness_lufs)
+            return Segments(samples, decoded.starts_s, decoded.duration_s, decoded.track)
         segments = split_segments(decoded.windows[0], config, max_segments=None)
         content = np.flatnonzero(has_content(segments))
         if content.size == 0:
             raise SilentAudioError(len(segments))
         content = content[spread(content.size, self.max_segments)]
         starts = tuple(float(i * config.segment_s) for i in content)
-        return Segments(segments[content], starts, decoded.duration_s, decoded.track)
+        samples = normalise(segments[content], config.sample_rate, config.loudness_lufs)
+        return Segments(samples, starts, decoded.duration_s, decoded.track)
 
     def predict_segments(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-segment probabilities ``[n, classes]`` and embeddings ``[n, dim]``."""

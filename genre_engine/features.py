@@ -18,16 +18,26 @@ from typing import Any
 import numpy as np
 
 FEATURE_KINDS = ("logmel", "stft", "musicnn")
+# The integrated loudness (LUFS) every preset normalises its input to (``genre_engine.loudness``);
+# chosen by ``python -m studies.level``.
+TARGET_LUFS = -23.0  # EBU R128's programme loudness; the best of -8...-36 LUFS in that study
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
+    """What turns audio into the model's input. ``sample_rate`` (Hz), ``n_fft``, ``hop_length`` and
+    ``n_mels`` shape the spectrogram of each ``segment_s``-second segment; ``loudness_lufs``: the
+    integrated loudness (BS.1770, LUFS) the segments of one input are brought to before the front end
+    (``genre_engine.loudness.normalise``), None for a model trained on audio as decoded (checkpoints
+    made before normalisation existed)."""
+
     kind: str = "logmel"
     sample_rate: int = 22050
     n_fft: int = 2048
     hop_length: int = 512
     n_mels: int = 128
     segment_s: float = 3.0
+    loudness_lufs: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -37,13 +47,19 @@ class FeatureConfig:
     def preset(cls, kind: str) -> FeatureConfig:
         """Defaults per kind: the seed paper's settings for logmel/stft, musicnn's own for musicnn."""
         if kind == "stft":
-            return cls(kind="stft", sample_rate=22050, n_fft=1024, hop_length=512, n_mels=0)
+            return cls(kind="stft", sample_rate=22050, n_fft=1024, hop_length=512, n_mels=0, loudness_lufs=TARGET_LUFS)
         if kind == "musicnn":
             # musicnn: 16 kHz, 512-point FFT, hop 256, 96 mel bands, 187-frame (3 s) patches.
             return cls(
-                kind="musicnn", sample_rate=16000, n_fft=512, hop_length=256, n_mels=96, segment_s=187 * 256 / 16000
+                kind="musicnn",
+                sample_rate=16000,
+                n_fft=512,
+                hop_length=256,
+                n_mels=96,
+                segment_s=187 * 256 / 16000,
+                loudness_lufs=TARGET_LUFS,
             )
-        return cls(kind=kind)
+        return cls(kind=kind, loudness_lufs=TARGET_LUFS)
 
     @property
     def segment_samples(self) -> int:

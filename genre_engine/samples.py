@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-# A segment whose level, after removing its DC offset, is below this is digital silence or a
-# constant level (-60 dBFS RMS).
-SILENCE_RMS = 10 ** (-60 / 20)
+# A segment whose level, after removing its DC offset, is below this is digital silence, a constant
+# level or noise far below anything audible (-80 dBFS RMS: under 20 dB SPL even when full scale
+# plays at 100 dB). A quiet recording is music: a -50 dBFS-peak orchestra is far above it.
+SILENCE_RMS = 10 ** (-80 / 20)
 # A segment this many dB quieter than the loudest segment of the same input is near-silence
 # (room tone, a fade's tail, tape hiss between tracks): it says nothing about the genre.
 QUIET_DB = 40.0

@@ -25,6 +25,7 @@ from genre_engine.errors import AudioError
 from genre_engine.features import FeatureConfig, split_segments
 from genre_engine.files import atomic_write
 from genre_engine.labels import GENRES
+from genre_engine.loudness import normalise
 from training.errors import DatasetError
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,11 @@ def discover(root: str | Path) -> LabelledAudio:
 
 
 def decode_clip(path: Path, features: FeatureConfig) -> np.ndarray:
-    """All fixed-length segments ``[n, samples]`` of a clip, through the engine's own decoder."""
+    """All fixed-length segments ``[n, samples]`` of a clip, through the engine's own decoder, at the
+    model's loudness as the engine would bring them to it (``genre_engine.loudness.normalise``)."""
     decoded = decode_windows(path, features.sample_rate, features.segment_s, max_windows=None)
-    return split_segments(decoded.windows[0], features, max_segments=None)
+    segments = split_segments(decoded.windows[0], features, max_segments=None)
+    return normalise(segments, features.sample_rate, features.loudness_lufs)
 
 
 class SegmentCache:
@@ -148,6 +151,7 @@ class SegmentCache:
             "mtime_ns": stat.st_mtime_ns,
             "sample_rate": features.sample_rate,
             "segment_s": features.segment_s,
+            "loudness_lufs": features.loudness_lufs,
             "variant": variant,
         }
         digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
