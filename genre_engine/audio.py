@@ -64,7 +64,7 @@ from genre_engine.errors import (
     TooLongAudioError,
     TooShortAudioError,
 )
-from genre_engine.samples import ac_levels, content_floor, cut, has_content, resample
+from genre_engine.samples import ac_levels, content_floor, cut, has_content, resample, without_dc
 
 AudioSource = str | Path | bytes
 
@@ -391,7 +391,7 @@ def _read_whole(reader: _Reader, rate: int, window_s: float, whole_s: float) -> 
     duration = len(samples) / reader.rate  # what was really there, whatever the header said
     if duration < MIN_DURATION_S:
         raise TooShortAudioError(duration, MIN_DURATION_S)
-    clip = resample(samples, reader.rate, rate)
+    clip = resample(without_dc(samples), reader.rate, rate)
     _check_finite(clip)
     size = int(round(window_s * rate))
     pieces = cut(clip, size) if len(clip) >= size else clip[None]
@@ -427,7 +427,7 @@ def _read_at(reader: _Reader, rate: int, window_s: float, starts: np.ndarray) ->
         block = reader.read(float(start), window_s)
         if len(block) < native:
             return np.zeros((0, size), np.float32), float(start) + len(block) / reader.rate
-        windows.append(resample(block, reader.rate, rate)[:size])
+        windows.append(resample(without_dc(block), reader.rate, rate)[:size])
     stacked = np.stack(windows) if windows else np.zeros((0, size), np.float32)
     if stacked.shape[1] != size:
         raise CorruptAudioError("resampled window too short")

@@ -44,6 +44,14 @@ def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.dot(samples, samples) / samples.size)) if samples.size else 0.0
 
 
+def without_dc(samples: np.ndarray) -> np.ndarray:
+    """Mono float32 ``samples`` less their mean (their DC offset). A constant level carries no sound,
+    and left in, a resampler rings at its edges: the ringing of a DC-only file's start would count as
+    content. Every read is centred before it is resampled."""
+    samples = np.asarray(samples, dtype=np.float32)
+    return samples - samples.mean(dtype=np.float64).astype(np.float32) if samples.size else samples
+
+
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Mono float32 resampled with soxr's high quality setting (no change when the rates match)."""
     if from_rate == to_rate:
