@@ -126,6 +126,16 @@ class Config:
     max_attachment_mb: float = setting(25.0, "largest audio file accepted, MiB")
     max_duration_s: float = setting(20 * 60.0, "longest track accepted, seconds", flag="--max-duration")
     download_timeout_s: float = setting(60.0, "seconds a link download may take", flag="--download-timeout")
+    job_timeout_s: float = setting(
+        60.0,
+        "seconds one classification may take; past them its process is killed and the song refused",
+        flag="--job-timeout",
+    )
+    job_memory_mb: float = setting(
+        1024.0,
+        "memory each classifying or link-fetching process may hold (its data, the model included), MiB; "
+        "a song that needs more is refused",
+    )
     max_playlist: int = setting(50, "most songs one /playlist may ask for (Discord's menus show 25)")
     media: Path | None = setting(None, "folder of the radio's audio copies", shown=f"`<home>/{MEDIA_NAME}`")
     media_cap_gb: float = setting(4.0, "size cap of that folder, GiB; the least recently played copies go first")
@@ -157,6 +167,8 @@ class Config:
             raise ValueError("workers and per-user jobs must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
+        if min(self.job_timeout_s, self.job_memory_mb) <= 0:
+            raise ValueError("the job time and memory limits must be positive")
         if self.max_attachment_bytes < 1:
             raise ValueError("the attachment size cap must be positive")
         if self.media_cap_bytes < 1:
@@ -192,6 +204,10 @@ class Config:
     @property
     def queue_bytes(self) -> int:
         return int(self.queue_mb * MiB)
+
+    @property
+    def job_memory_bytes(self) -> int:
+        return int(self.job_memory_mb * MiB)
 
     @property
     def max_attachment_bytes(self) -> int:

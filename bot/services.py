@@ -13,6 +13,7 @@ for that many genres. Nothing here knows a front end or its framework.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from bot.errors import (
     TooLongError,
     UnknownSongsError,
 )
+from bot.jobs.children import InChildren, InThread, Work, load_engine
 from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore
@@ -174,6 +176,19 @@ def link_policy(config: Config) -> LinkPolicy:
     )
 
 
+def bounded_work(config: Config, make_engine: Callable[[], Classifier], *, workers: int | None = None) -> InChildren:
+    """Classifications (``workers`` at once, default ``config.workers``) and link fetches in child
+    processes, within the job limits of the config (front end and workers alike)."""
+    return InChildren(
+        make_engine,
+        link_policy(config),
+        workers=workers or config.workers,
+        fetchers=config.download_workers,
+        time_limit_s=config.job_timeout_s,
+        memory_limit_bytes=config.job_memory_bytes,
+    )
+
+
 def audio_files(folder: Path) -> list[Path]:
     """Audio files under ``folder``, recursively, in a stable order."""
     if not folder.exists():
@@ -201,7 +216,9 @@ class Services:
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
     engine's label count (ValueError otherwise)."""
 
-    def __init__(self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None) -> None:
+    def __init__(
+        self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None, work: Work | None = None
+    ) -> None:
         if store.genre_count != len(engine.labels):
             raise ValueError(
                 f"the store holds {store.genre_count} genres per song, the model has {len(engine.labels)} labels"
@@ -226,15 +243,17 @@ class Services:
         )
         self.teaching = Teaching(store, self.classifier)
         self.link_policy = link_policy(config)
-        # who classifies uploads and fetches links: this process's threads, or workers through the
-        # job queue (bot.jobs.queue); folders (index) are always classified here
-        self.jobs = jobs or ThreadJobs(engine, self.classifier, self.downloader, self.link_policy)
+        # who classifies uploads and fetches links: this process's pools (each job in a child process
+        # with its time and memory limits, or ``work`` in the thread), or workers through the job
+        # queue (bot.jobs.queue); folders (index) are always classified here
+        self.jobs = jobs or ThreadJobs(work or InThread(engine, self.link_policy), self.classifier, self.downloader)
 
     @classmethod
     async def start(cls, config: Config) -> Services:
-        """Load the model (off the event loop) and open the database."""
+        """Load the model (off the event loop) and open the database; uploads and links are
+        classified and fetched in child processes within the job limits (bot.jobs.children)."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
-        services = await cls.open(config, engine)
+        services = await cls.open(config, engine, make_engine=functools.partial(load_engine, config.checkpoint))
         await compact_stored_embeddings(services.store, engine)
         log.info(
             "services started",
@@ -247,10 +266,13 @@ class Services:
         return services
 
     @classmethod
-    async def open(cls, config: Config, engine: Classifier) -> Services:
+    async def open(
+        cls, config: Config, engine: Classifier, *, make_engine: Callable[[], Classifier] | None = None
+    ) -> Services:
         """Services over ``engine``, with the database opened for the engine's label count. With a
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
-        queue (bot.jobs.queue); else in this process."""
+        queue (bot.jobs.queue); else in this process: in child processes, each with the engine
+        ``make_engine`` builds, when it is given, else by ``engine`` in the pool's threads."""
         store = await open_store(config.store_location, genre_count=len(engine.labels))
         jobs = None
         if config.database_url:
@@ -263,7 +285,8 @@ class Services:
             except BaseException:
                 await store.close()
                 raise
-        return cls(config, engine, store, jobs)
+        work = None if make_engine is None or jobs is not None else bounded_work(config, make_engine)
+        return cls(config, engine, store, jobs, work)
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""

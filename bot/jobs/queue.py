@@ -48,18 +48,20 @@ from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import ConnectorException
 
 from bot import errors as bot_errors
-from bot.classifier import Classifier
 from bot.errors import GenreBotError
 from bot.jobs import errors as job_errors
+from bot.jobs.children import Work
 from bot.jobs.errors import (
     BusyError,
     JobFailedError,
+    JobMemoryError,
+    JobTimeoutError,
     QueueTooLongError,
     TooManyJobsError,
 )
 from bot.jobs.threads import MEAN_WEIGHT, Place, PlaceCallback
 from bot.links import errors as link_errors
-from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
+from bot.links.fetch import FetchedAudio
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
 from genre_engine.errors import GenreEngineError
@@ -174,16 +176,17 @@ async def _answer(context: JobContext, row: int, result: str, **columns: Any) ->
 
 async def classify_job(context: JobContext, *, row: int) -> None:
     """Classify the audio of ``genrebot_job_audio`` row ``row`` and write the result into it. Bad
-    audio is a result (the error), not a failure; a row gone or answered (the caller gave up, or a
-    stalled attempt finished after all) is nothing to do."""
-    engine: Classifier = context.additional_context["engine"]
+    audio, and audio that takes more time or memory than a job may, is a result (the error), not a
+    failure; a row gone or answered (the caller gave up, or a stalled attempt finished after all) is
+    nothing to do."""
+    work: Work = context.additional_context["work"]
     found = await _row(context, row, "data, name")
     if found is None:
         return
     data, name = found
     try:
-        prediction = await asyncio.to_thread(engine.classify, bytes(data), name=name)
-    except GenreEngineError as error:
+        prediction = await asyncio.to_thread(work.classify, bytes(data), name)
+    except (GenreEngineError, JobTimeoutError, JobMemoryError) as error:
         log.info("unusable audio", extra={"job": context.job.id, "error": type(error).__name__})
         await _answer(context, row, encode_error(error), data=None)
         return
@@ -198,13 +201,13 @@ async def classify_job(context: JobContext, *, row: int) -> None:
 async def fetch_job(context: JobContext, *, row: int) -> None:
     """Download the link of row ``row`` within the worker's link policy (bot.links.fetch) and write the
     audio, or the refusal, into it."""
-    policy: LinkPolicy = context.additional_context["link_policy"]
+    work: Work = context.additional_context["work"]
     found = await _row(context, row, "url")
     if found is None:
         return
     try:
-        fetched = await asyncio.to_thread(fetch_audio, found[0], policy)
-    except GenreBotError as error:  # LinkError, TooLongError
+        fetched = await asyncio.to_thread(work.fetch, found[0])
+    except GenreBotError as error:  # LinkError, TooLongError, JobMemoryError
         log.info("link refused", extra={"job": context.job.id, "error": type(error).__name__})
         await _answer(context, row, encode_error(error))
         return
@@ -267,8 +270,7 @@ async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -
 
 async def run_worker(
     database_url: str,
-    engine: Classifier,
-    link_policy: LinkPolicy,
+    work: Work,
     *,
     concurrency: int = 1,
     heartbeat_s: float = HEARTBEAT_S,
@@ -276,7 +278,8 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """``python -m bot worker``: take classification and download jobs until stopped (SIGINT/SIGTERM,
-    or ``stop``), ``concurrency`` at once (threads), and put back the jobs of dead workers."""
+    or ``stop``), ``concurrency`` at once (threads, each doing its job's ``work``: in a child process
+    within the job limits), and put back the jobs of dead workers."""
     app = make_app(database_url)
     async with app.open_async():
         await apply_schema(app)
@@ -295,7 +298,7 @@ async def run_worker(
                 queues=[CLASSIFY, FETCH],
                 concurrency=concurrency,
                 name=f"genrebot@{socket.gethostname()}",
-                additional_context={"engine": engine, "link_policy": link_policy},
+                additional_context={"work": work},
                 update_heartbeat_interval=heartbeat_s,
                 stalled_worker_timeout=stalled_after_s,
                 install_signal_handlers=stop is None,

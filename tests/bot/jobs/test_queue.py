@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.jobs.children import InThread
 from bot.jobs.errors import TooManyJobsError
 from bot.jobs.queue import (
     ANSWERED,
@@ -63,7 +64,8 @@ async def queued(make_services, databases, link_policy):
 
     def start_worker(**options) -> FakeEngine:
         engine, stop = FakeEngine(), asyncio.Event()
-        stops.append((stop, asyncio.create_task(run_worker(url, engine, link_policy, stop=stop, **options))))
+        work = InThread(engine, link_policy)
+        stops.append((stop, asyncio.create_task(run_worker(url, work, stop=stop, **options))))
         return engine
 
     yield services, start_worker
