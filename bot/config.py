@@ -137,6 +137,7 @@ class Config:
         "a song that needs more is refused",
     )
     max_playlist: int = setting(50, "most songs one /playlist may ask for (Discord's menus show 25)")
+    max_taught_labels: int = setting(50, "most genres one server may teach (/genre teach)")
     media: Path | None = setting(None, "folder of the radio's audio copies", shown=f"`<home>/{MEDIA_NAME}`")
     media_cap_gb: float = setting(4.0, "size cap of that folder, GiB; the least recently played copies go first")
     dev_guild: int | None = setting(None, "server id to sync slash commands to instantly")
@@ -163,8 +164,8 @@ class Config:
         for url in (self.database_url,):
             if url is not None and not is_postgres_url(url):
                 raise ValueError("a database URL must start with postgresql:// or postgres://")
-        if min(self.workers, self.download_workers, self.per_user_jobs) < 1 or min(self.queue_size, self.queue_mb) < 0:
-            raise ValueError("workers and per-user jobs must be >= 1, queue sizes >= 0")
+        if min(self.workers, self.download_workers, self.per_user_jobs, self.max_taught_labels) < 1 or min(self.queue_size, self.queue_mb) < 0:
+            raise ValueError("workers, per-user jobs and taught labels must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
         if min(self.job_timeout_s, self.job_memory_mb) <= 0:

@@ -65,6 +65,20 @@ class NotTeacherError(GenreBotError):
         )
 
 
+class TooManyLabelsError(GenreBotError):
+    """A server already teaches as many genres as one server may (the ``--max-taught-labels`` setting)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(limit)
+
+    def __str__(self) -> str:
+        return (
+            f"This server already teaches {self.limit} genres, as many as I keep for one server. "
+            "Forget one (`/genre forget`) before teaching a new one; existing genres can still get examples."
+        )
+
+
 class OutOfRangeError(GenreBotError):
     """A count, page or other number a user gave outside what the command takes."""
 

@@ -241,7 +241,9 @@ class Services:
         self.downloader = WorkerPool(
             "download", config.download_workers, max_waiting=config.queue_size, per_owner=config.per_user_jobs
         )
-        self.teaching = Teaching(store, self.classifier)
+        # teaching fits in a pool of its own, one job per server: never in front of a classification
+        self.teacher = WorkerPool("teach", 1, max_waiting=config.queue_size, per_owner=1)
+        self.teaching = Teaching(store, self.teacher, max_labels=config.max_taught_labels)
         self.link_policy = link_policy(config)
         # who classifies uploads and fetches links: this process's pools (each job in a child process
         # with its time and memory limits, or ``work`` in the thread), or workers through the job
@@ -297,6 +299,7 @@ class Services:
         await self.jobs.close()
         await self.classifier.close()
         await self.downloader.close()
+        await self.teacher.close()
         await self.store.close()
         log.info("services stopped")
 

@@ -194,7 +194,8 @@ class TransferMismatchError(StorageError):
 
 
 class InvalidLabelError(StorageError, ValueError):
-    """A genre label a server teaches that is empty or too long."""
+    """A genre label a server teaches that is empty, too long, or holds characters other than letters,
+    digits, spaces and ``- & ' + . / ! ?``."""
 
     def __init__(self, label: object, max_chars: int) -> None:
         self.label = label
@@ -202,7 +203,10 @@ class InvalidLabelError(StorageError, ValueError):
         super().__init__(label, max_chars)
 
     def __str__(self) -> str:
-        return f"A genre label is a name of 1 to {self.max_chars} characters, e.g. `synthwave`."
+        return (
+            f"A genre label is a name of 1 to {self.max_chars} letters, digits, spaces and - & ' + . / ! ?, "
+            "e.g. `synthwave` or `lo-fi`."
+        )
 
 
 class UnknownLabelError(StorageError):
