@@ -164,7 +164,8 @@ class Config:
         for url in (self.database_url,):
             if url is not None and not is_postgres_url(url):
                 raise ValueError("a database URL must start with postgresql:// or postgres://")
-        if min(self.workers, self.download_workers, self.per_user_jobs, self.max_taught_labels) < 1 or min(self.queue_size, self.queue_mb) < 0:
+        counts = (self.workers, self.download_workers, self.per_user_jobs, self.max_taught_labels)
+        if min(counts) < 1 or min(self.queue_size, self.queue_mb) < 0:
             raise ValueError("workers, per-user jobs and taught labels must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
