@@ -11,7 +11,9 @@ permission checks, in ``cogs.replies``) and hands everything else to :func:`user
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 
 from bot.render import duration
 from genre_engine.errors import CheckpointError, GenreEngineError
@@ -169,12 +171,28 @@ class IsAFolderError(GenreBotError):
         )
 
 
-def user_message(error: BaseException) -> str:
-    """What to tell the user about ``error``; unexpected errors are logged here, once."""
+def _as_is(text: str) -> str:
+    return text
+
+
+def sentence(error: BaseException, literal: Callable[[str], str] = _as_is) -> str:
+    """``str(error)`` with every fact of it that is text (what a member typed or named: a value, a
+    link, a title, a label) passed through ``literal`` first: a front end's way of showing text as
+    itself (Discord escapes its markdown; the console leaves it)."""
+    shown = copy.copy(error)
+    for name, value in vars(error).items():
+        if isinstance(value, str):
+            setattr(shown, name, literal(value))
+    return str(shown)
+
+
+def user_message(error: BaseException, literal: Callable[[str], str] = _as_is) -> str:
+    """What to tell the user about ``error`` (its facts shown through ``literal``, see :func:`sentence`);
+    unexpected errors are logged here, once."""
     if isinstance(error, CheckpointError | StoreClosedError):
         log.error("service unavailable", extra={"error": repr(error)})
         return NOT_STARTED
     if isinstance(error, GenreBotError | GenreEngineError | StorageError | RecommenderError):
-        return str(error)
+        return sentence(error, literal)
     log.error("unexpected error", exc_info=error)
     return GENERIC_APOLOGY

@@ -38,6 +38,7 @@ from bot.jobs.children import InChildren, InThread, Work, load_engine
 from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore
+from bot.radio.errors import RadioError
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
@@ -521,7 +522,7 @@ class Services:
         *,
         variety: float | None = None,
         only: Sequence[PoolFilter] = (),
-        on_note: Callable[[str], None] | None = None,
+        on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> RadioSession:
         """A radio for ``guild_id`` over this store and media store, playing only songs every filter

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import av
 
 from bot.media_store import MediaStore
-from bot.radio.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
+from bot.radio.errors import EmptyPoolError, NothingPlayableError, RadioError, SongAudioMissing
 from bot.radio.loudness import gain_db, measure
 from bot.radio.stream import Track, decode_48k
 from recommender.config import RecommenderConfig
@@ -160,7 +160,8 @@ class RadioSession:
 
     ``variety``: the /radio start option (None: the mean of the listeners' own settings).
     ``refetch``: fetches a link's audio again when its copy was evicted. ``on_note``: receives short
-    notes for the channel (a song skipped because its audio is missing). ``clock``: seconds, for the
+    notes for the channel (a song skipped because its audio is missing), as the RadioError whose
+    sentence is the note, so a front end shows its facts (a title) as it shows member text. ``clock``: seconds, for the
     empty-channel rule. ``seed``: pins the exploration (tests, renders). ``only``: the /radio start
     filters (style, mood, genre), fixed for the session. ``config``, ``labels``: as for
     :func:`upcoming`.
@@ -174,7 +175,7 @@ class RadioSession:
         *,
         variety: float | None = None,
         refetch: Refetch | None = None,
-        on_note: Callable[[str], None] | None = None,
+        on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         config: RecommenderConfig = DEFAULT_CONFIG,
@@ -318,7 +319,7 @@ class RadioSession:
         note = SongAudioMissing(song.id, song.title)
         log.info("audio missing", extra={"guild": self.guild_id, "song": song.id})
         if self.on_note is not None:
-            self.on_note(str(note))
+            self.on_note(note)
 
     # feedback
 

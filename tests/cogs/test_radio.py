@@ -28,6 +28,7 @@ from storage.errors import StoreClosedError
 from tests.support.bot_fixtures import (
     ELECTRONIC_CHILL,
     GUILD_ID,
+    MANAGE_GUILD,
     METAL_80S,
     OTHER_USER_ID,
     TEST_VOCABULARY,
@@ -457,7 +458,7 @@ async def test_an_early_skip_is_recorded_for_the_skipper_only(radio_bot, tmp_pat
     playing = radio.current.song
 
     (outsider,) = await harness.command("skip", user_id=CAT)
-    assert outsider.ephemeral and "Only listeners can skip: join **lounge**" in outsider.text
+    assert outsider.ephemeral and "Only listeners can skip or stop the radio" in outsider.text
     (reply,) = await harness.command("skip", user_id=BEN)
 
     assert not reply.ephemeral and f"skipped **{playing.title}**" in reply.text
@@ -629,6 +630,25 @@ async def test_stop_and_shutdown_leave_the_channel(radio_bot, tmp_path):
     cog = harness.cog
     await harness.bot.close()
     assert harness.voices[2].disconnected and cog.radios == {}
+
+
+async def test_only_a_listener_or_an_admin_stops_the_radio(radio_bot, tmp_path):
+    """A member in no voice channel, with no permission, cannot stop a radio others listen to (/skip's
+    rule); an admin can, from anywhere, and so can a listener."""
+    harness = await radio_bot({ANN: LOUNGE, BEN: None})
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=5.0)
+    await harness.command("radio", subcommand="start")
+
+    (refused,) = await harness.command("radio", subcommand="stop", user_id=BEN)
+    assert refused.ephemeral and "Only listeners can skip or stop the radio" in refused.text
+    assert GUILD_ID in harness.cog.radios and not harness.voices[0].disconnected
+
+    (stopped,) = await harness.command("radio", subcommand="stop", user_id=BEN, permissions=MANAGE_GUILD)
+    assert "Radio stopped by user3" in stopped.text and harness.cog.radios == {}
+
+    await harness.command("radio", subcommand="start")
+    (by_listener,) = await harness.command("radio", subcommand="stop", user_id=ANN)
+    assert "Radio stopped by user2" in by_listener.text and harness.cog.radios == {}
 
 
 async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over(radio_bot, tmp_path):

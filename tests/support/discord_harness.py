@@ -18,6 +18,8 @@ from typing import Any
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter
 
+from tests.support.discord_limits import refuse_if_over
+
 APPLICATION_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
 _ids = itertools.count(910_000_000_000_000_000)
@@ -90,6 +92,7 @@ class RecordingAdapter(AsyncWebhookAdapter):
             route.method, route.path.format(**_route_parameters(route)), body, [file.filename for file in files or []]
         )
         self.recorder.calls.append(call)
+        refuse_if_over(call.message)
         return self.recorder.reply_to(call, route)
 
 

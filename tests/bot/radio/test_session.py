@@ -237,7 +237,7 @@ async def test_feedback_is_recorded_and_the_next_pick_follows(store, media, pool
 async def test_a_song_without_audio_is_skipped_with_a_note_and_marked(tmp_path, store, media, pool) -> None:
     orphan = await add_song(store, None, None, JAZZ, 99)  # indexed, but no audio anywhere
     notes: list[str] = []
-    session = RadioSession(store, media, GUILD, on_note=notes.append, seed=0)
+    session = RadioSession(store, media, GUILD, on_note=lambda note: notes.append(str(note)), seed=0)
     await session.join(ANN)
     played = []
     for _ in range(6):
