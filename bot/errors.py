@@ -175,24 +175,38 @@ def _as_is(text: str) -> str:
     return text
 
 
-def sentence(error: BaseException, literal: Callable[[str], str] = _as_is) -> str:
+def sentence(
+    error: BaseException, literal: Callable[[str], str] = _as_is, quoted: Callable[[str], str] = _as_is
+) -> str:
     """``str(error)`` with every fact of it that is text (what a member typed or named: a value, a
-    link, a title, a label) passed through ``literal`` first: a front end's way of showing text as
-    itself (Discord escapes its markdown; the console leaves it)."""
-    shown = copy.copy(error)
+    link, a title, a label) shown as a front end shows such text: through ``quoted`` where the
+    sentence quotes it as code (between backticks), through ``literal`` elsewhere (Discord escapes its
+    markdown; the console leaves text as it is). Only a fact the front end would show otherwise is
+    touched (at most 100 characters of it): a marker stands in for it while the sentence is built,
+    and a marker is no more one of the names a sentence tells apart than such a fact is."""
+    shown, facts = copy.copy(error), {}
     for name, value in vars(error).items():
-        if isinstance(value, str):
-            setattr(shown, name, literal(value))
-    return str(shown)
+        if isinstance(value, str) and (literal(value) != value or quoted(value) != value):
+            marker = f"\ue000{len(facts)}\ue001"
+            facts[marker] = cut(value)
+            setattr(shown, name, marker)
+    text = str(shown)
+    for marker, value in facts.items():
+        before, found, after = text.partition(marker)
+        if found:
+            text = before + (quoted if before.count("`") % 2 else literal)(value) + after
+    return text
 
 
-def user_message(error: BaseException, literal: Callable[[str], str] = _as_is) -> str:
-    """What to tell the user about ``error`` (its facts shown through ``literal``, see :func:`sentence`);
-    unexpected errors are logged here, once."""
+def user_message(
+    error: BaseException, literal: Callable[[str], str] = _as_is, quoted: Callable[[str], str] = _as_is
+) -> str:
+    """What to tell the user about ``error`` (its facts shown through ``literal`` and ``quoted``, see
+    :func:`sentence`); unexpected errors are logged here, once."""
     if isinstance(error, CheckpointError | StoreClosedError):
         log.error("service unavailable", extra={"error": repr(error)})
         return NOT_STARTED
     if isinstance(error, GenreBotError | GenreEngineError | StorageError | RecommenderError):
-        return sentence(error, literal)
+        return sentence(error, literal, quoted)
     log.error("unexpected error", exc_info=error)
     return GENERIC_APOLOGY

@@ -74,6 +74,8 @@ from storage.validation import check_song
 
 log = logging.getLogger("genrebot.services")
 
+RATINGS = (EventKind.LIKED, EventKind.DISLIKED)
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -444,15 +446,24 @@ class Services:
     async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
         """Record that the caller listened to / liked / disliked songs; returns the songs marked.
         All or nothing: UnknownSongsError names the ids not in this server (then nothing is marked);
-        see :func:`bot.arguments.check_song_ids` for the other refusals."""
+        see :func:`bot.arguments.check_song_ids` for the other refusals. A rating is a state, not an
+        event to count: a song the caller already likes (or dislikes) is not liked (disliked) twice,
+        so marking again, e.g. after a reply that never arrived, stores nothing more."""
         wanted = check_song_ids(caller.server_id, song_ids)
         songs = await self.store.get_songs(caller.server_id, wanted)
         if len(songs) < len(wanted):
             found = {song.id for song in songs}
             raise UnknownSongsError(tuple(song_id for song_id in wanted if song_id not in found))
+        rated = await self._ratings(caller) if kind in RATINGS else {}
         for song in songs:
-            await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
+            if rated.get(song.id) != kind:
+                await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
         return songs
+
+    async def _ratings(self, caller: Caller) -> dict[int, EventKind]:
+        """The caller's standing rating of each song they rated here: their latest like or dislike."""
+        events = await self.store.listen_events(caller.server_id, caller.user_id)
+        return {event.song_id: event.kind for event in events if event.kind in RATINGS}
 
     # -- recommending ---------------------------------------------------------------------------
 

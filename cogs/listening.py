@@ -69,10 +69,11 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
         song_ids = [int(value) for value in self.item.values]
         songs = await interaction.client.services.mark(caller_of(interaction), song_ids, self.kind)
         _, emoji = MARKS[self.kind]
-        header = f"{emoji} Marked {self.kind.value}:"
+        header = f"{emoji} Marked {self.kind.value}: "
+        marked = fit.lines([song_line(song) for song in songs], fit.CONTENT - fit.size(header), separator=", ")
         await send(
             interaction,
-            fit.lines([header, *(song_line(song) for song in songs)], fit.CONTENT),
+            header + marked,
             ephemeral=True,
             stored=f"{emoji} Marked {len(songs)} song(s) {self.kind.value}.",
         )

@@ -28,6 +28,12 @@ def literal(text: str) -> str:
     return _LIST_NUMBER.sub(r"\1\\.", _LINE_MARK.sub(r"\1\\\2", text))
 
 
+def quoted(text: str) -> str:
+    """Text a member controls, for between backticks (where Discord reads no markdown but the
+    backtick that ends the quote): its backticks made quotes."""
+    return text.replace("`", "'")
+
+
 def link_target(url: str | None) -> str | None:
     """``url`` as the target of a masked link: only http(s), at most :data:`MAX_LINK_CHARS`, with
     every character that could end the link or start another one percent-encoded; else None."""

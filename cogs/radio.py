@@ -62,7 +62,7 @@ from cogs.common import (
     song_line,
     with_chart,
 )
-from cogs.markdown import link_target, literal
+from cogs.markdown import link_target, literal, quoted
 from cogs.radio_source import RadioAudioSource
 from cogs.replies import replies_errors, send
 from recommender.errors import NothingMatchesError
@@ -343,7 +343,7 @@ class RadioCog(commands.Cog):
 
         def note(note: str | RadioError) -> None:
             if channel is not None:
-                self._spawn(post(note if isinstance(note, str) else user_message(note, literal)))
+                self._spawn(post(note if isinstance(note, str) else user_message(note, literal, quoted)))
 
         return note
 

@@ -15,7 +15,7 @@ from discord import app_commands
 
 from bot.errors import NotInServerError, user_message
 from cogs import fit
-from cogs.markdown import literal
+from cogs.markdown import literal, quoted
 
 log = logging.getLogger("genrebot.discord")
 
@@ -35,7 +35,7 @@ def discord_message(error: BaseException) -> str:
         return "Only server admins (Manage Server permission) can do that."
     if isinstance(error, app_commands.TransformerError):
         return f"{literal(fit.cut(str(error.value), 100))} isn't a valid value there."
-    return user_message(error, literal)
+    return user_message(error, literal, quoted)
 
 
 async def send(

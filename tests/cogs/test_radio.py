@@ -208,10 +208,15 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 
 async def fill_pool(
-    services: Services, tmp_path: Path, genres: list[int], seconds: float, tags: list[list[float]] | None = None
+    services: Services,
+    tmp_path: Path,
+    genres: list[int],
+    seconds: float,
+    tags: list[list[float]] | None = None,
+    title: str = "",
 ) -> list[int]:
     """Songs of synthesised audio, kept in the media store as if shared by upload (``tags``: each
-    song's, in the order of the tagger's vocabulary)."""
+    song's, in the order of the tagger's vocabulary; ``title``: before each song's genre and number)."""
     ids = []
     for index, genre in enumerate(genres):
         path = noise_song(tmp_path / f"song {index}.wav", seconds, -18.0 - index, seed=index)
@@ -220,7 +225,7 @@ async def fill_pool(
         added = await services.store.add_song(
             NewSong(
                 guild_id=GUILD_ID,
-                title=f"{GENRES[genre]} {index}",
+                title=f"{title}{GENRES[genre]} {index}",
                 content_hash=digest,
                 probabilities=genre_vector(genre),
                 embedding=embedding_for(genre, index),
@@ -477,6 +482,18 @@ async def test_a_song_heard_to_its_end_is_listened_for_everyone_present(radio_bo
 
     assert heard_by_ann[0][0] == heard_by_ben[0][0] == EventKind.LISTENED
     assert heard_by_ann[0][1] == heard_by_ben[0][1]
+
+
+async def test_nowplaying_draws_the_chart_of_a_title_matplotlib_would_read_as_mathematics(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ], seconds=8.0, title="$\\frac{$ money $$$ ")
+    await harness.command("radio", subcommand="start")
+    radio = harness.cog.radios[GUILD_ID]
+    await eventually(lambda: radio.current is not None)
+
+    (reply,) = await harness.command("nowplaying", user_id=BEN)
+
+    assert reply.files == ["genres.png"] and reply.message["embeds"][0]["title"].startswith("$\\\\frac{$ money")
 
 
 async def test_nowplaying_shows_the_song_why_and_progress_with_working_buttons(radio_bot, tmp_path):

@@ -40,7 +40,6 @@ from tests.support.discord_harness import (
     guild_payload,
     user_payload,
 )
-from tests.support.discord_limits import refuse_if_over
 from tests.support.fake_engine import FakeEngine
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -244,7 +243,7 @@ async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Aw
 
         async def request(route, **kwargs):
             harness.rest.append(Call(route.method, route.url.removeprefix(route.BASE), kwargs.get("json")))
-            refuse_if_over(kwargs.get("json") or {})
+            recorder.refuse_if_over(harness.rest[-1])
 
         await bot.__aenter__()  # what `async with bot` does: loop and HTTP client set up, no login
         bots.append(bot)
