@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.services import AudioInput, Caller
+from cogs import fit
 from storage import EventKind
 from storage.validation import MAX_LABEL_CHARS, MAX_TITLE_CHARS
 from tests.support.bot_fixtures import GUILD_ID, MANAGE_GUILD, OTHER_USER_ID, USER_ID, wav_bytes
@@ -146,3 +147,16 @@ async def test_what_a_member_typed_stays_inside_the_quote_of_the_error_that_name
     *_, refused = await harness.command("playlist", style="x` [prize](https://e.example) `")
 
     assert refused.ephemeral and "`x' [prize](https://e.example) '`" in refused.text  # one code span, no link
+
+
+async def test_a_reply_discord_refuses_after_the_likes_were_stored_says_what_was_stored(make_bot, monkeypatch) -> None:
+    harness = await make_bot()
+    await long_titled_songs(harness.services, 25)
+    await harness.command("playlist", count=25)
+    message = harness.recorder.last_message_with("genrebot:mark:")
+    values = [o["value"] for o in message["components"][1]["components"][0]["options"]]
+    monkeypatch.setattr(fit, "lines", lambda items, limit, separator: separator.join(items))  # uncut lists
+
+    *_, said = await harness.click(message, "genrebot:mark:liked", values=values)
+
+    assert len(harness.recorder.refused) == 1 and said.ephemeral and said.text == "👍 Marked 25 song(s) liked."
