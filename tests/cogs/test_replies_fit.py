@@ -155,7 +155,8 @@ async def test_a_reply_discord_refuses_after_the_likes_were_stored_says_what_was
     await harness.command("playlist", count=25)
     message = harness.recorder.last_message_with("genrebot:mark:")
     values = [o["value"] for o in message["components"][1]["components"][0]["options"]]
-    monkeypatch.setattr(fit, "lines", lambda items, limit, separator: separator.join(items))  # uncut lists
+    monkeypatch.setattr(fit, "lines", lambda items, limit, separator: separator.join(items))  # nothing cut
+    monkeypatch.setattr(fit, "message", lambda content, embed: {"content": content})
 
     *_, said = await harness.click(message, "genrebot:mark:liked", values=values)
 
