@@ -37,7 +37,7 @@ from bot.errors import (
 from bot.jobs.children import InChildren, InThread, Work, load_engine
 from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
-from bot.media_store import MediaStore
+from bot.media_store import MediaStore, Owner
 from bot.radio.errors import RadioError
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
@@ -394,7 +394,7 @@ class Services:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
             if known.audio_missing:  # shared again: playable again
                 song = await self.store.set_audio_missing(guild_id, known.id, False)
-        await asyncio.to_thread(self.media.put, digest, audio.data)  # for the radio
+        await asyncio.to_thread(self.media.put, digest, audio.data, Owner(guild_id, caller.user_id))  # for the radio
         await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
         return Classified(song, new, self.labels, self.tag_report(song), await self.teaching.labels_of(song))
 

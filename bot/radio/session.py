@@ -18,10 +18,11 @@ from typing import BinaryIO
 
 import av
 
-from bot.media_store import MediaStore
+from bot.media_store import MediaStore, Owner
 from bot.radio.errors import EmptyPoolError, NothingPlayableError, RadioError, SongAudioMissing
 from bot.radio.loudness import gain_db, measure
 from bot.radio.stream import Track, decode_48k
+from genre_engine.engine import content_hash
 from recommender.config import RecommenderConfig
 from recommender.filters import PoolFilter
 from recommender.genres import GENRES
@@ -94,7 +95,9 @@ def _measure_file(handle) -> float:
 
 async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = None):
     """The song's audio as an open binary file, or None. A copy evicted from the media store is
-    fetched again through ``refetch`` (the bot's guarded downloader) when the song came from a link."""
+    fetched again through ``refetch`` (the bot's guarded downloader) when the song came from a link,
+    and kept only if it is the very audio the song was analysed from (its content hash): whatever a
+    site serves now under that link is another song, and never stored under this one's hash."""
     handle = await asyncio.to_thread(media.open, song.content_hash)
     if handle is not None or refetch is None or not song.source_url:
         return handle
@@ -105,7 +108,10 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
         return None
     if not data:
         return None
-    await asyncio.to_thread(media.put, song.content_hash, data)
+    if await asyncio.to_thread(content_hash, data) != song.content_hash:
+        log.info("the link's audio changed", extra={"song": song.id, "guild": song.guild_id})
+        return None
+    await asyncio.to_thread(media.put, song.content_hash, data, Owner(song.guild_id, song.added_by or 0))
     return await asyncio.to_thread(media.open, song.content_hash)
 
 
