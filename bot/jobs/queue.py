@@ -82,6 +82,7 @@ HEARTBEAT_S = 5.0  # a worker's heartbeat period
 STALLED_AFTER_S = 20.0  # a worker silent this long is taken for dead, its jobs retried
 MAX_ATTEMPTS = 3  # a job whose worker crashes (not bad audio: that is a result) is tried this often
 SCHEMA_LOCK = 7_240_517_314  # advisory lock held while the schemas are created
+ADMISSION_LOCK = 724_051  # with the queue's name: the transaction lock under which a job is admitted
 # A row older than this belongs to a bot that died while waiting (Discord's interactions live 15
 # minutes): it no longer counts against its user's limit, and the next bot to start deletes it.
 ORPHANED_AFTER = "15 minutes"
@@ -451,13 +452,7 @@ class QueueJobs:
     ) -> tuple:
         """Write the row, defer the job, wait for the answer: (result, embedding, data, name)."""
         owner = None if owner is None else str(owner)
-        await self._admit(queue, owner, max_wait_s)
-        columns = {"kind": queue, "owner": owner, **values}
-        (row,) = await self._query(
-            f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
-            f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id",
-            columns,
-        )
+        row = await self._admit(queue, {"kind": queue, "owner": owner, **values}, max_wait_s)
         started = time.monotonic()
         job_id = None
         try:
@@ -472,20 +467,44 @@ class QueueJobs:
         finally:
             await asyncio.shield(self._forget(row, job_id))
 
-    async def _admit(self, queue: str, owner: str | None, max_wait_s: float | None) -> None:
-        if owner is not None:
-            (mine,) = await self._query(
-                "SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s "
-                "AND created_at > now() - %s::interval",
-                (owner, queue, ORPHANED_AFTER),
-            )
-            if mine >= self.per_owner:
+    async def _admit(self, queue: str, columns: dict[str, Any], max_wait_s: float | None) -> int:
+        """Check the limits and write the job's row, in one step: a transaction holding the queue's
+        admission lock, so that a burst of requests is counted one after the other and none gets in
+        past a limit (counted, then inserted, without it, six songs at once from a member allowed
+        one all got in). The line is the kind's unanswered rows less the jobs being done."""
+        async with self.app.connector.pool.connection() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (ADMISSION_LOCK, queue))
+            (mine, unanswered) = await (
+                await connection.execute(
+                    "SELECT count(*) FILTER (WHERE owner = %(owner)s), count(*) FROM genrebot_job_audio "
+                    "WHERE kind = %(kind)s AND result IS NULL AND created_at > now() - %(orphaned)s::interval",
+                    {"owner": columns["owner"], "kind": queue, "orphaned": ORPHANED_AFTER},
+                )
+            ).fetchone()
+            if columns["owner"] is not None and mine >= self.per_owner:
                 raise TooManyJobsError(self.per_owner)
-        running, waiting = await self.line(queue)
-        if waiting + 1 > self.max_waiting:
-            raise BusyError()
-        if max_wait_s is not None and waiting and (eta := self.estimate_s(queue, waiting + 1, running)) > max_wait_s:
-            raise QueueTooLongError(running + waiting, eta, max_wait_s)
+            (running,) = await (
+                await connection.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status = 'doing'", (queue,)
+                )
+            ).fetchone()
+            waiting = max(unanswered - running, 0)
+            if waiting + 1 > self.max_waiting:
+                raise BusyError()
+            if (
+                max_wait_s is not None
+                and waiting
+                and (eta := self.estimate_s(queue, waiting + 1, running)) > max_wait_s
+            ):
+                raise QueueTooLongError(running + waiting, eta, max_wait_s)
+            (row,) = await (
+                await connection.execute(
+                    f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
+                    f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id",
+                    columns,
+                )
+            ).fetchone()
+        return row
 
     async def _wait(self, queue: str, job_id: int, row: int, on_place: PlaceCallback | None) -> None:
         """Until the worker has written the row's result (it does so, and NOTIFYs, before it
