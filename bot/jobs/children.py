@@ -29,6 +29,7 @@ import resource
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeoutError
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -88,7 +89,7 @@ class Children:
         except FutureTimeoutError:
             log.warning("job killed at its time limit", extra={"pool": self.name, "limit_s": self.time_limit_s})
             raise JobTimeoutError(self.time_limit_s) from None
-        except (MemoryError, ProcessExpired) as error:
+        except (MemoryError, ProcessExpired, BrokenProcessPool) as error:  # broken: its children cannot start
             log.warning("job ran out of memory", extra={"pool": self.name, "error": repr(error)})
             raise JobMemoryError(self.memory_limit_bytes) from None
 
