@@ -126,7 +126,18 @@ class Config:
     max_attachment_mb: float = setting(25.0, "largest audio file accepted, MiB")
     max_duration_s: float = setting(20 * 60.0, "longest track accepted, seconds", flag="--max-duration")
     download_timeout_s: float = setting(60.0, "seconds a link download may take", flag="--download-timeout")
+    job_timeout_s: float = setting(
+        60.0,
+        "seconds one classification may take; past them its process is killed and the song refused",
+        flag="--job-timeout",
+    )
+    job_memory_mb: float = setting(
+        1024.0,
+        "memory each classifying or link-fetching process may hold (its data, the model included), MiB; "
+        "a song that needs more is refused",
+    )
     max_playlist: int = setting(50, "most songs one /playlist may ask for (Discord's menus show 25)")
+    max_taught_labels: int = setting(50, "most genres one server may teach (/genre teach)")
     media: Path | None = setting(None, "folder of the radio's audio copies", shown=f"`<home>/{MEDIA_NAME}`")
     media_cap_gb: float = setting(4.0, "size cap of that folder, GiB; the least recently played copies go first")
     pool_cache_mb: float = setting(
@@ -157,10 +168,13 @@ class Config:
         for url in (self.database_url,):
             if url is not None and not is_postgres_url(url):
                 raise ValueError("a database URL must start with postgresql:// or postgres://")
-        if min(self.workers, self.download_workers, self.per_user_jobs) < 1 or min(self.queue_size, self.queue_mb) < 0:
-            raise ValueError("workers and per-user jobs must be >= 1, queue sizes >= 0")
+        counts = (self.workers, self.download_workers, self.per_user_jobs, self.max_taught_labels)
+        if min(counts) < 1 or min(self.queue_size, self.queue_mb) < 0:
+            raise ValueError("workers, per-user jobs and taught labels must be >= 1, queue sizes >= 0")
         if min(self.cooldown_s, self.max_duration_s, self.download_timeout_s) < 0:
             raise ValueError("durations must not be negative")
+        if min(self.job_timeout_s, self.job_memory_mb) <= 0:
+            raise ValueError("the job time and memory limits must be positive")
         if self.max_attachment_bytes < 1:
             raise ValueError("the attachment size cap must be positive")
         if self.media_cap_bytes < 1:
@@ -198,6 +212,10 @@ class Config:
     @property
     def queue_bytes(self) -> int:
         return int(self.queue_mb * MiB)
+
+    @property
+    def job_memory_bytes(self) -> int:
+        return int(self.job_memory_mb * MiB)
 
     @property
     def max_attachment_bytes(self) -> int:

@@ -11,7 +11,9 @@ permission checks, in ``cogs.replies``) and hands everything else to :func:`user
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 
 from bot.render import duration
 from genre_engine.errors import CheckpointError, GenreEngineError
@@ -62,6 +64,20 @@ class NotTeacherError(GenreBotError):
         return (
             "Only server admins (Manage Server) or members with the role an admin chose "
             "(`/genre role`) can teach genres."
+        )
+
+
+class TooManyLabelsError(GenreBotError):
+    """A server already teaches as many genres as one server may (the ``--max-taught-labels`` setting)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(limit)
+
+    def __str__(self) -> str:
+        return (
+            f"This server already teaches {self.limit} genres, as many as I keep for one server. "
+            "Forget one (`/genre forget`) before teaching a new one; existing genres can still get examples."
         )
 
 
@@ -155,12 +171,42 @@ class IsAFolderError(GenreBotError):
         )
 
 
-def user_message(error: BaseException) -> str:
-    """What to tell the user about ``error``; unexpected errors are logged here, once."""
+def _as_is(text: str) -> str:
+    return text
+
+
+def sentence(
+    error: BaseException, literal: Callable[[str], str] = _as_is, quoted: Callable[[str], str] = _as_is
+) -> str:
+    """``str(error)`` with every fact of it that is text (what a member typed or named: a value, a
+    link, a title, a label) shown as a front end shows such text: through ``quoted`` where the
+    sentence quotes it as code (between backticks), through ``literal`` elsewhere (Discord escapes its
+    markdown; the console leaves text as it is). Only a fact the front end would show otherwise is
+    touched (at most 100 characters of it): a marker stands in for it while the sentence is built,
+    and a marker is no more one of the names a sentence tells apart than such a fact is."""
+    shown, facts = copy.copy(error), {}
+    for name, value in vars(error).items():
+        if isinstance(value, str) and (literal(value) != value or quoted(value) != value):
+            marker = f"\ue000{len(facts)}\ue001"
+            facts[marker] = cut(value)
+            setattr(shown, name, marker)
+    text = str(shown)
+    for marker, value in facts.items():
+        before, found, after = text.partition(marker)
+        if found:
+            text = before + (quoted if before.count("`") % 2 else literal)(value) + after
+    return text
+
+
+def user_message(
+    error: BaseException, literal: Callable[[str], str] = _as_is, quoted: Callable[[str], str] = _as_is
+) -> str:
+    """What to tell the user about ``error`` (its facts shown through ``literal`` and ``quoted``, see
+    :func:`sentence`); unexpected errors are logged here, once."""
     if isinstance(error, CheckpointError | StoreClosedError):
         log.error("service unavailable", extra={"error": repr(error)})
         return NOT_STARTED
     if isinstance(error, GenreBotError | GenreEngineError | StorageError | RecommenderError):
-        return str(error)
+        return sentence(error, literal, quoted)
     log.error("unexpected error", exc_info=error)
     return GENERIC_APOLOGY

@@ -13,6 +13,7 @@ for that many genres. Nothing here knows a front end or its framework.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,9 +34,11 @@ from bot.errors import (
     TooLongError,
     UnknownSongsError,
 )
+from bot.jobs.children import InChildren, InThread, Work, load_engine
 from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
-from bot.media_store import MediaStore
+from bot.media_store import MediaStore, Owner
+from bot.radio.errors import RadioError
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
@@ -71,6 +74,8 @@ from storage.errors import InvalidSongError
 from storage.validation import check_song
 
 log = logging.getLogger("genrebot.services")
+
+RATINGS = (EventKind.LIKED, EventKind.DISLIKED)
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,19 @@ def _within(path: str | Path, folder: Path) -> str:
     return str(Path(path).relative_to(folder))
 
 
+def bounded_work(config: Config, make_engine: Callable[[], Classifier], *, workers: int | None = None) -> InChildren:
+    """Classifications (``workers`` at once, default ``config.workers``) and link fetches in child
+    processes, within the job limits of the config (front end and workers alike)."""
+    return InChildren(
+        make_engine,
+        link_policy(config),
+        workers=workers or config.workers,
+        fetchers=config.download_workers,
+        time_limit_s=config.job_timeout_s,
+        memory_limit_bytes=config.job_memory_bytes,
+    )
+
+
 def audio_files(folder: Path) -> FolderScan:
     """The files under ``folder``, recursively, sorted by content into audio and skipped."""
     if not folder.exists():
@@ -208,7 +226,9 @@ class Services:
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
     engine's label count (ValueError otherwise)."""
 
-    def __init__(self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None) -> None:
+    def __init__(
+        self, config: Config, engine: Classifier, store: Store, jobs: Jobs | None = None, work: Work | None = None
+    ) -> None:
         if store.genre_count != len(engine.labels):
             raise ValueError(
                 f"the store holds {store.genre_count} genres per song, the model has {len(engine.labels)} labels"
@@ -231,17 +251,21 @@ class Services:
         self.downloader = WorkerPool(
             "download", config.download_workers, max_waiting=config.queue_size, per_owner=config.per_user_jobs
         )
-        self.teaching = Teaching(store, self.classifier)
+        # teaching fits in a pool of its own, one job per server: never in front of a classification
+        self.teacher = WorkerPool("teach", 1, max_waiting=config.queue_size, per_owner=1)
+        self.teaching = Teaching(store, self.teacher, max_labels=config.max_taught_labels)
         self.link_policy = link_policy(config)
-        # who classifies uploads and fetches links: this process's threads, or workers through the
-        # job queue (bot.jobs.queue); folders (index) are always classified here
-        self.jobs = jobs or ThreadJobs(engine, self.classifier, self.downloader, self.link_policy)
+        # who classifies uploads and fetches links: this process's pools (each job in a child process
+        # with its time and memory limits, or ``work`` in the thread), or workers through the job
+        # queue (bot.jobs.queue); folders (index) are always classified here
+        self.jobs = jobs or ThreadJobs(work or InThread(engine, self.link_policy), self.classifier, self.downloader)
 
     @classmethod
     async def start(cls, config: Config) -> Services:
-        """Load the model (off the event loop) and open the database."""
+        """Load the model (off the event loop) and open the database; uploads and links are
+        classified and fetched in child processes within the job limits (bot.jobs.children)."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
-        services = await cls.open(config, engine)
+        services = await cls.open(config, engine, make_engine=functools.partial(load_engine, config.checkpoint))
         await compact_stored_embeddings(services.store, engine)
         log.info(
             "services started",
@@ -254,10 +278,13 @@ class Services:
         return services
 
     @classmethod
-    async def open(cls, config: Config, engine: Classifier) -> Services:
+    async def open(
+        cls, config: Config, engine: Classifier, *, make_engine: Callable[[], Classifier] | None = None
+    ) -> Services:
         """Services over ``engine``, with the database opened for the engine's label count. With a
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
-        queue (bot.jobs.queue); else in this process."""
+        queue (bot.jobs.queue); else in this process: in child processes, each with the engine
+        ``make_engine`` builds, when it is given, else by ``engine`` in the pool's threads."""
         store = await open_store(
             config.store_location, genre_count=len(engine.labels), pool_cache_mb=config.pool_cache_mb
         )
@@ -272,7 +299,8 @@ class Services:
             except BaseException:
                 await store.close()
                 raise
-        return cls(config, engine, store, jobs)
+        work = None if make_engine is None or jobs is not None else bounded_work(config, make_engine)
+        return cls(config, engine, store, jobs, work)
 
     def genre_mix(self, vector: np.ndarray) -> dict[str, float]:
         """``{genre: share}`` for a stored probability vector, in the model's labels."""
@@ -283,6 +311,7 @@ class Services:
         await self.jobs.close()
         await self.classifier.close()
         await self.downloader.close()
+        await self.teacher.close()
         await self.store.close()
         log.info("services stopped")
 
@@ -374,7 +403,7 @@ class Services:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
             if known.audio_missing:  # shared again: playable again
                 song = await self.store.set_audio_missing(guild_id, known.id, False)
-        await asyncio.to_thread(self.media.put, digest, audio.data)  # for the radio
+        await asyncio.to_thread(self.media.put, digest, audio.data, Owner(guild_id, caller.user_id))  # for the radio
         await self.store.record_event(guild_id, caller.user_id, song.id, EventKind.SHARED)
         return Classified(song, new, self.labels, self.tag_report(song), await self.teaching.labels_of(song))
 
@@ -426,15 +455,24 @@ class Services:
     async def mark(self, caller: Caller, song_ids: Sequence[int], kind: EventKind) -> list[Song]:
         """Record that the caller listened to / liked / disliked songs; returns the songs marked.
         All or nothing: UnknownSongsError names the ids not in this server (then nothing is marked);
-        see :func:`bot.arguments.check_song_ids` for the other refusals."""
+        see :func:`bot.arguments.check_song_ids` for the other refusals. A rating is a state, not an
+        event to count: a song the caller already likes (or dislikes) is not liked (disliked) twice,
+        so marking again, e.g. after a reply that never arrived, stores nothing more."""
         wanted = check_song_ids(caller.server_id, song_ids)
         songs = await self.store.get_songs(caller.server_id, wanted)
         if len(songs) < len(wanted):
             found = {song.id for song in songs}
             raise UnknownSongsError(tuple(song_id for song_id in wanted if song_id not in found))
+        rated = await self._ratings(caller) if kind in RATINGS else {}
         for song in songs:
-            await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
+            if rated.get(song.id) != kind:
+                await self.store.record_event(caller.server_id, caller.user_id, song.id, kind)
         return songs
+
+    async def _ratings(self, caller: Caller) -> dict[int, EventKind]:
+        """The caller's standing rating of each song they rated here: their latest like or dislike."""
+        events = await self.store.listen_events(caller.server_id, caller.user_id)
+        return {event.song_id: event.kind for event in events if event.kind in RATINGS}
 
     # -- recommending ---------------------------------------------------------------------------
 
@@ -504,7 +542,7 @@ class Services:
         *,
         variety: float | None = None,
         only: Sequence[PoolFilter] = (),
-        on_note: Callable[[str], None] | None = None,
+        on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> RadioSession:
         """A radio for ``guild_id`` over this store and media store, playing only songs every filter

@@ -1,6 +1,10 @@
 """Genres a server teaches, as services: label songs, forget a label, list the labels, and the
-per-server classifier behind them (``recommender.taught``), retrained in a worker pool whenever the
-labels change and kept in the store (versioned) between runs.
+per-server classifier behind them (``recommender.taught``), kept in the store (versioned) between runs.
+
+Teaching is cheap for everyone else: a teach refits the one label it changed (``taught.refit``), a
+forget drops one, in a worker pool of teaching's own (so no server's teaching ever waits in front of
+anybody's classification), one job per server at a time, and a server has at most ``max_labels``
+labels.
 
 Framework-free like ``bot.services``; who may teach (admins, or members with the role an admin
 named) is decided here from what the front end says about the caller.
@@ -13,12 +17,12 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.errors import NotTeacherError
+from bot.errors import NotTeacherError, TooManyLabelsError
 from bot.jobs.threads import WorkerPool
 from recommender import taught
 from recommender.taught import LabelQuality, TaughtClassifier
 from storage import Song, Store
-from storage.validation import check_label
+from storage.validation import check_label, normalize_label
 
 log = logging.getLogger("genrebot.teaching")
 
@@ -32,11 +36,13 @@ class Taught:
 
 
 class Teaching:
-    """Taught genres of every server over one store; ``workers`` is the pool retraining runs in."""
+    """Taught genres of every server over one store; ``workers`` is the pool fitting runs in (its
+    own: never the classification pool), ``max_labels`` the most labels one server may teach."""
 
-    def __init__(self, store: Store, workers: WorkerPool) -> None:
+    def __init__(self, store: Store, workers: WorkerPool, *, max_labels: int) -> None:
         self.store = store
         self.workers = workers
+        self.max_labels = max_labels
         self._classifiers: dict[int, TaughtClassifier | None] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -54,19 +60,24 @@ class Teaching:
     async def teach(
         self, guild_id: int, user_id: int, song_id: int, label: str, *, is_admin: bool, roles: Collection[int] = ()
     ) -> Taught:
-        """Label a pool song, retrain, and return the label's quality. Raises NotTeacherError,
-        UnknownSongError, InvalidLabelError, BusyError."""
+        """Label a pool song, refit that label, and return its quality. Raises NotTeacherError,
+        UnknownSongError, InvalidLabelError, TooManyLabelsError (a new label beyond ``max_labels``),
+        BusyError."""
         await self._require_teacher(guild_id, is_admin, roles)
+        label = check_label(label)
         song = await self.store.get_song(guild_id, song_id)
+        known = await self.store.taught_examples(guild_id)
+        if label not in known and len(known) >= self.max_labels:
+            raise TooManyLabelsError(self.max_labels)
         await self.store.teach(guild_id, song_id, label, taught_by=user_id)
-        classifier = await self.retrain(guild_id)
-        return Taught(song, classifier.quality(check_label(label)))
+        classifier = await self.retrain(guild_id, label)
+        return Taught(song, classifier.quality(label))
 
     async def forget(self, guild_id: int, label: str, *, is_admin: bool, roles: Collection[int] = ()) -> int:
-        """Remove a label from every song and retrain; the examples removed."""
+        """Remove a label from every song, and its model; the examples removed."""
         await self._require_teacher(guild_id, is_admin, roles)
         removed = await self.store.forget_label(guild_id, label)
-        await self.retrain(guild_id)
+        await self.retrain(guild_id, normalize_label(label))
         return removed
 
     async def labels(self, guild_id: int) -> list[LabelQuality]:
@@ -80,14 +91,17 @@ class Teaching:
             qualities.append(LabelQuality(label, len(examples[label]), trained.cv_accuracy if trained else None))
         return qualities
 
-    async def retrain(self, guild_id: int) -> TaughtClassifier:
-        """Fit the server's classifier on its pool and labels in the worker pool (never on the event
-        loop), store it, and keep it for predictions. One retrain per server at a time."""
+    async def retrain(self, guild_id: int, label: str) -> TaughtClassifier:
+        """Refit ``label`` of the server's classifier (every label when it has none yet) on its pool in
+        the teaching pool (never on the event loop), store it, and keep it for predictions. One
+        retrain per server at a time, so a server holds at most one of the pool's places."""
         async with self._locks.setdefault(guild_id, asyncio.Lock()):
+            current = await self.classifier(guild_id)
             matrix = await self.store.pool_matrix(guild_id)
             examples = await self.store.taught_examples(guild_id)
-            # timed=False: a retrain is not a classification, and must not skew the queue's estimates
-            classifier = await self.workers.run(taught.fit, matrix.ids, matrix.embeddings, examples, timed=False)
+            classifier = await self.workers.run(
+                taught.refit, current, matrix.ids, matrix.embeddings, examples, label, owner=guild_id
+            )
             await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes())
             self._classifiers[guild_id] = classifier
         log.info(

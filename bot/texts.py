@@ -154,24 +154,30 @@ def tag_summary(tags: dict[str, float], top: int = 4) -> str:
     return " · ".join(f"{name} {100 * p:.0f}%" for name, p in list(tags.items())[:top])
 
 
-def tag_lines(result: Classified) -> list[tuple[str, str]]:
-    """(heading, text) pairs for what applies beyond the genre: styles, moods, era, server genres."""
+def listing(items: list[str]) -> str:
+    return ", ".join(items)
+
+
+def tag_lines(result: Classified, labels: Callable[[list[str]], str] = listing) -> list[tuple[str, str]]:
+    """(heading, text) pairs for what applies beyond the genre: styles, moods, era, server genres
+    (listed by ``labels``: a front end may escape and cut them)."""
     lines = []
     if result.tags is not None:
         for heading, tags in (("Styles", result.tags.styles), ("Moods", result.tags.moods), ("Era", result.tags.eras)):
             if tags:
                 lines.append((heading, tag_summary(tags)))
     if result.taught:
-        lines.append(("Server genres", ", ".join(result.taught)))
+        lines.append(("Server genres", labels(list(result.taught))))
     return lines
 
 
-def _counted(counts: dict[str, int], top: int = 8) -> str:
-    return ", ".join(f"{name} {count}" for name, count in list(counts.items())[:top])
+def _counted(counts: dict[str, int], top: int = 8, literal: Markup = plain) -> str:
+    return ", ".join(f"{literal(name)} {count}" for name, count in list(counts.items())[:top])
 
 
-def pool_tag_lines(tags: PoolTags) -> list[tuple[str, str]]:
-    """(heading, text) pairs for /pool stats: styles and moods by song count, unsure answers, taught genres."""
+def pool_tag_lines(tags: PoolTags, literal: Markup = plain) -> list[tuple[str, str]]:
+    """(heading, text) pairs for /pool stats: styles and moods by song count, unsure answers, taught
+    genres (their names shown through ``literal``)."""
     lines = []
     if tags.styles:
         lines.append(("Styles", _counted(tags.styles)))
@@ -180,7 +186,7 @@ def pool_tag_lines(tags: PoolTags) -> list[tuple[str, str]]:
     if tags.unsure:
         lines.append(("Not placed in my ten genres", f"{tags.unsure} song(s)"))
     if tags.taught:
-        lines.append(("Server genres", _counted(tags.taught)))
+        lines.append(("Server genres", _counted(tags.taught, literal=literal)))
     return lines
 
 
@@ -195,8 +201,8 @@ def pool_cache_line(stats: PoolCacheStats) -> str:
     )
 
 
-def label_lines(qualities: list[LabelQuality]) -> list[str]:
-    """One line per taught genre for /genre list."""
+def label_lines(qualities: list[LabelQuality], literal: Markup = plain) -> list[str]:
+    """One line per taught genre for /genre list (each label shown through ``literal``)."""
     if not qualities:
         return ["No genres taught here yet. Teach one with /genre teach (a song number and a label)."]
-    return [f"{quality.label}: {quality_text(quality)}" for quality in qualities]
+    return [f"{literal(quality.label)}: {quality_text(quality)}" for quality in qualities]

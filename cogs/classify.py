@@ -17,18 +17,19 @@ from bot import render, texts
 from bot.errors import NoAudioGivenError
 from bot.jobs.threads import Place
 from bot.services import AudioInput, Classified, Services, check_upload
+from cogs import fit
 from cogs.client import GenreBot
 from cogs.common import (
-    CHART_NAME,
     EMBED_COLOUR,
-    bold,
     caller_of,
     chart_file,
     is_admin,
     reply_similar,
     song_line,
+    with_chart,
 )
-from cogs.replies import replies_errors
+from cogs.markdown import bold, literal
+from cogs.replies import replies_errors, send
 from storage import EventKind
 
 log = logging.getLogger("genrebot.discord")
@@ -73,10 +74,20 @@ class _SongButton(discord.ui.DynamicItem[discord.ui.Button], template=r"genrebot
         services = interaction.client.services
         if self.action == "history":
             (song,) = await services.mark(caller, [self.song_id], EventKind.LISTENED)
-            await interaction.response.send_message(f"Added {song_line(song)} to your history.", ephemeral=True)
+            await send(
+                interaction,
+                f"Added {song_line(song)} to your history.",
+                ephemeral=True,
+                stored=f"Added song #{song.id} to your history.",
+            )
         elif self.action == "pool":
             song = await services.add_to_pool(caller, self.song_id, is_admin=is_admin(interaction))
-            await interaction.response.send_message(f"{song_line(song)} is now in the server pool.", ephemeral=True)
+            await send(
+                interaction,
+                f"{song_line(song)} is now in the server pool.",
+                ephemeral=True,
+                stored=f"Song #{song.id} is now in the server pool.",
+            )
         else:
             await reply_similar(interaction, services, caller.server_id, self.song_id)
 
@@ -88,21 +99,25 @@ def classified_view(song_id: int, in_pool: bool) -> discord.ui.View:
     return view
 
 
+def listed_labels(labels: list[str]) -> str:
+    """A server's genres in one embed field: as many as fit, then how many more."""
+    return fit.lines([literal(label) for label in labels], fit.FIELD_VALUE, separator=", ")
+
+
 def classified_embed(result: Classified, shared_by: discord.abc.User) -> discord.Embed:
     song = result.song
-    embed = discord.Embed(title=song.title, colour=EMBED_COLOUR, description=texts.verdict(result, bold))
+    embed = discord.Embed(title=literal(song.title), colour=EMBED_COLOUR, description=texts.verdict(result, bold))
     embed.add_field(
         name="Top genres" if result.confident else "Closest of my ten genres",
         value=render.mix_summary(result.probabilities),
         inline=False,
     )
-    for heading, text in texts.tag_lines(result):
+    for heading, text in texts.tag_lines(result, listed_labels):
         embed.add_field(name=heading, value=text, inline=False)
     embed.add_field(name="Duration", value=render.duration(song.duration_s))
     embed.add_field(name="Song", value=f"`#{song.id}`" + ("" if song.in_pool else " (not in the pool)"))
     if not result.new:
         embed.add_field(name="Seen before", value="This audio was already shared here.")
-    embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text=f"Shared by {shared_by.display_name}")
     return embed
 
@@ -207,11 +222,15 @@ class ClassifyCog(commands.Cog):
         finally:
             shown = await line.stop()
         chart = await chart_file(result.probabilities, result.song.title)
-        embed, view = classified_embed(result, interaction.user), classified_view(result.song.id, result.song.in_pool)
+        answer = with_chart(classified_embed(result, interaction.user), chart)
+        view = classified_view(result.song.id, result.song.in_pool)
+        stored = f"Song #{result.song.id} is classified and stored: {texts.verdict(result)}"
         if shown:  # the placeholder now says "You're #3 in line…": it becomes the answer
-            await interaction.edit_original_response(content=None, embed=embed, attachments=[chart], view=view)
+            await interaction.edit_original_response(
+                content=None, embed=fit.embed(answer["embed"]), attachments=[chart] if chart else [], view=view
+            )
         else:
-            await interaction.followup.send(embed=embed, file=chart, view=view)
+            await send(interaction, view=view, stored=stored, **answer)
 
 
 async def setup(bot: GenreBot) -> None:

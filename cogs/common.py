@@ -1,10 +1,12 @@
-"""What every cog's messages share: who is asking, charts as attachments, song lines, markup, the
-``style``/``mood``/``genre`` filter options of /playlist and /radio start."""
+"""What every cog's messages share: who is asking, charts as attachments, song lines, markup, text
+members control shown literally, the ``style``/``mood``/``genre`` filter options of /playlist and
+/radio start."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import discord
@@ -13,9 +15,14 @@ from discord import app_commands
 from bot import render
 from bot.errors import NotInServerError
 from bot.services import Caller, Services
+from cogs import fit
 from cogs.charts import distribution_png
+from cogs.markdown import link_target, literal
+from cogs.replies import send
 from recommender.filters import PoolFilter
 from storage import Song
+
+log = logging.getLogger("genrebot.discord")
 
 EMBED_COLOUR = discord.Colour.blurple()
 CHART_NAME = "genres.png"
@@ -61,31 +68,40 @@ def filters_of(*, style: str | None, mood: str | None, genre: str | None) -> lis
     return [(kind, value) for kind, value in (("style", style), ("mood", mood), ("genre", genre)) if value]
 
 
-def filters_text(only: Sequence[PoolFilter]) -> str:
-    """``style: electronic, mood: chill``: the filters a radio keeps to."""
-    return ", ".join(f"{only_one.kind}: {only_one.value}" for only_one in only)
+def filters_text(filters: Sequence[PoolFilter] | Sequence[tuple[str, str]]) -> str:
+    """``style: electronic, mood: chill``: the filters a playlist or a radio keeps to, as typed."""
+    pairs = [(f.kind, f.value) if isinstance(f, PoolFilter) else f for f in filters]
+    return ", ".join(f"{kind}: {literal(value)}" for kind, value in pairs)
 
 
 def is_admin(interaction: discord.Interaction) -> bool:
     return interaction.permissions.manage_guild
 
 
-def bold(text: str) -> str:
-    """Discord markdown for the ``strong`` parts of ``bot.texts`` messages."""
-    return f"**{text}**"
-
-
-async def chart_file(mix: Mapping[str, float], title: str) -> discord.File:
+async def chart_file(mix: Mapping[str, float], title: str) -> discord.File | None:
     """The distribution chart as an attachment for ``embed.set_image(url=f"attachment://{CHART_NAME}")``;
-    drawn in a thread (tens of milliseconds of matplotlib)."""
-    png = await asyncio.to_thread(distribution_png, mix, title)
+    drawn in a thread (tens of milliseconds of matplotlib). None, logged, when it cannot be drawn:
+    the answer goes out without its picture rather than not at all."""
+    try:
+        png = await asyncio.to_thread(distribution_png, mix, title)
+    except Exception:  # noqa: BLE001 - a picture is never worth the answer
+        log.exception("chart failed", extra={"title": title})
+        return None
     return discord.File(io.BytesIO(png), filename=CHART_NAME)
 
 
+def with_chart(embed: discord.Embed, chart: discord.File | None) -> dict:
+    """The ``embed`` and ``file`` of a reply showing ``chart`` in ``embed`` (no file when there is none)."""
+    if chart is None:
+        return {"embed": embed}
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    return {"embed": embed, "file": chart}
+
+
 def song_link(song: Song) -> str:
-    """The song's title, linked to where it was shared when we know."""
-    title = discord.utils.escape_markdown(song.title)
-    url = song.message_url or song.source_url
+    """The song's title, shown literally, linked to where it was shared when we know."""
+    title = literal(song.title)
+    url = link_target(song.message_url or song.source_url)
     return f"[{title}]({url})" if url else title
 
 
@@ -97,6 +113,8 @@ async def reply_similar(interaction: discord.Interaction, services: Services, gu
     """The "More like this" answer of a song's buttons: its nearest pool songs, seen only by the asker."""
     similar = await services.similar(guild_id, song_id)
     lines = [f"{song_line(found.song)} · similarity {found.similarity:.2f}" for found in similar]
-    await interaction.response.send_message(
-        "\n".join(lines) or "There are no other songs in this server's pool yet.", ephemeral=True
+    await send(
+        interaction,
+        fit.lines(lines, fit.CONTENT) or "There are no other songs in this server's pool yet.",
+        ephemeral=True,
     )

@@ -10,6 +10,7 @@ from bot import texts
 from bot.errors import NotTeacherError
 from bot.services import Services
 from bot.teaching import quality_text
+from cogs import fit
 from cogs.client import GenreBot
 from cogs.common import (
     EMBED_COLOUR,
@@ -18,6 +19,8 @@ from cogs.common import (
     is_admin,
     song_line,
 )
+from cogs.markdown import literal
+from cogs.replies import send
 from storage.validation import MAX_LABEL_CHARS
 
 
@@ -57,9 +60,12 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
             is_admin=is_admin(interaction),
             roles=member_roles(interaction),
         )
-        await interaction.followup.send(
-            f"Taught: {song_line(taught.song)} is **{taught.quality.label}** ({quality_text(taught.quality)}).",
+        label = literal(taught.quality.label)
+        await send(
+            interaction,
+            f"Taught: {song_line(taught.song)} is **{label}** ({quality_text(taught.quality)}).",
             ephemeral=True,
+            stored=f"Taught: song #{taught.song.id} is {label}.",
         )
 
     @app_commands.command(name="forget", description="Forget one of the genres this server taught.")
@@ -71,7 +77,12 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
         removed = await self.services.teaching.forget(
             caller.server_id, label, is_admin=is_admin(interaction), roles=member_roles(interaction)
         )
-        await interaction.followup.send(f"Forgot the genre **{label.lower()}** ({removed} example(s)).", ephemeral=True)
+        await send(
+            interaction,
+            f"Forgot the genre **{literal(label.lower())}** ({removed} example(s)).",
+            ephemeral=True,
+            stored=f"Forgot the genre {literal(label.lower())}.",
+        )
 
     @forget.autocomplete("label")
     async def _labels(self, interaction: discord.Interaction[GenreBot], current: str) -> list[app_commands.Choice[str]]:
@@ -86,9 +97,9 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
         embed = discord.Embed(
             title="Genres this server taught",
             colour=EMBED_COLOUR,
-            description="\n".join(texts.label_lines(qualities))[:4000],
+            description=fit.lines(texts.label_lines(qualities, literal), fit.DESCRIPTION),
         )
-        await interaction.response.send_message(embed=embed)
+        await send(interaction, embed=embed)
 
     @app_commands.command(name="role", description="The role whose members may teach genres (admins).")
     @app_commands.describe(role="leave out to let only admins teach")
@@ -99,9 +110,7 @@ class GenreCog(commands.GroupCog, group_name="genre", group_description="Genres 
             caller_of(interaction).server_id, None if role is None else role.id
         )
         who = f"admins and members with <@&{settings.teacher_role}>" if settings.teacher_role else "only admins"
-        await interaction.response.send_message(
-            f"Now {who} can teach genres.", ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await send(interaction, f"Now {who} can teach genres.", ephemeral=True, stored=f"Now {who} can teach genres.")
 
 
 async def setup(bot: GenreBot) -> None:

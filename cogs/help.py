@@ -9,6 +9,7 @@ from discord.ext import commands
 from bot import texts
 from cogs.client import GenreBot
 from cogs.common import EMBED_COLOUR
+from cogs.replies import send
 
 
 class HelpCog(commands.Cog):
@@ -18,7 +19,7 @@ class HelpCog(commands.Cog):
         for command in texts.COMMANDS:
             if command.discord:
                 embed.add_field(name=command.discord, value=command.text, inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await send(interaction, embed=embed, ephemeral=True)
 
 
 async def setup(bot: GenreBot) -> None:

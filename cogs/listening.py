@@ -11,19 +11,21 @@ from discord.ext import commands
 from bot import render, texts
 from bot.arguments import MAX_HISTORY_COUNT, MAX_HISTORY_PAGE
 from bot.services import Services
+from cogs import fit
 from cogs.client import GenreBot
 from cogs.common import (
-    CHART_NAME,
     EMBED_COLOUR,
-    bold,
     caller_anywhere,
     caller_of,
     chart_file,
     filter_autocomplete,
     filters_of,
+    filters_text,
     song_line,
+    with_chart,
 )
-from cogs.replies import replies_errors
+from cogs.markdown import bold, literal
+from cogs.replies import replies_errors, send
 from recommender.service import Playlist
 from storage import EventKind
 
@@ -67,8 +69,13 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
         song_ids = [int(value) for value in self.item.values]
         songs = await interaction.client.services.mark(caller_of(interaction), song_ids, self.kind)
         _, emoji = MARKS[self.kind]
-        await interaction.response.send_message(
-            f"{emoji} Marked {self.kind.value}: " + ", ".join(song_line(song) for song in songs), ephemeral=True
+        header = f"{emoji} Marked {self.kind.value}: "
+        marked = fit.lines([song_line(song) for song in songs], fit.CONTENT - fit.size(header), separator=", ")
+        await send(
+            interaction,
+            header + marked,
+            ephemeral=True,
+            stored=f"{emoji} Marked {len(songs)} song(s) {self.kind.value}.",
         )
 
 
@@ -76,7 +83,7 @@ def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     if not playlist.entries:
         return None
     options = [
-        discord.SelectOption(label=f"{place}. {entry.song.title}"[:100], value=str(entry.song.id))
+        discord.SelectOption(label=fit.cut(f"{place}. {entry.song.title}", fit.OPTION_LABEL), value=str(entry.song.id))
         for place, entry in enumerate(playlist.entries, 1)
     ]
     view = discord.ui.View(timeout=None)
@@ -90,9 +97,9 @@ def playlist_embed(playlist: Playlist, user: discord.abc.User, services: Service
         f"**{place}.** {song_line(entry.song)}\n　{entry.reason}" for place, entry in enumerate(playlist.entries, 1)
     ]
     embed = discord.Embed(
-        title=f"Playlist for {user.display_name}",
+        title=f"Playlist for {literal(user.display_name)}",
         colour=EMBED_COLOUR,
-        description="\n".join(lines)[:4000] or "No songs to suggest yet.",
+        description=fit.lines(lines, fit.DESCRIPTION) or "No songs to suggest yet.",
     )
     embed.add_field(name="Variety", value=f"{playlist.variety:.2f}")
     embed.add_field(name="Target mix", value=render.mix_summary(services.genre_mix(playlist.target)))
@@ -130,8 +137,8 @@ class ListeningCog(commands.Cog):
         playlist = await self.services.playlist(caller, count, filters=filters)
         embed = playlist_embed(playlist, interaction.user, self.services)
         if filters:
-            embed.add_field(name="Only", value=", ".join(f"{kind}: {value}" for kind, value in filters))
-        await interaction.followup.send(embed=embed, view=playlist_view(playlist) or discord.utils.MISSING)
+            embed.add_field(name="Only", value=filters_text(filters))
+        await send(interaction, embed=embed, view=playlist_view(playlist) or discord.utils.MISSING)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")
@@ -143,7 +150,7 @@ class ListeningCog(commands.Cog):
             text = texts.variety_shown(await self.services.variety(caller), bold)
         else:
             text = texts.variety_set(await self.services.set_variety(caller, value), bold)
-        await interaction.response.send_message(text, ephemeral=True)
+        await send(interaction, text, ephemeral=True)
 
     @app_commands.command(name="taste", description="Your genre profile in this server.")
     @app_commands.guild_only()
@@ -151,15 +158,15 @@ class ListeningCog(commands.Cog):
         caller = caller_of(interaction)
         await interaction.response.defer(thinking=True)
         profile = await self.services.taste(caller)
-        embed = discord.Embed(title=f"Taste of {interaction.user.display_name}", colour=EMBED_COLOUR)
+        name = interaction.user.display_name
+        embed = discord.Embed(title=f"Taste of {literal(name)}", colour=EMBED_COLOUR)
         if profile.empty:
             embed.description = texts.NO_TASTE
-            await interaction.followup.send(embed=embed)
+            await send(interaction, embed=embed)
             return
         mix = self.services.genre_mix(profile.vector)
         embed.description = f"Mostly {bold(render.mix_summary(mix))}, {texts.taste_basis(profile)}."
-        embed.set_image(url=f"attachment://{CHART_NAME}")
-        await interaction.followup.send(embed=embed, file=await chart_file(mix, embed.title))
+        await send(interaction, **with_chart(embed, await chart_file(mix, f"Taste of {name}")))
 
     @app_commands.command(name="history", description="What you shared, heard and rated here.")
     @app_commands.describe(count=f"how many entries (1-{MAX_HISTORY_COUNT}, default 10)", page="page number, from 1")
@@ -176,9 +183,11 @@ class ListeningCog(commands.Cog):
             for entry in entries
         ]
         embed = discord.Embed(
-            title="Your history", colour=EMBED_COLOUR, description="\n".join(lines)[:4000] or texts.history_empty(page)
+            title="Your history",
+            colour=EMBED_COLOUR,
+            description=fit.lines(lines, fit.DESCRIPTION) or texts.history_empty(page),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await send(interaction, embed=embed, ephemeral=True)
 
 
 async def setup(bot: GenreBot) -> None:

@@ -13,7 +13,9 @@ from bot import render, texts
 from bot.errors import GenreBotError
 from bot.services import AudioInput, Caller, Services, check_upload
 from cogs.client import GenreBot
-from cogs.common import CHART_NAME, EMBED_COLOUR, caller_of, chart_file, song_line
+from cogs.common import EMBED_COLOUR, caller_of, chart_file, song_line, with_chart
+from cogs.markdown import literal
+from cogs.replies import send
 from genre_engine.errors import GenreEngineError
 from storage.errors import StorageError
 
@@ -41,11 +43,11 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             embed.set_footer(text=texts.pool_cache_line(self.services.pool_cache_stats()))
         if not stats.songs:
             embed.description += "\nShare songs with /classify to fill it."
-            await interaction.followup.send(embed=embed)
+            await send(interaction, embed=embed)
             return
         mix = self.services.genre_mix(stats.genre_mix)
         embed.add_field(name="Genre mix", value=render.mix_summary(mix, top=5), inline=False)
-        for heading, text in texts.pool_tag_lines(await self.services.pool_tags(guild_id)):
+        for heading, text in texts.pool_tag_lines(await self.services.pool_tags(guild_id), literal):
             embed.add_field(name=heading, value=text, inline=False)
         if stats.top_contributors:
             embed.add_field(
@@ -53,10 +55,7 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
                 inline=False,
                 value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]),
             )
-        embed.set_image(url=f"attachment://{CHART_NAME}")
-        await interaction.followup.send(
-            embed=embed, file=await chart_file(mix, "Server pool"), allowed_mentions=discord.AllowedMentions.none()
-        )
+        await send(interaction, **with_chart(embed, await chart_file(mix, "Server pool")))
 
     @app_commands.command(name="remove", description="Remove a song from the pool (admins).")
     @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify")
@@ -64,7 +63,12 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
     @app_commands.checks.has_permissions(manage_guild=True)
     async def remove(self, interaction: discord.Interaction[GenreBot], song: app_commands.Range[int, 1]) -> None:
         removed = await self.services.remove_from_pool(caller_of(interaction).server_id, song)
-        await interaction.response.send_message(f"Removed {song_line(removed)} from the pool.", ephemeral=True)
+        await send(
+            interaction,
+            f"Removed {song_line(removed)} from the pool.",
+            ephemeral=True,
+            stored=f"Removed song #{removed.id} from the pool.",
+        )
 
     @app_commands.command(name="auto", description="Whether songs classified here join the pool (admins).")
     @app_commands.default_permissions(manage_guild=True)
@@ -76,7 +80,7 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             if settings.auto_pool
             else "off: classified songs stay in their sharer's history until added with the button"
         )
-        await interaction.response.send_message(f"Auto-pool is {state}.", ephemeral=True)
+        await send(interaction, f"Auto-pool is {state}.", ephemeral=True, stored=f"Auto-pool is {state}.")
 
     @app_commands.command(name="channel", description="Index audio posted in a channel automatically (admins).")
     @app_commands.default_permissions(manage_guild=True)
@@ -86,9 +90,8 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
     ) -> None:
         await self.services.set_index_channel(caller_of(interaction).server_id, channel.id, enabled)
         verb = "will be" if enabled else "will no longer be"
-        await interaction.response.send_message(
-            f"Audio posted in {channel.mention} {verb} added to the pool.", ephemeral=True
-        )
+        text = f"Audio posted in {channel.mention} {verb} added to the pool."
+        await send(interaction, text, ephemeral=True, stored=text)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot.services import Caller, Services
 from cogs.client import GenreBot
 from cogs.common import caller_anywhere
-from cogs.replies import replies_errors
+from cogs.replies import replies_errors, send
 
 
 class ForgetConfirmation(discord.ui.View):
@@ -51,7 +51,8 @@ class PrivacyCog(commands.Cog):
         what = "your listening history, ratings and settings in every server"
         if delete_my_songs:
             what += ", and the songs you shared"
-        await interaction.response.send_message(
+        await send(
+            interaction,
             f"This deletes {what}. It cannot be undone. Continue?",
             view=ForgetConfirmation(self.services, caller_anywhere(interaction), delete_my_songs),
             ephemeral=True,

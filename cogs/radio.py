@@ -25,6 +25,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import render
+from bot.errors import user_message
 from bot.radio.errors import (
     ChannelFullError,
     EmptyPoolError,
@@ -33,6 +34,7 @@ from bot.radio.errors import (
     NotInVoiceError,
     NotListeningError,
     RadioBusyError,
+    RadioError,
     SongNotPlayingError,
     StageChannelError,
     VoiceConnectError,
@@ -46,20 +48,23 @@ from bot.radio.session import (
 )
 from bot.radio.stream import PacketStream, Track
 from bot.services import Services
+from cogs import fit
 from cogs.client import GenreBot
 from cogs.common import (
-    CHART_NAME,
     EMBED_COLOUR,
     caller_of,
     chart_file,
     filter_autocomplete,
     filters_of,
     filters_text,
+    is_admin,
     reply_similar,
     song_line,
+    with_chart,
 )
+from cogs.markdown import link_target, literal, quoted
 from cogs.radio_source import RadioAudioSource
-from cogs.replies import replies_errors
+from cogs.replies import replies_errors, send
 from recommender.errors import NothingMatchesError
 from recommender.filters import PoolFilter
 
@@ -186,7 +191,7 @@ class GuildRadio:
         except (EmptyPoolError, NothingPlayableError, NothingMatchesError) as error:
             # the pool emptied while playing (of the songs its filters select, with filters)
             if self.session.on_note is not None:
-                self.session.on_note(str(error))
+                self.session.on_note(error)
             return None
 
     async def _prepare(self) -> None:
@@ -277,7 +282,8 @@ class RadioButton(
             else:  # an old message: still worth keeping
                 kind = button_event(self.action)
                 await cog.services.mark(caller, [self.song_id], kind)
-            await interaction.response.send_message(f"Noted: you {kind.value} this song.", ephemeral=True)
+            text = f"Noted: you {kind.value} this song."
+            await send(interaction, text, ephemeral=True, stored=text)
         elif self.action == "skip":
             radio = cog.radio_of(caller.server_id)
             if radio.current is None or radio.current.song.id != self.song_id:
@@ -324,18 +330,20 @@ class RadioCog(commands.Cog):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _noter(self, channel: discord.abc.Messageable | None) -> Callable[[str], None]:
-        """Notes go to the text channel /radio start was called from; a failure to post is logged."""
+    def _noter(self, channel: discord.abc.Messageable | None) -> Callable[[str | RadioError], None]:
+        """Notes go to the text channel /radio start was called from: the session's (a RadioError,
+        whose facts, a title, are shown literally) and the cog's own sentences; a failure to post is
+        logged."""
 
         async def post(text: str) -> None:
             try:
-                await channel.send(text)
+                await channel.send(fit.cut(text, fit.CONTENT))
             except discord.HTTPException as error:
                 log.info("could not post a radio note", extra={"error": repr(error)})
 
-        def note(text: str) -> None:
+        def note(note: str | RadioError) -> None:
             if channel is not None:
-                self._spawn(post(text))
+                self._spawn(post(note if isinstance(note, str) else user_message(note, literal, quoted)))
 
         return note
 
@@ -370,9 +378,7 @@ class RadioCog(commands.Cog):
         channel = voice_channel_of(interaction.user)
         running = self.radios.get(guild.id)
         if running is not None and running.channel == channel:
-            await interaction.response.send_message(
-                f"The radio is already playing in {channel.mention}.", ephemeral=True
-            )
+            await send(interaction, f"The radio is already playing in {channel.mention}.", ephemeral=True)
             return
         if running is not None:
             raise RadioBusyError(running.channel.name)
@@ -386,11 +392,12 @@ class RadioCog(commands.Cog):
             radio, first = await self._start_radio(channel, variety, only, interaction.channel)
         finally:
             del self._starting[guild.id]
-        await interaction.followup.send(
+        await send(
+            interaction,
             f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s)"
             f"{f' (only {filters_text(only)})' if only else ''}. First up: "
-            f"**{discord.utils.escape_markdown(first.song.title)}** ({first.reason}). "
-            "/nowplaying, /queue, /skip, /radio stop."
+            f"**{literal(first.song.title)}** ({first.reason}). "
+            "/nowplaying, /queue, /skip, /radio stop.",
         )
 
     async def _start_radio(
@@ -426,9 +433,12 @@ class RadioCog(commands.Cog):
 
     @radio.command(name="stop", description="Stop the radio and leave the voice channel.")
     async def stop(self, interaction: discord.Interaction[GenreBot]) -> None:
-        self.radio_of(caller_of(interaction).server_id)
+        """For who listens (someone in the radio's channel), as /skip is, and for admins."""
+        radio = self.radio_of(caller_of(interaction).server_id)
+        if not is_admin(interaction) and interaction.user.id not in humans_in(radio.channel):
+            raise NotListeningError(radio.channel.name)
         await self.close_radio(interaction.guild_id)
-        await interaction.response.send_message("📻 Radio stopped.")
+        await send(interaction, f"📻 Radio stopped by {literal(interaction.user.display_name)}.")
 
     @app_commands.command(name="skip", description="Skip the song the radio is playing.")
     @app_commands.guild_only()
@@ -441,8 +451,8 @@ class RadioCog(commands.Cog):
             raise NotListeningError(radio.channel.name)
         played = radio.current
         radio.skip(interaction.user.id)
-        title = discord.utils.escape_markdown(played.song.title) if played is not None else "the song"
-        await interaction.response.send_message(f"⏭️ {interaction.user.display_name} skipped **{title}**.")
+        title = literal(played.song.title) if played is not None else "the song"
+        await send(interaction, f"⏭️ {literal(interaction.user.display_name)} skipped **{title}**.")
 
     @app_commands.command(name="nowplaying", description="What the radio is playing, and why.")
     @app_commands.guild_only()
@@ -450,13 +460,13 @@ class RadioCog(commands.Cog):
         radio = self.radio_of(caller_of(interaction).server_id)
         played = radio.current
         if played is None:
-            await interaction.response.send_message("Between two songs: ask again in a moment.", ephemeral=True)
+            await send(interaction, "Between two songs: ask again in a moment.", ephemeral=True)
             return
         song = played.song
         embed = discord.Embed(
-            title=song.title,
+            title=literal(song.title),
             colour=EMBED_COLOUR,
-            url=song.message_url or song.source_url,
+            url=link_target(song.message_url or song.source_url),
             description=f"Picked because: {played.reason}",
         )
         embed.add_field(name="Progress", value=progress_bar(played.track.played_s, song.duration_s), inline=False)
@@ -464,11 +474,8 @@ class RadioCog(commands.Cog):
         if radio.session.only:
             embed.add_field(name="Only", value=filters_text(radio.session.only))
         embed.add_field(name="Song", value=f"`#{song.id}`")
-        embed.set_image(url=f"attachment://{CHART_NAME}")
-        mix = self.services.genre_mix(song.probabilities)
-        await interaction.response.send_message(
-            embed=embed, file=await chart_file(mix, song.title), view=now_playing_view(song.id)
-        )
+        chart = await chart_file(self.services.genre_mix(song.probabilities), song.title)
+        await send(interaction, view=now_playing_view(song.id), **with_chart(embed, chart))
 
     @app_commands.command(name="queue", description="The next five songs the radio plans to play.")
     @app_commands.guild_only()
@@ -479,14 +486,14 @@ class RadioCog(commands.Cog):
         embed = discord.Embed(
             title="Up next on the radio",
             colour=EMBED_COLOUR,
-            description="\n".join(lines) or "Nothing left to plan: the pool is empty.",
+            description=fit.lines(lines, fit.DESCRIPTION) or "Nothing left to plan: the pool is empty.",
         )
         if radio.session.only:
             embed.add_field(name="Only", value=filters_text(radio.session.only))
         embed.set_footer(
             text="Re-planned after every like, dislike, skip and song heard, and when someone joins or leaves."
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await send(interaction, embed=embed, ephemeral=True)
 
     # -- who listens, and when to leave ----------------------------------------------------------
 

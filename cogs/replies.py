@@ -1,5 +1,7 @@
-"""Every failure a Discord user meets becomes an ephemeral reply: discord.py's own errors are
-mapped here, everything else by the core's ``bot.errors.user_message``."""
+"""Every reply goes out through :func:`send`, fitted to Discord's limits (``cogs.fit``), and every
+failure a Discord user meets becomes an ephemeral reply: discord.py's own errors are mapped here,
+everything else by the core's ``bot.errors.user_message``, with what the member typed shown
+literally."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import NotInServerError, user_message
+from cogs import fit
+from cogs.markdown import literal, quoted
 
 log = logging.getLogger("genrebot.discord")
 
@@ -30,8 +34,26 @@ def discord_message(error: BaseException) -> str:
     if isinstance(error, app_commands.MissingPermissions):
         return "Only server admins (Manage Server permission) can do that."
     if isinstance(error, app_commands.TransformerError):
-        return f"`{error.value}` isn't a valid value there."
-    return user_message(error)
+        return f"{literal(fit.cut(str(error.value), 100))} isn't a valid value there."
+    return user_message(error, literal, quoted)
+
+
+async def send(
+    interaction: discord.Interaction, content: str | None = None, *, stored: str | None = None, **options: Any
+) -> None:
+    """Reply: as the interaction's response, or as a follow-up once it is deferred or answered, with
+    ``content`` and ``options["embed"]`` fitted to Discord's limits (``cogs.fit``). ``stored``: what
+    the action already stored, said plainly if Discord refuses the reply all the same, so a member
+    never reads that something went wrong about an action that was done."""
+    message = {**options, **fit.message(content, options.pop("embed", None))}
+    respond = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+    try:
+        await respond(**message)
+    except discord.HTTPException as error:
+        if stored is None:
+            raise
+        log.warning("reply refused; saying what was stored", extra={"interaction": interaction.id, "error": str(error)})
+        await respond(content=fit.cut(stored, fit.CONTENT), ephemeral=bool(options.get("ephemeral")))
 
 
 async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -39,7 +61,7 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
 
     A public "thinking…" placeholder is deleted first, so the error is seen only by the user and no
     dead "is thinking" message stays in the channel."""
-    message = discord_message(error)
+    message = fit.cut(discord_message(error), fit.CONTENT)
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)

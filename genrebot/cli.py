@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -27,9 +28,10 @@ from tqdm import tqdm
 from bot import texts
 from bot.config import DB_NAME, MEDIA_NAME, Config, add_flags, config_from, user_path
 from bot.errors import GenreBotError
+from bot.jobs.children import load_engine
 from bot.logs import setup_logging
 from bot.radio.render import render_radio
-from bot.services import Services, link_policy
+from bot.services import Services, bounded_work
 from console.repl import (
     DEFAULT_USER,
     LOCAL_GUILD_ID,
@@ -37,7 +39,6 @@ from console.repl import (
     index_with_progress,
     local_user_id,
 )
-from genre_engine import GenreEngine
 from genre_engine.errors import CheckpointError
 from genre_engine.locations import DATA_DIR
 from storage import describe_location
@@ -198,11 +199,13 @@ async def worker(config: Config, options: Options) -> int:
 
     # one model thread per job: a worker scales by jobs and processes (one per core), not by
     # threads inside one classification (two of those already fill a 2-core machine)
-    engine = await asyncio.to_thread(
-        GenreEngine.from_checkpoint, config.checkpoint, onnx_options={"threads": WORKER_MODEL_THREADS}
-    )
+    make_engine = functools.partial(load_engine, config.checkpoint, WORKER_MODEL_THREADS)
+    work = bounded_work(config, make_engine, workers=options.concurrency)
     log.info("worker started", extra={"db": describe_location(config.database_url), "concurrency": options.concurrency})
-    await run_worker(config.database_url, engine, link_policy(config), concurrency=options.concurrency)
+    try:
+        await run_worker(config.database_url, work, concurrency=options.concurrency)
+    finally:
+        await asyncio.to_thread(work.close)
     return 0
 
 

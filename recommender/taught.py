@@ -12,8 +12,9 @@ on the label's songs and on the rest) of a stratified k-fold cross-validation (k
 plain accuracy would flatter a label that covers 5 songs of 500. A label below
 :data:`POOR_ACCURACY` says so wherever it is shown.
 
-Pure functions and a small value type, no I/O: ``bot.services`` runs :func:`fit` in its worker
-pool and keeps :meth:`TaughtClassifier.to_bytes` in the store, versioned by :data:`VERSION`.
+Pure functions and a small value type, no I/O: ``bot.teaching`` runs :func:`refit` (one label) or
+:func:`fit` (every label) in a worker pool of its own and keeps :meth:`TaughtClassifier.to_bytes` in
+the store, versioned by :data:`VERSION`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,23 @@ class TaughtClassifier:
 
     def quality(self, label: str) -> LabelQuality | None:
         return next((q for q in self.qualities if q.label == label), None)
+
+    def replaced(self, label: str, fitted: TaughtClassifier) -> TaughtClassifier:
+        """This classifier with ``label``'s model and quality taken from ``fitted`` (gone if ``fitted``
+        has none), every other label's as it was."""
+        models = {name: (coef, intercept) for name, coef, intercept in zip(self.labels, self.coef, self.intercept)}
+        models.pop(label, None)
+        models.update(zip(fitted.labels, zip(fitted.coef, fitted.intercept)))
+        qualities = {quality.label: quality for quality in self.qualities if quality.label != label}
+        qualities.update((quality.label, quality) for quality in fitted.qualities)
+        names = sorted(models)
+        dim = self.coef.shape[1]
+        return TaughtClassifier(
+            tuple(names),
+            np.array([models[name][0] for name in names], np.float64).reshape(len(names), dim),
+            np.array([models[name][1] for name in names], np.float64),
+            tuple(qualities[name] for name in sorted(qualities)),
+        )
 
     def to_bytes(self) -> bytes:
         """The state as an ``.npz`` (no pickles), for the store."""
@@ -149,6 +167,24 @@ def fit(song_ids: np.ndarray, embeddings: np.ndarray, examples: Mapping[str, Seq
         np.array(intercepts, np.float64),
         tuple(qualities),
     )
+
+
+def refit(
+    classifier: TaughtClassifier | None,
+    song_ids: np.ndarray,
+    embeddings: np.ndarray,
+    examples: Mapping[str, Sequence[int]],
+    label: str,
+) -> TaughtClassifier:
+    """``classifier`` after ``label``'s examples changed: that one label fitted anew (or dropped, when
+    it has no examples left), the others kept as they were. Labels are independent (one-vs-rest), so
+    a teach costs one label's fit, not the server's every label; with no classifier yet, or one for
+    embeddings of another size, every label is fitted."""
+    dim = embeddings.shape[1] if np.ndim(embeddings) == 2 else 0
+    if classifier is None or classifier.coef.shape[1] != dim:
+        return fit(song_ids, embeddings, examples)
+    only = {label: examples[label]} if label in examples else {}
+    return classifier.replaced(label, fit(song_ids, embeddings, only))
 
 
 def members(

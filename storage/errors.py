@@ -118,6 +118,26 @@ class SchemaTooNewError(StorageError):
         )
 
 
+class MigrationFailedError(StorageError):
+    """The database's schema could not be brought up to this genrebot's: a statement of a migration
+    failed (a table of the same name made by something else, a read-only file, a full disk). The
+    migrations run in one transaction, rolled back, so the database is as it was; what the database
+    said is in the log, not in this sentence."""
+
+    def __init__(self, path: str, found: int, target: int) -> None:
+        self.path = path
+        self.found = found
+        self.target = target
+        super().__init__(path, found, target)
+
+    def __str__(self) -> str:
+        return (
+            f"I couldn't update the database {self.path} from schema version {self.found} to {self.target} "
+            "for this genrebot. Nothing was changed: the database is as it was. The log says why; "
+            "free disk space or write permission, or point --db at a genrebot database, then start again."
+        )
+
+
 class NotADatabaseError(StorageError):
     """The file exists but is not a SQLite database (e.g. ``--db README.md``); it is left untouched."""
 
@@ -194,7 +214,8 @@ class TransferMismatchError(StorageError):
 
 
 class InvalidLabelError(StorageError, ValueError):
-    """A genre label a server teaches that is empty or too long."""
+    """A genre label a server teaches that is empty, too long, or holds characters other than letters,
+    digits, spaces and ``- & ' + . / ! ?``."""
 
     def __init__(self, label: object, max_chars: int) -> None:
         self.label = label
@@ -202,7 +223,10 @@ class InvalidLabelError(StorageError, ValueError):
         super().__init__(label, max_chars)
 
     def __str__(self) -> str:
-        return f"A genre label is a name of 1 to {self.max_chars} characters, e.g. `synthwave`."
+        return (
+            f"A genre label is a name of 1 to {self.max_chars} letters, digits, spaces and - & ' + . / ! ?, "
+            "e.g. `synthwave` or `lo-fi`."
+        )
 
 
 class UnknownLabelError(StorageError):

@@ -1,18 +1,23 @@
 """Versioned schema of the SQLite store, applied at start-up.
 
 The schema version lives in SQLite's ``PRAGMA user_version``. Each migration is a tuple of
-statements run in one transaction together with the version bump, so a crash or a failing
-statement leaves the file at the previous version, never half-migrated. Migrations are append-only:
-a released one is never edited; a change to the schema is a new entry at the end.
+statements; the pending ones run in one transaction together with the version bump, so a crash or a
+failing statement leaves the file as it was (MigrationFailedError says so), never half-migrated.
+Migrations are append-only: a released one is never edited; a change to the schema is a new entry at
+the end.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Sequence
 
 import aiosqlite
 
-from storage.errors import SchemaTooNewError
+from storage.errors import MigrationFailedError, SchemaTooNewError
+
+log = logging.getLogger("genrebot.storage")
 
 Migration = tuple[str, ...]
 
@@ -113,27 +118,30 @@ async def schema_version(db: aiosqlite.Connection) -> int:
 
 
 async def migrate(db: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Apply the pending migrations in order and return the resulting version.
+    """Apply the pending migrations in order, in one transaction, and return the resulting version.
 
-    ``db`` must be in autocommit mode (``isolation_level=None``) so that the explicit transactions
-    here are the only ones. The version is read inside each write transaction (``BEGIN IMMEDIATE``
+    ``db`` must be in autocommit mode (``isolation_level=None``) so that the explicit transaction
+    here is the only one. The version is read inside the write transaction (``BEGIN IMMEDIATE``
     takes the write lock first), so processes opening a new file at once migrate it one after the
     other instead of both creating the tables. Raises SchemaTooNewError for a file from a newer
-    genrebot.
+    genrebot, MigrationFailedError (the file untouched) when a statement fails.
     """
-    while True:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            current = await schema_version(db)
-            if current > len(migrations):
-                raise SchemaTooNewError(path, current, len(migrations))
-            if current == len(migrations):
-                await db.execute("COMMIT")
-                return current
-            for statement in migrations[current]:
+    await db.execute("BEGIN IMMEDIATE")
+    current = 0
+    try:
+        current = await schema_version(db)
+        if current > len(migrations):
+            raise SchemaTooNewError(path, current, len(migrations))
+        for version in range(current + 1, len(migrations) + 1):
+            for statement in migrations[version - 1]:
                 await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {current + 1}")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
+        await db.execute(f"PRAGMA user_version = {len(migrations)}")
+    except sqlite3.Error as error:
+        await db.execute("ROLLBACK")
+        log.error("database migration failed", extra={"db": path, "from": current, "error": str(error)})
+        raise MigrationFailedError(path, current, len(migrations)) from error
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")
+    return len(migrations)

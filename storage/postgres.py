@@ -76,6 +76,7 @@ from storage.validation import (
     check_song,
     check_songs,
     check_variety,
+    normalize_label,
 )
 
 MAX_CONNECTIONS = 10
@@ -664,7 +665,7 @@ class PostgresStore(Store):
         return int(count)
 
     async def forget_label(self, guild_id: int, label: str) -> int:
-        guild_id, label = check_id("server", guild_id), check_label(label)
+        guild_id, label = check_id("server", guild_id), normalize_label(label)
         async with self._writing() as conn:
             cursor = await conn.execute(
                 "DELETE FROM taught_labels WHERE guild_id = %s AND label = %s", (guild_id, label)

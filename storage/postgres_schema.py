@@ -13,11 +13,14 @@ which is how every process knows whether its cached pool matrix is still current
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import psycopg
 
-from storage.errors import SchemaTooNewError
+from storage.errors import MigrationFailedError, SchemaTooNewError
+
+log = logging.getLogger("genrebot.storage")
 
 Migration = tuple[str, ...]
 
@@ -130,19 +133,25 @@ async def schema_version(conn: psycopg.AsyncConnection) -> int:
 async def migrate(conn: psycopg.AsyncConnection, where: str, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the pending migrations and return the resulting version. ``conn`` must be in
     autocommit mode; the work is one transaction under :data:`MIGRATION_LOCK`. Raises
-    SchemaTooNewError for a database of a newer genrebot (``where`` names it in the message)."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        current = await schema_version(conn)  # read under the lock: no other process is migrating
-        if current > len(migrations):
-            raise SchemaTooNewError(where, current, len(migrations))
-        if current == len(migrations):
-            return current
-        if current == 0:
-            await conn.execute("CREATE TABLE genrebot_schema (version integer NOT NULL)")
-        for version in range(current + 1, len(migrations) + 1):
-            for statement in migrations[version - 1]:
-                await conn.execute(statement)
-        await conn.execute("DELETE FROM genrebot_schema")
-        await conn.execute("INSERT INTO genrebot_schema (version) VALUES (%s)", (len(migrations),))
+    SchemaTooNewError for a database of a newer genrebot (``where`` names it in the message),
+    MigrationFailedError (nothing changed) when a statement fails."""
+    current = 0
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            current = await schema_version(conn)  # read under the lock: no other process is migrating
+            if current > len(migrations):
+                raise SchemaTooNewError(where, current, len(migrations))
+            if current == len(migrations):
+                return current
+            if current == 0:
+                await conn.execute("CREATE TABLE genrebot_schema (version integer NOT NULL)")
+            for version in range(current + 1, len(migrations) + 1):
+                for statement in migrations[version - 1]:
+                    await conn.execute(statement)
+            await conn.execute("DELETE FROM genrebot_schema")
+            await conn.execute("INSERT INTO genrebot_schema (version) VALUES (%s)", (len(migrations),))
+    except psycopg.Error as error:  # rolled back with the transaction
+        log.error("database migration failed", extra={"db": where, "from": current, "error": str(error)})
+        raise MigrationFailedError(where, current, len(migrations)) from error
     return len(migrations)

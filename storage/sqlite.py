@@ -74,6 +74,7 @@ from storage.validation import (
     check_song,
     check_songs,
     check_variety,
+    normalize_label,
 )
 
 # During bulk adds the WAL may grow to 256 MiB before it is copied into the database: each copy ends
@@ -618,7 +619,7 @@ class SQLiteStore(Store):
         return int(count)
 
     async def forget_label(self, guild_id: int, label: str) -> int:
-        guild_id, label = check_id("server", guild_id), check_label(label)
+        guild_id, label = check_id("server", guild_id), normalize_label(label)
         async with self._writing() as db:
             async with db.execute(
                 "DELETE FROM taught_labels WHERE guild_id = ? AND label = ?", (guild_id, label)

@@ -93,13 +93,34 @@ class CheckedSong(NamedTuple):
     confident: int | None
 
 
-def check_label(value: object) -> str:
-    """A taught genre label as stored: trimmed, inner spaces collapsed, lower case, 1 to
-    ``MAX_LABEL_CHARS`` characters. Raises InvalidLabelError."""
+# Besides letters and digits of any script (with their combining marks), what a genre's name is made
+# of: spaces and the few marks genre names use (lo-fi, r&b, 80's, drum'n'bass, 2.0, k-pop/j-pop,
+# post-rock!). Nothing that means something to a renderer (the brackets and parentheses of links,
+# *, _, ~, |, `, <, @, :, $) can be part of one.
+LABEL_MARKS = " -&'+./!?"
+
+
+def _label_character(ch: str) -> bool:
+    return ch.isalnum() or unicodedata.category(ch).startswith("M") or ch in LABEL_MARKS
+
+
+def normalize_label(value: object) -> str:
+    """A label as labels are compared: NFC, trimmed, inner spaces collapsed, lower case, 1 to
+    ``MAX_LABEL_CHARS`` characters (what finds a label taught before :func:`check_label` refused
+    marks, so that it can be forgotten). Raises InvalidLabelError."""
     if not isinstance(value, str):
         raise InvalidLabelError(value, MAX_LABEL_CHARS)
-    label = " ".join(value.split()).lower()
+    label = " ".join(unicodedata.normalize("NFC", value).split()).lower()
     if not 0 < len(label) <= MAX_LABEL_CHARS:
+        raise InvalidLabelError(value, MAX_LABEL_CHARS)
+    return label
+
+
+def check_label(value: object) -> str:
+    """A genre label as it is taught and stored: :func:`normalize_label`, of letters, digits and
+    :data:`LABEL_MARKS` only. Raises InvalidLabelError."""
+    label = normalize_label(value)
+    if not all(_label_character(ch) for ch in label):
         raise InvalidLabelError(value, MAX_LABEL_CHARS)
     return label
 

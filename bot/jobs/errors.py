@@ -55,3 +55,33 @@ class JobFailedError(GenreBotError):
 
     def __str__(self) -> str:
         return "Sorry, I couldn't analyse that song this time. It has been logged; please try again later."
+
+
+class JobTimeoutError(GenreBotError):
+    """A job ran past its time limit and its child process was killed (bot.jobs.children); nothing
+    was stored. ``limit_s``: the limit (the ``--job-timeout`` setting for a classification)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        super().__init__(limit_s)
+
+    def __str__(self) -> str:
+        return (
+            f"Analysing that took longer than {duration(self.limit_s)}, the most I give one song, so I "
+            "stopped and stored nothing. The file may be damaged or built to be slow to decode."
+        )
+
+
+class JobMemoryError(GenreBotError):
+    """A job needed more memory than a job may have and its child process was stopped; nothing was
+    stored. ``limit_bytes``: the cap (the ``--job-memory-mb`` setting; None: the machine ran out)."""
+
+    def __init__(self, limit_bytes: int | None) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(limit_bytes)
+
+    def __str__(self) -> str:
+        return (
+            "Analysing that needed more memory than I give one song, so I stopped and stored nothing. "
+            "The file may be damaged or built to expand without end when decoded."
+        )

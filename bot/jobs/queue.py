@@ -48,18 +48,20 @@ from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import ConnectorException
 
 from bot import errors as bot_errors
-from bot.classifier import Classifier
 from bot.errors import GenreBotError
 from bot.jobs import errors as job_errors
+from bot.jobs.children import Work
 from bot.jobs.errors import (
     BusyError,
     JobFailedError,
+    JobMemoryError,
+    JobTimeoutError,
     QueueTooLongError,
     TooManyJobsError,
 )
 from bot.jobs.threads import MEAN_WEIGHT, Place, PlaceCallback
 from bot.links import errors as link_errors
-from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
+from bot.links.fetch import FetchedAudio
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
 from genre_engine.audio_report import AudioTrack
@@ -81,6 +83,7 @@ HEARTBEAT_S = 5.0  # a worker's heartbeat period
 STALLED_AFTER_S = 20.0  # a worker silent this long is taken for dead, its jobs retried
 MAX_ATTEMPTS = 3  # a job whose worker crashes (not bad audio: that is a result) is tried this often
 SCHEMA_LOCK = 7_240_517_314  # advisory lock held while the schemas are created
+ADMISSION_LOCK = 724_051  # with the queue's name: the transaction lock under which a job is admitted
 # A row older than this belongs to a bot that died while waiting (Discord's interactions live 15
 # minutes): it no longer counts against its user's limit, and the next bot to start deletes it.
 ORPHANED_AFTER = "15 minutes"
@@ -177,16 +180,17 @@ async def _answer(context: JobContext, row: int, result: str, **columns: Any) ->
 
 async def classify_job(context: JobContext, *, row: int) -> None:
     """Classify the audio of ``genrebot_job_audio`` row ``row`` and write the result into it. Bad
-    audio is a result (the error), not a failure; a row gone or answered (the caller gave up, or a
-    stalled attempt finished after all) is nothing to do."""
-    engine: Classifier = context.additional_context["engine"]
+    audio, and audio that takes more time or memory than a job may, is a result (the error), not a
+    failure; a row gone or answered (the caller gave up, or a stalled attempt finished after all) is
+    nothing to do."""
+    work: Work = context.additional_context["work"]
     found = await _row(context, row, "data, name")
     if found is None:
         return
     data, name = found
     try:
-        prediction = await asyncio.to_thread(engine.classify, bytes(data), name=name)
-    except GenreEngineError as error:
+        prediction = await asyncio.to_thread(work.classify, bytes(data), name)
+    except (GenreEngineError, JobTimeoutError, JobMemoryError) as error:
         log.info("unusable audio", extra={"job": context.job.id, "error": type(error).__name__})
         await _answer(context, row, encode_error(error), data=None)
         return
@@ -201,13 +205,13 @@ async def classify_job(context: JobContext, *, row: int) -> None:
 async def fetch_job(context: JobContext, *, row: int) -> None:
     """Download the link of row ``row`` within the worker's link policy (bot.links.fetch) and write the
     audio, or the refusal, into it."""
-    policy: LinkPolicy = context.additional_context["link_policy"]
+    work: Work = context.additional_context["work"]
     found = await _row(context, row, "url")
     if found is None:
         return
     try:
-        fetched = await asyncio.to_thread(fetch_audio, found[0], policy)
-    except GenreBotError as error:  # LinkError, TooLongError
+        fetched = await asyncio.to_thread(work.fetch, found[0])
+    except GenreBotError as error:  # LinkError, TooLongError, JobMemoryError
         log.info("link refused", extra={"job": context.job.id, "error": type(error).__name__})
         await _answer(context, row, encode_error(error))
         return
@@ -270,8 +274,7 @@ async def retry_stalled(app: App, *, stalled_after_s: float = STALLED_AFTER_S) -
 
 async def run_worker(
     database_url: str,
-    engine: Classifier,
-    link_policy: LinkPolicy,
+    work: Work,
     *,
     concurrency: int = 1,
     heartbeat_s: float = HEARTBEAT_S,
@@ -279,7 +282,8 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """``python -m bot worker``: take classification and download jobs until stopped (SIGINT/SIGTERM,
-    or ``stop``), ``concurrency`` at once (threads), and put back the jobs of dead workers."""
+    or ``stop``), ``concurrency`` at once (threads, each doing its job's ``work``: in a child process
+    within the job limits), and put back the jobs of dead workers."""
     app = make_app(database_url)
     async with app.open_async():
         await apply_schema(app)
@@ -298,7 +302,7 @@ async def run_worker(
                 queues=[CLASSIFY, FETCH],
                 concurrency=concurrency,
                 name=f"genrebot@{socket.gethostname()}",
-                additional_context={"engine": engine, "link_policy": link_policy},
+                additional_context={"work": work},
                 update_heartbeat_interval=heartbeat_s,
                 stalled_worker_timeout=stalled_after_s,
                 install_signal_handlers=stop is None,
@@ -451,13 +455,7 @@ class QueueJobs:
     ) -> tuple:
         """Write the row, defer the job, wait for the answer: (result, embedding, data, name)."""
         owner = None if owner is None else str(owner)
-        await self._admit(queue, owner, max_wait_s)
-        columns = {"kind": queue, "owner": owner, **values}
-        (row,) = await self._query(
-            f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
-            f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id",
-            columns,
-        )
+        row = await self._admit(queue, {"kind": queue, "owner": owner, **values}, max_wait_s)
         started = time.monotonic()
         job_id = None
         try:
@@ -472,20 +470,44 @@ class QueueJobs:
         finally:
             await asyncio.shield(self._forget(row, job_id))
 
-    async def _admit(self, queue: str, owner: str | None, max_wait_s: float | None) -> None:
-        if owner is not None:
-            (mine,) = await self._query(
-                "SELECT count(*) FROM genrebot_job_audio WHERE owner = %s AND kind = %s "
-                "AND created_at > now() - %s::interval",
-                (owner, queue, ORPHANED_AFTER),
-            )
-            if mine >= self.per_owner:
+    async def _admit(self, queue: str, columns: dict[str, Any], max_wait_s: float | None) -> int:
+        """Check the limits and write the job's row, in one step: a transaction holding the queue's
+        admission lock, so that a burst of requests is counted one after the other and none gets in
+        past a limit (counted, then inserted, without it, six songs at once from a member allowed
+        one all got in). The line is the kind's unanswered rows less the jobs being done."""
+        async with self.app.connector.pool.connection() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (ADMISSION_LOCK, queue))
+            (mine, unanswered) = await (
+                await connection.execute(
+                    "SELECT count(*) FILTER (WHERE owner = %(owner)s), count(*) FROM genrebot_job_audio "
+                    "WHERE kind = %(kind)s AND result IS NULL AND created_at > now() - %(orphaned)s::interval",
+                    {"owner": columns["owner"], "kind": queue, "orphaned": ORPHANED_AFTER},
+                )
+            ).fetchone()
+            if columns["owner"] is not None and mine >= self.per_owner:
                 raise TooManyJobsError(self.per_owner)
-        running, waiting = await self.line(queue)
-        if waiting + 1 > self.max_waiting:
-            raise BusyError()
-        if max_wait_s is not None and waiting and (eta := self.estimate_s(queue, waiting + 1, running)) > max_wait_s:
-            raise QueueTooLongError(running + waiting, eta, max_wait_s)
+            (running,) = await (
+                await connection.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status = 'doing'", (queue,)
+                )
+            ).fetchone()
+            waiting = max(unanswered - running, 0)
+            if waiting + 1 > self.max_waiting:
+                raise BusyError()
+            if (
+                max_wait_s is not None
+                and waiting
+                and (eta := self.estimate_s(queue, waiting + 1, running)) > max_wait_s
+            ):
+                raise QueueTooLongError(running + waiting, eta, max_wait_s)
+            (row,) = await (
+                await connection.execute(
+                    f"INSERT INTO genrebot_job_audio ({', '.join(columns)}) "
+                    f"VALUES ({', '.join(f'%({name})s' for name in columns)}) RETURNING id",
+                    columns,
+                )
+            ).fetchone()
+        return row
 
     async def _wait(self, queue: str, job_id: int, row: int, on_place: PlaceCallback | None) -> None:
         """Until the worker has written the row's result (it does so, and NOTIFYs, before it

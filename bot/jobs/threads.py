@@ -30,9 +30,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from bot.classifier import Classifier
+from bot.jobs.children import Work
 from bot.jobs.errors import BusyError, QueueTooLongError, TooManyJobsError
-from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio
+from bot.links.fetch import FetchedAudio
 from genre_engine import Prediction
 
 log = logging.getLogger("genrebot.workers")
@@ -241,16 +241,14 @@ class Jobs(Protocol):
 
 
 class ThreadJobs:
-    """Classifications and downloads in this process's worker threads (the default): the model in
-    ``classifier``, links within ``link_policy`` in ``downloader``."""
+    """Classifications and downloads waiting in this process's worker pools, ``classifier`` and
+    ``downloader``; each pool's thread does the job's ``work`` (bot.jobs.children: in a child process
+    with a time and memory limit, or in the thread itself)."""
 
-    def __init__(
-        self, engine: Classifier, classifier: WorkerPool, downloader: WorkerPool, link_policy: LinkPolicy
-    ) -> None:
-        self.engine = engine
+    def __init__(self, work: Work, classifier: WorkerPool, downloader: WorkerPool) -> None:
+        self.work = work
         self.classifier = classifier
         self.downloader = downloader
-        self.link_policy = link_policy
 
     async def classify(
         self,
@@ -262,23 +260,16 @@ class ThreadJobs:
         max_wait_s: float | None,
     ) -> Prediction:
         return await self.classifier.run(
-            self.engine.classify,
-            data,
-            name=name,
-            owner=owner,
-            on_place=on_place,
-            max_wait_s=max_wait_s,
-            weight=len(data),
+            self.work.classify, data, name, owner=owner, on_place=on_place, max_wait_s=max_wait_s, weight=len(data)
         )
 
     async def fetch(
         self, url: str, *, owner: Hashable | None, on_place: PlaceCallback | None, max_wait_s: float | None
     ) -> FetchedAudio:
-        return await self.downloader.run(
-            fetch_audio, url, self.link_policy, owner=owner, on_place=on_place, max_wait_s=max_wait_s
-        )
+        return await self.downloader.run(self.work.fetch, url, owner=owner, on_place=on_place, max_wait_s=max_wait_s)
 
     async def close(self) -> None:
-        """Refuse new jobs, let the running ones finish."""
+        """Refuse new jobs, let the running ones finish, then stop the work's processes."""
         await self.classifier.close()
         await self.downloader.close()
+        await asyncio.to_thread(self.work.close)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import yt_dlp
+from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking.exceptions import HTTPError, RequestError, TransportError
 from yt_dlp.utils import (
     ExtractorError,
@@ -430,6 +431,7 @@ def _params(fetch: _Fetch, folder: str) -> dict[str, Any]:
     return {
         "noplaylist": True,
         "extract_flat": "in_playlist",  # a playlist link costs one page, not one per entry
+        "playlistend": 1,  # and a link that leads to one is processed no further than its first entry
         "max_filesize": policy.max_bytes,
         "socket_timeout": max(1.0, min(policy.timeout_s, 20.0)),
         "retries": 0,
@@ -537,6 +539,13 @@ def link_error(error: YoutubeDLError, url: str) -> LinkError:
     return NoAudioAtLinkError()
 
 
+def warm_up() -> None:
+    """Pay yt-dlp's one-off start-up (compiling every extractor's URL pattern, about a second) now,
+    not within the first link's deadline: a fetching child process calls it as it starts."""
+    for extractor in gen_extractor_classes():
+        extractor.suitable("https://example.com/")
+
+
 def fetch_audio(url: str, policy: LinkPolicy) -> FetchedAudio:
     """Download the audio behind ``url`` (blocking: run it in a worker) within ``policy``'s deadline
     and size cap. Raises LinkError subclasses (every yt-dlp failure is mapped to one) or
@@ -552,9 +561,12 @@ def fetch_audio(url: str, policy: LinkPolicy) -> FetchedAudio:
     try:
         with tempfile.TemporaryDirectory(prefix="genrebot-link-", dir=policy.temp_root) as folder:
             with _GuardedYoutubeDL(_params(fetch, folder), fetch) as ydl:
-                info = ydl.extract_info(url, download=False)
+                # process=False: a playlist is refused on what the page says, before any entry is
+                # looked at (processing 30,000 entries of a page of <audio> tags took minutes)
+                info = ydl.extract_info(url, download=False, process=False)
                 _check_metadata(info, fetch)
                 info = ydl.process_ie_result(info, download=True)
+                _check_metadata(info, fetch)  # a link that led to a playlist (at most its first entry was fetched)
             data = _read_download(info, policy)
     except Exception as exc:
         if fetch.error is not None:

@@ -160,14 +160,17 @@ class NoRadioError(RadioError):
 
 
 class NotListeningError(RadioError):
-    """Only someone in the radio's voice channel may skip."""
+    """Only someone in the radio's voice channel may skip or stop it (and an admin may stop it)."""
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
         super().__init__(channel)
 
     def __str__(self) -> str:
-        return f"Only listeners can skip: join **{cut(self.channel)}** first."
+        return (
+            f"Only listeners can skip or stop the radio (admins can stop it from anywhere): "
+            f"join **{cut(self.channel)}** first."
+        )
 
 
 class SongNotPlayingError(RadioError):

@@ -18,10 +18,11 @@ from typing import BinaryIO
 
 import av
 
-from bot.media_store import MediaStore
-from bot.radio.errors import EmptyPoolError, NothingPlayableError, SongAudioMissing
+from bot.media_store import MediaStore, Owner
+from bot.radio.errors import EmptyPoolError, NothingPlayableError, RadioError, SongAudioMissing
 from bot.radio.loudness import gain_db, measure
 from bot.radio.stream import Track, decode_48k
+from genre_engine.engine import content_hash
 from genre_engine.errors import NoSoundTrackError
 from recommender.config import RecommenderConfig
 from recommender.filters import PoolFilter
@@ -95,7 +96,9 @@ def _measure_file(handle) -> float:
 
 async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = None):
     """The song's audio as an open binary file, or None. A copy evicted from the media store is
-    fetched again through ``refetch`` (the bot's guarded downloader) when the song came from a link."""
+    fetched again through ``refetch`` (the bot's guarded downloader) when the song came from a link,
+    and kept only if it is the very audio the song was analysed from (its content hash): whatever a
+    site serves now under that link is another song, and never stored under this one's hash."""
     handle = await asyncio.to_thread(media.open, song.content_hash)
     if handle is not None or refetch is None or not song.source_url:
         return handle
@@ -106,7 +109,10 @@ async def open_audio(media: MediaStore, song: Song, refetch: Refetch | None = No
         return None
     if not data:
         return None
-    await asyncio.to_thread(media.put, song.content_hash, data)
+    if await asyncio.to_thread(content_hash, data) != song.content_hash:
+        log.info("the link's audio changed", extra={"song": song.id, "guild": song.guild_id})
+        return None
+    await asyncio.to_thread(media.put, song.content_hash, data, Owner(song.guild_id, song.added_by or 0))
     return await asyncio.to_thread(media.open, song.content_hash)
 
 
@@ -161,7 +167,8 @@ class RadioSession:
 
     ``variety``: the /radio start option (None: the mean of the listeners' own settings).
     ``refetch``: fetches a link's audio again when its copy was evicted. ``on_note``: receives short
-    notes for the channel (a song skipped because its audio is missing). ``clock``: seconds, for the
+    notes for the channel (a song skipped because its audio is missing), as the RadioError whose
+    sentence is the note, so a front end shows its facts (a title) as it shows member text. ``clock``: seconds, for the
     empty-channel rule. ``seed``: pins the exploration (tests, renders). ``only``: the /radio start
     filters (style, mood, genre), fixed for the session. ``config``, ``labels``: as for
     :func:`upcoming`.
@@ -175,7 +182,7 @@ class RadioSession:
         *,
         variety: float | None = None,
         refetch: Refetch | None = None,
-        on_note: Callable[[str], None] | None = None,
+        on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         config: RecommenderConfig = DEFAULT_CONFIG,
@@ -319,7 +326,7 @@ class RadioSession:
         note = SongAudioMissing(song.id, song.title)
         log.info("audio missing", extra={"guild": self.guild_id, "song": song.id})
         if self.on_note is not None:
-            self.on_note(str(note))
+            self.on_note(note)
 
     # feedback
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from bot.media_store import InvalidContentHashError, MediaStore
+from bot.media_store import STALE_INCOMING_S, InvalidContentHashError, MediaStore, Owner
 
 KiB = 1024
 
@@ -100,3 +102,53 @@ def test_the_store_persists_across_restarts(tmp_path: Path, media: MediaStore) -
 def test_keys_must_be_content_hashes(media: MediaStore) -> None:
     with pytest.raises(InvalidContentHashError):
         media.put("../../etc/passwd", b"x")
+
+
+def test_a_member_sharing_without_end_evicts_only_their_own_servers_audio(media: MediaStore) -> None:
+    """Server A keeps two songs; a member of server B shares song after song: B's copies give way,
+    never A's, and within B the member sharing most lets go first."""
+    server_a, flooder, neighbour = Owner(1, 11), Owner(2, 21), Owner(2, 22)
+    media.put(key("a1"), blob(1), server_a)
+    media.put(key("a2"), blob(2), server_a)
+    media.put(key("b0"), blob(3, 50 * KiB), neighbour)
+    for n in range(10):
+        media.put(key(f"f{n}"), blob(10 + n), flooder)
+
+    assert media.copies_bytes <= media.cap_bytes
+    assert read(media, key("a1")) == blob(1) and read(media, key("a2")) == blob(2)  # A keeps its equal part
+    assert media.has(key("b0")) and media.has(key("f9")) and not media.has(key("f0"))
+    assert media.kept_bytes(1) == 200 * KiB and media.kept_bytes(2, 21) == 100 * KiB
+
+
+def test_a_copy_two_servers_keep_stays_while_either_keeps_it(media: MediaStore) -> None:
+    media.put(key("s"), blob(1), Owner(1, 11))
+    media.put(key("s"), blob(1), Owner(2, 21))
+    for n in range(4):
+        media.put(key(f"b{n}"), blob(2 + n), Owner(2, 21))
+
+    assert media.has(key("s")) and media.kept_bytes(1) == 100 * KiB  # server 2 let it go, server 1 keeps it
+    assert media.kept_bytes(2) == 300 * KiB and not media.has(key("b0"))  # then server 2 gave its own way
+
+
+def test_leftovers_of_killed_writes_are_counted_and_removed_at_start(tmp_path: Path) -> None:
+    folder = tmp_path / "media"
+    MediaStore(folder, cap_bytes=400 * KiB)
+    stale, fresh = folder / "copies" / ".incoming-dead", folder / "copies" / ".incoming-writing"
+    stale.write_bytes(blob(1, 300 * KiB))
+    fresh.write_bytes(blob(2, 50 * KiB))
+    os.utime(stale, (time.time() - STALE_INCOMING_S - 1,) * 2)
+    media = MediaStore(folder, cap_bytes=400 * KiB)
+
+    assert media.removed_incoming == 1 and not stale.exists() and fresh.exists()
+    assert media.copies_bytes == 50 * KiB  # a write under way takes its room
+    for name in "abcd":
+        media.put(key(name), blob(3))
+    assert media.copies_bytes <= media.cap_bytes and not media.has(key("a"))
+
+
+def test_a_failed_write_leaves_nothing_behind(media: MediaStore, monkeypatch) -> None:
+    monkeypatch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+
+    with pytest.raises(OSError):
+        media.put(key("a"), blob(1))
+    assert [path.name for path in (media.folder / "copies").iterdir()] == []

@@ -28,6 +28,7 @@ from storage.errors import StoreClosedError
 from tests.support.bot_fixtures import (
     ELECTRONIC_CHILL,
     GUILD_ID,
+    MANAGE_GUILD,
     METAL_80S,
     OTHER_USER_ID,
     TEST_VOCABULARY,
@@ -207,10 +208,15 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 
 async def fill_pool(
-    services: Services, tmp_path: Path, genres: list[int], seconds: float, tags: list[list[float]] | None = None
+    services: Services,
+    tmp_path: Path,
+    genres: list[int],
+    seconds: float,
+    tags: list[list[float]] | None = None,
+    title: str = "",
 ) -> list[int]:
     """Songs of synthesised audio, kept in the media store as if shared by upload (``tags``: each
-    song's, in the order of the tagger's vocabulary)."""
+    song's, in the order of the tagger's vocabulary; ``title``: before each song's genre and number)."""
     ids = []
     for index, genre in enumerate(genres):
         path = noise_song(tmp_path / f"song {index}.wav", seconds, -18.0 - index, seed=index)
@@ -219,7 +225,7 @@ async def fill_pool(
         added = await services.store.add_song(
             NewSong(
                 guild_id=GUILD_ID,
-                title=f"{GENRES[genre]} {index}",
+                title=f"{title}{GENRES[genre]} {index}",
                 content_hash=digest,
                 probabilities=genre_vector(genre),
                 embedding=embedding_for(genre, index),
@@ -457,7 +463,7 @@ async def test_an_early_skip_is_recorded_for_the_skipper_only(radio_bot, tmp_pat
     playing = radio.current.song
 
     (outsider,) = await harness.command("skip", user_id=CAT)
-    assert outsider.ephemeral and "Only listeners can skip: join **lounge**" in outsider.text
+    assert outsider.ephemeral and "Only listeners can skip or stop the radio" in outsider.text
     (reply,) = await harness.command("skip", user_id=BEN)
 
     assert not reply.ephemeral and f"skipped **{playing.title}**" in reply.text
@@ -476,6 +482,18 @@ async def test_a_song_heard_to_its_end_is_listened_for_everyone_present(radio_bo
 
     assert heard_by_ann[0][0] == heard_by_ben[0][0] == EventKind.LISTENED
     assert heard_by_ann[0][1] == heard_by_ben[0][1]
+
+
+async def test_nowplaying_draws_the_chart_of_a_title_matplotlib_would_read_as_mathematics(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ], seconds=8.0, title="$\\frac{$ money $$$ ")
+    await harness.command("radio", subcommand="start")
+    radio = harness.cog.radios[GUILD_ID]
+    await eventually(lambda: radio.current is not None)
+
+    (reply,) = await harness.command("nowplaying", user_id=BEN)
+
+    assert reply.files == ["genres.png"] and reply.message["embeds"][0]["title"].startswith("$\\\\frac{$ money")
 
 
 async def test_nowplaying_shows_the_song_why_and_progress_with_working_buttons(radio_bot, tmp_path):
@@ -629,6 +647,25 @@ async def test_stop_and_shutdown_leave_the_channel(radio_bot, tmp_path):
     cog = harness.cog
     await harness.bot.close()
     assert harness.voices[2].disconnected and cog.radios == {}
+
+
+async def test_only_a_listener_or_an_admin_stops_the_radio(radio_bot, tmp_path):
+    """A member in no voice channel, with no permission, cannot stop a radio others listen to (/skip's
+    rule); an admin can, from anywhere, and so can a listener."""
+    harness = await radio_bot({ANN: LOUNGE, BEN: None})
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=5.0)
+    await harness.command("radio", subcommand="start")
+
+    (refused,) = await harness.command("radio", subcommand="stop", user_id=BEN)
+    assert refused.ephemeral and "Only listeners can skip or stop the radio" in refused.text
+    assert GUILD_ID in harness.cog.radios and not harness.voices[0].disconnected
+
+    (stopped,) = await harness.command("radio", subcommand="stop", user_id=BEN, permissions=MANAGE_GUILD)
+    assert "Radio stopped by user3" in stopped.text and harness.cog.radios == {}
+
+    await harness.command("radio", subcommand="start")
+    (by_listener,) = await harness.command("radio", subcommand="stop", user_id=ANN)
+    assert "Radio stopped by user2" in by_listener.text and harness.cog.radios == {}
 
 
 async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over(radio_bot, tmp_path):

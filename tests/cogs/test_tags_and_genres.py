@@ -145,7 +145,7 @@ async def test_console_teaches_lists_uses_and_forgets_a_genre(make_services, tmp
     assert stored is not None and stored.version == taught.VERSION
 
 
-async def test_retraining_runs_in_the_worker_pool_not_on_the_event_loop(make_services, tmp_path, monkeypatch):
+async def test_retraining_runs_in_the_teaching_pool_not_on_the_event_loop(make_services, tmp_path, monkeypatch):
     services = await make_services(engine=tagged_engine())
     await console_run(services, [f"/classify {path}" for path in write_songs(tmp_path, ["a", "b", "c"])])
     threads: list[str] = []
@@ -159,7 +159,7 @@ async def test_retraining_runs_in_the_worker_pool_not_on_the_event_loop(make_ser
 
     await services.teaching.teach(1, 7, 1, "lo-fi", is_admin=True)
 
-    assert threads and threads[0].startswith("genrebot-classify") and threads[0] != threading.main_thread().name
+    assert threads and threads[0].startswith("genrebot-teach") and threads[0] != threading.main_thread().name
 
 
 # -- Discord ------------------------------------------------------------------------------------

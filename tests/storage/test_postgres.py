@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from storage import SQLiteStore, store_for
-from storage.errors import DatabaseUnavailableError, SchemaTooNewError, StoreClosedError
+from storage.errors import DatabaseUnavailableError, MigrationFailedError, SchemaTooNewError, StoreClosedError
 from storage.postgres import PostgresStore
 from storage.postgres_schema import MIGRATIONS, migrate, schema_version
 from tests.support.stores import (
@@ -56,8 +56,9 @@ async def test_a_failing_migration_leaves_the_previous_version(database: str) ->
     async with PostgresStore(database) as store:
         await store.set_variety(BOB, 0.7)
     async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.UndefinedTable):
+        with pytest.raises(MigrationFailedError, match="Nothing was changed") as caught:
             await migrate(conn, "test", MIGRATIONS + (EXTRA + ("INSERT INTO nowhere VALUES (1)",),))
+        assert isinstance(caught.value.__cause__, psycopg.errors.UndefinedTable)
         assert await schema_version(conn) == len(MIGRATIONS)
     async with PostgresStore(database) as store:
         assert (await store.user_settings(BOB)).variety == 0.7

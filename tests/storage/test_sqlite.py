@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from storage import DEFAULT_VARIETY, SQLiteStore, open_store
-from storage.errors import SchemaTooNewError, StoreClosedError
+from storage.errors import MigrationFailedError, SchemaTooNewError, StoreClosedError
 from storage.migrations import MIGRATIONS, migrate, schema_version
 from tests.support.stores import ALICE, BOB, GUILD, make_song
 
@@ -57,11 +58,32 @@ async def test_a_failing_migration_leaves_the_file_at_the_previous_version(db_pa
         await store.set_variety(BOB, 0.7)
     broken = EXTRA + ("INSERT INTO no_such_table VALUES (1)",)
     async with aiosqlite.connect(db_path, isolation_level=None) as db:
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(MigrationFailedError) as caught:
             await migrate(db, str(db_path), MIGRATIONS + (broken,))
         assert await schema_version(db) == len(MIGRATIONS)
         columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(users)")]
     assert "locale" not in columns
+    assert f"update the database {db_path} from schema version 3 to 4" in str(caught.value)
+    assert "Nothing was changed" in str(caught.value) and "no_such_table" not in str(caught.value)
+
+
+async def test_a_file_that_fails_to_migrate_at_start_up_is_a_sentence_and_stays_as_it_was(db_path: Path) -> None:
+    """A database whose first migration fails (a table of the same name made by another program)."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(db_path)) as raw, raw:
+        raw.execute("CREATE TABLE guilds (name TEXT)")
+        raw.execute("INSERT INTO guilds VALUES ('theirs')")
+
+    with pytest.raises(MigrationFailedError, match="from schema version 0 to") as caught:
+        await SQLiteStore(db_path).open()
+
+    assert "sqlite" not in str(caught.value).lower()
+    with closing(sqlite3.connect(db_path)) as raw:
+        assert raw.execute("SELECT name, sql FROM sqlite_master").fetchall() == [
+            ("guilds", "CREATE TABLE guilds (name TEXT)")
+        ]
+        assert raw.execute("SELECT * FROM guilds").fetchall() == [("theirs",)]
+        assert raw.execute("PRAGMA user_version").fetchone() == (0,)
 
 
 async def test_a_file_from_a_newer_genrebot_is_refused(db_path: Path) -> None:

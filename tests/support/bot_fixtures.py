@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import http.server
 import io
 import ipaddress
-import threading
 import time
 import urllib.parse
 from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Iterable,
     Iterator,
-    Sequence,
 )
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import discord
-import numpy as np
 import pytest
 import soundfile as sf
 
@@ -30,9 +25,7 @@ from bot.config import Config
 from bot.links.fetch import LinkPolicy
 from bot.services import Services
 from cogs.client import GenreBot, make_client
-from genre_engine import GENRES, Prediction
-from genre_engine.errors import GenreEngineError, NotAudioError
-from genre_engine.tags import Tag, TagVocabulary, report
+from genre_engine.tags import Tag, TagVocabulary
 from tests.conftest import tone
 from tests.support.discord_harness import (
     APPLICATION_ID,
@@ -47,6 +40,7 @@ from tests.support.discord_harness import (
     guild_payload,
     user_payload,
 )
+from tests.support.fake_engine import FakeEngine
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 
@@ -129,69 +123,6 @@ def link_policy(tmp_path: Path) -> LinkPolicy:
     )
 
 
-class FakeEngine:
-    """The genre engine's surface (``bot.classifier.Classifier``) without a model.
-
-    Reads real WAV bytes (anything else is "not audio", as for the engine) and derives a stable
-    genre mix and embedding from the audio's hash, so different audio gets different, repeatable
-    results. ``labels`` are the model's genres (the GTZAN ten unless given). ``gate``, when set,
-    holds every classification until released (to fill the pool). With a ``vocabulary`` it is a
-    tagger too: ``tags[name]`` gives the tag probabilities of the song called ``name`` (zeros
-    otherwise), and styles, moods and ``confident`` follow from them as in the real engine."""
-
-    embedding_dim = 8
-
-    def __init__(self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None) -> None:
-        self.labels = tuple(labels)
-        self.vocabulary = vocabulary
-        self.tags: dict[str, list[float]] = {}
-        self.gate: threading.Event | None = None
-        self.started = threading.Semaphore(0)
-        self.calls = 0
-
-    def classify(self, source: bytes | str | Path, *, name: str | None = None) -> Prediction:
-        self.calls += 1
-        self.started.release()
-        if self.gate is not None:
-            self.gate.wait(10)
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        try:
-            duration = sf.info(io.BytesIO(data)).duration
-        except sf.LibsndfileError:
-            raise NotAudioError() from None
-        digest = hashlib.sha256(data).digest()
-        count = len(self.labels)
-        probabilities = np.full(count, 0.3 / (count - 1))
-        probabilities[digest[0] % count] = 0.7
-        embedding = np.random.default_rng(list(digest[:8])).normal(size=self.embedding_dim).astype(np.float32)
-        tagged = {}
-        if self.vocabulary is not None:
-            tag_probabilities = np.array(self.tags.get(name, [0.0] * len(self.vocabulary.tags)), np.float32)
-            tagged = vars(report(self.vocabulary, probabilities, tag_probabilities))
-        return Prediction(
-            probabilities=dict(zip(self.labels, probabilities.tolist())),
-            genre=self.labels[int(probabilities.argmax())],
-            embedding=embedding / np.linalg.norm(embedding),
-            duration_s=duration,
-            segments=1,
-            timings_ms={"total": 1.0},
-            content_hash=hashlib.sha256(data).hexdigest(),
-            name=name,
-            **tagged,
-        )
-
-    def classify_many(
-        self, sources: Iterable[bytes | str | Path], *, progress: Callable[[int], None] | None = None
-    ) -> Iterator[tuple[bytes | str | Path, Prediction | GenreEngineError]]:
-        for done, source in enumerate(sources, 1):
-            try:
-                yield source, self.classify(source)
-            except GenreEngineError as error:
-                yield source, error
-            if progress:
-                progress(done)
-
-
 # A small tagger for the fake engine: two styles outside the ten, one inside, a mood and an era.
 TEST_VOCABULARY = TagVocabulary(
     "test",
@@ -211,11 +142,14 @@ METAL_80S = [0.0, 0.0, 0.9, 0.0, 0.5]  # a metal song of the 80s: confident
 
 @pytest.fixture
 async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Services]]]:
-    """Services over a real SQLite file and a FakeEngine (``engine=`` to give another); other keyword
-    arguments override the Config."""
+    """Services over a real SQLite file and a FakeEngine (``engine=`` to give another; ``make_engine=``
+    classifies in child processes with the engine it builds); other keyword arguments override the
+    Config."""
     started: list[Services] = []
 
-    async def make(engine: FakeEngine | None = None, **overrides) -> Services:
+    async def make(
+        engine: FakeEngine | None = None, make_engine: Callable[[], FakeEngine] | None = None, **overrides
+    ) -> Services:
         settings = {
             "db": tmp_path / f"bot{len(started)}.db",
             "media": tmp_path / f"media{len(started)}",
@@ -225,7 +159,7 @@ async def make_services(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable
             "allowed_internal_networks": LOOPBACK,
             **overrides,
         }
-        services = await Services.open(Config(**settings), engine or FakeEngine())
+        services = await Services.open(Config(**settings), engine or FakeEngine(), make_engine=make_engine)
         started.append(services)
         return services
 
@@ -309,6 +243,7 @@ async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Aw
 
         async def request(route, **kwargs):
             harness.rest.append(Call(route.method, route.url.removeprefix(route.BASE), kwargs.get("json")))
+            recorder.refuse_if_over(harness.rest[-1])
 
         await bot.__aenter__()  # what `async with bot` does: loop and HTTP client set up, no login
         bots.append(bot)

@@ -18,6 +18,8 @@ from typing import Any
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter
 
+from tests.support.discord_limits import problems, refuse_if_over
+
 APPLICATION_ID = 900_000_000_000_000_001
 CHANNEL_ID = 900_000_000_000_000_002
 _ids = itertools.count(910_000_000_000_000_000)
@@ -90,6 +92,7 @@ class RecordingAdapter(AsyncWebhookAdapter):
             route.method, route.path.format(**_route_parameters(route)), body, [file.filename for file in files or []]
         )
         self.recorder.calls.append(call)
+        self.recorder.refuse_if_over(call)
         return self.recorder.reply_to(call, route)
 
 
@@ -107,6 +110,15 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: dict[int, dict[str, Any]] = {}
+        self.refused: list[tuple[Call, list[str]]] = []  # what Discord would have refused, and why
+
+    def refuse_if_over(self, call: Call) -> None:
+        """Answer a message over Discord's limits as Discord does (tests.support.discord_limits)."""
+        try:
+            refuse_if_over(call.message)
+        except discord.HTTPException as refusal:
+            self.refused.append((call, problems(call.message)))
+            raise refusal
 
     def reply_to(self, call: Call, route) -> Any:
         if call.method == "DELETE":

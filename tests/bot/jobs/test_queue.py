@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.jobs.errors import TooManyJobsError
+from bot.jobs.children import InThread
+from bot.jobs.errors import BusyError, TooManyJobsError
 from bot.jobs.queue import (
     ANSWERED,
     CHECK_S,
@@ -63,7 +64,8 @@ async def queued(make_services, databases, link_policy):
 
     def start_worker(**options) -> FakeEngine:
         engine, stop = FakeEngine(), asyncio.Event()
-        stops.append((stop, asyncio.create_task(run_worker(url, engine, link_policy, stop=stop, **options))))
+        work = InThread(engine, link_policy)
+        stops.append((stop, asyncio.create_task(run_worker(url, work, stop=stop, **options))))
         return engine
 
     yield services, start_worker
@@ -166,6 +168,43 @@ async def test_one_user_may_have_only_so_many_songs_in_line_and_giving_up_leaves
     assert await services.jobs.line() == (0, 0)  # its job was cancelled, its upload deleted
     (rows,) = await services.jobs._query("SELECT count(*) FROM genrebot_job_audio")
     assert rows == 0
+
+
+async def burst(services, songs: int, refused: int) -> tuple[list[BaseException], int]:
+    """``songs`` songs sent at once by one member (no worker takes them): the errors of the
+    ``refused`` that are answered at once, and the rows written for the others."""
+    tasks = [
+        asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(300 + 50 * n), f"song {n}")))
+        for n in range(songs)
+    ]
+    try:
+        async with asyncio.timeout(20):  # (all of them in line would never be answered)
+            while sum(task.done() for task in tasks) < refused:
+                await asyncio.sleep(0.05)
+        (rows,) = await services.jobs._query("SELECT count(*) FROM genrebot_job_audio")
+        return [task.exception() for task in tasks if task.done()], rows
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_burst_from_one_member_is_admitted_within_the_limit(make_services, databases) -> None:
+    """Six songs at once from a member allowed one: the count and the insert are one step, so one
+    gets in and five are refused (counted, then inserted, all six got in)."""
+    services = await make_services(database_url=databases(), queue_size=50, per_user_jobs=1)
+
+    errors, rows = await burst(services, 6, refused=5)
+
+    assert rows == 1 and all(isinstance(error, TooManyJobsError) for error in errors)
+
+
+async def test_the_line_admits_no_more_than_its_length_in_a_burst(make_services, databases) -> None:
+    services = await make_services(database_url=databases(), queue_size=2, per_user_jobs=10)
+
+    errors, rows = await burst(services, 6, refused=4)
+
+    assert rows == 2 and all(isinstance(error, BusyError) for error in errors)
 
 
 async def test_the_job_of_a_dead_worker_is_retried_by_another_and_the_listen_counted_once(queued) -> None:

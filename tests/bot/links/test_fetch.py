@@ -7,6 +7,7 @@ import ipaddress
 import socket
 
 import pytest
+import yt_dlp
 
 from bot.links import fetch as links
 from bot.links.errors import (
@@ -121,6 +122,26 @@ def test_playlist_link_is_refused(audio_server, link_policy):
     with pytest.raises(PlaylistLinkError):
         fetch_audio(url, link_policy)
     assert audio_server.requests == ["/feed.xml"]  # no entry was downloaded
+
+
+def test_page_of_many_players_is_refused_as_a_playlist_before_any_entry_is_processed(
+    audio_server, link_policy, monkeypatch
+):
+    """A page of 3,000 ``<audio>`` tags is a playlist in disguise: refused on what the page says,
+    without yt-dlp working through its entries (which cost minutes for 30,000)."""
+    processed = []
+    process = yt_dlp.YoutubeDL.process_video_result
+    monkeypatch.setattr(
+        yt_dlp.YoutubeDL,
+        "process_video_result",
+        lambda self, info, **kw: processed.append(info) or process(self, info, **kw),
+    )
+    page = "<html><body>" + "".join(f'<audio src="/a{n}.wav"></audio>' for n in range(3000)) + "</body></html>"
+    url = audio_server.file("/players.html", page.encode(), "text/html")
+
+    with pytest.raises(PlaylistLinkError):
+        fetch_audio(url, link_policy)
+    assert processed == [] and audio_server.requests == ["/players.html"]
 
 
 def test_page_without_audio(audio_server, link_policy):

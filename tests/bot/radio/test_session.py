@@ -237,7 +237,7 @@ async def test_feedback_is_recorded_and_the_next_pick_follows(store, media, pool
 async def test_a_song_without_audio_is_skipped_with_a_note_and_marked(tmp_path, store, media, pool) -> None:
     orphan = await add_song(store, None, None, JAZZ, 99)  # indexed, but no audio anywhere
     notes: list[str] = []
-    session = RadioSession(store, media, GUILD, on_note=notes.append, seed=0)
+    session = RadioSession(store, media, GUILD, on_note=lambda note: notes.append(str(note)), seed=0)
     await session.join(ANN)
     played = []
     for _ in range(6):
@@ -274,6 +274,35 @@ async def test_a_link_whose_copy_was_evicted_is_fetched_again(tmp_path, store, m
     track.track.close()
     assert track.song.id == added.song.id and fetched == ["https://example.org/song"]
     assert media.has(added.song.content_hash)  # kept again, under the cap
+
+
+async def test_a_link_whose_audio_changed_is_not_stored_under_the_songs_hash(tmp_path, store, media) -> None:
+    """The site now serves other audio at the link: another song, kept nowhere; this one is missing."""
+    path = noise_song(tmp_path / "linked.wav", 2.0, -20.0)
+    other = noise_song(tmp_path / "replaced.wav", 2.0, -20.0, seed=9)
+    digest = content_hash(path)
+    added = await store.add_song(
+        NewSong(
+            guild_id=GUILD,
+            title="linked",
+            content_hash=digest,
+            probabilities=genre_vector(JAZZ),
+            embedding=embedding_for(JAZZ, 1),
+            source_url="https://example.org/song",
+        )
+    )
+    notes: list[str] = []
+
+    async def refetch(song):
+        return other.read_bytes()
+
+    session = RadioSession(store, media, GUILD, refetch=refetch, on_note=lambda note: notes.append(str(note)))
+    await session.join(ANN)
+    with pytest.raises(NothingPlayableError):
+        await session.next_track()
+
+    assert not media.has(digest) and media.copies_bytes == 0
+    assert (await store.get_song(GUILD, added.song.id)).audio_missing and "Skipped “linked”" in notes[0]
 
 
 async def test_sharing_a_song_again_makes_it_playable_again(store, media, pool) -> None:
