@@ -22,8 +22,10 @@ class TorchModel:
 
     runtime = "torch"
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, checkpoint_sha256: str | None = None) -> None:
+        """``checkpoint_sha256``: of the file the bundle was read from (None: a model not saved yet)."""
         self.bundle = bundle
+        self.checkpoint_sha256 = checkpoint_sha256
         self.features = bundle.features
         self.labels = bundle.labels
         self.embedding_dim = bundle.model.embedding_dim

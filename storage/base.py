@@ -66,6 +66,7 @@ class NewSong:
     in_pool: bool = True
     tags: np.ndarray | None = field(default=None, repr=False)
     confident: bool | None = None  # the engine's verdict on its ten-genre answer; None: unknown
+    model_id: str | None = None  # the model that analysed it (genre_engine.engine.model_id); None: unknown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +91,51 @@ class Song:
     audio_missing: bool = field(default=False, compare=False)
     tags: np.ndarray | None = field(default=None, repr=False, compare=False)
     confident: bool | None = field(default=None, compare=False)
+    # the model whose analysis this is (genre_engine.engine.model_id); None: analysed before analyses
+    # named their model
+    model_id: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """The genre model a store serves analyses for: ``id`` (``genre_engine.engine.model_id``),
+    ``labels`` (the genres of its probability vectors, in order) and ``embedding_dim``.
+
+    Songs another model analysed stay in the store until they are analysed again: in a pool matrix
+    they count by their genres when that model had the same labels (its embeddings, which live in
+    another space, are zeros there and ``PoolMatrix.current`` is False), and not at all otherwise."""
+
+    id: str
+    labels: tuple[str, ...]
+    embedding_dim: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a model said about one song's audio (see :class:`NewSong` for the fields), to replace
+    the analysis of another model (:meth:`Store.replace_analysis`)."""
+
+    model_id: str
+    probabilities: np.ndarray = field(repr=False)
+    embedding: np.ndarray = field(repr=False)
+    duration_s: float | None = None
+    tags: np.ndarray | None = field(default=None, repr=False)
+    confident: bool | None = None
+
+
+@dataclass(frozen=True)
+class ModelCounts:
+    """Songs by the model that analysed them: ``current`` (the serving model), ``other_model``
+    (another one, and the audio may still be had: to analyse again) and ``unavailable`` (another
+    one, and its audio could not be had: analysed again only when shared again)."""
+
+    current: int
+    other_model: int
+    unavailable: int
+
+    @property
+    def songs(self) -> int:
+        return self.current + self.other_model + self.unavailable
 
 
 class AddedSong(NamedTuple):
@@ -179,6 +225,9 @@ class PoolMatrix:
     added_by: np.ndarray  # int64 [N]
     tags: np.ndarray | None = None  # float32 [N, T], NaN rows for songs without tags; None: no song has any
     confident: np.ndarray | None = None  # bool [N]: the engine's verdict stood (unknown counts as True)
+    # bool [N]: analysed by the serving model; the embeddings of the other rows are zeros and their
+    # sound is never compared (ServingModel). None: every row is.
+    current: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -196,6 +245,10 @@ class PoolMatrix:
         """Row positions of the given song ids that are in the pool, silently dropping the others."""
         rows, found = self.locate(song_ids)
         return rows[found]
+
+    def sounding(self) -> np.ndarray:
+        """Bool ``[N]``: the rows whose sound may be compared (analysed by the serving model)."""
+        return np.ones(len(self), bool) if self.current is None else self.current
 
 
 @dataclass(frozen=True)
@@ -358,14 +411,25 @@ class Store(abc.ABC):
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         """Ids of the server's songs marked as missing their audio, ascending."""
 
+    # -- analyses by model -----------------------------------------------------------------------
+
     @abc.abstractmethod
-    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
-        """Replace every stored embedding of ``from_dim`` values, in every server, by
-        ``project(rows)`` (float32 ``[n, from_dim]`` -> ``[n, d]``, one ``d`` for all; rows are
-        re-normalised), in one transaction: how a pool stored with a model's full embeddings moves to
-        the compact ones the engine now hands out (``genre_engine.projection``). Returns how many
-        songs changed. Raises InvalidSongError (nothing changed) when ``project`` returns the wrong shape.
-        """
+    async def songs_to_reanalyse(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100
+    ) -> list[Song]:
+        """Up to ``limit`` songs (of one server, or all), ``id > after_id`` in id order, that another
+        model than the serving one analysed and whose audio is not known to be missing: what
+        re-analysis works through. Without a serving model, none."""
+
+    @abc.abstractmethod
+    async def replace_analysis(self, content_hash: str, analysis: Analysis) -> list[Song]:
+        """Store ``analysis`` for every song of this audio (``content_hash``, in every server) that
+        another model analysed, in one transaction, and return them. Raises InvalidSongError (nothing
+        changed) for vectors of the wrong shape."""
+
+    @abc.abstractmethod
+    async def model_counts(self, *, guild_id: int | None = None) -> ModelCounts:
+        """Songs (of one server, or all) by the model that analysed them, against the serving one."""
 
     # -- listen events ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from storage.base import EventKind, NewSong
+from storage.base import Analysis, EventKind, NewSong
 from storage.errors import (
     InvalidEventKindError,
     InvalidIdError,
@@ -26,6 +26,7 @@ MAX_EMBEDDING_DIM = 4096
 MAX_TITLE_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_HASH_CHARS = 128
+MAX_MODEL_ID_CHARS = 64
 MAX_TAGS = 256
 MAX_LABEL_CHARS = 40
 _MAX_ID = 2**63 - 1
@@ -89,6 +90,19 @@ class CheckedSong(NamedTuple):
     source_url: str | None
     message_url: str | None
     in_pool: bool
+    tags: bytes | None
+    confident: int | None
+    model_id: str | None
+
+
+class CheckedAnalysis(NamedTuple):
+    """An Analysis whose fields are known good, with the vectors as float32 bytes ready to store."""
+
+    model_id: str
+    probabilities: bytes
+    embedding: bytes
+    embedding_dim: int
+    duration_s: float | None
     tags: bytes | None
     confident: int | None
 
@@ -187,7 +201,30 @@ def _checked(song: NewSong, probabilities: bytes, embedding: bytes, dim: int) ->
         bool(song.in_pool),
         _check_tags(song.tags),
         None if song.confident is None else int(bool(song.confident)),
+        None if song.model_id is None else check_model_id(song.model_id),
     )
+
+
+def check_analysis(analysis: Analysis, genre_count: int) -> CheckedAnalysis:
+    """Validate and normalise an analysis as :func:`check_song` does a new song's vectors."""
+    embedding = _check_embedding(analysis.embedding)
+    return CheckedAnalysis(
+        check_model_id(analysis.model_id),
+        _check_probabilities(analysis.probabilities, genre_count).tobytes(),
+        embedding.tobytes(),
+        embedding.size,
+        _check_duration(analysis.duration_s),
+        _check_tags(analysis.tags),
+        None if analysis.confident is None else int(bool(analysis.confident)),
+    )
+
+
+def check_model_id(value: object) -> str:
+    """A model id (``genre_engine.engine.model_id``): a short text of letters, digits and ``-``."""
+    model_id = _check_text("model id", value)
+    if len(model_id) > MAX_MODEL_ID_CHARS or not all(ch.isalnum() or ch == "-" for ch in model_id):
+        raise InvalidSongError(f"a model id is at most {MAX_MODEL_ID_CHARS} letters, digits and dashes")
+    return model_id
 
 
 def _check_tags(value: object) -> bytes | None:

@@ -28,7 +28,10 @@ class FakeEngine:
 
     embedding_dim = 8
 
-    def __init__(self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None) -> None:
+    def __init__(
+        self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None, model_id: str = "fake-model"
+    ) -> None:
+        self.model_id = model_id
         self.labels = tuple(labels)
         self.vocabulary = vocabulary
         self.tags: dict[str, list[float]] = {}
