@@ -58,6 +58,7 @@ from recommender.service import (
     taste_of,
 )
 from storage import (
+    Analysis,
     EventKind,
     ForgetReport,
     GuildSettings,
@@ -65,6 +66,7 @@ from storage import (
     NewSong,
     PoolCacheStats,
     PoolStats,
+    ServingModel,
     Song,
     Store,
     describe_location,
@@ -206,19 +208,21 @@ def audio_files(folder: Path) -> FolderScan:
     return scan_folder(folder)
 
 
-async def compact_stored_embeddings(store: Store, engine: GenreEngine) -> int:
-    """Move songs stored with the model's full embedding to the compact one the engine hands out
-    (its ``projection``), so pools indexed before the projection shipped keep working; returns how
-    many songs moved (0 without a projection, or once done)."""
-    if engine.projection is None:
-        return 0
-    moved = await store.reproject_embeddings(engine.projection.input_dim, engine.projection.apply)
-    if moved:
-        log.info(
-            "stored embeddings compacted",
-            extra={"songs": moved, "from_dim": engine.projection.input_dim, "to_dim": engine.projection.output_dim},
-        )
-    return moved
+def serving_model(engine: Classifier) -> ServingModel:
+    """What the store needs to tell ``engine``'s analyses from other models' (storage.ServingModel)."""
+    return ServingModel(engine.model_id, tuple(engine.labels), engine.embedding_dim)
+
+
+def analysis_of(prediction: Prediction) -> Analysis:
+    """A prediction as the analysis the store keeps for a song (its title and sharer aside)."""
+    return Analysis(
+        model_id=prediction.model_id,
+        probabilities=prediction.vector,
+        embedding=prediction.embedding,
+        duration_s=prediction.duration_s,
+        tags=prediction.tag_vector,
+        confident=prediction.confident if prediction.tags else None,
+    )
 
 
 class Services:
@@ -266,13 +270,13 @@ class Services:
         classified and fetched in child processes within the job limits (bot.jobs.children)."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine, make_engine=functools.partial(load_engine, config.checkpoint))
-        await compact_stored_embeddings(services.store, engine)
         log.info(
             "services started",
             extra={
                 "db": describe_location(config.store_location),
                 "workers": config.workers,
                 "embedding_dim": engine.embedding_dim,
+                "model": engine.model_id,
             },
         )
         return services
@@ -285,16 +289,17 @@ class Services:
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
         queue (bot.jobs.queue); else in this process: in child processes, each with the engine
         ``make_engine`` builds, when it is given, else by ``engine`` in the pool's threads."""
-        store = await open_store(
-            config.store_location, genre_count=len(engine.labels), pool_cache_mb=config.pool_cache_mb
-        )
+        store = await open_store(config.store_location, pool_cache_mb=config.pool_cache_mb, model=serving_model(engine))
         jobs = None
         if config.database_url:
             from bot.jobs.queue import QueueJobs  # procrastinate: only for the queue
 
             try:
                 jobs = await QueueJobs.open(
-                    config.database_url, max_waiting=config.queue_size, per_owner=config.per_user_jobs
+                    config.database_url,
+                    model_id=engine.model_id,
+                    max_waiting=config.queue_size,
+                    per_owner=config.per_user_jobs,
                 )
             except BaseException:
                 await store.close()
@@ -399,6 +404,12 @@ class Services:
             )
         else:
             song, new = known, False
+            if not self.store.analysed_by_serving_model(known):  # another model's: analysed again now
+                prediction = await self.jobs.classify(
+                    audio.data, name=audio.title, owner=caller.user_id, on_place=on_place, max_wait_s=max_wait_s
+                )
+                await self.store.replace_analysis(digest, analysis_of(prediction))
+                song = await self.store.get_song(guild_id, known.id)
             if in_pool and not known.in_pool:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
             if known.audio_missing:  # shared again: playable again
@@ -443,6 +454,7 @@ class Services:
             in_pool=in_pool,
             tags=prediction.tag_vector,
             confident=prediction.confident if prediction.tags else None,
+            model_id=prediction.model_id or None,
         )
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:

@@ -90,6 +90,7 @@ class Prediction:
         confident otherwise, the answer was only weak).
     track: the audio track analysed when the input holds several (a video with a commentary
         track: the one marked default, see ``genre_engine.audio_pyav.pick_track``), else None.
+    model_id: the model that made this analysis (``GenreEngine.model_id``, see :func:`model_id`).
     """
 
     probabilities: dict[str, float]
@@ -109,6 +110,7 @@ class Prediction:
     confident: bool = True
     sounds_outside: bool = False
     track: AudioTrack | None = None
+    model_id: str = ""
 
     @property
     def vector(self) -> np.ndarray:
@@ -345,6 +347,7 @@ class GenreEngine:
             name=name,
             segment_starts_s=tuple(segments.starts_s[i] for i in used),
             track=segments.track,
+            model_id=self.model_id,
             **tagged,
         )
 

@@ -200,10 +200,14 @@ async def worker(config: Config, options: Options) -> int:
     # one model thread per job: a worker scales by jobs and processes (one per core), not by
     # threads inside one classification (two of those already fill a 2-core machine)
     make_engine = functools.partial(load_engine, config.checkpoint, WORKER_MODEL_THREADS)
+    model_id = (await asyncio.to_thread(make_engine)).model_id  # the children load it again, each its own
     work = bounded_work(config, make_engine, workers=options.concurrency)
-    log.info("worker started", extra={"db": describe_location(config.database_url), "concurrency": options.concurrency})
+    log.info(
+        "worker started",
+        extra={"db": describe_location(config.database_url), "concurrency": options.concurrency, "model": model_id},
+    )
     try:
-        await run_worker(config.database_url, work, concurrency=options.concurrency)
+        await run_worker(config.database_url, work, model_id=model_id, concurrency=options.concurrency)
     finally:
         await asyncio.to_thread(work.close)
     return 0

@@ -47,3 +47,18 @@ class UnknownFilterError(RecommenderError, ValueError):
             return f"Playlists filter by `style:`, `mood:` or `genre:`, not `{self.kind[:20]}:`."
         options = ", ".join(self.known[:30]) or "none yet"
         return f"I don't know the {self.kind} `{self.value[:40]}`. Known {self.kind}s: {options}."
+
+
+class NotAnalysedYetError(RecommenderError):
+    """A song whose stored analysis is another model's than the one in use: its sound can't be
+    compared until it is analysed again (``bot.reanalysis`` does it in the background)."""
+
+    def __init__(self, song_id: int) -> None:
+        self.song_id = song_id
+        super().__init__(song_id)
+
+    def __str__(self) -> str:
+        return (
+            f"Song #{self.song_id} is waiting to be analysed again by the model I use now, so I can't "
+            "compare its sound yet. Ask again in a little while."
+        )

@@ -287,12 +287,14 @@ class PoolCacheStats:
 @dataclass(frozen=True)
 class TaughtModel:
     """A server's stored classifier for the genres it teaches: ``version`` says how ``state`` is
-    encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted."""
+    encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted, ``model_id`` on the
+    embeddings of which model (None: not recorded, from before models were)."""
 
     guild_id: int
     version: int
     state: bytes = field(repr=False)
     trained_at: datetime
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,18 @@ class Store(abc.ABC):
     the label count of the genre model in use (set by the implementation's constructor)."""
 
     genre_count: int
+    model: ServingModel | None = None  # the model whose analyses are current (set by the implementation)
+
+    def analysed_by_serving_model(self, song: Song) -> bool:
+        """Whether ``song``'s analysis is the serving model's (always, without a serving model)."""
+        return self.model is None or song.model_id == self.model.id
+
+    def sound_of(self, song: Song) -> np.ndarray:
+        """The song's embedding when the serving model made it; zeros of the serving model's size
+        otherwise, which compare with nothing (another model's embeddings live in another space)."""
+        if self.analysed_by_serving_model(song):
+            return song.embedding
+        return np.zeros(self.model.embedding_dim, np.float32)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -497,8 +511,10 @@ class Store(abc.ABC):
         """``{label: song ids}`` of every label taught in the server (songs removed since are gone)."""
 
     @abc.abstractmethod
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
-        """Replace the server's taught-genre classifier."""
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
+        """Replace the server's taught-genre classifier, fitted on ``model_id``'s embeddings."""
 
     @abc.abstractmethod
     async def taught_model(self, guild_id: int) -> TaughtModel | None:

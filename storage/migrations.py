@@ -121,6 +121,8 @@ MODEL_IDS: Migration = (
     ) WITHOUT ROWID""",
     # a new analysis replaces the old one of the same audio in every server
     "CREATE INDEX songs_by_hash ON songs (content_hash)",
+    # the embeddings of which model a server's taught genres were fitted on
+    "ALTER TABLE taught_models ADD COLUMN model_id TEXT",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES, MODEL_IDS)

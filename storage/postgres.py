@@ -761,26 +761,33 @@ class PostgresStore(Store):
             examples.setdefault(label, []).append(song_id)
         return {label: tuple(ids) for label, ids in examples.items()}
 
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
         guild_id = check_id("server", guild_id)
         async with self._writing() as conn:
             await self._ensure_guilds(conn, [guild_id])
             (trained_at,) = await self._one(
                 conn,
-                "INSERT INTO taught_models (guild_id, version, state, trained_at) VALUES (%s, %s, %s, now()) "
+                "INSERT INTO taught_models (guild_id, version, state, trained_at, model_id) "
+                "VALUES (%s, %s, %s, now(), %s) "
                 "ON CONFLICT (guild_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-                "trained_at = excluded.trained_at RETURNING trained_at",
-                (guild_id, int(version), bytes(state)),
+                "trained_at = excluded.trained_at, model_id = excluded.model_id RETURNING trained_at",
+                (guild_id, int(version), bytes(state), model_id),
             )
-        return TaughtModel(guild_id, int(version), bytes(state), trained_at.astimezone(UTC))
+        return TaughtModel(guild_id, int(version), bytes(state), trained_at.astimezone(UTC), model_id)
 
     async def taught_model(self, guild_id: int) -> TaughtModel | None:
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
             row = await self._one(
-                conn, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = %s", (guild_id,)
+                conn,
+                "SELECT version, state, trained_at, model_id FROM taught_models WHERE guild_id = %s",
+                (guild_id,),
             )
-        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), row[2].astimezone(UTC))
+        if row is None:
+            return None
+        return TaughtModel(guild_id, row[0], bytes(row[1]), row[2].astimezone(UTC), row[3])
 
     # -- privacy ---------------------------------------------------------------------------------
 

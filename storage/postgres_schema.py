@@ -128,6 +128,8 @@ V4_MODEL_IDS: Migration = (
     )""",
     # a new analysis replaces the old one of the same audio in every server
     "CREATE INDEX songs_by_hash ON songs (content_hash)",
+    # the embeddings of which model a server's taught genres were fitted on
+    "ALTER TABLE taught_models ADD COLUMN model_id text",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, V3_TAGS_AND_TAUGHT_GENRES, V4_MODEL_IDS)

@@ -711,26 +711,28 @@ class SQLiteStore(Store):
             examples.setdefault(label, []).append(song_id)
         return {label: tuple(ids) for label, ids in examples.items()}
 
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
         guild_id = check_id("server", guild_id)
         now = time.time()
         async with self._writing() as db:
             await self._ensure_guild(db, guild_id)
             await db.execute(
-                "INSERT INTO taught_models (guild_id, version, state, trained_at) VALUES (?, ?, ?, ?) "
+                "INSERT INTO taught_models (guild_id, version, state, trained_at, model_id) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-                "trained_at = excluded.trained_at",
-                (guild_id, int(version), bytes(state), now),
+                "trained_at = excluded.trained_at, model_id = excluded.model_id",
+                (guild_id, int(version), bytes(state), now, model_id),
             )
-        return TaughtModel(guild_id, int(version), bytes(state), utc(now))
+        return TaughtModel(guild_id, int(version), bytes(state), utc(now), model_id)
 
     async def taught_model(self, guild_id: int) -> TaughtModel | None:
         guild_id = check_id("server", guild_id)
         async with self._reading() as db:
             row = await self._one(
-                db, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = ?", (guild_id,)
+                db, "SELECT version, state, trained_at, model_id FROM taught_models WHERE guild_id = ?", (guild_id,)
             )
-        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), utc(row[2]))
+        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), utc(row[2]), row[3])
 
     # -- privacy ---------------------------------------------------------------------------------
 

@@ -114,8 +114,8 @@ TABLES = (
     ),
     _Table(
         "taught_models",
-        ("guild_id", "version", "state", "trained_at"),
-        ("int8", "int4", "bytea", "timestamptz"),
+        ("guild_id", "version", "state", "trained_at", "model_id"),
+        ("int8", "int4", "bytea", "timestamptz", "text"),
         "guild_id",
         (3,),
     ),

@@ -67,6 +67,7 @@ class FakeEngine:
             timings_ms={"total": 1.0},
             content_hash=hashlib.sha256(data).hexdigest(),
             name=name,
+            model_id=self.model_id,
             **tagged,
         )
 
