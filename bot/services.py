@@ -40,6 +40,7 @@ from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore, Owner
 from bot.radio.errors import RadioError
 from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
+from bot.reanalysis import Progress, Reanalysis, analysis_of
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import FolderScan, scan_folder
@@ -58,11 +59,11 @@ from recommender.service import (
     taste_of,
 )
 from storage import (
-    Analysis,
     EventKind,
     ForgetReport,
     GuildSettings,
     HistoryEntry,
+    ModelCounts,
     NewSong,
     PoolCacheStats,
     PoolStats,
@@ -145,6 +146,16 @@ class PoolTags:
 
 
 @dataclass(frozen=True)
+class ModelState:
+    """The serving model (``model``: its id) and the songs by the model that analysed them
+    (``counts``), with the re-analysis' progress in this process (None: no model told apart)."""
+
+    model: str
+    counts: ModelCounts
+    progress: Progress | None
+
+
+@dataclass(frozen=True)
 class IndexReport:
     """``failed``: audio files that could not be added (damaged, silent, too long, refused by
     storage); ``skipped``: files that are not audio by their content (a cover image, a video
@@ -213,18 +224,6 @@ def serving_model(engine: Classifier) -> ServingModel:
     return ServingModel(engine.model_id, tuple(engine.labels), engine.embedding_dim)
 
 
-def analysis_of(prediction: Prediction) -> Analysis:
-    """A prediction as the analysis the store keeps for a song (its title and sharer aside)."""
-    return Analysis(
-        model_id=prediction.model_id,
-        probabilities=prediction.vector,
-        embedding=prediction.embedding,
-        duration_s=prediction.duration_s,
-        tags=prediction.tag_vector,
-        confident=prediction.confident if prediction.tags else None,
-    )
-
-
 class Services:
     """The bot's actions over one engine and one store; create with :meth:`start` (or :meth:`open`
     for an engine already loaded), end with :meth:`close`. ``store.genre_count`` must equal the
@@ -263,6 +262,8 @@ class Services:
         # with its time and memory limits, or ``work`` in the thread), or workers through the job
         # queue (bot.jobs.queue); folders (index) are always classified here
         self.jobs = jobs or ThreadJobs(work or InThread(engine, self.link_policy), self.classifier, self.downloader)
+        # songs another model analysed, analysed again (background at start-up, or `reanalyse`)
+        self.reanalysis = Reanalysis(store, self.media, self.jobs, self.teaching, self.refetch) if store.model else None
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -312,7 +313,10 @@ class Services:
         return genre_mix(self.labels, vector)
 
     async def close(self) -> None:
-        """Graceful shutdown: let running classifications finish, then close the database."""
+        """Graceful shutdown: stop re-analysing (what it did is kept), let running classifications
+        finish, then close the database."""
+        if self.reanalysis is not None:
+            await self.reanalysis.stop()
         await self.jobs.close()
         await self.classifier.close()
         await self.downloader.close()
@@ -668,6 +672,21 @@ class Services:
 
     async def pool_stats(self, guild_id: int) -> PoolStats:
         return await self.store.pool_stats(guild_id)
+
+    async def reanalyse_in_background(self) -> bool:
+        """Start analysing again, in the background, the songs another model analysed (the bot
+        answers meanwhile; see ``bot.reanalysis``); False when there are none."""
+        if self.reanalysis is None or not (await self.store.model_counts()).other_model:
+            return False
+        log.info("songs of other models: re-analysing them in the background", extra={"model": self.engine.model_id})
+        self.reanalysis.start()
+        return True
+
+    async def model_state(self, guild_id: int | None = None) -> ModelState:
+        """The serving model and where the songs (of one server, or all) stand against it."""
+        counts = await self.store.model_counts(guild_id=guild_id)
+        progress = None if self.reanalysis is None else self.reanalysis.progress
+        return ModelState(self.engine.model_id, counts, progress)
 
     def pool_cache_stats(self) -> PoolCacheStats:
         """This process's pool cache, for its admins (the same figures are logged now and then)."""

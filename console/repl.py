@@ -323,6 +323,9 @@ class Console:
             for heading, text in texts.pool_tag_lines(await self.services.pool_tags(LOCAL_GUILD_ID)):
                 self.say(f"{heading}: {text}")
         self.say(texts.pool_cache_line(self.services.pool_cache_stats()))  # the local user is the admin
+        reanalysing = texts.reanalysis_line(await self.services.model_state(LOCAL_GUILD_ID))
+        if reanalysing:
+            self.say(reanalysing)
 
     async def genre(self, args: list[str], rest: str) -> None:
         """/genre teach ID LABEL | /genre forget LABEL | /genre list; the local user is the admin."""

@@ -428,12 +428,12 @@ class Store(abc.ABC):
     # -- analyses by model -----------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def songs_to_reanalyse(
-        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
     ) -> list[Song]:
         """Up to ``limit`` songs (of one server, or all), ``id > after_id`` in id order, that another
-        model than the serving one analysed and whose audio is not known to be missing: what
-        re-analysis works through. Without a serving model, none."""
+        model than the serving one analysed, whose audio is not known to be missing (what
+        re-analysis works through) or, with ``missing``, is (unavailable). Without a serving model, none."""
 
     @abc.abstractmethod
     async def replace_analysis(self, content_hash: str, analysis: Analysis) -> list[Song]:

@@ -543,8 +543,8 @@ class PostgresStore(Store):
 
     # -- analyses by model -----------------------------------------------------------------------
 
-    async def songs_to_reanalyse(
-        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
     ) -> list[Song]:
         if self.model is None:
             return []
@@ -553,9 +553,9 @@ class PostgresStore(Store):
             rows = await self._all(
                 conn,
                 f"SELECT {_SONG_COLUMNS} FROM songs WHERE model_id IS DISTINCT FROM %(model)s "
-                "AND NOT audio_missing AND id > %(after)s "
+                "AND audio_missing = %(missing)s AND id > %(after)s "
                 "AND (%(server)s::bigint IS NULL OR guild_id = %(server)s) ORDER BY id LIMIT %(limit)s",
-                {"model": self.model.id, "after": after_id, "server": server, "limit": limit},
+                {"model": self.model.id, "after": after_id, "server": server, "limit": limit, "missing": missing},
             )
         return [_song(row) for row in rows]
 

@@ -507,12 +507,13 @@ class SQLiteStore(Store):
 
     # -- analyses by model -----------------------------------------------------------------------
 
-    async def songs_to_reanalyse(
-        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
     ) -> list[Song]:
         if self.model is None:
             return []
-        where, params = "model_id IS NOT ? AND audio_missing = 0 AND id > ?", [self.model.id, after_id]
+        where = "model_id IS NOT ? AND audio_missing = ? AND id > ?"
+        params = [self.model.id, int(missing), after_id]
         if guild_id is not None:
             where, params = where + " AND guild_id = ?", [*params, check_id("server", guild_id)]
         async with self._reading() as db:

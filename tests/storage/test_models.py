@@ -64,20 +64,20 @@ async def test_songs_of_other_models_are_listed_for_re_analysis_in_id_order(stor
     store = stores
     await store.add_song(make_song(20, guild_id=OTHER_GUILD, dim=5, model_id=OLD))
     await store.add_song(make_song(21, model_id=SERVING.id))
-    listed = await store.songs_to_reanalyse()
+    listed = await store.other_model_songs()
     assert [song.title for song in listed] == ["Song 0", "Song 1", "Song 2", "Song 3", "Song 20"]
     assert [song.model_id for song in listed] == [OLD, OLD, OLD, None, OLD]
-    assert [s.title for s in await store.songs_to_reanalyse(guild_id=OTHER_GUILD)] == ["Song 20"]
-    assert [s.title for s in await store.songs_to_reanalyse(after_id=listed[1].id, limit=2)] == ["Song 2", "Song 3"]
+    assert [s.title for s in await store.other_model_songs(guild_id=OTHER_GUILD)] == ["Song 20"]
+    assert [s.title for s in await store.other_model_songs(after_id=listed[1].id, limit=2)] == ["Song 2", "Song 3"]
     await store.set_audio_missing(GUILD, listed[0].id, True)
-    assert listed[0].id not in [song.id for song in await store.songs_to_reanalyse()]
+    assert listed[0].id not in [song.id for song in await store.other_model_songs()]
     assert await store.model_counts() == ModelCounts(current=1, other_model=4, unavailable=1)
     assert await store.model_counts(guild_id=OTHER_GUILD) == ModelCounts(current=0, other_model=1, unavailable=0)
 
 
 async def test_a_new_analysis_replaces_the_old_one_of_that_audio_in_every_server(stores) -> None:
     store = stores
-    first = (await store.songs_to_reanalyse())[0]
+    first = (await store.other_model_songs())[0]
     there = (await store.add_song(make_song(0, guild_id=OTHER_GUILD, dim=5, model_id=OLD))).song  # same audio
     await store.pool_matrix(GUILD)  # cached before the change
 
@@ -90,7 +90,7 @@ async def test_a_new_analysis_replaces_the_old_one_of_that_audio_in_every_server
     matrix = await store.pool_matrix(GUILD)
     assert matrix.current[matrix.rows_of([first.id])].tolist() == [True]
     assert await store.replace_analysis(first.content_hash, analysis(0)) == []  # nothing left to replace
-    assert first.id not in [song.id for song in await store.songs_to_reanalyse()]
+    assert first.id not in [song.id for song in await store.other_model_songs()]
 
 
 async def test_without_a_serving_model_every_analysis_counts_as_current(database: str) -> None:
@@ -98,5 +98,5 @@ async def test_without_a_serving_model_every_analysis_counts_as_current(database
         await store.add_song(make_song(1, model_id=OLD))
         await store.add_song(make_song(2))
         matrix = await store.pool_matrix(GUILD)
-        assert matrix.current is None and await store.songs_to_reanalyse() == []
+        assert matrix.current is None and await store.other_model_songs() == []
         assert await store.model_counts() == ModelCounts(current=2, other_model=0, unavailable=0)
