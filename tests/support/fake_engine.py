@@ -15,7 +15,6 @@ from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagVocabulary, report
 
-
 DEFAULT_MODEL = "fake-model"
 
 
