@@ -111,22 +111,33 @@ class Reanalysis:
         return self.store.model.id
 
     async def run(
-        self, *, guild_id: int | None = None, on_song: Callable[[int, int], None] | None = None
+        self,
+        *,
+        guild_id: int | None = None,
+        on_song: Callable[[int, int], None] | None = None,
+        concurrency: int = 1,
     ) -> ReanalysisReport:
-        """Analyse again every song of another model (of one server, or all) whose audio can be had;
+        """Analyse again every song of another model (of one server, or all) whose audio can be had,
+        ``concurrency`` at once (1 in the background, so members' songs wait behind one at most);
         ``on_song(done, total)`` after each. Returns where the songs stand at the end."""
         progress = self.progress = Progress(total=(await self.store.model_counts(guild_id=guild_id)).other_model)
         progress.running = True
+        slots = asyncio.Semaphore(concurrency)
+
+        async def one(song: Song) -> None:
+            async with slots:
+                analysed = await self._analyse(song)
+            if analysed:
+                progress.guilds.add(song.guild_id)
+                progress.reanalysed += 1
+            progress.done += 1
+            if on_song is not None:
+                on_song(progress.done, progress.total)
+
         try:
             after = 0
             while batch := await self.store.other_model_songs(guild_id=guild_id, after_id=after, limit=BATCH):
-                for song in batch:
-                    if await self._analyse(song):
-                        progress.guilds.add(song.guild_id)
-                        progress.reanalysed += 1
-                    progress.done += 1
-                    if on_song is not None:
-                        on_song(progress.done, progress.total)
+                await asyncio.gather(*(one(song) for song in batch))
                 after = batch[-1].id
             for server in sorted(progress.guilds):
                 await self.teaching.retrain_all(server)

@@ -194,7 +194,8 @@ async def reanalyse(config: Config, options: Options) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = await services.reanalysis.run(guild_id=options.guild, on_song=step)
+        # nobody waits on a foreground run: every classification worker takes part
+        report = await services.reanalysis.run(guild_id=options.guild, on_song=step, concurrency=config.workers)
         unavailable = await services.store.other_model_songs(
             guild_id=options.guild, missing=True, limit=UNAVAILABLE_SHOWN
         )
