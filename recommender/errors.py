@@ -53,7 +53,7 @@ class NoHistoryError(RecommenderError):
     """A taste comparison with a member (``user_id``) who has no history in the server: ``yours``
     when it is the asker. A member who asked to be forgotten has none."""
 
-    def __init__(self, user_id: int, *, yours: bool) -> None:
+    def __init__(self, user_id: int, yours: bool) -> None:
         self.user_id = user_id
         self.yours = yours
         super().__init__(user_id, yours)

@@ -47,8 +47,8 @@ SHORT_FILTERED_HINT = (
     "Only {available} song(s) in this server's pool match and are new to you, so the playlist is short."
 )
 COLD_START_HINT = (
-    "I don't know your taste yet, so these are songs typical of this server. Share music with "
-    "/classify or rate songs to get a playlist of your own."
+    "I don't know your taste yet, so this is the server's mix: songs typical of this server. Share music "
+    "with /classify or rate songs to get a playlist of your own."
 )
 
 

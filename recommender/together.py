@@ -118,7 +118,7 @@ async def compare_tastes(
     theirs = await read_history(store, guild_id, other_id, matrix, now, config)
     for history, member, yours in ((mine, user_id, True), (theirs, other_id, False)):
         if history.profile.empty:
-            raise NoHistoryError(member, yours=yours)
+            raise NoHistoryError(member, yours)
     a, b = mine.profile, theirs.profile
     sound = None if a.embedding is None or b.embedding is None else sound_similarity(a.embedding, b.embedding)
     suggestions = await _suggestions(store, guild_id, user_id, mine, theirs, count, labels)
