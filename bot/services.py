@@ -47,7 +47,7 @@ from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore, Owner
 from bot.pool_map import draw_map
 from bot.radio.errors import RadioError
-from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
+from bot.radio.session import QUEUE_SIZE, RadioSession, journey_entries, upcoming
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import FolderScan, scan_folder
@@ -575,10 +575,11 @@ class Services:
         only: Sequence[PoolFilter] = (),
         on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        journey: Journey | None = None,
     ) -> RadioSession:
         """A radio for ``guild_id`` over this store and media store, playing only songs every filter
-        of ``only`` selects (:meth:`pool_filters`); evicted links are fetched again through
-        :meth:`refetch`."""
+        of ``only`` selects (:meth:`pool_filters`), the songs of ``journey`` first (:meth:`journey`);
+        evicted links are fetched again through :meth:`refetch`."""
         return RadioSession(
             self.store,
             self.media,
@@ -590,6 +591,7 @@ class Services:
             config=self.config.recommender,
             labels=self.labels,
             only=only,
+            journey=journey_entries(journey.songs) if journey is not None else (),
         )
 
     async def taste(self, caller: Caller) -> TasteProfile:

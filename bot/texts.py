@@ -277,11 +277,6 @@ def journey_heading(journey: Journey) -> str:
     )
 
 
-def journey_reason(place: int, journey: Journey) -> str:
-    """Why the radio plays a journey's song: ``journey, step 3 of 8``."""
-    return f"journey, step {place} of {len(journey.songs)}"
-
-
 def rising_text(trends: Trends, labels: Sequence[str]) -> str:
     """``metal +12 pts · rock +6 pts`` against the all-time mix, or that nothing rose."""
     return " · ".join(f"{labels[genre]} +{100 * rise:.0f} pts" for genre, rise in trends.rising) or "nothing stands out"
