@@ -56,9 +56,7 @@ def render_map(size: int, out: Path | None) -> dict:
     mine[np.random.default_rng(1).choice(size, min(size, 20), replace=False)] = True
     labelled = [(int(row), f"#{row + 1} Song {row + 1}") for row in rows]
     title = f"This server's {size:,} song(s), placed by sound"
-    png, draw_s = timed(
-        lambda: draw_map(placed, pool.probabilities.argmax(axis=1), GENRES, mine, labelled, title)
-    )
+    png, draw_s = timed(lambda: draw_map(placed, pool.probabilities.argmax(axis=1), GENRES, mine, labelled, title))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / f"map-{size}.png").write_bytes(png)
@@ -125,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_record_option(parser)
     args = parser.parse_args(argv)
     sizes = [int(part) for part in args.sizes.split(",")]
+    render_map(200, None)  # first use: imports, matplotlib's font cache, scikit-learn's start-up
     maps = []
     for size in sizes:
         maps.append(render_map(size, args.out))

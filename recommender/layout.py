@@ -2,9 +2,9 @@
 
 scikit-learn's PCA (centred, the two directions along which the pool's sounds differ most). Chosen
 by measurement (``python -m benchmarks.pool_map``, its page has the figures): t-SNE keeps more of
-each song's nearest neighbours on the page but takes tens of seconds already at 1,000 songs on a
-small machine and hours at 100,000, and places the songs anew at every run, while PCA takes well
-under a second at 100,000 and is a fixed linear map, so a song keeps its place as the pool grows
+each song's nearest neighbours on the page, but its time grows far faster than the pool and it
+places the songs anew at every run, while PCA costs little even at 100,000 songs and is a fixed
+linear map, so a song keeps its place as the pool grows
 and members can read the map from one week to the next. umap-learn would bring numba and
 pynndescent into the runtime for a middle ground. The layout of a pool is computed once per pool
 version (the store hands out a new matrix when a pool changes).

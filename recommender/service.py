@@ -180,19 +180,6 @@ async def read_history(
     return History(events, kept, probabilities, embeddings, tags, weights, profile)
 
 
-async def _profile(
-    store: Store,
-    guild_id: int,
-    user_id: int,
-    matrix: PoolMatrix,
-    now: datetime | None,
-    config: RecommenderConfig,
-) -> tuple[TasteProfile, np.ndarray]:
-    """The user's taste in this server and the ids of every song in their history."""
-    history = await read_history(store, guild_id, user_id, matrix, now, config)
-    return history.profile, history.song_ids
-
-
 async def taste_of(
     store: Store,
     guild_id: int,
@@ -204,8 +191,7 @@ async def taste_of(
     """The user's taste profile in a server (``profile.songs`` says how many songs it rests on;
     0 means no history yet and a uniform vector)."""
     matrix = await store.pool_matrix(guild_id)
-    profile, _ = await _profile(store, guild_id, user_id, matrix, now, config)
-    return profile
+    return (await read_history(store, guild_id, user_id, matrix, now, config)).profile
 
 
 async def playlist_for(
@@ -231,7 +217,8 @@ async def playlist_for(
     """
     count = _check_count("playlist", limit, config.max_playlist)
     matrix = await store.pool_matrix(guild_id)
-    profile, history_ids = await _profile(store, guild_id, user_id, matrix, now, config)
+    history = await read_history(store, guild_id, user_id, matrix, now, config)
+    profile, history_ids = history.profile, history.song_ids
     variety = (await store.user_settings(user_id)).variety
 
     def empty(hint: str) -> Playlist:
@@ -329,7 +316,7 @@ async def group_playlist_for(
     if variety is not None and not 0.0 <= variety <= 1.0:
         raise ValueError(f"variety must be in [0, 1], got {variety}")
     matrix = await store.pool_matrix(guild_id)
-    profiles = [(await _profile(store, guild_id, user_id, matrix, now, config))[0] for user_id in user_ids]
+    profiles = [(await read_history(store, guild_id, user_id, matrix, now, config)).profile for user_id in user_ids]
     group = group_profile(profiles)
     if variety is None:
         settings = [(await store.user_settings(user_id)).variety for user_id in user_ids]

@@ -3,14 +3,12 @@ filters, and genres a server teaches (teach, list, forget, who may, retraining o
 
 from __future__ import annotations
 
-import io
 import threading
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from console.repl import Console
 from genre_engine import GENRES
 from recommender import taught
 from tests.conftest import tone
@@ -22,6 +20,7 @@ from tests.support.bot_fixtures import (
     OTHER_USER_ID,
     TEST_VOCABULARY,
     FakeEngine,
+    console_run,
     wav_bytes,
 )
 
@@ -41,12 +40,6 @@ def write_songs(folder: Path, names: list[str]) -> list[Path]:
         sf.write(path, tone(220 + 37 * number, 2.0, 8000), 8000)
         paths.append(path)
     return paths
-
-
-async def console_run(services, script: list[str]) -> str:
-    stdout = io.StringIO()
-    assert await Console(services, io.StringIO("\n".join(script) + "\n"), stdout).run() == 0
-    return stdout.getvalue()
 
 
 async def test_console_classify_says_not_one_of_the_ten_and_lists_styles_and_moods(make_services, tmp_path):

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import soundfile as sf
 
-from console.repl import Console
 from tests.conftest import tone
+from tests.support.bot_fixtures import console_run
 
 
 def write_tones(folder: Path, count: int) -> list[Path]:
@@ -20,12 +19,6 @@ def write_tones(folder: Path, count: int) -> list[Path]:
         sf.write(path, tone(200 + 45 * number, 1.0, 8000), 8000)
         paths.append(path)
     return paths
-
-
-async def console_run(services, script: list[str]) -> str:
-    stdout = io.StringIO()
-    assert await Console(services, io.StringIO("\n".join(script) + "\n"), stdout).run() == 0
-    return stdout.getvalue()
 
 
 def answer(out: str, command: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from recommender.compatibility import compatibility
 from recommender.errors import NoHistoryError, SameMemberError, SameSongError
 from recommender.genres import GENRES
-from recommender.journey import plan_journey, waypoints
+from recommender.journey import JourneyPlan, plan_journey, waypoints
 from recommender.profile import build_profile
 from recommender.service import DEFAULT_CONFIG
 from recommender.together import compare_tastes, journey_between, recent_trends, starter_songs
@@ -124,20 +124,26 @@ def arc_pool(size: int, seed: int = 0) -> np.ndarray:
     return embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("variety", [0.0, 0.5, 1.0])
-def test_a_journey_always_gets_closer_to_the_goal_in_even_steps_without_repeats(variety: float) -> None:
-    embeddings = arc_pool(400)
-    start, goal = np.eye(2, 6, dtype=np.float32)
-    plan = plan_journey(
+def arc_journey(embeddings: np.ndarray, variety: float, seed: int) -> JourneyPlan:
+    """A journey of 10 songs from axis 0 to axis 1 through ``embeddings``."""
+    start, goal = np.eye(2, embeddings.shape[1], dtype=np.float32)
+    return plan_journey(
         embeddings,
         start,
         goal,
         10,
-        excluded=np.zeros(400, bool),
+        excluded=np.zeros(len(embeddings), bool),
         variety=variety,
         dedup_threshold=0.999,
-        rng=np.random.default_rng(3),
+        rng=np.random.default_rng(seed),
     )
+
+
+@pytest.mark.parametrize("variety", [0.0, 0.5, 1.0])
+def test_a_journey_always_gets_closer_to_the_goal_in_even_steps_without_repeats(variety: float) -> None:
+    embeddings = arc_pool(400)
+    start, goal = np.eye(2, 6, dtype=np.float32)
+    plan = arc_journey(embeddings, variety, 3)
     assert len(plan.rows) == 8 == len(set(plan.rows.tolist()))
     closeness = [float(start @ goal), *(embeddings[plan.rows] @ goal).tolist(), 1.0]
     assert all(a < b for a, b in zip(closeness, closeness[1:]))
@@ -149,19 +155,9 @@ def test_a_journey_always_gets_closer_to_the_goal_in_even_steps_without_repeats(
 
 def test_variety_loosens_a_journey_and_none_keeps_it_the_same() -> None:
     embeddings = arc_pool(400)
-    start, goal = np.eye(2, 6, dtype=np.float32)
 
     def rows(variety: float, seed: int) -> list[int]:
-        return plan_journey(
-            embeddings,
-            start,
-            goal,
-            10,
-            excluded=np.zeros(400, bool),
-            variety=variety,
-            dedup_threshold=0.999,
-            rng=np.random.default_rng(seed),
-        ).rows.tolist()
+        return arc_journey(embeddings, variety, seed).rows.tolist()
 
     assert rows(0.0, 1) == rows(0.0, 2)
     assert len({tuple(rows(1.0, seed)) for seed in range(4)}) > 1
