@@ -11,7 +11,6 @@ permission checks, in ``cogs.replies``) and hands everything else to :func:`user
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 
@@ -178,6 +177,15 @@ class IsAFolderError(GenreBotError):
         )
 
 
+def _same_facts(error: BaseException) -> BaseException:
+    """A copy of ``error`` with the same facts, made without calling its ``__init__`` (whose
+    parameters need not be its ``args``), as the job queue rebuilds the errors workers send."""
+    shown = type(error).__new__(type(error))
+    shown.args = error.args
+    shown.__dict__.update(vars(error))
+    return shown
+
+
 def _as_is(text: str) -> str:
     return text
 
@@ -191,7 +199,7 @@ def sentence(
     markdown; the console leaves text as it is). Only a fact the front end would show otherwise is
     touched (at most 100 characters of it): a marker stands in for it while the sentence is built,
     and a marker is no more one of the names a sentence tells apart than such a fact is."""
-    shown, facts = copy.copy(error), {}
+    shown, facts = _same_facts(error), {}
     for name, value in vars(error).items():
         if isinstance(value, str) and (literal(value) != value or quoted(value) != value):
             marker = f"\ue000{len(facts)}\ue001"

@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import Config
 from bot.services import Services
+from cogs.markdown import literal
 from console.repl import Console
 from genre_engine import GenreEngine
 from genre_engine.__main__ import main
@@ -103,4 +104,4 @@ async def test_discord_uploads(files, make_bot, engine):
         if name in REFUSED:
             assert answer.ephemeral and answer.text == REFUSED[name], name
         else:
-            assert not answer.ephemeral and answer.message["embeds"][0]["title"] == Path(name).stem, name
+            assert not answer.ephemeral and answer.message["embeds"][0]["title"] == literal(Path(name).stem), name
