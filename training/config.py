@@ -104,7 +104,7 @@ class TrainConfig:
     data: Path
     out: Path
     model: ModelConfig = ModelConfig()
-    features: FeatureConfig = FeatureConfig()
+    features: FeatureConfig = FeatureConfig.preset("logmel")
     split: SplitConfig = SplitConfig()
     optim: OptimConfig = OptimConfig()
     augment: AugmentConfig = AugmentConfig()
