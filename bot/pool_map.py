@@ -20,7 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-# matplotlib's tab10, one colour per genre; songs outside the genre shown are grey
+# matplotlib's tab10 with a dark indigo for its grey (grey is for songs outside the genre shown),
+# given out to the genres by their song counts, so the largest genre is always blue
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -29,7 +30,7 @@ PALETTE = (
     "#9467bd",
     "#8c564b",
     "#e377c2",
-    "#7f7f7f",
+    "#393b79",
     "#bcbd22",
     "#17becf",
 )
@@ -61,8 +62,9 @@ def draw_map(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     size, alpha = point_style(len(points))
-    order = np.argsort(np.bincount(groups + 1, minlength=len(names) + 1)[groups + 1], kind="stable")[::-1]
-    colours = np.array([OTHER, *PALETTE[: len(names)]])[groups[order] + 1]
+    counts = np.bincount(groups + 1, minlength=len(names) + 1)
+    order = np.argsort(counts[groups + 1], kind="stable")[::-1]  # the largest groups first, the small on top
+    colours = np.array([OTHER, *_colours(counts)])[groups[order] + 1]
     axes.scatter(points[order, 0], points[order, 1], s=size, c=colours, alpha=alpha, linewidths=0, rasterized=True)
     if mine.any():
         axes.scatter(
@@ -94,11 +96,20 @@ def draw_map(
     return buffer.getvalue()
 
 
+def _colours(counts: np.ndarray) -> list[str]:
+    """Each group's colour (``counts``: songs per group, after the grey ones'): the palette in order of
+    the groups' sizes, largest first."""
+    ranks = np.empty(len(counts) - 1, np.int64)
+    ranks[np.argsort(-counts[1:], kind="stable")] = np.arange(len(counts) - 1)
+    return [PALETTE[rank % len(PALETTE)] for rank in ranks]
+
+
 def _legend(groups: np.ndarray, names: Sequence[str], mine: np.ndarray) -> list[Line2D]:
     """One entry per group present (most songs first), grey for the rest, then the member's songs."""
     counts = np.bincount(groups + 1, minlength=len(names) + 1)
+    colours = _colours(counts)
     entries = [
-        _entry(PALETTE[group], f"{names[group]} ({counts[group + 1]:,})")
+        _entry(colours[group], f"{names[group]} ({counts[group + 1]:,})")
         for group in np.argsort(-counts[1:], kind="stable")
         if counts[group + 1]
     ]
