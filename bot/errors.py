@@ -120,6 +120,13 @@ class UnknownSongsError(GenreBotError):
         return f"Songs {ids} are not in this server's pool (they may have been removed), so nothing was marked."
 
 
+class NothingToMapError(GenreBotError):
+    """``/pool map`` of a server whose pool is empty."""
+
+    def __str__(self) -> str:
+        return "This server's song pool is empty, so there is no map yet. Share some music with /classify first."
+
+
 class NoAudioGivenError(GenreBotError):
     """/classify got neither or both of a file and a link."""
 

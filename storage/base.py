@@ -387,6 +387,11 @@ class Store(abc.ABC):
         """All of a user's events in a server, oldest first: the compact input of a taste profile."""
 
     @abc.abstractmethod
+    async def events_since(self, guild_id: int, since: datetime) -> list[ListenEvent]:
+        """Every member's events in a server at or after ``since``, oldest first: what the server
+        did lately (``/pool stats``' week). A member who asked to be forgotten has none left."""
+
+    @abc.abstractmethod
     async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:
         """A page of a user's events in a server with their songs, newest first (for ``/history``)."""
 
