@@ -24,6 +24,9 @@ MAX_HISTORY_COUNT = 25
 MAX_HISTORY_PAGE = 10_000
 # Songs one /like (/dislike, /listened) may mark at once: a playlist menu's size.
 MAX_MARKED_SONGS = 25
+# /journey: songs in a journey, its two ends included (at most the recommender's playlist cap).
+MIN_JOURNEY_SONGS = 3
+DEFAULT_JOURNEY_SONGS = 10
 
 
 def check_range(what: str, value: object, low: int, high: int) -> int:
@@ -57,3 +60,8 @@ def check_song_ids(guild_id: int, song_ids: Sequence[object]) -> list[int]:
 def check_song_id(guild_id: int, song_id: object) -> int:
     """One song id, as :func:`check_song_ids`."""
     return check_song_ids(guild_id, [song_id])[0]
+
+
+def check_journey_songs(value: object, limit: int) -> int:
+    """The length of a journey, its ends included: from MIN_JOURNEY_SONGS to ``limit``."""
+    return check_range("The number of songs in a journey", value, MIN_JOURNEY_SONGS, limit)

@@ -32,6 +32,7 @@ from storage import DEFAULT_POOL_CACHE_MB, is_postgres_url
 
 DB_NAME = "genrebot.db"  # the SQLite file in the home folder
 MEDIA_NAME = "media"  # the radio's audio copies in the home folder
+MAPS_NAME = "maps"  # the console's pictures of the server's map in the home folder
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -203,6 +204,11 @@ class Config:
     def media_folder(self) -> Path:
         """The radio's audio copies: ``media``, else ``media/`` in the home folder."""
         return self.media or self.home / MEDIA_NAME
+
+    @property
+    def maps_folder(self) -> Path:
+        """Where the console writes the server's map (``/pool map``): ``maps/`` in the home folder."""
+        return self.home / MAPS_NAME
 
     @property
     def store_location(self) -> str | Path:

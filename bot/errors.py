@@ -120,6 +120,23 @@ class UnknownSongsError(GenreBotError):
         return f"Songs {ids} are not in this server's pool (they may have been removed), so nothing was marked."
 
 
+class NothingToMapError(GenreBotError):
+    """``/pool map`` of a server whose pool is empty, or whose ``waiting`` songs all wait to be
+    analysed again by the model in use (``bot.reanalysis``), so none can be placed by sound yet."""
+
+    def __init__(self, waiting: int = 0) -> None:
+        self.waiting = waiting
+        super().__init__(waiting)
+
+    def __str__(self) -> str:
+        if self.waiting:
+            return (
+                f"All {self.waiting:,} song(s) of this server's pool are waiting to be analysed again by the model "
+                "I use now, so none can be placed on the map yet. Ask again in a little while."
+            )
+        return "This server's song pool is empty, so there is no map yet. Share some music with /classify first."
+
+
 class NoAudioGivenError(GenreBotError):
     """/classify got neither or both of a file and a link."""
 

@@ -37,3 +37,17 @@ def bars(mix: Mapping[str, float], top: int | None = None, width: int = 20) -> l
 def mix_summary(mix: Mapping[str, float], top: int = 3) -> str:
     """``metal 71% · rock 18% · pop 4%``"""
     return " · ".join(f"{genre} {100 * p:.0f}%" for genre, p in ranked(mix, top))
+
+
+def pair_bars(
+    mix: Mapping[str, float], other: Mapping[str, float], names: tuple[str, str], top: int = 5, width: int = 10
+) -> list[str]:
+    """Two genre mixes side by side, the genres either holds most first:
+    ``metal      you ████▌      45%  alice █▏         12%``."""
+    genres = sorted(mix, key=lambda genre: -max(mix[genre], other.get(genre, 0.0)))[:top]
+    first, second = names
+    return [
+        f"{genre:<10} {first} {bar(mix[genre], width)} {100 * mix[genre]:3.0f}%  "
+        f"{second} {bar(other.get(genre, 0.0), width)} {100 * other.get(genre, 0.0):3.0f}%"
+        for genre in genres
+    ]

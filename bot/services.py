@@ -22,13 +22,20 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.arguments import check_history_page, check_song_id, check_song_ids
+from bot.arguments import (
+    DEFAULT_JOURNEY_SONGS,
+    check_history_page,
+    check_journey_songs,
+    check_song_id,
+    check_song_ids,
+)
 from bot.classifier import Classifier
 from bot.config import Config
 from bot.errors import (
     AttachmentTooLargeError,
     FileMissingError,
     IsAFolderError,
+    NothingToMapError,
     NotInServerError,
     NotSharerError,
     TooLongError,
@@ -38,8 +45,9 @@ from bot.jobs.children import InChildren, InThread, Work, load_engine
 from bot.jobs.threads import Jobs, PlaceCallback, ThreadJobs, WorkerPool
 from bot.links.fetch import LinkPolicy
 from bot.media_store import MediaStore, Owner
+from bot.pool_map import draw_map
 from bot.radio.errors import RadioError
-from bot.radio.session import QUEUE_SIZE, RadioSession, upcoming
+from bot.radio.session import QUEUE_SIZE, RadioSession, journey_entries, upcoming
 from bot.reanalysis import Progress, Reanalysis, analysis_of
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
@@ -50,6 +58,7 @@ from genre_engine.tags import TagReport, TagVocabulary, report
 from recommender.ann import AnnIndexes
 from recommender.errors import UnknownFilterError
 from recommender.filters import PoolFilter, genre_filter, tag_filter
+from recommender.layout import layout_of
 from recommender.profile import TasteProfile
 from recommender.service import (
     Playlist,
@@ -58,6 +67,16 @@ from recommender.service import (
     playlist_for,
     taste_of,
 )
+from recommender.starter import covering_rows_of
+from recommender.together import (
+    Journey,
+    TasteComparison,
+    compare_tastes,
+    journey_between,
+    recent_trends,
+    starter_songs,
+)
+from recommender.trends import Trends
 from storage import (
     EventKind,
     ForgetReport,
@@ -79,6 +98,7 @@ from storage.validation import check_song
 log = logging.getLogger("genrebot.services")
 
 RATINGS = (EventKind.LIKED, EventKind.DISLIKED)
+MAP_TITLES = 8  # song titles written on the server's map
 
 
 @dataclass(frozen=True)
@@ -153,6 +173,17 @@ class ModelState:
     model: str
     counts: ModelCounts
     progress: Progress | None
+
+
+@dataclass(frozen=True)
+class PoolMap:
+    """The server's map (``bot.pool_map``): ``png`` bytes, how many ``songs`` it shows, how many of
+    them are the asker's (``yours``), and the genre picked out (None: every song by its top genre)."""
+
+    png: bytes
+    songs: int
+    yours: int
+    genre: str | None
 
 
 @dataclass(frozen=True)
@@ -560,10 +591,11 @@ class Services:
         only: Sequence[PoolFilter] = (),
         on_note: Callable[[RadioError], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        journey: Journey | None = None,
     ) -> RadioSession:
         """A radio for ``guild_id`` over this store and media store, playing only songs every filter
-        of ``only`` selects (:meth:`pool_filters`); evicted links are fetched again through
-        :meth:`refetch`."""
+        of ``only`` selects (:meth:`pool_filters`), the songs of ``journey`` first (:meth:`journey`);
+        evicted links are fetched again through :meth:`refetch`."""
         return RadioSession(
             self.store,
             self.media,
@@ -575,10 +607,100 @@ class Services:
             config=self.config.recommender,
             labels=self.labels,
             only=only,
+            journey=journey_entries(journey.songs) if journey is not None else (),
         )
 
     async def taste(self, caller: Caller) -> TasteProfile:
         return await taste_of(self.store, caller.server_id, caller.user_id, config=self.config.recommender)
+
+    async def compare_taste(self, caller: Caller, other_id: int) -> TasteComparison:
+        """The caller's taste here beside another member's (``recommender.together``): the score,
+        what they share, and songs of the other's history for the caller. Raises SameMemberError,
+        NoHistoryError (a member with no history here, or who asked to be forgotten)."""
+        return await compare_tastes(
+            self.store, caller.server_id, caller.user_id, other_id, config=self.config.recommender, labels=self.labels
+        )
+
+    def styles_of(self, tags: np.ndarray | None, top: int = 5) -> list[str]:
+        """The styles a tag profile (``TasteComparison.my_tags``) reaches the threshold of, strongest
+        first (none without a tagger)."""
+        vocabulary = self.vocabulary
+        if vocabulary is None or tags is None or len(tags) != len(vocabulary.tags):
+            return []
+        applying = [
+            (float(share), tag.name)
+            for tag, share, threshold in zip(vocabulary.tags, tags, vocabulary.thresholds())
+            if tag.group == "style" and share >= threshold
+        ]
+        return [name for _, name in sorted(applying, reverse=True)[:top]]
+
+    async def journey(
+        self,
+        caller: Caller,
+        from_id: int,
+        to_id: int,
+        songs: int = DEFAULT_JOURNEY_SONGS,
+        *,
+        variety: float | None = None,
+        exclude: Sequence[int] = (),
+        seed: int | None = None,
+    ) -> Journey:
+        """A sonic journey of ``songs`` songs (its ends included; OutOfRangeError outside 3 to the
+        playlist cap) from one song of this server to another through its pool, loosened by
+        ``variety`` (default: the caller's). Raises SameSongError, UnknownSongError."""
+        limit = self.config.recommender.max_playlist
+        songs = check_journey_songs(songs, limit)
+        guild_id = caller.server_id
+        from_id, to_id = check_song_id(guild_id, from_id), check_song_id(guild_id, to_id)
+        return await journey_between(
+            self.store,
+            guild_id,
+            from_id,
+            to_id,
+            songs,
+            variety=await self.variety(caller) if variety is None else variety,
+            exclude=exclude,
+            seed=seed,
+            config=self.config.recommender,
+        )
+
+    async def trends(self, guild_id: int) -> Trends:
+        """What the server shared and played in the last seven days (``recommender.trends``)."""
+        return await recent_trends(self.store, guild_id)
+
+    async def starter_songs(self, guild_id: int) -> list[Song]:
+        """A few songs covering the pool's sound, for a member with no history to like some of."""
+        return await starter_songs(self.store, guild_id)
+
+    async def pool_map(self, caller: Caller, *, genre: str | None = None) -> PoolMap:
+        """The server's map (``bot.pool_map``): songs placed by sound (``recommender.layout``),
+        coloured by top genre, or with ``genre`` (one of the model's, or one the server taught) its
+        songs picked out; the caller's songs ringed. Raises NothingToMapError for an empty pool,
+        UnknownFilterError for a genre nobody knows here."""
+        guild_id = caller.server_id
+        whole = await self.store.pool_matrix(guild_id)
+        matrix = whole.comparable  # another model's songs have no place by this model's sound
+        if len(matrix) == 0:
+            raise NothingToMapError(waiting=len(whole))
+        only = await self.pool_filter(guild_id, "genre", genre) if genre else None
+        history = [event.song_id for event in await self.store.listen_events(guild_id, caller.user_id)]
+        mine = np.isin(matrix.ids, history) | (matrix.added_by == caller.user_id)
+        if only is None:
+            groups, names = matrix.probabilities.argmax(axis=1), self.labels
+        else:
+            groups, names = np.where(only.select(matrix), 0, -1), (only.value,)
+        rows = await asyncio.to_thread(covering_rows_of, matrix, min(MAP_TITLES, len(matrix)))
+        titles = {song.id: song.title for song in await self.store.get_songs(guild_id, matrix.ids[rows].tolist())}
+        labelled = [
+            (int(row), f"#{int(matrix.ids[row])} {titles[int(matrix.ids[row])]}")
+            for row in rows
+            if int(matrix.ids[row]) in titles
+        ]
+        title = f"This server's {len(matrix):,} song(s), placed by sound"
+        if len(whole) > len(matrix):
+            title += f" ({len(whole) - len(matrix):,} waiting to be analysed again)"
+        png = await asyncio.to_thread(lambda: draw_map(layout_of(matrix), groups, names, mine, labelled, title))
+        return PoolMap(png, len(matrix), int(mine.sum()), None if only is None else only.value)
 
     # -- indexing --------------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ from bot.services import Classified, IndexReport, ModelState, PoolTags
 from bot.teaching import quality_text
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
-from storage import ModelCounts, PoolCacheStats, Song
+from recommender.together import Journey, Suggestion, TasteComparison
+from recommender.trends import Trends
+from storage import EventKind, ModelCounts, PoolCacheStats, Song
 
 Markup = Callable[[str], str]
 
@@ -26,6 +28,9 @@ INTRO = (
     "a playlist from the server's own songs."
 )
 NO_TASTE = "No taste profile yet: share songs with /classify or rate some from /playlist."
+STARTER = "Start your taste: like any of these songs, picked to cover the sound of this server's pool."
+STARTED = "Your taste has begun. Ask /playlist again for a playlist of your own."
+NO_ACTIVITY = "Nothing shared or played in the last 7 days."
 VARIETY_SCALE = "0 = exactly your taste, 1 = the whole pool"
 
 
@@ -56,14 +61,26 @@ COMMANDS = (
     ),
     Command("/variety [value]", "/variety [0..1]", f"Show or set how far playlists stray: {VARIETY_SCALE}."),
     Command("/taste", "/taste", "Your genre profile, and how many songs it rests on."),
+    Command(
+        "/taste member:",
+        "/taste compare NAME",
+        "How close your taste is to another member's, what you share and where you differ, "
+        "and songs of theirs you would probably like.",
+    ),
+    Command(
+        "/journey from: to: [steps]",
+        "/journey ID ID [STEPS]",
+        "A playlist that moves by sound from one pool song to another, each step close to the last; "
+        "/variety loosens it.",
+    ),
     Command("/history [count] [page]", "/history [COUNT] [PAGE]", "What you shared, heard and rated here."),
     Command(None, "/like ID... | /dislike ID... | /listened ID...", "Rate songs (ids from /playlist)."),
     Command(None, "/more ID", "Songs that sound like song ID."),
     Command(
-        "/radio start [variety] [style] [mood] [genre] · /radio stop",
+        "/radio start [variety] [style] [mood] [genre] [from to] · /radio stop",
         None,
         "Play the pool in your voice channel without end, picked for everyone listening there; "
-        "style/mood/genre keep the radio to songs that sound so.",
+        "style/mood/genre keep the radio to songs that sound so; from/to play a journey first.",
     ),
     Command(
         "/skip · /nowplaying · /queue",
@@ -76,7 +93,12 @@ COMMANDS = (
         "The next N songs the radio would play for you, with reasons (filters as for /playlist).",
     ),
     Command("/forget", "/forget", "Delete everything I store about you (asks first)."),
-    Command("/pool stats", "/pool stats", "The server pool at a glance."),
+    Command("/pool stats", "/pool stats", "The server pool at a glance: all time, and this week."),
+    Command(
+        "/pool map [genre]",
+        "/pool map [GENRE]",
+        "A picture of the pool: every song placed by sound, coloured by genre, yours ringed.",
+    ),
     Command(
         "/pool remove · auto · channel", None, "Admins: remove a song, switch auto-pooling, index a channel's uploads."
     ),
@@ -253,3 +275,60 @@ def label_lines(qualities: list[LabelQuality], literal: Markup = plain) -> list[
     if not qualities:
         return ["No genres taught here yet. Teach one with /genre teach (a song number and a label)."]
     return [f"{literal(quality.label)}: {quality_text(quality)}" for quality in qualities]
+
+
+def playlist_title(name: str, *, cold_start: bool) -> str:
+    """The heading of a playlist: the member's own, or on their first day the server's mix."""
+    return f"The server's mix for {name}" if cold_start else f"Playlist for {name}"
+
+
+def compatibility_line(name: str, score: float, strong: Markup = plain) -> str:
+    """``Compatibility with NAME: 73%`` (the console's line is an interface: keep it)."""
+    return f"Compatibility with {name}: {strong(f'{100 * score:.0f}%')}"
+
+
+def compatibility_basis(comparison: TasteComparison) -> str:
+    """What the score is made of: ``genres 81% · sound 64%``."""
+    sound = "" if comparison.sound is None else f" · sound {100 * comparison.sound:.0f}%"
+    return f"genres {100 * comparison.genres:.0f}%{sound}"
+
+
+def shared_text(comparison: TasteComparison, labels: Sequence[str], styles: Sequence[str]) -> str:
+    """``metal, rock; styles: thrash`` (what both members hold), or that they share none."""
+    genres = ", ".join(labels[genre] for genre in comparison.shared) or "no genre"
+    return genres + (f"; styles: {', '.join(styles)}" if styles else "")
+
+
+def difference_text(comparison: TasteComparison, labels: Sequence[str], name: str) -> str:
+    """``you: more jazz (+24 pts) · NAME: more metal (+31 pts)``, or that the mixes agree."""
+    yours = [f"{labels[g]} (+{100 * d:.0f} pts)" for g, d in comparison.different if d > 0]
+    theirs = [f"{labels[g]} (+{-100 * d:.0f} pts)" for g, d in comparison.different if d < 0]
+    parts = [f"you: more {', '.join(yours)}"] if yours else []
+    parts += [f"{name}: more {', '.join(theirs)}"] if theirs else []
+    return " · ".join(parts) or "your genre mixes agree"
+
+
+_VOUCHED = {EventKind.LIKED: "liked it", EventKind.LISTENED: "listened to it", EventKind.SHARED: "shared it"}
+
+
+def suggestion_reason(suggestion: Suggestion, name: str) -> str:
+    """``NAME liked it · 62% metal — your top genre``."""
+    return f"{name} {_VOUCHED[suggestion.vouched]} · {suggestion.reason}"
+
+
+def journey_heading(journey: Journey) -> str:
+    """``Journey of 8 songs by sound (variety 0.25); steps: largest 0.12, mean 0.07``."""
+    return (
+        f"Journey of {len(journey.songs)} songs by sound (variety {journey.variety:.2f}); "
+        f"steps: largest {journey.steps.max():.2f}, mean {journey.steps.mean():.2f}"
+    )
+
+
+def rising_text(trends: Trends, labels: Sequence[str]) -> str:
+    """``metal +12 pts · rock +6 pts`` against the all-time mix, or that nothing rose."""
+    return " · ".join(f"{labels[genre]} +{100 * rise:.0f} pts" for genre, rise in trends.rising) or "nothing stands out"
+
+
+def week_summary(trends: Trends) -> str:
+    """``12 events, 9 of them shares, listens and likes``."""
+    return f"{trends.events} event(s), {trends.played} of them shares, listens and likes"

@@ -20,7 +20,16 @@ from cogs.replies import send_error
 
 log = logging.getLogger("genrebot.discord")
 
-COGS = ("cogs.classify", "cogs.listening", "cogs.pool", "cogs.genres", "cogs.privacy", "cogs.radio", "cogs.help")
+COGS = (
+    "cogs.classify",
+    "cogs.listening",
+    "cogs.together",
+    "cogs.pool",
+    "cogs.genres",
+    "cogs.privacy",
+    "cogs.radio",
+    "cogs.help",
+)
 
 
 class GenreBotTree(app_commands.CommandTree["GenreBot"]):

@@ -82,8 +82,14 @@ async def chart_file(mix: Mapping[str, float], title: str) -> discord.File | Non
     """The distribution chart as an attachment for ``embed.set_image(url=f"attachment://{CHART_NAME}")``;
     drawn in a thread (tens of milliseconds of matplotlib). None, logged, when it cannot be drawn:
     the answer goes out without its picture rather than not at all."""
+    return await picture_file(lambda: distribution_png(mix, title), title)
+
+
+async def picture_file(draw: Callable[[], bytes], title: str) -> discord.File | None:
+    """What ``draw`` draws (PNG bytes, in a thread) as the attachment :func:`with_chart` shows; None,
+    logged, when it fails."""
     try:
-        png = await asyncio.to_thread(distribution_png, mix, title)
+        png = await asyncio.to_thread(draw)
     except Exception:  # noqa: BLE001 - a picture is never worth the answer
         log.exception("chart failed", extra={"title": title})
         return None

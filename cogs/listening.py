@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import discord
 from discord import app_commands
@@ -26,8 +27,9 @@ from cogs.common import (
 )
 from cogs.markdown import bold, literal
 from cogs.replies import replies_errors, send
+from cogs.together import add_starter, send_comparison
 from recommender.service import Playlist
-from storage import EventKind
+from storage import EventKind, Song
 
 # Discord's cap on the options of one select menu: a playlist shown here has one option per song
 # (the services' own cap, RecommenderConfig.max_playlist, applies as well)
@@ -79,7 +81,8 @@ class _MarkSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"genrebot
         )
 
 
-def playlist_view(playlist: Playlist) -> discord.ui.View | None:
+def playlist_view(playlist: Playlist, starters: Sequence[Song] = ()) -> discord.ui.View | None:
+    """The rating menus under a playlist, and on a member's first day the menu of ``starters``."""
     if not playlist.entries:
         return None
     options = [
@@ -89,7 +92,7 @@ def playlist_view(playlist: Playlist) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for kind in MARKS:
         view.add_item(_MarkSelect(kind, options))
-    return view
+    return add_starter(view, starters)
 
 
 def playlist_embed(playlist: Playlist, user: discord.abc.User, services: Services) -> discord.Embed:
@@ -97,7 +100,7 @@ def playlist_embed(playlist: Playlist, user: discord.abc.User, services: Service
         f"**{place}.** {song_line(entry.song)}\n　{entry.reason}" for place, entry in enumerate(playlist.entries, 1)
     ]
     embed = discord.Embed(
-        title=f"Playlist for {literal(user.display_name)}",
+        title=texts.playlist_title(literal(user.display_name), cold_start=playlist.cold_start),
         colour=EMBED_COLOUR,
         description=fit.lines(lines, fit.DESCRIPTION) or "No songs to suggest yet.",
     )
@@ -138,7 +141,10 @@ class ListeningCog(commands.Cog):
         embed = playlist_embed(playlist, interaction.user, self.services)
         if filters:
             embed.add_field(name="Only", value=filters_text(filters))
-        await send(interaction, embed=embed, view=playlist_view(playlist) or discord.utils.MISSING)
+        starters = await self.services.starter_songs(caller.server_id) if playlist.cold_start else []
+        if starters and playlist.entries:
+            embed.add_field(name="A first day", value=texts.STARTER, inline=False)
+        await send(interaction, embed=embed, view=playlist_view(playlist, starters) or discord.utils.MISSING)
 
     @app_commands.command(name="variety", description="Show or set how far your playlists stray from your taste.")
     @app_commands.describe(value="0 = exactly your taste, 1 = explore the whole pool")
@@ -152,9 +158,13 @@ class ListeningCog(commands.Cog):
             text = texts.variety_set(await self.services.set_variety(caller, value), bold)
         await send(interaction, text, ephemeral=True)
 
-    @app_commands.command(name="taste", description="Your genre profile in this server.")
+    @app_commands.command(name="taste", description="Your genre profile here, or how it compares with a member's.")
+    @app_commands.describe(member="compare your taste with this member's")
     @app_commands.guild_only()
-    async def taste(self, interaction: discord.Interaction[GenreBot]) -> None:
+    async def taste(self, interaction: discord.Interaction[GenreBot], member: discord.User | None = None) -> None:
+        if member is not None:
+            await send_comparison(interaction, self.services, member)
+            return
         caller = caller_of(interaction)
         await interaction.response.defer(thinking=True)
         profile = await self.services.taste(caller)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
@@ -13,13 +14,15 @@ from bot import render, texts
 from bot.errors import GenreBotError
 from bot.services import AudioInput, Caller, Services, check_upload
 from cogs.client import GenreBot
-from cogs.common import EMBED_COLOUR, caller_of, chart_file, song_line, with_chart
+from cogs.common import EMBED_COLOUR, caller_of, chart_file, filter_autocomplete, song_line, with_chart
 from cogs.markdown import literal
 from cogs.replies import send
 from genre_engine.errors import GenreEngineError
 from storage.errors import StorageError
 
 log = logging.getLogger("genrebot.discord")
+
+MAP_NAME = "map.png"
 
 
 @app_commands.guild_only()
@@ -57,7 +60,43 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
                 inline=False,
                 value=", ".join(f"<@{user}> ({songs})" for user, songs in stats.top_contributors[:5]),
             )
-        await send(interaction, **with_chart(embed, await chart_file(mix, "Server pool")))
+        await self._add_week(embed, guild_id)
+        await send(interaction, **with_chart(embed, await chart_file(mix, "Server pool, all time")))
+
+    async def _add_week(self, embed: discord.Embed, guild_id: int) -> None:
+        """This week beside all time: the genre mix of what was shared and played, what is rising, who
+        was most active (mentions, which ping nobody: the client allows none)."""
+        week = await self.services.trends(guild_id)
+        if not week.played:
+            embed.add_field(name="This week", value=texts.NO_ACTIVITY, inline=False)
+            return
+        mix = render.mix_summary(self.services.genre_mix(week.mix), top=5)
+        embed.add_field(name="This week", value=f"{mix}\n{texts.week_summary(week)}", inline=False)
+        embed.add_field(name="Rising this week", value=texts.rising_text(week, self.services.labels), inline=False)
+        embed.add_field(
+            name="Most active this week",
+            value=", ".join(f"<@{user}> ({count})" for user, count in week.active),
+            inline=False,
+        )
+
+    @app_commands.command(name="map", description="A picture of the pool: every song placed by sound.")
+    @app_commands.describe(genre="pick out the songs of this genre: one of the ten, or one this server taught")
+    @app_commands.autocomplete(genre=filter_autocomplete("genre"))
+    async def map(
+        self, interaction: discord.Interaction[GenreBot], genre: app_commands.Range[str, 1, 40] | None = None
+    ) -> None:
+        caller = caller_of(interaction)
+        await interaction.response.defer(thinking=True)
+        drawn = await self.services.pool_map(caller, genre=genre)
+        picked = f" The songs of {literal(drawn.genre)} are in colour." if drawn.genre else ""
+        embed = discord.Embed(
+            title="The server's map",
+            colour=EMBED_COLOUR,
+            description=f"{drawn.songs:,} song(s), each placed by how it sounds: close together, they sound "
+            f"alike.{picked} Yours are ringed ({drawn.yours:,}).",
+        )
+        embed.set_image(url=f"attachment://{MAP_NAME}")
+        await send(interaction, embed=embed, file=discord.File(io.BytesIO(drawn.png), filename=MAP_NAME))
 
     @app_commands.command(name="remove", description="Remove a song from the pool (admins).")
     @app_commands.describe(song="the song's number, as shown after # in /playlist or /classify")

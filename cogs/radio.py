@@ -24,11 +24,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import render
+from bot import render, texts
 from bot.errors import user_message
 from bot.radio.errors import (
     ChannelFullError,
     EmptyPoolError,
+    HalfJourneyError,
     NoRadioError,
     NothingPlayableError,
     NotInVoiceError,
@@ -65,8 +66,10 @@ from cogs.common import (
 from cogs.markdown import link_target, literal, quoted
 from cogs.radio_source import RadioAudioSource
 from cogs.replies import replies_errors, send
+from cogs.together import add_starter
 from recommender.errors import NothingMatchesError
 from recommender.filters import PoolFilter
+from recommender.together import Journey
 
 log = logging.getLogger("genrebot.radio")
 
@@ -362,7 +365,10 @@ class RadioCog(commands.Cog):
         style="only songs of this style, e.g. electronic, ambient, punk",
         mood="only songs of this mood, e.g. chill, happy, sad",
         genre="only songs of this genre: one of the ten, or one this server taught",
+        from_="play a journey first, from this song (its number; give to: too)",
+        to="...to this song, moving by sound (its number)",
     )
+    @app_commands.rename(from_="from")
     @app_commands.autocomplete(
         style=filter_autocomplete("style"), mood=filter_autocomplete("mood"), genre=filter_autocomplete("genre")
     )
@@ -373,8 +379,12 @@ class RadioCog(commands.Cog):
         style: app_commands.Range[str, 1, 40] | None = None,
         mood: app_commands.Range[str, 1, 40] | None = None,
         genre: app_commands.Range[str, 1, 40] | None = None,
+        from_: app_commands.Range[int, 1] | None = None,
+        to: app_commands.Range[int, 1] | None = None,
     ) -> None:
         guild = interaction.guild
+        if (from_ is None) != (to is None):
+            raise HalfJourneyError()
         channel = voice_channel_of(interaction.user)
         running = self.radios.get(guild.id)
         if running is not None and running.channel == channel:
@@ -389,16 +399,33 @@ class RadioCog(commands.Cog):
         try:
             await interaction.response.defer(thinking=True)
             only = await self.services.pool_filters(guild.id, filters_of(style=style, mood=mood, genre=genre))
-            radio, first = await self._start_radio(channel, variety, only, interaction.channel)
+            journey = None
+            if from_ is not None:
+                journey = await self.services.journey(
+                    caller_of(interaction),
+                    from_,
+                    to,
+                    variety=variety,
+                    exclude=await self.services.store.audio_missing_ids(guild.id),
+                )
+            radio, first = await self._start_radio(channel, variety, only, interaction.channel, journey)
         finally:
             del self._starting[guild.id]
-        await send(
-            interaction,
+        text = (
             f"📻 Radio on in {channel.mention} for {len(radio.session.listeners)} listener(s)"
             f"{f' (only {filters_text(only)})' if only else ''}. First up: "
             f"**{literal(first.song.title)}** ({first.reason}). "
-            "/nowplaying, /queue, /skip, /radio stop.",
+            "/nowplaying, /queue, /skip, /radio stop."
         )
+        starters = await self.services.starter_songs(guild.id) if radio.session.cold_start else []
+        if starters:  # nobody listening has a history: the server's mix, and a way to start a taste
+            await send(
+                interaction,
+                f"{text}\nThis is the server's mix. {texts.STARTER}",
+                view=add_starter(discord.ui.View(timeout=None), starters),
+            )
+            return
+        await send(interaction, text)
 
     async def _start_radio(
         self,
@@ -406,9 +433,15 @@ class RadioCog(commands.Cog):
         variety: float | None,
         only: Sequence[PoolFilter],
         notes_to: discord.abc.Messageable | None,
+        journey: Journey | None = None,
     ) -> tuple[GuildRadio, RadioTrack]:
         session = self.services.radio(
-            channel.guild.id, variety=variety, only=only, on_note=self._noter(notes_to), clock=lambda: self.clock()
+            channel.guild.id,
+            variety=variety,
+            only=only,
+            on_note=self._noter(notes_to),
+            clock=lambda: self.clock(),
+            journey=journey,
         )
         for member in channel.members:
             await session.join(member.id, is_bot=member.bot)

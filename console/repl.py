@@ -25,10 +25,12 @@ from bot.errors import GenreBotError, user_message
 from bot.jobs.threads import Place
 from bot.services import Caller, Classified, IndexReport, Services
 from bot.teaching import quality_text
+from recommender.service import Playlist
 from storage import EventKind
 
 LOCAL_GUILD_ID = 1
 DEFAULT_USER = "me"
+MAP_FILE = "pool-map.png"  # in the config's maps folder, replaced by each /pool map
 
 
 class UsageError(GenreBotError):
@@ -117,6 +119,7 @@ class Console:
         self.stdin = stdin
         self.stdout = stdout
         self.user = DEFAULT_USER
+        self.names = {local_user_id(DEFAULT_USER): DEFAULT_USER}  # the local users this console has been
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self.commands: dict[str, Callable[[list[str], str], Awaitable[None]]] = {
             "/help": self.help,
@@ -135,6 +138,7 @@ class Console:
             "/forget": self.forget,
             "/genre": self.genre,
             "/radio": self.radio,
+            "/journey": self.journey,
         }
 
     @property
@@ -221,7 +225,7 @@ class Console:
         count_args, filters = _playlist_args(args)
         playlist = await self.services.playlist(self.caller, self._count(count_args, default=10), filters=filters)
         self.say(
-            f"Playlist for {self.user} (variety {playlist.variety:.2f}), "
+            f"{texts.playlist_title(self.user, cold_start=playlist.cold_start)} (variety {playlist.variety:.2f}), "
             f"target mix: {render.mix_summary(self.services.genre_mix(playlist.target))}"
         )
         for place, entry in enumerate(playlist.entries, 1):
@@ -229,6 +233,20 @@ class Console:
             self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) — {entry.reason}")
         if playlist.hint:
             self.say(f"💡 {playlist.hint}")
+        await self._first_day(playlist)
+
+    async def _first_day(self, playlist: Playlist) -> None:
+        """Under the server's mix a member with no history gets: songs covering the pool's sound,
+        and the one command that likes them."""
+        if not (playlist.cold_start and playlist.entries):
+            return
+        songs = await self.services.starter_songs(LOCAL_GUILD_ID)
+        self.say(texts.STARTER)
+        for song in songs:
+            self.say(
+                f"   #{song.id} {song.title} ({render.mix_summary(self.services.genre_mix(song.probabilities), 1)})"
+            )
+        self.say(f"   /like {' '.join(str(song.id) for song in songs)}")
 
     async def radio(self, args: list[str], rest: str) -> None:
         count_args, filters = _playlist_args(args)
@@ -236,10 +254,12 @@ class Console:
         if not plan.entries:
             self.say(plan.hint or "Nothing to play.")
             return
-        self.say(f"The radio would play for {self.user} (variety {plan.variety:.2f}):")
+        mix = " the server's mix" if plan.cold_start else ""
+        self.say(f"The radio would play{mix} for {self.user} (variety {plan.variety:.2f}):")
         for place, entry in enumerate(plan.entries, 1):
             song = entry.song
             self.say(f"{place:2d}. #{song.id} {song.title} ({render.duration(song.duration_s)}) — {entry.reason}")
+        await self._first_day(plan)
 
     async def variety(self, args: list[str], rest: str) -> None:
         if not args:
@@ -252,6 +272,11 @@ class Console:
         self.say(texts.variety_set(await self.services.set_variety(self.caller, wanted)))
 
     async def taste(self, args: list[str], rest: str) -> None:
+        if args:
+            if args[0].lower() != "compare" or len(args) < 2:
+                raise UsageError("Use `/taste` for yours, or `/taste compare NAME` beside another local user's.")
+            await self._compare(" ".join(args[1:]))
+            return
         profile = await self.services.taste(self.caller)
         if profile.empty:
             self.say(texts.NO_TASTE)
@@ -259,6 +284,34 @@ class Console:
         self.say(f"Taste of {self.user}, {texts.taste_basis(profile)}:")
         for line in render.bars(self.services.genre_mix(profile.vector), top=5):
             self.say(f"   {line}")
+
+    async def _compare(self, name: str) -> None:
+        comparison = await self.services.compare_taste(self.caller, local_user_id(name))
+        labels = self.services.labels
+        self.say(f"{texts.compatibility_line(name, comparison.score)} ({texts.compatibility_basis(comparison)})")
+        shared_styles = set(self.services.styles_of(comparison.their_tags))
+        styles = [style for style in self.services.styles_of(comparison.my_tags) if style in shared_styles]
+        self.say(f"You share: {texts.shared_text(comparison, labels, styles)}")
+        self.say(f"Where you differ: {texts.difference_text(comparison, labels, name)}")
+        mine, theirs = (self.services.genre_mix(p.vector) for p in (comparison.mine, comparison.theirs))
+        for line in render.pair_bars(mine, theirs, ("you", name[:10])):
+            self.say(f"   {line}")
+        if comparison.suggestions:
+            self.say(f"Songs of {name}'s you would probably like:")
+        for place, suggestion in enumerate(comparison.suggestions, 1):
+            song = suggestion.song
+            self.say(f"{place:2d}. #{song.id} {song.title} — {texts.suggestion_reason(suggestion, name)}")
+
+    async def journey(self, args: list[str], rest: str) -> None:
+        if len(args) not in (2, 3):
+            raise UsageError("Give two song ids and how many songs, if not 10: `/journey 12 40 8`.")
+        from_id, to_id = _ids(args[:2], "/journey 12 40 8")
+        journey = await self.services.journey(self.caller, from_id, to_id, self._count(args[2:], default=10))
+        self.say(texts.journey_heading(journey) + ":")
+        for place, song in enumerate(journey.songs, 1):
+            self.say(f"{place}. #{song.id} {song.title}")
+        if journey.hint:
+            self.say(f"💡 {journey.hint}")
 
     async def history(self, args: list[str], rest: str) -> None:
         page = self._count(args[1:], default=1)
@@ -297,6 +350,8 @@ class Console:
         action = args[0].lower() if args else "stats"
         if action == "stats":
             await self._pool_stats()
+        elif action == "map":
+            await self._pool_map(" ".join(args[1:]) or None)
         elif action == "remove":
             (song_id,) = _ids(args[1:2], "/pool remove 12")
             song = await self.services.remove_from_pool(LOCAL_GUILD_ID, song_id)
@@ -305,7 +360,7 @@ class Console:
             settings = await self.services.set_auto_pool(LOCAL_GUILD_ID, args[1] == "on")
             self.say(f"Auto-pool is {'on' if settings.auto_pool else 'off'}.")
         else:
-            raise UsageError("Use `/pool stats`, `/pool remove ID` or `/pool auto on|off`.")
+            raise UsageError("Use `/pool stats`, `/pool map [GENRE]`, `/pool remove ID` or `/pool auto on|off`.")
 
     async def _pool_stats(self) -> None:
         stats = await self.services.pool_stats(LOCAL_GUILD_ID)
@@ -318,14 +373,39 @@ class Console:
                 f"{genre} {int(n)}" for genre, n in render.ranked(self.services.genre_mix(stats.top_genre_counts)) if n
             )
             self.say(f"Songs by top genre: {counts}")
+            self.say("All time:")
             for line in render.bars(self.services.genre_mix(stats.genre_mix), top=5):
                 self.say(f"   {line}")
             for heading, text in texts.pool_tag_lines(await self.services.pool_tags(LOCAL_GUILD_ID)):
                 self.say(f"{heading}: {text}")
+        await self._week()
         self.say(texts.pool_cache_line(self.services.pool_cache_stats()))  # the local user is the admin
         reanalysing = texts.reanalysis_line(await self.services.model_state(LOCAL_GUILD_ID))
         if reanalysing:
             self.say(reanalysing)
+
+    async def _week(self) -> None:
+        week = await self.services.trends(LOCAL_GUILD_ID)
+        if not week.played:
+            self.say(f"This week: {texts.NO_ACTIVITY}")
+            return
+        self.say(f"This week: {texts.week_summary(week)}")
+        for line in render.bars(self.services.genre_mix(week.mix), top=5):
+            self.say(f"   {line}")
+        self.say(f"Rising this week: {texts.rising_text(week, self.services.labels)}")
+        active = ", ".join(f"{self.names.get(user, f'user {user}')} ({count})" for user, count in week.active)
+        self.say(f"Most active this week: {active}")
+
+    async def _pool_map(self, genre: str | None) -> None:
+        drawn = await self.services.pool_map(self.caller, genre=genre)
+        path = self.services.config.maps_folder / MAP_FILE
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(drawn.png)
+
+        await asyncio.to_thread(write)
+        self.say(f"Map: {path}")
 
     async def genre(self, args: list[str], rest: str) -> None:
         """/genre teach ID LABEL | /genre forget LABEL | /genre list; the local user is the admin."""
@@ -361,6 +441,7 @@ class Console:
         if not args:
             raise UsageError("Give a name: `/user alice`.")
         self.user = " ".join(args)
+        self.names[local_user_id(self.user)] = self.user
         self.say(f"You are now '{self.user}'.")
 
     async def forget(self, args: list[str], rest: str) -> None:

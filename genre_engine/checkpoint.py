@@ -137,7 +137,11 @@ def load_checkpoint(path: str | Path | None = None, device: str | torch.device =
 
 
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    """Whether torch can be imported here (the ``train`` extra); a finder that refuses it counts as absent."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:
+        return False
 
 
 def file_sha256(path: str | Path) -> str:

@@ -49,6 +49,46 @@ class UnknownFilterError(RecommenderError, ValueError):
         return f"I don't know the {self.kind} `{self.value[:40]}`. Known {self.kind}s: {options}."
 
 
+class NoHistoryError(RecommenderError):
+    """A taste comparison with a member (``user_id``) who has no history in the server: ``yours``
+    when it is the asker. A member who asked to be forgotten has none."""
+
+    def __init__(self, user_id: int, yours: bool) -> None:
+        self.user_id = user_id
+        self.yours = yours
+        super().__init__(user_id, yours)
+
+    def __str__(self) -> str:
+        if self.yours:
+            return (
+                "You have no listening history in this server yet, so there is no taste of yours to compare. "
+                "Share songs with /classify or rate some from /playlist first."
+            )
+        return "That member has no listening history in this server, so there is no taste of theirs to compare."
+
+
+class SameMemberError(RecommenderError):
+    """A member compared with themselves."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(user_id)
+
+    def __str__(self) -> str:
+        return "That's you: your taste always matches itself. Pick another member to compare with."
+
+
+class SameSongError(RecommenderError):
+    """A journey asked from a song to itself."""
+
+    def __init__(self, song_id: int) -> None:
+        self.song_id = song_id
+        super().__init__(song_id)
+
+    def __str__(self) -> str:
+        return f"A journey goes from one song to another: song #{self.song_id} is both ends. Pick two different songs."
+
+
 class NotAnalysedYetError(RecommenderError):
     """A song whose stored analysis is another model's than the one in use: its sound can't be
     compared until it is analysed again (``bot.reanalysis`` does it in the background)."""

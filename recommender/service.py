@@ -47,8 +47,8 @@ SHORT_FILTERED_HINT = (
     "Only {available} song(s) in this server's pool match and are new to you, so the playlist is short."
 )
 COLD_START_HINT = (
-    "I don't know your taste yet, so these are songs typical of this server. Share music with "
-    "/classify or rate songs to get a playlist of your own."
+    "I don't know your taste yet, so this is the server's mix: songs typical of this server. Share music "
+    "with /classify or rate songs to get a playlist of your own."
 )
 
 
@@ -96,49 +96,88 @@ def _check_count(what: str, value: object, limit: int) -> int:
     return int(value)
 
 
-async def _history_arrays(
+@dataclass(frozen=True, eq=False)
+class History:
+    """A member's history in a server as the recommender reads it. ``events``: all of them, oldest
+    first; ``kept``: those whose song still exists, with one row each in ``probabilities``
+    ``[n, K]``, ``embeddings`` ``[n, D]``, ``tags`` ``[n, T]`` (NaN rows for songs without tags;
+    None when no song has any) and ``weights`` (signed, recency-weighted: ``event_weights``).
+    ``profile``: the taste they make."""
+
+    events: list[ListenEvent]
+    kept: list[ListenEvent]
+    probabilities: np.ndarray
+    embeddings: np.ndarray
+    tags: np.ndarray | None
+    weights: np.ndarray
+    profile: TasteProfile
+
+    @property
+    def song_ids(self) -> np.ndarray:
+        """Ids of every song in the history (int64, one per event)."""
+        return np.array([event.song_id for event in self.events], dtype=np.int64)
+
+
+async def history_arrays(
     store: Store, guild_id: int, events: Sequence[ListenEvent], matrix: PoolMatrix
-) -> tuple[list[ListenEvent], np.ndarray, np.ndarray]:
-    """Probability and embedding rows for each event's song: from the cached pool matrix, or for
+) -> tuple[list[ListenEvent], np.ndarray, np.ndarray, np.ndarray | None]:
+    """Probability, embedding and tag rows for each event's song: from the cached pool matrix, or for
     songs kept only for histories (not in the pool) from the store. Events whose song vanished
-    meanwhile (removed by an admin mid-request) are dropped."""
+    meanwhile (removed by an admin mid-request) are dropped. Tags: NaN rows where a song has none,
+    None when none has any."""
     song_ids = np.array([event.song_id for event in events], dtype=np.int64)
     rows, in_pool = matrix.locate(song_ids)
     outside = {int(song_id) for song_id in song_ids[~in_pool]}
     extra = {song.id: song for song in await store.get_songs(guild_id, sorted(outside))} if outside else {}
-    kept, probabilities, embeddings = [], [], []
+    kept, probabilities, embeddings, tags = [], [], [], []
     for event, row, pooled in zip(events, rows, in_pool):
         if pooled:
             probabilities.append(matrix.probabilities[row])
             embeddings.append(matrix.embeddings[row])
+            tags.append(None if matrix.tags is None else matrix.tags[row])
         elif event.song_id in extra and extra[event.song_id].probabilities.shape[0] == store.genre_count:
-            probabilities.append(extra[event.song_id].probabilities)
-            embeddings.append(store.sound_of(extra[event.song_id]))  # another model's sound counts for nothing
+            song = extra[event.song_id]
+            probabilities.append(song.probabilities)
+            embeddings.append(store.sound_of(song))  # another model's sound counts for nothing
+            tags.append(song.tags)
         else:
             continue
         kept.append(event)
     if not kept:
-        return [], np.zeros((0, matrix.probabilities.shape[1])), np.zeros((0, 0), np.float32)
-    return kept, np.stack(probabilities), np.stack(embeddings)
+        return [], np.zeros((0, matrix.probabilities.shape[1])), np.zeros((0, 0), np.float32), None
+    return kept, np.stack(probabilities), np.stack(embeddings), _tag_rows(tags)
 
 
-async def _profile(
+def _tag_rows(tags: list[np.ndarray | None]) -> np.ndarray | None:
+    """The tag vectors as rows, NaN where a song has none (or one of another length); None when no
+    song has any."""
+    width = max((len(row) for row in tags if row is not None), default=0)
+    if width == 0:
+        return None
+    rows = np.full((len(tags), width), np.nan, np.float32)
+    for index, row in enumerate(tags):
+        if row is not None and len(row) == width:
+            rows[index] = row
+    return rows
+
+
+async def read_history(
     store: Store,
     guild_id: int,
     user_id: int,
     matrix: PoolMatrix,
     now: datetime | None,
     config: RecommenderConfig,
-) -> tuple[TasteProfile, np.ndarray]:
-    """The user's taste in this server and the ids of every song in their history."""
+) -> History:
+    """The member's history in this server and the taste it makes."""
     events = await store.listen_events(guild_id, user_id)
-    kept, probabilities, embeddings = await _history_arrays(store, guild_id, events, matrix)
+    kept, probabilities, embeddings, tags = await history_arrays(store, guild_id, events, matrix)
     song_ids = np.array([event.song_id for event in kept], dtype=np.int64)
     moment = (now or datetime.now(UTC)).timestamp()
     ages_days = np.array([(moment - event.at.timestamp()) / 86_400 for event in kept])
     weights = event_weights([event.kind for event in kept], ages_days, config)
     profile = build_profile(song_ids, probabilities, embeddings, weights, config)
-    return profile, np.array([event.song_id for event in events], dtype=np.int64)
+    return History(events, kept, probabilities, embeddings, tags, weights, profile)
 
 
 async def taste_of(
@@ -152,8 +191,7 @@ async def taste_of(
     """The user's taste profile in a server (``profile.songs`` says how many songs it rests on;
     0 means no history yet and a uniform vector)."""
     matrix = await store.pool_matrix(guild_id)
-    profile, _ = await _profile(store, guild_id, user_id, matrix, now, config)
-    return profile
+    return (await read_history(store, guild_id, user_id, matrix, now, config)).profile
 
 
 async def playlist_for(
@@ -179,7 +217,8 @@ async def playlist_for(
     """
     count = _check_count("playlist", limit, config.max_playlist)
     matrix = await store.pool_matrix(guild_id)
-    profile, history_ids = await _profile(store, guild_id, user_id, matrix, now, config)
+    history = await read_history(store, guild_id, user_id, matrix, now, config)
+    profile, history_ids = history.profile, history.song_ids
     variety = (await store.user_settings(user_id)).variety
 
     def empty(hint: str) -> Playlist:
@@ -282,7 +321,7 @@ async def group_playlist_for(
     if variety is not None and not 0.0 <= variety <= 1.0:
         raise ValueError(f"variety must be in [0, 1], got {variety}")
     matrix = await store.pool_matrix(guild_id)
-    profiles = [(await _profile(store, guild_id, user_id, matrix, now, config))[0] for user_id in user_ids]
+    profiles = [(await read_history(store, guild_id, user_id, matrix, now, config)).profile for user_id in user_ids]
     group = group_profile(profiles)
     if variety is None:
         settings = [(await store.user_settings(user_id)).variety for user_id in user_ids]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -250,6 +251,28 @@ class PoolMatrix:
         """Bool ``[N]``: the rows whose sound may be compared (analysed by the serving model)."""
         return np.ones(len(self), bool) if self.current is None else self.current
 
+    @functools.cached_property
+    def comparable(self) -> PoolMatrix:
+        """The matrix of the :meth:`sounding` rows only (this one when every row is): what is placed
+        by sound (map, journeys, starter songs) while another model's songs wait to be analysed again.
+        Built once per matrix."""
+        if self.current is None or self.current.all():
+            return self
+        keep = self.current
+
+        def rows(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[keep]
+
+        return PoolMatrix(
+            guild_id=self.guild_id,
+            ids=self.ids[keep],
+            probabilities=self.probabilities[keep],
+            embeddings=self.embeddings[keep],
+            added_by=self.added_by[keep],
+            tags=rows(self.tags),
+            confident=rows(self.confident),
+        )
+
 
 @dataclass(frozen=True)
 class PoolCacheStats:
@@ -463,6 +486,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def listen_events(self, guild_id: int, user_id: int) -> list[ListenEvent]:
         """All of a user's events in a server, oldest first: the compact input of a taste profile."""
+
+    @abc.abstractmethod
+    async def events_since(self, guild_id: int, since: datetime) -> list[ListenEvent]:
+        """Every member's events in a server at or after ``since``, oldest first: what the server
+        did lately (``/pool stats``' week). A member who asked to be forgotten has none left."""
 
     @abc.abstractmethod
     async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:

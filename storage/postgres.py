@@ -637,6 +637,19 @@ class PostgresStore(Store):
             for event_id, song_id, kind, at in rows
         ]
 
+    async def events_since(self, guild_id: int, since: datetime) -> list[ListenEvent]:
+        guild_id = check_id("server", guild_id)
+        async with self._reading() as conn:
+            rows = await self._all(
+                conn,
+                "SELECT id, user_id, song_id, kind, at FROM events WHERE guild_id = %s AND at >= %s ORDER BY at, id",
+                (guild_id, aware_utc(since)),
+            )
+        return [
+            ListenEvent(event_id, guild_id, user_id, song_id, EventKind(kind), at.astimezone(UTC))
+            for event_id, user_id, song_id, kind, at in rows
+        ]
+
     async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
         limit, offset = max(int(limit), 0), max(int(offset), 0)

@@ -589,6 +589,18 @@ class SQLiteStore(Store):
             for event_id, song_id, kind, at in rows
         ]
 
+    async def events_since(self, guild_id: int, since: datetime) -> list[ListenEvent]:
+        guild_id = check_id("server", guild_id)
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id, user_id, song_id, kind, at FROM events WHERE guild_id = ? AND at >= ? ORDER BY at, id",
+                (guild_id, timestamp(since)),
+            )
+        return [
+            ListenEvent(event_id, guild_id, user_id, song_id, EventKind(kind), utc(at))
+            for event_id, user_id, song_id, kind, at in rows
+        ]
+
     async def history(self, guild_id: int, user_id: int, *, limit: int = 25, offset: int = 0) -> list[HistoryEntry]:
         guild_id, user_id = check_id("server", guild_id), check_id("user", user_id)
         limit, offset = max(int(limit), 0), max(int(offset), 0)

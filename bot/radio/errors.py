@@ -182,3 +182,10 @@ class SongNotPlayingError(RadioError):
 
     def __str__(self) -> str:
         return "That song has already ended."
+
+
+class HalfJourneyError(RadioError):
+    """``/radio start`` given one end of a journey (``from:`` or ``to:``) without the other."""
+
+    def __str__(self) -> str:
+        return "A journey needs both ends: give `from:` and `to:` (two song numbers), or neither."

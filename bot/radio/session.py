@@ -84,6 +84,11 @@ def should_leave(alone_since: float | None, now: float, grace_s: float = EMPTY_C
     return alone_since is not None and now - alone_since >= grace_s
 
 
+def journey_entries(songs: Sequence[Song]) -> list[PlaylistEntry]:
+    """A journey's songs as the radio plays them, each with its place: ``journey, step 3 of 8``."""
+    return [PlaylistEntry(song, 1.0, f"journey, step {place} of {len(songs)}") for place, song in enumerate(songs, 1)]
+
+
 # -- audio of a song ------------------------------------------------------------------------------
 
 
@@ -171,7 +176,9 @@ class RadioSession:
     sentence is the note, so a front end shows its facts (a title) as it shows member text. ``clock``: seconds, for the
     empty-channel rule. ``seed``: pins the exploration (tests, renders). ``only``: the /radio start
     filters (style, mood, genre), fixed for the session. ``config``, ``labels``: as for
-    :func:`upcoming`.
+    :func:`upcoming`. ``journey``: songs played first, in order (:func:`journey_entries`), before the
+    radio picks for who listens. ``cold_start``: the last plan was the server's mix (nobody listening
+    has a history).
     """
 
     def __init__(
@@ -188,6 +195,7 @@ class RadioSession:
         config: RecommenderConfig = DEFAULT_CONFIG,
         labels: Sequence[str] = GENRES,
         only: Sequence[PoolFilter] = (),
+        journey: Sequence[PlaylistEntry] = (),
     ) -> None:
         self.store = store
         self.media = media
@@ -203,6 +211,8 @@ class RadioSession:
         self.listeners: set[int] = set()
         self.played: list[int] = []  # this session, in order
         self.planned: list[PlaylistEntry] = []
+        self.journey: list[PlaylistEntry] = list(journey)
+        self.cold_start = False
         self.alone_since: float | None = clock()
         self._opening = asyncio.Lock()
         self._plans = 0
@@ -248,15 +258,18 @@ class RadioSession:
             only=self.only,
         )
         self.planned = list(plan.entries)
+        self.cold_start = plan.cold_start
 
     async def queue(self, limit: int = QUEUE_SIZE) -> list[PlaylistEntry]:
-        """The next ``limit`` planned songs (at most five); a plan that playing has shortened is
-        made anew."""
-        if len(self.planned) < limit:
+        """The next ``limit`` songs: what is left of the journey, then the plan (a plan that playing
+        has shortened is made anew)."""
+        if len(self.journey) + len(self.planned) < limit:
             await self.replan()
-        return self.planned[:limit]
+        return [*self.journey, *self.planned][:limit]
 
     async def _next_entry(self) -> PlaylistEntry:
+        if self.journey:
+            return self.journey.pop(0)
         if not self.planned:
             await self.replan()
         if not self.planned and self.played:  # every song played: start over, not with the last one
@@ -290,11 +303,12 @@ class RadioSession:
         """Get the next planned song ready while the current one plays: a link's evicted copy fetched
         again, its loudness measured and stored, so that the pick between two songs is quick. A
         song whose audio cannot be had is left for its turn, when :meth:`next_track` notes it."""
-        if not self.planned:
+        if not self.journey and not self.planned:
             await self.replan()
-        if not self.planned:
+        upcoming_songs = self.journey or self.planned
+        if not upcoming_songs:
             return
-        entry = self.planned[0]
+        entry = upcoming_songs[0]
         song = entry.song
         if song.loudness_lufs is not None and await asyncio.to_thread(self.media.has, song.content_hash):
             return
@@ -303,8 +317,8 @@ class RadioSession:
             return
         handle, song = opened
         handle.close()
-        if self.planned and self.planned[0] is entry:  # not re-planned meanwhile
-            self.planned[0] = replace(entry, song=song)
+        if upcoming_songs and upcoming_songs[0] is entry:  # not re-planned (or played) meanwhile
+            upcoming_songs[0] = replace(entry, song=song)
 
     async def _open_measured(self, song: Song) -> tuple[BinaryIO, Song] | None:
         """The song's audio, open, and the song with its loudness (measured and stored the first

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bot import texts
+from bot.errors import NothingToMapError
 from bot.services import AudioInput, Caller
 from recommender.errors import NotAnalysedYetError
 from storage import ModelCounts
@@ -58,6 +59,23 @@ async def test_more_like_this_never_compares_the_sound_of_two_models(switched) -
     assert await services.similar(GUILD_ID, songs[0].id) == []  # the other two are not comparable yet
     matrix = await services.store.pool_matrix(GUILD_ID)
     assert matrix.current.tolist() == [True, False, False] and not matrix.embeddings[1:].any()
+
+
+async def test_journeys_the_map_and_starter_songs_place_only_the_serving_models_songs(switched) -> None:
+    services, songs = switched
+    with pytest.raises(NothingToMapError) as caught:
+        await services.pool_map(ME)
+    assert caught.value.waiting == 3 and "All 3 song(s)" in str(caught.value)
+    assert await services.starter_songs(GUILD_ID) == []
+    for song in songs[:2]:
+        await services.reanalysis._analyse(song)
+
+    with pytest.raises(NotAnalysedYetError):
+        await services.journey(ME, songs[0].id, songs[2].id, 3)
+    journey = await services.journey(ME, songs[0].id, songs[1].id, 3)
+    assert [song.id for song in journey.songs] == [songs[0].id, songs[1].id]  # never through the third
+    assert (await services.pool_map(ME)).songs == 2
+    assert sorted(song.id for song in await services.starter_songs(GUILD_ID)) == [songs[0].id, songs[1].id]
 
 
 async def test_a_song_whose_audio_is_nowhere_is_counted_listed_and_analysed_when_shared_again(switched) -> None:

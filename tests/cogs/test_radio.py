@@ -711,3 +711,43 @@ async def test_a_failing_store_does_not_stop_the_radio_or_its_watch(radio_bot, t
 
     monkeypatch.setattr(harness.cog, "check_radios", failing_check)
     await RadioCog.watch.coro(harness.cog)  # logged, not raised: the loop keeps running
+
+
+# -- a journey, and a first day --------------------------------------------------------------------
+
+
+async def test_start_from_to_plays_the_journey_first(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE})
+    ids = await fill_pool(harness.services, tmp_path, [JAZZ, JAZZ, METAL, METAL, JAZZ, METAL], seconds=3.0)
+    await harness.services.store.record_event(GUILD_ID, ANN, ids[4], EventKind.LIKED)
+
+    _, reply = await harness.command("radio", subcommand="start", **{"from": ids[0], "to": ids[3]})
+
+    assert "First up: **jazz 0** (journey, step 1 of " in reply.text
+    radio = harness.cog.radios[GUILD_ID]
+    journey = [entry.song.id for entry in radio.session.journey]
+    assert journey[-1] == ids[3] and ids[0] not in journey
+    queued = [entry.song.id for entry in await radio.session.queue()]
+    assert queued[: len(journey)] == journey[:5]
+
+
+async def test_start_with_half_a_journey_or_an_unknown_song_is_refused_before_joining(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE})
+    ids = await fill_pool(harness.services, tmp_path, [JAZZ, METAL], seconds=1.0)
+
+    (half,) = await harness.command("radio", subcommand="start", **{"from": ids[0]})
+    *_, unknown = await harness.command("radio", subcommand="start", **{"from": ids[0], "to": 999})
+
+    assert half.ephemeral and "A journey needs both ends" in half.text
+    assert unknown.ephemeral and "Song #999 is not in this server's pool" in unknown.text
+    assert harness.voices == [] and harness.cog.radios == {}
+
+
+async def test_a_listener_without_history_gets_the_servers_mix_and_the_first_day_menu(radio_bot, tmp_path):
+    harness = await radio_bot({ANN: LOUNGE})
+    await fill_pool(harness.services, tmp_path, [JAZZ, METAL, JAZZ], seconds=3.0)
+
+    _, reply = await harness.command("radio", subcommand="start")
+
+    assert "This is the server's mix. Start your taste" in reply.text
+    assert reply.custom_ids() == ["genrebot:starter"]

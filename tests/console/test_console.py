@@ -114,7 +114,7 @@ async def test_console_session(tmp_path, tiny_checkpoint, pool_dir):
     assert "Pool: 5 song(s)" in out and "from 1 contributor(s)" in out
     assert "Pool cache of this bot process: 1 server pool(s)" in out
     assert "You are now 'alice'." in out and "No taste profile yet" in out
-    assert "Playlist for alice" in out and "I don't know your taste yet" in out
+    assert "The server's mix for alice" in out and "I don't know your taste yet" in out  # alice's first day
     assert "⚠ Variety must be a number from 0.0 to 1.0 (got 7.0)." in out
     assert f"⚠ There is no file or folder at `{tmp_path / 'missing.mp3'}`." in out
     assert "⚠ I won't fetch from `10.0.0.1`" in out

@@ -127,11 +127,16 @@ def test_onnx_and_torch_agree_on_real_audio(shared_dir: Path) -> None:
         assert cosine.min() >= 0.9999
 
 
-# torch (and librosa, a training-only dependency) made unimportable, as in the base install.
+# torch (and librosa, a training-only dependency) made unimportable, as in the base install, where they
+# are absent (not blocked with a None entry in sys.modules, which SciPy's array-API helpers, under
+# pyloudnorm, would mistake for an imported torch).
 _WITHOUT_TORCH = """
 import runpy, sys
-for name in ("torch", "torchvision", "librosa"):
-    sys.modules[name] = None
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "librosa"):
+            raise ImportError(f"No module named {name!r}")
+sys.meta_path.insert(0, Absent())
 sys.argv = ["genre_engine", *sys.argv[1:]]
 runpy.run_module("genre_engine", run_name="__main__")
 """

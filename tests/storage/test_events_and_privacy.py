@@ -158,3 +158,20 @@ async def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path) -> N
 
     assert refused.value.path == str(text) and "is not a genrebot database" in str(refused.value)
     assert text.read_text() == "# not a database\n" * 200
+
+
+async def test_events_since_are_every_members_in_one_server_from_that_moment_oldest_first(store: Store) -> None:
+    song = (await store.add_song(make_song(1))).song
+    elsewhere = (await store.add_song(make_song(2, guild_id=OTHER_GUILD))).song
+    await store.record_event(GUILD, BOB, song.id, "liked", at=START - timedelta(days=8))
+    await store.record_event(GUILD, ALICE, song.id, "listened", at=START + timedelta(days=2))
+    await store.record_event(GUILD, BOB, song.id, "shared", at=START)
+    await store.record_event(OTHER_GUILD, BOB, elsewhere.id, "liked", at=START + timedelta(days=1))
+    recent = await store.events_since(GUILD, START)
+    assert [(event.user_id, event.kind, event.at) for event in recent] == [
+        (BOB, EventKind.SHARED, START),
+        (ALICE, EventKind.LISTENED, START + timedelta(days=2)),
+    ]
+    await store.forget_user(ALICE)
+    assert [event.user_id for event in await store.events_since(GUILD, START)] == [BOB]
+    assert await store.events_since(OTHER_GUILD, START + timedelta(days=2)) == []

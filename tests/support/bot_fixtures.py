@@ -25,6 +25,7 @@ from bot.config import Config
 from bot.links.fetch import LinkPolicy
 from bot.services import Services
 from cogs.client import GenreBot, make_client
+from console.repl import Console
 from genre_engine.tags import Tag, TagVocabulary
 from tests.conftest import tone
 from tests.support.discord_harness import (
@@ -264,3 +265,10 @@ async def share(harness, user_id: int, *freqs: float) -> None:
     """``/classify`` one generated tone per frequency as ``user_id``."""
     for freq in freqs:
         await harness.command("classify", user_id=user_id, file=harness.upload(f"song {freq:.0f}.wav", wav_bytes(freq)))
+
+
+async def console_run(services: Services, script: list[str]) -> str:
+    """What the console prints for the lines of ``script``, piped, over ``services``."""
+    stdout = io.StringIO()
+    assert await Console(services, io.StringIO("\n".join(script) + "\n"), stdout).run() == 0
+    return stdout.getvalue()

@@ -187,6 +187,21 @@ class RoleOption:
         }
 
 
+@dataclass(frozen=True)
+class MemberOption:
+    """A user given as a command option (``member:@someone``): a member of the server, or with
+    ``in_server=False`` a user who is not one (Discord then resolves no member data)."""
+
+    id: int
+    in_server: bool = True
+
+    def user(self) -> dict[str, Any]:
+        return user_payload(self.id, f"user{self.id % 1000}")
+
+    def member(self) -> dict[str, Any]:
+        return {"roles": [], "joined_at": "2025-01-01T00:00:00+00:00", "deaf": False, "mute": False, "flags": 0}
+
+
 def guild_payload(guild_id: int, role_ids: list[int]) -> dict[str, Any]:
     """A server as the gateway's GUILD_CREATE describes it, with these roles besides @everyone."""
     everyone = {**RoleOption(guild_id).payload(), "name": "@everyone", "position": 0}
@@ -211,6 +226,8 @@ def _option(name: str, value: Any) -> dict[str, Any]:
         return {"name": name, "type": 11, "value": value["id"]}
     if isinstance(value, RoleOption):
         return {"name": name, "type": 8, "value": str(value.id)}
+    if isinstance(value, MemberOption):
+        return {"name": name, "type": 6, "value": str(value.id)}
     if isinstance(value, discord.abc.Snowflake):
         return {"name": name, "type": 7, "value": str(value.id)}
     return {"name": name, "type": kinds[type(value)], "value": value}
@@ -273,6 +290,7 @@ def command_payload(
     attachments = [value for value in options.values() if isinstance(value, dict)]
     channels = [value for value in options.values() if isinstance(value, discord.abc.Snowflake)]
     role_options = [value for value in options.values() if isinstance(value, RoleOption)]
+    users = [value for value in options.values() if isinstance(value, MemberOption)]
     if subcommand:
         opts = [{"name": subcommand, "type": 1, "options": opts}]
     payload = _base(guild_id, user_id, permissions, tuple(roles))
@@ -285,6 +303,8 @@ def command_payload(
         "resolved": {
             "attachments": {a["id"]: a for a in attachments},
             "roles": {str(r.id): r.payload() for r in role_options},
+            "users": {str(u.id): u.user() for u in users},
+            "members": {str(u.id): u.member() for u in users if u.in_server},
             "channels": {
                 str(c.id): {"id": str(c.id), "type": 0, "name": "music", "permissions": "0"} for c in channels
             },
