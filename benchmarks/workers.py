@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import signal
 import statistics
@@ -123,7 +124,7 @@ class Workers:
 
 async def throughput(url: str, data: list[bytes], workers: int) -> float:
     with Database(url) as database:
-        jobs = await QueueJobs.open(database, max_waiting=10_000, per_owner=10_000)
+        jobs = await QueueJobs.open(database, model_id=shipped_model_id(), max_waiting=10_000, per_owner=10_000)
         pool = Workers(database, workers)
         try:
             await pool.ready()
@@ -136,6 +137,12 @@ async def throughput(url: str, data: list[bytes], workers: int) -> float:
 
 
 _ENGINE: GenreEngine | None = None
+
+
+@functools.cache
+def shipped_model_id() -> str:
+    """The model the ``python -m bot worker`` processes run (the shipped one): their queue's name."""
+    return GenreEngine.from_checkpoint().model_id
 
 
 def _load_engine() -> None:
@@ -164,7 +171,7 @@ def ceiling(data: list[bytes], processes: int) -> float:
 async def queue_latency(url: str, data: list[bytes]) -> tuple[float, float]:
     """(p50 added by the queue, p50 of the engine's own time), ms."""
     with Database(url) as database:
-        jobs = await QueueJobs.open(database, max_waiting=10_000, per_owner=10_000)
+        jobs = await QueueJobs.open(database, model_id=shipped_model_id(), max_waiting=10_000, per_owner=10_000)
         pool = Workers(database, 1)
         added, engine = [], []
         try:

@@ -25,8 +25,11 @@ class Classifier(Protocol):
     ``labels``: the genre names, in the order of ``Prediction.vector`` (at least two).
     ``embedding_dim``: the length of ``Prediction.embedding``.
     ``vocabulary``: the tags of its tagger, naming ``Prediction.tags`` (None: it has none).
+    ``model_id``: names the model every analysis it makes is stored with (``genre_engine.engine.model_id``):
+    analyses of two models are never compared by sound.
     """
 
+    model_id: str
     labels: Sequence[str]
     embedding_dim: int
     vocabulary: TagVocabulary | None

@@ -121,9 +121,19 @@ class UnknownSongsError(GenreBotError):
 
 
 class NothingToMapError(GenreBotError):
-    """``/pool map`` of a server whose pool is empty."""
+    """``/pool map`` of a server whose pool is empty, or whose ``waiting`` songs all wait to be
+    analysed again by the model in use (``bot.reanalysis``), so none can be placed by sound yet."""
+
+    def __init__(self, waiting: int = 0) -> None:
+        self.waiting = waiting
+        super().__init__(waiting)
 
     def __str__(self) -> str:
+        if self.waiting:
+            return (
+                f"All {self.waiting:,} song(s) of this server's pool are waiting to be analysed again by the model "
+                "I use now, so none can be placed on the map yet. Ask again in a little while."
+            )
         return "This server's song pool is empty, so there is no map yet. Share some music with /classify first."
 
 

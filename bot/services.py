@@ -48,6 +48,7 @@ from bot.media_store import MediaStore, Owner
 from bot.pool_map import draw_map
 from bot.radio.errors import RadioError
 from bot.radio.session import QUEUE_SIZE, RadioSession, journey_entries, upcoming
+from bot.reanalysis import Progress, Reanalysis, analysis_of
 from bot.teaching import Teaching
 from genre_engine import GenreEngine, Prediction
 from genre_engine.audio import FolderScan, scan_folder
@@ -81,9 +82,11 @@ from storage import (
     ForgetReport,
     GuildSettings,
     HistoryEntry,
+    ModelCounts,
     NewSong,
     PoolCacheStats,
     PoolStats,
+    ServingModel,
     Song,
     Store,
     describe_location,
@@ -163,6 +166,16 @@ class PoolTags:
 
 
 @dataclass(frozen=True)
+class ModelState:
+    """The serving model (``model``: its id) and the songs by the model that analysed them
+    (``counts``), with the re-analysis' progress in this process (None: no model told apart)."""
+
+    model: str
+    counts: ModelCounts
+    progress: Progress | None
+
+
+@dataclass(frozen=True)
 class PoolMap:
     """The server's map (``bot.pool_map``): ``png`` bytes, how many ``songs`` it shows, how many of
     them are the asker's (``yours``), and the genre picked out (None: every song by its top genre)."""
@@ -237,19 +250,9 @@ def audio_files(folder: Path) -> FolderScan:
     return scan_folder(folder)
 
 
-async def compact_stored_embeddings(store: Store, engine: GenreEngine) -> int:
-    """Move songs stored with the model's full embedding to the compact one the engine hands out
-    (its ``projection``), so pools indexed before the projection shipped keep working; returns how
-    many songs moved (0 without a projection, or once done)."""
-    if engine.projection is None:
-        return 0
-    moved = await store.reproject_embeddings(engine.projection.input_dim, engine.projection.apply)
-    if moved:
-        log.info(
-            "stored embeddings compacted",
-            extra={"songs": moved, "from_dim": engine.projection.input_dim, "to_dim": engine.projection.output_dim},
-        )
-    return moved
+def serving_model(engine: Classifier) -> ServingModel:
+    """What the store needs to tell ``engine``'s analyses from other models' (storage.ServingModel)."""
+    return ServingModel(engine.model_id, tuple(engine.labels), engine.embedding_dim)
 
 
 class Services:
@@ -290,6 +293,8 @@ class Services:
         # with its time and memory limits, or ``work`` in the thread), or workers through the job
         # queue (bot.jobs.queue); folders (index) are always classified here
         self.jobs = jobs or ThreadJobs(work or InThread(engine, self.link_policy), self.classifier, self.downloader)
+        # songs another model analysed, analysed again (background at start-up, or `reanalyse`)
+        self.reanalysis = Reanalysis(store, self.media, self.jobs, self.teaching, self.refetch) if store.model else None
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -297,13 +302,13 @@ class Services:
         classified and fetched in child processes within the job limits (bot.jobs.children)."""
         engine = await asyncio.to_thread(GenreEngine.from_checkpoint, config.checkpoint)
         services = await cls.open(config, engine, make_engine=functools.partial(load_engine, config.checkpoint))
-        await compact_stored_embeddings(services.store, engine)
         log.info(
             "services started",
             extra={
                 "db": describe_location(config.store_location),
                 "workers": config.workers,
                 "embedding_dim": engine.embedding_dim,
+                "model": engine.model_id,
             },
         )
         return services
@@ -316,16 +321,17 @@ class Services:
         database URL, uploads are classified by ``python -m bot worker`` processes through the job
         queue (bot.jobs.queue); else in this process: in child processes, each with the engine
         ``make_engine`` builds, when it is given, else by ``engine`` in the pool's threads."""
-        store = await open_store(
-            config.store_location, genre_count=len(engine.labels), pool_cache_mb=config.pool_cache_mb
-        )
+        store = await open_store(config.store_location, pool_cache_mb=config.pool_cache_mb, model=serving_model(engine))
         jobs = None
         if config.database_url:
             from bot.jobs.queue import QueueJobs  # procrastinate: only for the queue
 
             try:
                 jobs = await QueueJobs.open(
-                    config.database_url, max_waiting=config.queue_size, per_owner=config.per_user_jobs
+                    config.database_url,
+                    model_id=engine.model_id,
+                    max_waiting=config.queue_size,
+                    per_owner=config.per_user_jobs,
                 )
             except BaseException:
                 await store.close()
@@ -338,7 +344,10 @@ class Services:
         return genre_mix(self.labels, vector)
 
     async def close(self) -> None:
-        """Graceful shutdown: let running classifications finish, then close the database."""
+        """Graceful shutdown: stop re-analysing (what it did is kept), let running classifications
+        finish, then close the database."""
+        if self.reanalysis is not None:
+            await self.reanalysis.stop()
         await self.jobs.close()
         await self.classifier.close()
         await self.downloader.close()
@@ -430,6 +439,12 @@ class Services:
             )
         else:
             song, new = known, False
+            if not self.store.analysed_by_serving_model(known):  # another model's: analysed again now
+                prediction = await self.jobs.classify(
+                    audio.data, name=audio.title, owner=caller.user_id, on_place=on_place, max_wait_s=max_wait_s
+                )
+                await self.store.replace_analysis(digest, analysis_of(prediction))
+                song = await self.store.get_song(guild_id, known.id)
             if in_pool and not known.in_pool:
                 song = await self.store.set_in_pool(guild_id, known.id, True)
             if known.audio_missing:  # shared again: playable again
@@ -474,6 +489,7 @@ class Services:
             in_pool=in_pool,
             tags=prediction.tag_vector,
             confident=prediction.confident if prediction.tags else None,
+            model_id=prediction.model_id or None,
         )
 
     async def add_to_pool(self, caller: Caller, song_id: int, *, is_admin: bool) -> Song:
@@ -662,9 +678,10 @@ class Services:
         songs picked out; the caller's songs ringed. Raises NothingToMapError for an empty pool,
         UnknownFilterError for a genre nobody knows here."""
         guild_id = caller.server_id
-        matrix = await self.store.pool_matrix(guild_id)
+        whole = await self.store.pool_matrix(guild_id)
+        matrix = whole.comparable  # another model's songs have no place by this model's sound
         if len(matrix) == 0:
-            raise NothingToMapError()
+            raise NothingToMapError(waiting=len(whole))
         only = await self.pool_filter(guild_id, "genre", genre) if genre else None
         history = [event.song_id for event in await self.store.listen_events(guild_id, caller.user_id)]
         mine = np.isin(matrix.ids, history) | (matrix.added_by == caller.user_id)
@@ -680,6 +697,8 @@ class Services:
             if int(matrix.ids[row]) in titles
         ]
         title = f"This server's {len(matrix):,} song(s), placed by sound"
+        if len(whole) > len(matrix):
+            title += f" ({len(whole) - len(matrix):,} waiting to be analysed again)"
         png = await asyncio.to_thread(lambda: draw_map(layout_of(matrix), groups, names, mine, labelled, title))
         return PoolMap(png, len(matrix), int(mine.sum()), None if only is None else only.value)
 
@@ -775,6 +794,21 @@ class Services:
 
     async def pool_stats(self, guild_id: int) -> PoolStats:
         return await self.store.pool_stats(guild_id)
+
+    async def reanalyse_in_background(self) -> bool:
+        """Start analysing again, in the background, the songs another model analysed (the bot
+        answers meanwhile; see ``bot.reanalysis``); False when there are none."""
+        if self.reanalysis is None or not (await self.store.model_counts()).other_model:
+            return False
+        log.info("songs of other models: re-analysing them in the background", extra={"model": self.engine.model_id})
+        self.reanalysis.start()
+        return True
+
+    async def model_state(self, guild_id: int | None = None) -> ModelState:
+        """The serving model and where the songs (of one server, or all) stand against it."""
+        counts = await self.store.model_counts(guild_id=guild_id)
+        progress = None if self.reanalysis is None else self.reanalysis.progress
+        return ModelState(self.engine.model_id, counts, progress)
 
     def pool_cache_stats(self) -> PoolCacheStats:
         """This process's pool cache, for its admins (the same figures are logged now and then)."""

@@ -98,11 +98,18 @@ class Teaching:
         async with self._locks.setdefault(guild_id, asyncio.Lock()):
             current = await self.classifier(guild_id)
             matrix = await self.store.pool_matrix(guild_id)
+            sounding = matrix.sounding()  # fitted on the serving model's embeddings only
             examples = await self.store.taught_examples(guild_id)
             classifier = await self.workers.run(
-                taught.refit, current, matrix.ids, matrix.embeddings, examples, label, owner=guild_id
+                taught.refit,
+                current,
+                matrix.ids[sounding],
+                matrix.embeddings[sounding],
+                examples,
+                label,
+                owner=guild_id,
             )
-            await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes())
+            await self.store.save_taught_model(guild_id, taught.VERSION, classifier.to_bytes(), model_id=self._model_id)
             self._classifiers[guild_id] = classifier
         log.info(
             "taught genres retrained",
@@ -115,16 +122,35 @@ class Teaching:
         none, or one stored by another version of the code, which the next retrain replaces)."""
         if guild_id not in self._classifiers:
             stored = await self.store.taught_model(guild_id)
-            usable = stored is not None and stored.version == taught.VERSION
+            usable = stored is not None and stored.version == taught.VERSION and stored.model_id == self._model_id
             self._classifiers[guild_id] = TaughtClassifier.from_bytes(stored.state) if usable else None
         return self._classifiers[guild_id]
+
+    async def retrain_all(self, guild_id: int) -> None:
+        """Fit every label of the server anew, on the serving model's embeddings (after its pool was
+        analysed again by another model); nothing to do for a server that taught none."""
+        examples = await self.store.taught_examples(guild_id)
+        if examples:
+            self._classifiers[guild_id] = None
+            await self.retrain(guild_id, next(iter(examples)))
+
+    @property
+    def _model_id(self) -> str | None:
+        """The model whose embeddings the classifiers are fitted on (None: no model told apart)."""
+        return None if self.store.model is None else self.store.model.id
 
     async def labels_of(self, song: Song) -> tuple[str, ...]:
         """The taught labels a song has: taught it, or predicted by a trained label's model."""
         examples = await self.store.taught_examples(song.guild_id)
         found = {label for label, ids in examples.items() if song.id in ids}
         classifier = await self.classifier(song.guild_id)
-        if classifier is not None and classifier.labels and song.embedding.shape[0] == classifier.coef.shape[1]:
+        sounding = self.store.analysed_by_serving_model(song)
+        if (
+            sounding
+            and classifier is not None
+            and classifier.labels
+            and song.embedding.shape[0] == classifier.coef.shape[1]
+        ):
             predicted = classifier.predict(song.embedding[None, :])[0]
             found |= {label for label, hit in zip(classifier.labels, predicted) if hit}
         return tuple(sorted(found))
@@ -139,7 +165,7 @@ class Teaching:
         if classifier is not None and classifier.labels and matrix.embeddings.shape[1] != classifier.coef.shape[1]:
             classifier = None
         counts = {
-            label: int(taught.members(classifier, label, matrix.ids, matrix.embeddings, ids).sum())
+            label: int(taught.members(classifier, label, matrix.ids, matrix.embeddings, ids, matrix.sounding()).sum())
             for label, ids in examples.items()
         }
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

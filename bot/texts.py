@@ -9,15 +9,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.classifier import Classifier
 from bot.jobs.threads import Place
+from bot.reanalysis import ReanalysisReport
 from bot.render import duration
-from bot.services import Classified, IndexReport, PoolTags
+from bot.services import Classified, IndexReport, ModelState, PoolTags
 from bot.teaching import quality_text
 from recommender.profile import TasteProfile
 from recommender.taught import LabelQuality
 from recommender.together import Journey, Suggestion, TasteComparison
 from recommender.trends import Trends
-from storage import EventKind, PoolCacheStats
+from storage import EventKind, ModelCounts, PoolCacheStats, Song
 
 Markup = Callable[[str], str]
 
@@ -221,6 +223,51 @@ def pool_cache_line(stats: PoolCacheStats) -> str:
         f"Pool cache of this bot process: {stats.pools:,} server pool(s) in {stats.bytes / 2**20:,.1f} MiB "
         f"of {budget}; {served} from memory; {stats.evictions:,} pool(s) let go to keep the budget."
     )
+
+
+def reanalysis_line(state: ModelState) -> str | None:
+    """For admins under /pool stats, while songs of this server wait to be analysed again by the
+    serving model (``bot.reanalysis``): how many, how far the run is, and those with no audio."""
+    counts, progress = state.counts, state.progress
+    if not counts.other_model and not counts.unavailable:
+        return None
+    running = progress is not None and progress.running
+    doing = (
+        f"re-analysing: {progress.done:,} of {progress.total:,} done in all" if running else "re-analysis not running"
+    )
+    missing = f"; {counts.unavailable:,} with no audio to be had (analysed again when shared again)"
+    return (
+        f"Model {state.model}: {counts.current:,} song(s) here analysed by it, {counts.other_model:,} to go "
+        f"({doing}){missing if counts.unavailable else ''}."
+    )
+
+
+def reanalysis_lines(report: ReanalysisReport, unavailable: Sequence[Song]) -> list[str]:
+    """What ``python -m bot reanalyse`` prints: the counts, then the songs with no audio by name."""
+    lines = [
+        f"Model {report.model}: {report.songs:,} song(s); {report.reanalysed:,} analysed again now; "
+        f"{report.current:,} analysed by it; {report.unavailable:,} with no audio to be had."
+    ]
+    if unavailable:
+        lines.append("No audio to be had (kept out of sound comparisons; analysed again when shared again):")
+        lines += [f"  #{song.id} {song.title} (server {song.guild_id})" for song in unavailable]
+        if report.unavailable > len(unavailable):
+            lines.append(f"  and {report.unavailable - len(unavailable):,} more")
+    return lines
+
+
+def model_lines(engine: Classifier, checkpoint: Path, counts: ModelCounts) -> list[str]:
+    """What ``python -m bot model`` prints: the serving model, its accuracy if training measured one,
+    and the stored songs by the model that analysed them."""
+    accuracy = getattr(getattr(engine, "runner", None), "accuracy", {})
+    measured = ", ".join(f"{split} clip accuracy {share:.1%}" for split, share in accuracy.items())
+    return [
+        f"Model {engine.model_id}: {checkpoint} ({getattr(engine.runner, 'runtime', '?')}), "
+        f"{len(engine.labels)} genres: {', '.join(engine.labels)}",
+        f"Accuracy: {measured or 'not measured on held-out clips when it was trained (see its training record)'}",
+        f"Songs: {counts.current:,} analysed by it, {counts.other_model:,} by another model (to analyse again), "
+        f"{counts.unavailable:,} by another model with no audio to be had",
+    ]
 
 
 def label_lines(qualities: list[LabelQuality], literal: Markup = plain) -> list[str]:

@@ -43,7 +43,9 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             f"of music, from {stats.contributors} member(s).",
         )
         if interaction.permissions.manage_guild:  # admins see how the bot process holds the pools
-            embed.set_footer(text=texts.pool_cache_line(self.services.pool_cache_stats()))
+            reanalysing = texts.reanalysis_line(await self.services.model_state(guild_id))
+            footer = [texts.pool_cache_line(self.services.pool_cache_stats()), reanalysing]
+            embed.set_footer(text="\n".join(line for line in footer if line))
         if not stats.songs:
             embed.description += "\nShare songs with /classify to fill it."
             await send(interaction, embed=embed)

@@ -380,6 +380,9 @@ class Console:
                 self.say(f"{heading}: {text}")
         await self._week()
         self.say(texts.pool_cache_line(self.services.pool_cache_stats()))  # the local user is the admin
+        reanalysing = texts.reanalysis_line(await self.services.model_state(LOCAL_GUILD_ID))
+        if reanalysing:
+            self.say(reanalysing)
 
     async def _week(self) -> None:
         week = await self.services.trends(LOCAL_GUILD_ID)

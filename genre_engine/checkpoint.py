@@ -155,3 +155,14 @@ def file_sha256(path: str | Path) -> str:
 def export_path(checkpoint: str | Path) -> Path:
     """Where ``python -m training.export`` puts a checkpoint's ONNX export: beside it, ``.onnx``."""
     return Path(checkpoint).with_suffix(".onnx")
+
+
+def held_out_accuracy(metrics: dict[str, Any]) -> dict[str, float]:
+    """``{"valid": ..., "test": ...}``: the clip accuracy of each held-out split a training record
+    (``ModelBundle.metrics``, ``metrics.json``) has; empty for a model trained on every clip."""
+    found = {}
+    for split in ("valid", "test"):
+        scored = metrics.get(split)
+        if isinstance(scored, dict) and isinstance(scored.get("clip_accuracy"), int | float):
+            found[split] = float(scored["clip_accuracy"])
+    return found

@@ -90,6 +90,7 @@ class Prediction:
         confident otherwise, the answer was only weak).
     track: the audio track analysed when the input holds several (a video with a commentary
         track: the one marked default, see ``genre_engine.audio_pyav.pick_track``), else None.
+    model_id: the model that made this analysis (``GenreEngine.model_id``, see :func:`model_id`).
     """
 
     probabilities: dict[str, float]
@@ -109,6 +110,7 @@ class Prediction:
     confident: bool = True
     sounds_outside: bool = False
     track: AudioTrack | None = None
+    model_id: str = ""
 
     @property
     def vector(self) -> np.ndarray:
@@ -122,6 +124,25 @@ class Prediction:
         return np.fromiter(self.tags.values(), dtype=np.float32, count=len(self.tags))
 
 
+MODEL_ID_CHARS = 16  # hex digits of a model id: 64 bits, no collision among the models one bot meets
+
+
+def model_id(checkpoint_sha256: str | None, projection: Projection | None) -> str:
+    """The stable name of what produced an analysis: the checkpoint (its sha256) and the compact
+    projection its embeddings went through, as ``MODEL_ID_CHARS`` hex digits. Analyses with the same
+    id are comparable: the same genres from the same network, embeddings in the same space. A model
+    not saved to a file yet is ``"unsaved"``."""
+    if checkpoint_sha256 is None:
+        return "unsaved"
+    if projection is None:
+        return checkpoint_sha256[:MODEL_ID_CHARS]
+    parts = (checkpoint_sha256, projection.components.tobytes(), projection.mean.tobytes())
+    digest = hashlib.sha256(parts[0].encode())
+    for part in parts[1:]:
+        digest.update(part)
+    return digest.hexdigest()[:MODEL_ID_CHARS]
+
+
 def content_hash(source: AudioSource) -> str:
     """SHA-256 (hex) of the input's bytes: the key under which a song is stored once per server."""
     return hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else file_sha256(source)
@@ -131,6 +152,7 @@ class GenreEngine:
     """A loaded genre model with the front end and decoding it was trained with.
 
     ``labels``: the model's genres in output order; ``embedding_dim``: the embedding size;
+    ``model_id``: what names its analyses (:func:`model_id`: the checkpoint and the projection);
     ``max_segments``: at most this many segments (of the checkpoint's ``segment_s``, 2.99 s for
     musicnn) are decoded per input, spread over its length; ``min_segments`` and ``stop_margin``:
     the network first analyses ``min_segments`` of them, spread out, and stops there when the top
@@ -168,6 +190,7 @@ class GenreEngine:
             )
         self.projection = projection
         self.embedding_dim = runner.embedding_dim if projection is None else projection.output_dim
+        self.model_id = model_id(getattr(runner, "checkpoint_sha256", None), projection)
         self.max_segments = max_segments
         self.min_segments = min_segments
         self.stop_margin = stop_margin
@@ -324,6 +347,7 @@ class GenreEngine:
             name=name,
             segment_starts_s=tuple(segments.starts_s[i] for i in used),
             track=segments.track,
+            model_id=self.model_id,
             **tagged,
         )
 

@@ -83,7 +83,7 @@ def load_runner(
     bundle = load_checkpoint(path, device)  # first: without torch it says what to install
     from genre_engine.runtime_torch import TorchModel
 
-    return TorchModel(bundle)
+    return TorchModel(bundle, file_sha256(path))
 
 
 def _onnx_model(path: Path, **onnx_options: Any) -> SegmentModel:

@@ -46,9 +46,11 @@ def export_metadata(
     model_args: dict[str, Any],
     embedding_dim: int,
     n_tags: int = 0,
+    accuracy: dict[str, float] | None = None,
 ) -> dict[str, str]:
     """The ``metadata_props`` an export carries (all values are strings, JSON where structured);
-    ``n_tags``: the width of the ``tags`` output, 0 when the graph has none."""
+    ``n_tags``: the width of the ``tags`` output, 0 when the graph has none; ``accuracy``: the clip
+    accuracy training measured, by split (``held_out_accuracy``), so serving can tell it without torch."""
     return {
         "genrebot.format": EXPORT_FORMAT,
         "genrebot.version": str(EXPORT_VERSION),
@@ -59,6 +61,7 @@ def export_metadata(
         "genrebot.model_args": json.dumps(model_args),
         "genrebot.embedding_dim": str(embedding_dim),
         "genrebot.n_tags": str(n_tags),
+        "genrebot.accuracy": json.dumps(accuracy or {}),
     }
 
 
@@ -103,6 +106,7 @@ class OnnxModel:
         self.model_args: dict[str, Any] = json.loads(meta["genrebot.model_args"])
         self.embedding_dim = int(meta["genrebot.embedding_dim"])
         self.n_tags = int(meta.get("genrebot.n_tags", "0"))  # exports from before tags have none
+        self.accuracy: dict[str, float] = json.loads(meta.get("genrebot.accuracy", "{}"))
         self._shared = first
         self._local.session = first
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genre_engine.checkpoint import ModelBundle
+from genre_engine.checkpoint import ModelBundle, held_out_accuracy
 from genre_engine.frontends import build_frontend
 
 
@@ -22,8 +22,11 @@ class TorchModel:
 
     runtime = "torch"
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    def __init__(self, bundle: ModelBundle, checkpoint_sha256: str | None = None) -> None:
+        """``checkpoint_sha256``: of the file the bundle was read from (None: a model not saved yet)."""
         self.bundle = bundle
+        self.checkpoint_sha256 = checkpoint_sha256
+        self.accuracy = held_out_accuracy(bundle.metrics)
         self.features = bundle.features
         self.labels = bundle.labels
         self.embedding_dim = bundle.model.embedding_dim

@@ -31,7 +31,7 @@ from bot.errors import GenreBotError
 from bot.jobs.children import load_engine
 from bot.logs import setup_logging
 from bot.radio.render import render_radio
-from bot.services import Services, bounded_work
+from bot.services import Services, bounded_work, serving_model
 from console.repl import (
     DEFAULT_USER,
     LOCAL_GUILD_ID,
@@ -39,9 +39,10 @@ from console.repl import (
     index_with_progress,
     local_user_id,
 )
+from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.errors import CheckpointError
 from genre_engine.locations import DATA_DIR
-from storage import describe_location
+from storage import describe_location, open_store
 from storage.errors import StorageError
 from storage.transfer import copy_sqlite_to_postgres
 
@@ -78,6 +79,7 @@ async def run_front_end(config: Config, options: Options) -> int:
     """The Discord bot with a token, else the console, over the same services."""
     services = await Services.start(config)
     try:
+        await services.reanalyse_in_background()
         if config.discord_token:
             from cogs.client import (
                 run_discord,  # only here: everything else runs without discord.py
@@ -172,6 +174,76 @@ async def migrate_db(config: Config, options: Options) -> int:
     return 0
 
 
+UNAVAILABLE_SHOWN = 20  # songs with no audio that `reanalyse` lists by name
+
+
+def reanalyse_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--guild", type=int, help="only this Discord server's songs (default: every server's)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: model, songs, reanalysed, current, unavailable"
+    )
+
+
+async def reanalyse(config: Config, options: Options) -> int:
+    """Analyse again, in the foreground, the songs another model analysed (bot.reanalysis)."""
+    services = await Services.start(config)
+    bar = tqdm(desc="re-analysing", unit="song", file=sys.stderr, disable=None)
+    try:
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        # nobody waits on a foreground run: every classification worker takes part
+        report = await services.reanalysis.run(guild_id=options.guild, on_song=step, concurrency=config.workers)
+        unavailable = await services.store.other_model_songs(
+            guild_id=options.guild, missing=True, limit=UNAVAILABLE_SHOWN
+        )
+    finally:
+        bar.close()
+        await services.close()
+    if options.json:
+        print(json.dumps(report.as_json()))
+    else:
+        print("\n".join(texts.reanalysis_lines(report, unavailable)))
+    return 0
+
+
+def model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: model, checkpoint, runtime, labels, songs"
+    )
+
+
+async def model(config: Config, options: Options) -> int:
+    """The serving model, and where the stored songs stand against it."""
+    engine = await asyncio.to_thread(load_engine, config.checkpoint)
+    async with open_store(
+        config.store_location, pool_cache_mb=config.pool_cache_mb, model=serving_model(engine)
+    ) as store:
+        counts = await store.model_counts()
+    checkpoint = config.checkpoint or DEFAULT_CHECKPOINT
+    if options.json:
+        print(
+            json.dumps(
+                {
+                    "model": engine.model_id,
+                    "checkpoint": str(checkpoint),
+                    "runtime": engine.runner.runtime,
+                    "labels": list(engine.labels),
+                    "songs": {
+                        "current": counts.current,
+                        "other_model": counts.other_model,
+                        "unavailable": counts.unavailable,
+                    },
+                }
+            )
+        )
+    else:
+        print("\n".join(texts.model_lines(engine, checkpoint, counts)))
+    return 0
+
+
 def worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
@@ -200,10 +272,14 @@ async def worker(config: Config, options: Options) -> int:
     # one model thread per job: a worker scales by jobs and processes (one per core), not by
     # threads inside one classification (two of those already fill a 2-core machine)
     make_engine = functools.partial(load_engine, config.checkpoint, WORKER_MODEL_THREADS)
+    model_id = (await asyncio.to_thread(make_engine)).model_id  # the children load it again, each its own
     work = bounded_work(config, make_engine, workers=options.concurrency)
-    log.info("worker started", extra={"db": describe_location(config.database_url), "concurrency": options.concurrency})
+    log.info(
+        "worker started",
+        extra={"db": describe_location(config.database_url), "concurrency": options.concurrency, "model": model_id},
+    )
     try:
-        await run_worker(config.database_url, work, concurrency=options.concurrency)
+        await run_worker(config.database_url, work, model_id=model_id, concurrency=options.concurrency)
     finally:
         await asyncio.to_thread(work.close)
     return 0
@@ -220,6 +296,13 @@ COMMANDS = (
     Command(
         "migrate-db", "copy the SQLite database (--db) into PostgreSQL", migrate_arguments, migrate_db, check_migration
     ),
+    Command(
+        "reanalyse",
+        "analyse again with the model in use every stored song another model analysed, then exit",
+        reanalyse_arguments,
+        reanalyse,
+    ),
+    Command("model", "the model in use and the songs analysed by it or by others", model_arguments, model),
     Command(
         "worker",
         "classify the bot's queued uploads (needs the PostgreSQL database, GENREBOT_DATABASE_URL); "

@@ -87,3 +87,18 @@ class SameSongError(RecommenderError):
 
     def __str__(self) -> str:
         return f"A journey goes from one song to another: song #{self.song_id} is both ends. Pick two different songs."
+
+
+class NotAnalysedYetError(RecommenderError):
+    """A song whose stored analysis is another model's than the one in use: its sound can't be
+    compared until it is analysed again (``bot.reanalysis`` does it in the background)."""
+
+    def __init__(self, song_id: int) -> None:
+        self.song_id = song_id
+        super().__init__(song_id)
+
+    def __str__(self) -> str:
+        return (
+            f"Song #{self.song_id} is waiting to be analysed again by the model I use now, so I can't "
+            "compare its sound yet. Ask again in a little while."
+        )

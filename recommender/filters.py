@@ -62,7 +62,9 @@ def genre_filter(
     if taught is None:
         raise UnknownFilterError("genre", value, (*labels, *sorted(examples)))
     return PoolFilter(
-        "genre", taught, lambda matrix: members(classifier, taught, matrix.ids, matrix.embeddings, examples[taught])
+        "genre",
+        taught,
+        lambda matrix: members(classifier, taught, matrix.ids, matrix.embeddings, examples[taught], matrix.sounding()),
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from recommender.ann import AnnIndexes
 from recommender.config import RecommenderConfig
-from recommender.errors import InvalidCountError, NothingMatchesError
+from recommender.errors import InvalidCountError, NotAnalysedYetError, NothingMatchesError
 from recommender.filters import PoolFilter, select_all
 from recommender.genres import GENRES
 from recommender.metrics import playlist_mix
@@ -135,10 +135,10 @@ async def history_arrays(
             probabilities.append(matrix.probabilities[row])
             embeddings.append(matrix.embeddings[row])
             tags.append(None if matrix.tags is None else matrix.tags[row])
-        elif event.song_id in extra:
+        elif event.song_id in extra and extra[event.song_id].probabilities.shape[0] == store.genre_count:
             song = extra[event.song_id]
             probabilities.append(song.probabilities)
-            embeddings.append(song.embedding)
+            embeddings.append(store.sound_of(song))  # another model's sound counts for nothing
             tags.append(song.tags)
         else:
             continue
@@ -250,17 +250,22 @@ async def more_like_this(
     ann: AnnIndexes | None = None,
 ) -> list[SimilarSong]:
     """The ``limit`` pool songs whose embeddings are closest to the song's, most similar first; the
-    song itself and its near-duplicates are left out. Raises UnknownSongError, InvalidCountError.
+    song itself and its near-duplicates are left out, and so are songs another model than the serving
+    one analysed (their sound is not comparable). Raises UnknownSongError, InvalidCountError, and
+    NotAnalysedYetError for a song of another model.
     From ``config.ann_min_songs`` pool songs on, ``ann`` (the caller's indexes, kept between calls)
     answers once the server's index is built (recommender.ann); exact search until then."""
     count = _check_count("list of similar songs", limit, config.max_similar)
     song = await store.get_song(guild_id, song_id)
+    if not store.analysed_by_serving_model(song):
+        raise NotAnalysedYetError(song.id)
     matrix = await store.pool_matrix(guild_id)
     if len(matrix) == 0:
         return []
-    excluded = matrix.ids == song.id
+    excluded = (matrix.ids == song.id) | ~matrix.sounding()  # never another model's sound
     found = None
-    if ann is not None and len(matrix) >= config.ann_min_songs:
+    # the index follows the whole pool; while other models' songs are in it, exact search answers
+    if ann is not None and len(matrix) >= config.ann_min_songs and matrix.current is None:
         found = await ann.nearest(
             guild_id,
             matrix.ids,

@@ -193,10 +193,13 @@ def members(
     song_ids: np.ndarray,
     embeddings: np.ndarray,
     examples: Sequence[int],
+    sounding: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Bool [N]: the pool songs that are ``label``: taught it, or predicted it by a trained model."""
+    """Bool [N]: the pool songs that are ``label``: taught it, or predicted it by a trained model
+    (only among the ``sounding`` rows, whose embeddings the model's are; None: all)."""
     taught = np.isin(song_ids, np.asarray(examples, dtype=np.int64))
     if classifier is None or label not in classifier.labels:
         return taught
     column = classifier.labels.index(label)
-    return taught | (classifier.scores(embeddings)[:, column] > 0)
+    predicted = classifier.scores(embeddings)[:, column] > 0
+    return taught | (predicted if sounding is None else predicted & sounding)

@@ -23,7 +23,7 @@ from recommender.compatibility import (
     suggestion_scores,
 )
 from recommender.config import RecommenderConfig
-from recommender.errors import NoHistoryError, SameMemberError, SameSongError
+from recommender.errors import NoHistoryError, NotAnalysedYetError, SameMemberError, SameSongError
 from recommender.genres import GENRES
 from recommender.journey import plan_journey
 from recommender.pool import arrays_for
@@ -197,13 +197,17 @@ async def journey_between(
 ) -> Journey:
     """A journey of up to ``steps`` songs (the ends included, at least 2) from song ``from_id`` to
     ``to_id`` through this server's pool (``recommender.journey``), never through the songs of
-    ``exclude``; ``variety`` in [0, 1] loosens it, ``seed`` pins its noise. Raises SameSongError,
-    UnknownSongError (storage) for an end not in this server."""
+    ``exclude``; ``variety`` in [0, 1] loosens it, ``seed`` pins its noise; only songs the serving
+    model analysed are stepped on. Raises SameSongError, UnknownSongError (storage) for an end not
+    in this server, NotAnalysedYetError for an end another model analysed."""
     if from_id == to_id:
         raise SameSongError(from_id)
     start = await store.get_song(guild_id, from_id)
     goal = await store.get_song(guild_id, to_id)
-    matrix = await store.pool_matrix(guild_id)
+    for end in (start, goal):
+        if not store.analysed_by_serving_model(end):
+            raise NotAnalysedYetError(end.id)
+    matrix = (await store.pool_matrix(guild_id)).comparable  # never through another model's sound
     excluded = np.zeros(len(matrix), dtype=bool)
     excluded[matrix.rows_of([from_id, to_id, *exclude])] = True
     plan = await asyncio.to_thread(
@@ -238,8 +242,9 @@ async def recent_trends(store: Store, guild_id: int, *, days: int = WEEK_DAYS, n
 
 async def starter_songs(store: Store, guild_id: int, count: int = STARTER_SONGS) -> list[Song]:
     """Up to ``count`` songs that cover the sound of the server's pool (``recommender.starter``),
-    for a member with no history to start a taste with; none for an empty pool."""
-    matrix = await store.pool_matrix(guild_id)
+    for a member with no history to start a taste with; none for an empty pool. Only songs the
+    serving model analysed are compared."""
+    matrix = (await store.pool_matrix(guild_id)).comparable
     if len(matrix) == 0:
         return []
     rows = await asyncio.to_thread(covering_rows_of, matrix, count)

@@ -11,16 +11,19 @@ from genre_engine.labels import GENRES
 from storage.base import (
     DEFAULT_VARIETY,
     AddedSong,
+    Analysis,
     BulkAddReport,
     EventKind,
     ForgetReport,
     GuildSettings,
     HistoryEntry,
     ListenEvent,
+    ModelCounts,
     NewSong,
     PoolCacheStats,
     PoolMatrix,
     PoolStats,
+    ServingModel,
     Song,
     Store,
     TaughtModel,
@@ -39,17 +42,23 @@ def is_postgres_url(location: str | Path) -> bool:
 
 
 def store_for(
-    location: str | Path, *, genre_count: int = len(GENRES), pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB
+    location: str | Path,
+    *,
+    genre_count: int = len(GENRES),
+    pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+    model: ServingModel | None = None,
 ) -> Store:
     """An unopened store on ``location``: PostgresStore for a ``postgresql://`` URL, else a
     SQLiteStore on that file, for probability vectors of ``genre_count`` genres (the model's label
-    count), caching pool matrices within ``pool_cache_mb`` MiB (None: no limit; ``storage.pool_cache``).
-    psycopg is only imported when a URL asks for it."""
+    count), caching pool matrices within ``pool_cache_mb`` MiB (None: no limit; ``storage.pool_cache``),
+    serving the analyses of ``model`` (its labels then set the genre count; None: no model told
+    apart). psycopg is only imported when a URL asks for it."""
+    options = {"genre_count": genre_count, "pool_cache_mb": pool_cache_mb, "model": model}
     if is_postgres_url(location):
         from storage.postgres import PostgresStore
 
-        return PostgresStore(str(location), genre_count=genre_count, pool_cache_mb=pool_cache_mb)
-    return SQLiteStore(location, genre_count=genre_count, pool_cache_mb=pool_cache_mb)
+        return PostgresStore(str(location), **options)
+    return SQLiteStore(location, **options)
 
 
 def describe_location(location: str | Path) -> str:
@@ -71,29 +80,36 @@ def __getattr__(name: str):
 
 
 def open_store(
-    location: str | Path, *, genre_count: int = len(GENRES), pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB
+    location: str | Path,
+    *,
+    genre_count: int = len(GENRES),
+    pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+    model: ServingModel | None = None,
 ) -> OpeningStore:
     """The store on ``location`` (see :func:`store_for`), to use as ``async with open_store(...) as
     store`` (closed on exit) or ``store = await open_store(...)`` (close it yourself)."""
-    return OpeningStore(store_for(location, genre_count=genre_count, pool_cache_mb=pool_cache_mb))
+    return OpeningStore(store_for(location, genre_count=genre_count, pool_cache_mb=pool_cache_mb, model=model))
 
 
 __all__ = [
     "DEFAULT_POOL_CACHE_MB",
     "DEFAULT_VARIETY",
     "AddedSong",
+    "Analysis",
     "BulkAddReport",
     "EventKind",
     "ForgetReport",
     "GuildSettings",
     "HistoryEntry",
     "ListenEvent",
+    "ModelCounts",
     "NewSong",
     "PoolCacheStats",
     "PoolMatrix",
     "PoolStats",
     "PostgresStore",
     "SQLiteStore",
+    "ServingModel",
     "Song",
     "Store",
     "TaughtModel",

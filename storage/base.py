@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,7 @@ class NewSong:
     in_pool: bool = True
     tags: np.ndarray | None = field(default=None, repr=False)
     confident: bool | None = None  # the engine's verdict on its ten-genre answer; None: unknown
+    model_id: str | None = None  # the model that analysed it (genre_engine.engine.model_id); None: unknown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +92,51 @@ class Song:
     audio_missing: bool = field(default=False, compare=False)
     tags: np.ndarray | None = field(default=None, repr=False, compare=False)
     confident: bool | None = field(default=None, compare=False)
+    # the model whose analysis this is (genre_engine.engine.model_id); None: analysed before analyses
+    # named their model
+    model_id: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """The genre model a store serves analyses for: ``id`` (``genre_engine.engine.model_id``),
+    ``labels`` (the genres of its probability vectors, in order) and ``embedding_dim``.
+
+    Songs another model analysed stay in the store until they are analysed again: in a pool matrix
+    they count by their genres when that model had the same labels (its embeddings, which live in
+    another space, are zeros there and ``PoolMatrix.current`` is False), and not at all otherwise."""
+
+    id: str
+    labels: tuple[str, ...]
+    embedding_dim: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a model said about one song's audio (see :class:`NewSong` for the fields), to replace
+    the analysis of another model (:meth:`Store.replace_analysis`)."""
+
+    model_id: str
+    probabilities: np.ndarray = field(repr=False)
+    embedding: np.ndarray = field(repr=False)
+    duration_s: float | None = None
+    tags: np.ndarray | None = field(default=None, repr=False)
+    confident: bool | None = None
+
+
+@dataclass(frozen=True)
+class ModelCounts:
+    """Songs by the model that analysed them: ``current`` (the serving model), ``other_model``
+    (another one, and the audio may still be had: to analyse again) and ``unavailable`` (another
+    one, and its audio could not be had: analysed again only when shared again)."""
+
+    current: int
+    other_model: int
+    unavailable: int
+
+    @property
+    def songs(self) -> int:
+        return self.current + self.other_model + self.unavailable
 
 
 class AddedSong(NamedTuple):
@@ -179,6 +226,9 @@ class PoolMatrix:
     added_by: np.ndarray  # int64 [N]
     tags: np.ndarray | None = None  # float32 [N, T], NaN rows for songs without tags; None: no song has any
     confident: np.ndarray | None = None  # bool [N]: the engine's verdict stood (unknown counts as True)
+    # bool [N]: analysed by the serving model; the embeddings of the other rows are zeros and their
+    # sound is never compared (ServingModel). None: every row is.
+    current: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -196,6 +246,32 @@ class PoolMatrix:
         """Row positions of the given song ids that are in the pool, silently dropping the others."""
         rows, found = self.locate(song_ids)
         return rows[found]
+
+    def sounding(self) -> np.ndarray:
+        """Bool ``[N]``: the rows whose sound may be compared (analysed by the serving model)."""
+        return np.ones(len(self), bool) if self.current is None else self.current
+
+    @functools.cached_property
+    def comparable(self) -> PoolMatrix:
+        """The matrix of the :meth:`sounding` rows only (this one when every row is): what is placed
+        by sound (map, journeys, starter songs) while another model's songs wait to be analysed again.
+        Built once per matrix."""
+        if self.current is None or self.current.all():
+            return self
+        keep = self.current
+
+        def rows(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[keep]
+
+        return PoolMatrix(
+            guild_id=self.guild_id,
+            ids=self.ids[keep],
+            probabilities=self.probabilities[keep],
+            embeddings=self.embeddings[keep],
+            added_by=self.added_by[keep],
+            tags=rows(self.tags),
+            confident=rows(self.confident),
+        )
 
 
 @dataclass(frozen=True)
@@ -234,12 +310,14 @@ class PoolCacheStats:
 @dataclass(frozen=True)
 class TaughtModel:
     """A server's stored classifier for the genres it teaches: ``version`` says how ``state`` is
-    encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted."""
+    encoded (``recommender.taught`` reads it), ``trained_at`` when it was fitted, ``model_id`` on the
+    embeddings of which model (None: not recorded, from before models were)."""
 
     guild_id: int
     version: int
     state: bytes = field(repr=False)
     trained_at: datetime
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +342,18 @@ class Store(abc.ABC):
     the label count of the genre model in use (set by the implementation's constructor)."""
 
     genre_count: int
+    model: ServingModel | None = None  # the model whose analyses are current (set by the implementation)
+
+    def analysed_by_serving_model(self, song: Song) -> bool:
+        """Whether ``song``'s analysis is the serving model's (always, without a serving model)."""
+        return self.model is None or song.model_id == self.model.id
+
+    def sound_of(self, song: Song) -> np.ndarray:
+        """The song's embedding when the serving model made it; zeros of the serving model's size
+        otherwise, which compare with nothing (another model's embeddings live in another space)."""
+        if self.analysed_by_serving_model(song):
+            return song.embedding
+        return np.zeros(self.model.embedding_dim, np.float32)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -358,14 +448,25 @@ class Store(abc.ABC):
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         """Ids of the server's songs marked as missing their audio, ascending."""
 
+    # -- analyses by model -----------------------------------------------------------------------
+
     @abc.abstractmethod
-    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
-        """Replace every stored embedding of ``from_dim`` values, in every server, by
-        ``project(rows)`` (float32 ``[n, from_dim]`` -> ``[n, d]``, one ``d`` for all; rows are
-        re-normalised), in one transaction: how a pool stored with a model's full embeddings moves to
-        the compact ones the engine now hands out (``genre_engine.projection``). Returns how many
-        songs changed. Raises InvalidSongError (nothing changed) when ``project`` returns the wrong shape.
-        """
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
+    ) -> list[Song]:
+        """Up to ``limit`` songs (of one server, or all), ``id > after_id`` in id order, that another
+        model than the serving one analysed, whose audio is not known to be missing (what
+        re-analysis works through) or, with ``missing``, is (unavailable). Without a serving model, none."""
+
+    @abc.abstractmethod
+    async def replace_analysis(self, content_hash: str, analysis: Analysis) -> list[Song]:
+        """Store ``analysis`` for every song of this audio (``content_hash``, in every server) that
+        another model analysed, in one transaction, and return them. Raises InvalidSongError (nothing
+        changed) for vectors of the wrong shape."""
+
+    @abc.abstractmethod
+    async def model_counts(self, *, guild_id: int | None = None) -> ModelCounts:
+        """Songs (of one server, or all) by the model that analysed them, against the serving one."""
 
     # -- listen events ---------------------------------------------------------------------------
 
@@ -438,8 +539,10 @@ class Store(abc.ABC):
         """``{label: song ids}`` of every label taught in the server (songs removed since are gone)."""
 
     @abc.abstractmethod
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
-        """Replace the server's taught-genre classifier."""
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
+        """Replace the server's taught-genre classifier, fitted on ``model_id``'s embeddings."""
 
     @abc.abstractmethod
     async def taught_model(self, guild_id: int) -> TaughtModel | None:

@@ -7,15 +7,18 @@ their SQL.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
 import numpy as np
 
-from storage.base import NewSong, PoolMatrix, PoolStats, Store
-from storage.errors import IncompatibleEmbeddingError, InvalidSongError
+from genre_engine.labels import GENRES
+from storage.base import NewSong, PoolMatrix, PoolStats, ServingModel, Store
+from storage.errors import IncompatibleEmbeddingError
 from storage.validation import CheckedSong
 
 BULK_CHUNK = 5_000
@@ -80,14 +83,34 @@ def tag_matrix(blobs: Sequence[bytes | None]) -> np.ndarray | None:
     return np.frombuffer(joined, np.float32).reshape(len(blobs), width)
 
 
-def matrix_from_rows(guild_id: int, rows: Sequence[Sequence], genre_count: int) -> PoolMatrix:
-    """Arrays from (id, added_by, probabilities, embedding, tags, confident) rows in id order,
-    vectors as float32 bytes (tags may be NULL, confident NULL or a boolean), joined blob-wise: one
-    copy per column instead of one array per row, which is what keeps a 1M-song load to about a
-    second. ``genre_count``: the probability vectors' length."""
+def matrix_from_rows(
+    guild_id: int,
+    rows: Sequence[Sequence],
+    genre_count: int,
+    serving: ServingModel | None = None,
+    comparable: Collection[str | None] = (),
+) -> PoolMatrix:
+    """Arrays from (id, added_by, probabilities, embedding, tags, confident, model_id) rows in id
+    order, vectors as float32 bytes (tags may be NULL, confident NULL or a boolean), joined blob-wise:
+    one copy per column instead of one array per row, which is what keeps a 1M-song load to about a
+    second. ``genre_count``: the probability vectors' length.
+
+    With a ``serving`` model, rows another model analysed are kept only when that model is one of
+    ``comparable`` (the same labels: its genres still count), with a zero embedding, and the matrix's
+    ``current`` says which rows are the serving model's."""
+    if serving is not None and any(row[6] != serving.id for row in rows):
+        kept = [row for row in rows if row[6] == serving.id or row[6] in comparable]
+        current = np.array([row[6] == serving.id for row in kept], dtype=bool)
+        silent = bytes(4 * serving.embedding_dim)  # another model's sound is never compared
+        rows = [(*row[:3], row[3] if now else silent, *row[4:]) for row, now in zip(kept, current)]
+        return dataclasses.replace(_matrix(guild_id, rows, genre_count), current=current)
+    return _matrix(guild_id, rows, genre_count)
+
+
+def _matrix(guild_id: int, rows: Sequence[Sequence], genre_count: int) -> PoolMatrix:
     if not rows:
         return empty_matrix(guild_id, genre_count)
-    ids, added_by, probabilities, embeddings, tags, confident = zip(*rows)
+    ids, added_by, probabilities, embeddings, tags, confident = list(zip(*rows))[:6]
     count = len(ids)
     return PoolMatrix(
         guild_id=guild_id,
@@ -98,6 +121,16 @@ def matrix_from_rows(guild_id: int, rows: Sequence[Sequence], genre_count: int) 
         tags=tag_matrix(tags),
         confident=np.array([flag is None or bool(flag) for flag in confident], dtype=bool),
     )
+
+
+def comparable_models(serving: ServingModel, served: Iterable[tuple[str, str]]) -> frozenset[str | None]:
+    """The model ids (of ``served``: (id, labels as JSON) pairs) whose genres are the serving model's,
+    and None for analyses made before they named their model when the serving model has the ten
+    GTZAN genres, the only labels such analyses had."""
+    same = {model_id for model_id, labels in served if tuple(json.loads(labels)) == serving.labels}
+    if serving.labels == tuple(GENRES):
+        same.add(None)
+    return frozenset(same)
 
 
 def pool_stats(
@@ -137,26 +170,3 @@ class OpeningStore:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._store.close()
-
-
-REPROJECT_CHUNK = 10_000  # songs per read-project-write step of Store.reproject_embeddings
-
-
-def projected_blobs(
-    blobs: Sequence[bytes], from_dim: int, project: Callable[[np.ndarray], np.ndarray], to_dim: int | None
-) -> list[bytes]:
-    """Stored embeddings (float32 bytes of ``from_dim`` values) through ``project``, as unit float32
-    bytes of one size (``to_dim`` when an earlier chunk fixed it); InvalidSongError on a bad result."""
-    rows = np.frombuffer(b"".join(blobs), np.float32).reshape(len(blobs), from_dim)
-    out = np.asarray(project(rows), dtype=np.float32)
-    if (
-        out.ndim != 2
-        or out.shape[0] != len(blobs)
-        or out.shape[1] < 1
-        or (to_dim is not None and out.shape[1] != to_dim)
-    ):
-        raise InvalidSongError(f"the projection gave embeddings of shape {out.shape} for {len(blobs)} songs")
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    if not np.all(np.isfinite(out)) or not np.all(norms > 0):
-        raise InvalidSongError("the projection gave an embedding that is all zeros or not finite")
-    return [row.tobytes() for row in out / norms]

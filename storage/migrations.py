@@ -108,7 +108,24 @@ TAGS_AND_TAUGHT_GENRES: Migration = (
     )""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES)
+# Issue 19: every analysis names the model that made it, and the models a store has served are known
+# by their labels and embedding size, so analyses of two models are never compared by sound.
+MODEL_IDS: Migration = (
+    # genre_engine.engine.model_id; NULL: analysed before analyses named their model
+    "ALTER TABLE songs ADD COLUMN model_id TEXT",
+    """CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        labels TEXT NOT NULL,
+        embedding_dim INTEGER NOT NULL,
+        first_served REAL NOT NULL
+    ) WITHOUT ROWID""",
+    # a new analysis replaces the old one of the same audio in every server
+    "CREATE INDEX songs_by_hash ON songs (content_hash)",
+    # the embeddings of which model a server's taught genres were fitted on
+    "ALTER TABLE taught_models ADD COLUMN model_id TEXT",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES, MODEL_IDS)
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:

@@ -115,10 +115,11 @@ class CachedPool:
 
     def with_song(self, song: Song, version: int = 0) -> CachedPool | None:
         """This pool with one new song at the end, at ``version``; None when it must be read again
-        instead: an empty pool (no embedding width yet), tags that appear or change width, or an id
-        that would not be the largest (another writer's song committed in between)."""
+        instead: an empty pool (no embedding width yet), tags that appear or change width, an id
+        that would not be the largest (another writer's song committed in between), or a pool that
+        holds analyses of another model than the serving one (its ``current`` mask)."""
         matrix = self.matrix
-        if len(matrix) == 0 or song.id <= int(matrix.ids[-1]):
+        if len(matrix) == 0 or song.id <= int(matrix.ids[-1]) or matrix.current is not None:
             return None
         if (matrix.tags is None) != (song.tags is None) or (
             song.tags is not None and matrix.tags.shape[1] != song.tags.shape[0]

@@ -18,7 +18,8 @@ semantics as the SQLite store; the differences are in how:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,17 +32,20 @@ from psycopg_pool import AsyncConnectionPool
 from genre_engine.labels import GENRES
 from storage.base import (
     AddedSong,
+    Analysis,
     BulkAddReport,
     EventKind,
     ForgetReport,
     GuildSettings,
     HistoryEntry,
     ListenEvent,
+    ModelCounts,
     NewSong,
     PoolCacheStats,
     PoolMatrix,
     PoolStats,
     ProgressCallback,
+    ServingModel,
     Song,
     Store,
     TaughtModel,
@@ -49,13 +53,12 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
-    REPROJECT_CHUNK,
     aware_utc,
     check_same_dims,
     chunks,
+    comparable_models,
     matrix_from_rows,
     pool_stats,
-    projected_blobs,
 )
 from storage.errors import (
     DatabaseUnavailableError,
@@ -68,7 +71,9 @@ from storage.errors import (
 from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.postgres_schema import migrate
 from storage.validation import (
+    CheckedAnalysis,
     CheckedSong,
+    check_analysis,
     check_id,
     check_kind,
     check_label,
@@ -83,15 +88,15 @@ MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_S = 10
 _SONG_COLUMNS = (
     "id, guild_id, title, content_hash, probabilities, embedding, added_by, duration_s, "
-    "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing, tags, confident"
+    "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing, tags, confident, model_id"
 )
 _INSERT_COLUMNS = (
     "guild_id, content_hash, title, source_url, message_url, duration_s, probabilities, "
-    "embedding, added_by, added_at, in_pool, tags, confident"
+    "embedding, added_by, added_at, in_pool, tags, confident, model_id"
 )
 _STAGE_TYPES = (
     "int4", "int8", "text", "text", "text", "text", "float8", "bytea", "bytea", "int8",
-    "timestamptz", "bool", "bytea", "bool",
+    "timestamptz", "bool", "bytea", "bool", "text",
 )  # fmt: skip
 
 
@@ -122,6 +127,7 @@ def _song(row: Sequence) -> Song:
         audio_missing=row[13],
         tags=None if row[14] is None else _floats(row[14]),
         confident=row[15],
+        model_id=row[16],
     )
 
 
@@ -144,6 +150,18 @@ def _song_row(song: CheckedSong, new: NewSong) -> tuple:
         song.in_pool,
         song.tags,
         None if song.confident is None else bool(song.confident),
+        song.model_id,
+    )
+
+
+def _analysis_row(analysis: CheckedAnalysis) -> tuple:
+    return (
+        analysis.probabilities,
+        analysis.embedding,
+        analysis.duration_s,
+        analysis.tags,
+        None if analysis.confident is None else bool(analysis.confident),
+        analysis.model_id,
     )
 
 
@@ -160,9 +178,10 @@ class PostgresStore(Store):
     a libpq key=value string). The database must exist; the tables are created on first open.
 
     ``genre_count``: the length of every probability vector, i.e. the number of labels of the model
-    in use (default: the shipped model's ``genre_engine.labels.GENRES``); songs with another length
-    are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget in MiB (None: no
-    limit)."""
+    in use (default: the shipped model's ``genre_engine.labels.GENRES``, or ``model``'s labels); songs
+    with another length are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget
+    in MiB (None: no limit). ``model``: the genre model in use (:class:`ServingModel`): analyses of
+    others are told apart (None: every analysis counts as current)."""
 
     def __init__(
         self,
@@ -171,11 +190,14 @@ class PostgresStore(Store):
         genre_count: int = len(GENRES),
         max_connections: int = MAX_CONNECTIONS,
         pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+        model: ServingModel | None = None,
     ) -> None:
+        genre_count = len(model.labels) if model is not None else genre_count
         if genre_count < 2:
             raise ValueError(f"a genre model has at least 2 labels, not {genre_count}")
         self.url = url
         self.genre_count = genre_count
+        self.model = model
         self.where = describe(url)
         self._max_connections = max_connections
         self._pool: AsyncConnectionPool | None = None
@@ -193,6 +215,11 @@ class PostgresStore(Store):
             raise DatabaseUnavailableError(self.where, reason) from None
         async with conn:
             await migrate(conn, self.where)
+            if self.model is not None:
+                await conn.execute(
+                    "INSERT INTO models (id, labels, embedding_dim) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (self.model.id, json.dumps(self.model.labels), self.model.embedding_dim),
+                )
         pool = AsyncConnectionPool(
             self.url,
             min_size=1,
@@ -269,8 +296,13 @@ class PostgresStore(Store):
             self._pools.pop(guild_id)
         return [version for _, version in sorted(rows)]
 
-    async def _check_dim(self, conn: psycopg.AsyncConnection, guild_id: int, dim: int) -> None:
-        row = await self._one(conn, "SELECT length(embedding) FROM songs WHERE guild_id = %s LIMIT 1", (guild_id,))
+    async def _check_dim(self, conn: psycopg.AsyncConnection, guild_id: int, dim: int, model_id: str | None) -> None:
+        """Songs one model analysed in one server have one embedding size."""
+        row = await self._one(
+            conn,
+            "SELECT length(embedding) FROM songs WHERE guild_id = %s AND model_id IS NOT DISTINCT FROM %s LIMIT 1",
+            (guild_id, model_id),
+        )
         if row is not None and row[0] // 4 != dim:
             raise IncompatibleEmbeddingError(guild_id, row[0] // 4, dim)
 
@@ -303,18 +335,18 @@ class PostgresStore(Store):
         by_hash = ("guild_id = %s AND content_hash = %s", (checked.guild_id, checked.content_hash))
         existing = await self._song_by(conn, *by_hash)
         if existing is None:
-            await self._check_dim(conn, checked.guild_id, checked.embedding_dim)
+            await self._check_dim(conn, checked.guild_id, checked.embedding_dim, checked.model_id)
             await self._ensure_guilds(conn, [checked.guild_id])
             await self._ensure_users(conn, [checked.added_by])
             row = await self._one(
                 conn,
                 f"INSERT INTO songs ({_INSERT_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (guild_id, content_hash) DO NOTHING RETURNING id",
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (guild_id, content_hash) DO NOTHING RETURNING {_SONG_COLUMNS}",
                 _song_row(checked, song),
             )
             if row is not None:
-                created = await self._require_song(conn, checked.guild_id, row[0])
+                created = _song(row)
                 version = (await self._bump(conn, [checked.guild_id]))[0] if created.in_pool else 0
                 return AddedSong(created, created=True), version
             # another process stored the same audio since the first look
@@ -332,6 +364,8 @@ class PostgresStore(Store):
         """Keep a cached matrix in step with one new song when it was current just before it."""
         if cached is None or cached.version != version - 1:
             return
+        if self.model is not None and song.model_id != self.model.id:
+            return  # another model's song: the pool is read again (its version moved on), with its mask
         grown = cached.with_song(song, version)
         if grown is not None:
             self._pools.put(song.guild_id, grown)
@@ -351,8 +385,10 @@ class PostgresStore(Store):
         promote history-only duplicates into the pool. Returns how many songs were new."""
         guild_ids = sorted({song.guild_id for song in checked})
         async with self._writing() as conn:
-            for guild_id, dim in sorted({(song.guild_id, song.embedding_dim) for song in checked}):
-                await self._check_dim(conn, guild_id, dim)
+            for guild_id, dim, model_id in sorted(
+                {(song.guild_id, song.embedding_dim, song.model_id) for song in checked}, key=str
+            ):
+                await self._check_dim(conn, guild_id, dim, model_id)
             await self._ensure_guilds(conn, guild_ids)
             await self._ensure_users(conn, (song.added_by for song in checked))
             await self._bump(conn, guild_ids)
@@ -360,7 +396,7 @@ class PostgresStore(Store):
                 "CREATE TEMPORARY TABLE song_stage (ord int4, guild_id int8, content_hash text, "
                 "title text, source_url text, message_url text, duration_s float8, "
                 "probabilities bytea, embedding bytea, added_by int8, added_at timestamptz, "
-                "in_pool bool, tags bytea, confident bool) ON COMMIT DROP"
+                "in_pool bool, tags bytea, confident bool, model_id text) ON COMMIT DROP"
             )
             async with conn.cursor() as cursor:
                 async with cursor.copy(f"COPY song_stage (ord, {_INSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -438,33 +474,6 @@ class PostgresStore(Store):
             await conn.execute(f"UPDATE songs SET {column} = %s WHERE id = %s", (value, song_id))
             return await self._require_song(conn, guild_id, song_id)
 
-    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
-        changed, last_id, to_dim, guilds = 0, 0, None, set()
-        async with self._writing() as conn:
-            while True:
-                rows = await self._all(
-                    conn,
-                    "SELECT id, embedding, guild_id FROM songs WHERE length(embedding) = %s AND id > %s "
-                    "ORDER BY id LIMIT %s",
-                    (4 * from_dim, last_id, REPROJECT_CHUNK),
-                )
-                if not rows:
-                    break
-                blobs = await asyncio.to_thread(
-                    projected_blobs, [bytes(row[1]) for row in rows], from_dim, project, to_dim
-                )
-                to_dim = len(blobs[0]) // 4
-                async with conn.cursor() as cursor:
-                    await cursor.executemany(
-                        "UPDATE songs SET embedding = %s WHERE id = %s",
-                        [(blob, row[0]) for blob, row in zip(blobs, rows)],
-                    )
-                guilds.update(row[2] for row in rows)
-                changed, last_id = changed + len(rows), rows[-1][0]
-            if guilds:
-                await self._bump(conn, sorted(guilds))
-        return changed
-
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
@@ -513,18 +522,83 @@ class PostgresStore(Store):
         async with self._reading() as conn:
             cursor = conn.cursor(binary=True)
             await cursor.execute(
-                "SELECT id, added_by, probabilities, embedding, tags, confident FROM songs "
+                "SELECT id, added_by, probabilities, embedding, tags, confident, model_id FROM songs "
                 "WHERE guild_id = %s AND in_pool ORDER BY id",
                 (guild_id,),
             )
             rows = await cursor.fetchall()
+            comparable = await self._comparable_models(conn)
         # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
-        matrix = await asyncio.to_thread(matrix_from_rows, guild_id, rows, self.genre_count)
+        matrix = await asyncio.to_thread(matrix_from_rows, guild_id, rows, self.genre_count, self.model, comparable)
         self._pools.put(guild_id, CachedPool(matrix, version))
         return matrix
 
     def pool_cache_stats(self) -> PoolCacheStats:
         return self._pools.stats()
+
+    async def _comparable_models(self, conn: psycopg.AsyncConnection) -> frozenset[str | None]:
+        if self.model is None:
+            return frozenset()
+        return comparable_models(self.model, await self._all(conn, "SELECT id, labels FROM models"))
+
+    # -- analyses by model -----------------------------------------------------------------------
+
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
+    ) -> list[Song]:
+        if self.model is None:
+            return []
+        server = None if guild_id is None else check_id("server", guild_id)
+        async with self._reading() as conn:
+            rows = await self._all(
+                conn,
+                f"SELECT {_SONG_COLUMNS} FROM songs WHERE model_id IS DISTINCT FROM %(model)s "
+                "AND audio_missing = %(missing)s AND id > %(after)s "
+                "AND (%(server)s::bigint IS NULL OR guild_id = %(server)s) ORDER BY id LIMIT %(limit)s",
+                {"model": self.model.id, "after": after_id, "server": server, "limit": limit, "missing": missing},
+            )
+        return [_song(row) for row in rows]
+
+    async def replace_analysis(self, content_hash: str, analysis: Analysis) -> list[Song]:
+        checked = check_analysis(analysis, self.genre_count)
+        async with self._writing() as conn:
+            rows = await self._all(
+                conn,
+                "SELECT id, guild_id FROM songs WHERE content_hash = %s AND model_id IS DISTINCT FROM %s "
+                "ORDER BY id FOR UPDATE",
+                (content_hash, checked.model_id),
+            )
+            guild_ids = sorted({guild for _, guild in rows})
+            for guild_id in guild_ids:
+                await self._check_dim(conn, guild_id, checked.embedding_dim, checked.model_id)
+            if guild_ids:
+                await self._bump(conn, guild_ids)
+            songs = []
+            for song_id, _ in rows:
+                row = await self._one(
+                    conn,
+                    "UPDATE songs SET probabilities = %s, embedding = %s, duration_s = coalesce(%s, duration_s), "
+                    f"tags = %s, confident = %s, model_id = %s WHERE id = %s RETURNING {_SONG_COLUMNS}",
+                    (*_analysis_row(checked), song_id),
+                )
+                songs.append(_song(row))
+        return songs
+
+    async def model_counts(self, *, guild_id: int | None = None) -> ModelCounts:
+        serving = None if self.model is None else self.model.id
+        server = None if guild_id is None else check_id("server", guild_id)
+        async with self._reading() as conn:
+            row = await self._one(
+                conn,
+                "SELECT count(*) FILTER (WHERE %(model)s::text IS NULL OR model_id = %(model)s), "
+                "count(*) FILTER (WHERE model_id IS DISTINCT FROM %(model)s AND NOT audio_missing "
+                "AND %(model)s::text IS NOT NULL), "
+                "count(*) FILTER (WHERE model_id IS DISTINCT FROM %(model)s AND audio_missing "
+                "AND %(model)s::text IS NOT NULL) "
+                "FROM songs WHERE %(server)s::bigint IS NULL OR guild_id = %(server)s",
+                {"model": serving, "server": server},
+            )
+        return ModelCounts(*(int(count) for count in row))
 
     # -- listen events ---------------------------------------------------------------------------
 
@@ -700,26 +774,33 @@ class PostgresStore(Store):
             examples.setdefault(label, []).append(song_id)
         return {label: tuple(ids) for label, ids in examples.items()}
 
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
         guild_id = check_id("server", guild_id)
         async with self._writing() as conn:
             await self._ensure_guilds(conn, [guild_id])
             (trained_at,) = await self._one(
                 conn,
-                "INSERT INTO taught_models (guild_id, version, state, trained_at) VALUES (%s, %s, %s, now()) "
+                "INSERT INTO taught_models (guild_id, version, state, trained_at, model_id) "
+                "VALUES (%s, %s, %s, now(), %s) "
                 "ON CONFLICT (guild_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-                "trained_at = excluded.trained_at RETURNING trained_at",
-                (guild_id, int(version), bytes(state)),
+                "trained_at = excluded.trained_at, model_id = excluded.model_id RETURNING trained_at",
+                (guild_id, int(version), bytes(state), model_id),
             )
-        return TaughtModel(guild_id, int(version), bytes(state), trained_at.astimezone(UTC))
+        return TaughtModel(guild_id, int(version), bytes(state), trained_at.astimezone(UTC), model_id)
 
     async def taught_model(self, guild_id: int) -> TaughtModel | None:
         guild_id = check_id("server", guild_id)
         async with self._reading() as conn:
             row = await self._one(
-                conn, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = %s", (guild_id,)
+                conn,
+                "SELECT version, state, trained_at, model_id FROM taught_models WHERE guild_id = %s",
+                (guild_id,),
             )
-        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), row[2].astimezone(UTC))
+        if row is None:
+            return None
+        return TaughtModel(guild_id, row[0], bytes(row[1]), row[2].astimezone(UTC), row[3])
 
     # -- privacy ---------------------------------------------------------------------------------
 

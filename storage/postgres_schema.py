@@ -116,7 +116,23 @@ V3_TAGS_AND_TAUGHT_GENRES: Migration = (
     )""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, V3_TAGS_AND_TAUGHT_GENRES)
+# Issue 19, as migration 4 of the SQLite store: every analysis names its model; the models served.
+V4_MODEL_IDS: Migration = (
+    # genre_engine.engine.model_id; NULL: analysed before analyses named their model
+    "ALTER TABLE songs ADD COLUMN model_id text",
+    """CREATE TABLE models (
+        id text PRIMARY KEY,
+        labels text NOT NULL,
+        embedding_dim integer NOT NULL,
+        first_served timestamptz NOT NULL DEFAULT now()
+    )""",
+    # a new analysis replaces the old one of the same audio in every server
+    "CREATE INDEX songs_by_hash ON songs (content_hash)",
+    # the embeddings of which model a server's taught genres were fitted on
+    "ALTER TABLE taught_models ADD COLUMN model_id text",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, V3_TAGS_AND_TAUGHT_GENRES, V4_MODEL_IDS)
 
 
 async def schema_version(conn: psycopg.AsyncConnection) -> int:

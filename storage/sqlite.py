@@ -13,9 +13,10 @@ connection commits.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -27,17 +28,20 @@ import tenacity
 from genre_engine.labels import GENRES
 from storage.base import (
     AddedSong,
+    Analysis,
     BulkAddReport,
     EventKind,
     ForgetReport,
     GuildSettings,
     HistoryEntry,
     ListenEvent,
+    ModelCounts,
     NewSong,
     PoolCacheStats,
     PoolMatrix,
     PoolStats,
     ProgressCallback,
+    ServingModel,
     Song,
     Store,
     TaughtModel,
@@ -45,12 +49,11 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
-    REPROJECT_CHUNK,
     check_same_dims,
     chunks,
+    comparable_models,
     matrix_from_rows,
     pool_stats,
-    projected_blobs,
     timestamp,
     utc,
 )
@@ -66,7 +69,9 @@ from storage.errors import (
 from storage.migrations import migrate
 from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.validation import (
+    CheckedAnalysis,
     CheckedSong,
+    check_analysis,
     check_id,
     check_kind,
     check_label,
@@ -82,12 +87,12 @@ from storage.validation import (
 BULK_WAL_PAGES = 16_384
 _SONG_COLUMNS = (
     "id, guild_id, title, content_hash, probabilities, embedding, added_by, duration_s, "
-    "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing, tags, confident"
+    "source_url, message_url, added_at, in_pool, loudness_lufs, audio_missing, tags, confident, model_id"
 )
 _INSERT_SONG = (
     "INSERT INTO songs (guild_id, content_hash, title, source_url, message_url, duration_s, "
-    "probabilities, embedding, added_by, added_at, in_pool, tags, confident) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "probabilities, embedding, added_by, added_at, in_pool, tags, confident, model_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (guild_id, content_hash) DO NOTHING"
 )
 
@@ -110,6 +115,7 @@ def _song(row: Sequence) -> Song:
         audio_missing=bool(row[13]),
         tags=None if row[14] is None else np.frombuffer(row[14], dtype=np.float32),
         confident=None if row[15] is None else bool(row[15]),
+        model_id=row[16],
     )
 
 
@@ -128,6 +134,18 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
         int(song.in_pool),
         song.tags,
         song.confident,
+        song.model_id,
+    )
+
+
+def _analysis_row(analysis: CheckedAnalysis) -> tuple:
+    return (
+        analysis.probabilities,
+        analysis.embedding,
+        analysis.duration_s,
+        analysis.tags,
+        analysis.confident,
+        analysis.model_id,
     )
 
 
@@ -145,9 +163,10 @@ class SQLiteStore(Store):
     """The Store on a SQLite file. ``path`` is created (with its folder) if missing.
 
     ``genre_count``: the length of every probability vector, i.e. the number of labels of the model
-    in use (default: the shipped model's ``genre_engine.labels.GENRES``); songs with another length
-    are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget in MiB (None: no
-    limit)."""
+    in use (default: the shipped model's ``genre_engine.labels.GENRES``, or ``model``'s labels); songs
+    with another length are refused with InvalidSongError. ``pool_cache_mb``: the pool cache's budget
+    in MiB (None: no limit). ``model``: the genre model in use (:class:`ServingModel`): analyses of
+    others are told apart (None: every analysis counts as current)."""
 
     def __init__(
         self,
@@ -155,11 +174,14 @@ class SQLiteStore(Store):
         *,
         genre_count: int = len(GENRES),
         pool_cache_mb: float | None = DEFAULT_POOL_CACHE_MB,
+        model: ServingModel | None = None,
     ) -> None:
+        genre_count = len(model.labels) if model is not None else genre_count
         if genre_count < 2:
             raise ValueError(f"a genre model has at least 2 labels, not {genre_count}")
         self.path = str(path)
         self.genre_count = genre_count
+        self.model = model
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._pools = PoolCache(budget_bytes(pool_cache_mb))
@@ -189,6 +211,12 @@ class SQLiteStore(Store):
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA cache_size = -65536")  # 64 MiB: keeps bulk index builds in RAM
             await migrate(db, self.path)
+            if self.model is not None:
+                await db.execute(
+                    "INSERT INTO models (id, labels, embedding_dim, first_served) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (self.model.id, json.dumps(self.model.labels), self.model.embedding_dim, time.time()),
+                )
         except sqlite3.DatabaseError as error:
             await db.close()
             raise _file_error(self.path, error) from error
@@ -248,8 +276,11 @@ class SQLiteStore(Store):
                 (user_id, time.time()),
             )
 
-    async def _check_dim(self, db: aiosqlite.Connection, guild_id: int, dim: int) -> None:
-        row = await self._one(db, "SELECT length(embedding) FROM songs WHERE guild_id = ? LIMIT 1", (guild_id,))
+    async def _check_dim(self, db: aiosqlite.Connection, guild_id: int, dim: int, model_id: str | None) -> None:
+        """Songs one model analysed in one server have one embedding size."""
+        row = await self._one(
+            db, "SELECT length(embedding) FROM songs WHERE guild_id = ? AND model_id IS ? LIMIT 1", (guild_id, model_id)
+        )
         if row is not None and row[0] // 4 != dim:
             raise IncompatibleEmbeddingError(guild_id, row[0] // 4, dim)
 
@@ -280,7 +311,7 @@ class SQLiteStore(Store):
                     self._pools.pop(checked.guild_id)
                     existing = await self._require_song(db, checked.guild_id, existing.id)
                 return AddedSong(existing, created=False)
-            await self._check_dim(db, checked.guild_id, checked.embedding_dim)
+            await self._check_dim(db, checked.guild_id, checked.embedding_dim, checked.model_id)
             await self._ensure_guild(db, checked.guild_id)
             await self._ensure_user(db, checked.added_by)
             async with db.execute(_INSERT_SONG, _song_row(checked, timestamp(song.added_at))) as cursor:
@@ -294,6 +325,9 @@ class SQLiteStore(Store):
         """Keep a cached matrix in step with a single new song instead of reloading the pool."""
         cached = self._pools.get(song.guild_id)
         if cached is None:
+            return
+        if self.model is not None and song.model_id != self.model.id:
+            self._pools.pop(song.guild_id)  # another model's song: the pool is read again, with its mask
             return
         grown = cached.with_song(song)
         if grown is None:
@@ -337,8 +371,9 @@ class SQLiteStore(Store):
         return inserted
 
     async def _prepare_bulk(self, db: aiosqlite.Connection, checked: list[CheckedSong]) -> None:
-        for guild_id, dim in {(song.guild_id, song.embedding_dim) for song in checked}:
-            await self._check_dim(db, guild_id, dim)
+        for guild_id, dim, model_id in {(song.guild_id, song.embedding_dim, song.model_id) for song in checked}:
+            await self._check_dim(db, guild_id, dim, model_id)
+        for guild_id in {song.guild_id for song in checked}:
             await self._ensure_guild(db, guild_id)
             self._pools.pop(guild_id)
         for user_id in {song.added_by for song in checked}:
@@ -408,26 +443,6 @@ class SQLiteStore(Store):
             await db.execute(f"UPDATE songs SET {column} = ? WHERE id = ?", (value, song_id))
             return await self._require_song(db, guild_id, song_id)
 
-    async def reproject_embeddings(self, from_dim: int, project: Callable[[np.ndarray], np.ndarray]) -> int:
-        changed, last_id, to_dim = 0, 0, None
-        async with self._writing() as db:
-            while True:
-                rows = await db.execute_fetchall(
-                    "SELECT id, embedding FROM songs WHERE length(embedding) = ? AND id > ? ORDER BY id LIMIT ?",
-                    (4 * from_dim, last_id, REPROJECT_CHUNK),
-                )
-                if not rows:
-                    break
-                blobs = await asyncio.to_thread(projected_blobs, [row[1] for row in rows], from_dim, project, to_dim)
-                to_dim = len(blobs[0]) // 4
-                await db.executemany(
-                    "UPDATE songs SET embedding = ? WHERE id = ?", [(blob, row[0]) for blob, row in zip(blobs, rows)]
-                )
-                changed, last_id = changed + len(rows), rows[-1][0]
-            if changed:
-                self._pools.clear()
-        return changed
-
     async def audio_missing_ids(self, guild_id: int) -> list[int]:
         guild_id = check_id("server", guild_id)
         async with self._reading() as db:
@@ -470,17 +485,73 @@ class SQLiteStore(Store):
             if cached is not None:
                 return cached
             rows = await db.execute_fetchall(
-                "SELECT id, added_by, probabilities, embedding, tags, confident FROM songs "
+                "SELECT id, added_by, probabilities, embedding, tags, confident, model_id FROM songs "
                 "WHERE guild_id = ? AND in_pool = 1 ORDER BY id",
                 (guild_id,),
             )
+            comparable = await self._comparable_models(db)
             # building the arrays takes seconds for a 1M-song pool: keep it off the event loop
-            matrix = await asyncio.to_thread(matrix_from_rows, guild_id, list(rows), self.genre_count)
+            matrix = await asyncio.to_thread(
+                matrix_from_rows, guild_id, list(rows), self.genre_count, self.model, comparable
+            )
             self._pools.put(guild_id, CachedPool(matrix))
             return matrix
 
     def pool_cache_stats(self) -> PoolCacheStats:
         return self._pools.stats()
+
+    async def _comparable_models(self, db: aiosqlite.Connection) -> frozenset[str | None]:
+        if self.model is None:
+            return frozenset()
+        return comparable_models(self.model, await db.execute_fetchall("SELECT id, labels FROM models"))
+
+    # -- analyses by model -----------------------------------------------------------------------
+
+    async def other_model_songs(
+        self, *, guild_id: int | None = None, after_id: int = 0, limit: int = 100, missing: bool = False
+    ) -> list[Song]:
+        if self.model is None:
+            return []
+        where = "model_id IS NOT ? AND audio_missing = ? AND id > ?"
+        params = [self.model.id, int(missing), after_id]
+        if guild_id is not None:
+            where, params = where + " AND guild_id = ?", [*params, check_id("server", guild_id)]
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {_SONG_COLUMNS} FROM songs WHERE {where} ORDER BY id LIMIT ?", (*params, limit)
+            )
+        return [_song(row) for row in rows]
+
+    async def replace_analysis(self, content_hash: str, analysis: Analysis) -> list[Song]:
+        checked = check_analysis(analysis, self.genre_count)
+        async with self._writing() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id, guild_id FROM songs WHERE content_hash = ? AND model_id IS NOT ? ORDER BY id",
+                (content_hash, checked.model_id),
+            )
+            for guild_id in {guild for _, guild in rows}:
+                await self._check_dim(db, guild_id, checked.embedding_dim, checked.model_id)
+                self._pools.pop(guild_id)
+            await db.executemany(
+                "UPDATE songs SET probabilities = ?, embedding = ?, duration_s = coalesce(?, duration_s), "
+                "tags = ?, confident = ?, model_id = ? WHERE id = ?",
+                [(*_analysis_row(checked), song_id) for song_id, _ in rows],
+            )
+            return [await self._require_song(db, guild_id, song_id) for song_id, guild_id in rows]
+
+    async def model_counts(self, *, guild_id: int | None = None) -> ModelCounts:
+        serving = None if self.model is None else self.model.id
+        server = None if guild_id is None else check_id("server", guild_id)
+        async with self._reading() as db:
+            row = await self._one(
+                db,
+                "SELECT count(*) FILTER (WHERE ?1 IS NULL OR model_id IS ?1), "
+                "count(*) FILTER (WHERE ?1 IS NOT NULL AND model_id IS NOT ?1 AND audio_missing = 0), "
+                "count(*) FILTER (WHERE ?1 IS NOT NULL AND model_id IS NOT ?1 AND audio_missing = 1) "
+                "FROM songs WHERE ?2 IS NULL OR guild_id = ?2",
+                (serving, server),
+            )
+        return ModelCounts(*(int(count) for count in row))
 
     # -- listen events ---------------------------------------------------------------------------
 
@@ -653,26 +724,28 @@ class SQLiteStore(Store):
             examples.setdefault(label, []).append(song_id)
         return {label: tuple(ids) for label, ids in examples.items()}
 
-    async def save_taught_model(self, guild_id: int, version: int, state: bytes) -> TaughtModel:
+    async def save_taught_model(
+        self, guild_id: int, version: int, state: bytes, *, model_id: str | None = None
+    ) -> TaughtModel:
         guild_id = check_id("server", guild_id)
         now = time.time()
         async with self._writing() as db:
             await self._ensure_guild(db, guild_id)
             await db.execute(
-                "INSERT INTO taught_models (guild_id, version, state, trained_at) VALUES (?, ?, ?, ?) "
+                "INSERT INTO taught_models (guild_id, version, state, trained_at, model_id) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-                "trained_at = excluded.trained_at",
-                (guild_id, int(version), bytes(state), now),
+                "trained_at = excluded.trained_at, model_id = excluded.model_id",
+                (guild_id, int(version), bytes(state), now, model_id),
             )
-        return TaughtModel(guild_id, int(version), bytes(state), utc(now))
+        return TaughtModel(guild_id, int(version), bytes(state), utc(now), model_id)
 
     async def taught_model(self, guild_id: int) -> TaughtModel | None:
         guild_id = check_id("server", guild_id)
         async with self._reading() as db:
             row = await self._one(
-                db, "SELECT version, state, trained_at FROM taught_models WHERE guild_id = ?", (guild_id,)
+                db, "SELECT version, state, trained_at, model_id FROM taught_models WHERE guild_id = ?", (guild_id,)
             )
-        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), utc(row[2]))
+        return None if row is None else TaughtModel(guild_id, row[0], bytes(row[1]), utc(row[2]), row[3])
 
     # -- privacy ---------------------------------------------------------------------------------
 

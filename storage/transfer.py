@@ -37,6 +37,13 @@ class _Table:
 
 # in foreign-key order
 TABLES = (
+    _Table(
+        "models",
+        ("id", "labels", "embedding_dim", "first_served"),
+        ("text", "text", "int4", "timestamptz"),
+        "id",
+        (3,),
+    ),
     _Table("users", ("id", "variety", "created_at"), ("int8", "float8", "timestamptz"), "id", (2,)),
     _Table(
         "guilds",
@@ -66,6 +73,7 @@ TABLES = (
             "audio_missing",
             "tags",
             "confident",
+            "model_id",
         ),
         (
             "int8",
@@ -84,6 +92,7 @@ TABLES = (
             "bool",
             "bytea",
             "bool",
+            "text",
         ),
         "id",
         (10,),
@@ -105,8 +114,8 @@ TABLES = (
     ),
     _Table(
         "taught_models",
-        ("guild_id", "version", "state", "trained_at"),
-        ("int8", "int4", "bytea", "timestamptz"),
+        ("guild_id", "version", "state", "trained_at", "model_id"),
+        ("int8", "int4", "bytea", "timestamptz", "text"),
         "guild_id",
         (3,),
     ),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from storage.base import EventKind, NewSong
+from storage.base import Analysis, EventKind, NewSong
 from storage.errors import (
     InvalidEventKindError,
     InvalidIdError,
@@ -26,6 +26,7 @@ MAX_EMBEDDING_DIM = 4096
 MAX_TITLE_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_HASH_CHARS = 128
+MAX_MODEL_ID_CHARS = 64
 MAX_TAGS = 256
 MAX_LABEL_CHARS = 40
 _MAX_ID = 2**63 - 1
@@ -91,6 +92,19 @@ class CheckedSong(NamedTuple):
     in_pool: bool
     tags: bytes | None
     confident: int | None
+    model_id: str | None
+
+
+class CheckedAnalysis(NamedTuple):
+    """An Analysis whose fields are known good, with the vectors as float32 bytes ready to store."""
+
+    model_id: str
+    probabilities: bytes
+    embedding: bytes
+    embedding_dim: int
+    duration_s: float | None
+    tags: bytes | None
+    confident: int | None
 
 
 # Besides letters and digits of any script (with their combining marks), what a genre's name is made
@@ -139,15 +153,15 @@ def check_songs(songs: Sequence[NewSong], genre_count: int) -> list[CheckedSong]
     indexing of a million songs would otherwise spend most of its time in per-row numpy calls. On
     any doubt it falls back to the per-song checks, which name the faulty song's problem."""
     try:
-        probabilities = np.asarray([song.probabilities for song in songs], dtype=np.float32)
-        embeddings = np.asarray([song.embedding for song in songs], dtype=np.float32)
+        probabilities = np.asarray([song.probabilities for song in songs], dtype=np.float64)
+        embeddings = np.asarray([song.embedding for song in songs], dtype=np.float64)
     except (TypeError, ValueError):  # ragged or not numbers
         return [check_song(song, genre_count) for song in songs]
     if probabilities.ndim != 2 or embeddings.ndim != 2:
         return [check_song(song, genre_count) for song in songs]
     # NaN and infinities propagate into the sums and norms, so these two reductions check finiteness
-    sums = probabilities.sum(axis=1, keepdims=True)
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    sums = _sums(probabilities)
+    norms = _norms(embeddings)
     plausible = (
         probabilities.shape[1] == genre_count
         and 0 < embeddings.shape[1] <= MAX_EMBEDDING_DIM
@@ -158,7 +172,8 @@ def check_songs(songs: Sequence[NewSong], genre_count: int) -> list[CheckedSong]
     if not plausible:
         return [check_song(song, genre_count) for song in songs]
     # one bytes object per matrix, sliced per row: much cheaper than per-row tobytes()
-    p_bytes, e_bytes = (probabilities / sums).tobytes(), (embeddings / norms).tobytes()
+    p_bytes = (probabilities / sums).astype(np.float32).tobytes()
+    e_bytes = (embeddings / norms).astype(np.float32).tobytes()
     p_step, e_step, dim = 4 * genre_count, 4 * embeddings.shape[1], embeddings.shape[1]
     return [
         _checked(song, p_bytes[i * p_step : (i + 1) * p_step], e_bytes[i * e_step : (i + 1) * e_step], dim)
@@ -187,7 +202,30 @@ def _checked(song: NewSong, probabilities: bytes, embedding: bytes, dim: int) ->
         bool(song.in_pool),
         _check_tags(song.tags),
         None if song.confident is None else int(bool(song.confident)),
+        None if song.model_id is None else check_model_id(song.model_id),
     )
+
+
+def check_analysis(analysis: Analysis, genre_count: int) -> CheckedAnalysis:
+    """Validate and normalise an analysis as :func:`check_song` does a new song's vectors."""
+    embedding = _check_embedding(analysis.embedding)
+    return CheckedAnalysis(
+        check_model_id(analysis.model_id),
+        _check_probabilities(analysis.probabilities, genre_count).tobytes(),
+        embedding.tobytes(),
+        embedding.size,
+        _check_duration(analysis.duration_s),
+        _check_tags(analysis.tags),
+        None if analysis.confident is None else int(bool(analysis.confident)),
+    )
+
+
+def check_model_id(value: object) -> str:
+    """A model id (``genre_engine.engine.model_id``): a short text of letters, digits and ``-``."""
+    model_id = _check_text("model id", value)
+    if len(model_id) > MAX_MODEL_ID_CHARS or not all(ch.isalnum() or ch == "-" for ch in model_id):
+        raise InvalidSongError(f"a model id is at most {MAX_MODEL_ID_CHARS} letters, digits and dashes")
+    return model_id
 
 
 def _check_tags(value: object) -> bytes | None:
@@ -240,19 +278,30 @@ def _check_probabilities(value: object, genre_count: int) -> np.ndarray:
     vector = _as_float_vector("genre probability vector", value)
     if vector.shape[0] != genre_count:
         raise InvalidSongError(f"the genre probability vector has {vector.shape[0]} values, expected {genre_count}")
-    if np.any(vector < 0) or abs(vector.sum() - 1.0) > _SUM_TOLERANCE:
+    total = _sums(vector[None])[0]
+    if np.any(vector < 0) or abs(total[0] - 1.0) > _SUM_TOLERANCE:
         raise InvalidSongError("the genre probabilities must be non-negative and sum to 1")
-    return (vector / vector.sum()).astype(np.float32)
+    return (vector / total).astype(np.float32)
 
 
 def _check_embedding(value: object) -> np.ndarray:
     vector = _as_float_vector("embedding", value)
     if not 0 < vector.shape[0] <= MAX_EMBEDDING_DIM:
         raise InvalidSongError(f"the embedding must have 1 to {MAX_EMBEDDING_DIM} values")
-    norm = float(np.linalg.norm(vector))
-    if norm == 0.0:
+    norm = _norms(vector[None])[0]
+    if norm[0] == 0.0:
         raise InvalidSongError("the embedding is all zeros")
     return (vector / norm).astype(np.float32)
+
+
+def _sums(rows: np.ndarray) -> np.ndarray:
+    """Row sums ``[n, 1]`` in float64: one song and a bulk of them are normalised bit for bit alike."""
+    return np.asarray(rows, np.float64).sum(axis=1, keepdims=True)
+
+
+def _norms(rows: np.ndarray) -> np.ndarray:
+    """Row L2 norms ``[n, 1]`` in float64, computed as :func:`_sums` are, for the same reason."""
+    return np.sqrt(_sums(np.square(np.asarray(rows, np.float64))))
 
 
 def check_loudness(loudness_lufs: float) -> float:

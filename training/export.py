@@ -32,6 +32,7 @@ from genre_engine.checkpoint import (
     ModelBundle,
     export_path,
     file_sha256,
+    held_out_accuracy,
     load_checkpoint,
 )
 from genre_engine.frontends import build_frontend
@@ -96,6 +97,7 @@ def export(checkpoint: Path, out: Path) -> Path:
         model_args=bundle.model_args,
         embedding_dim=bundle.model.embedding_dim,
         n_tags=bundle.model.n_tags,
+        accuracy=held_out_accuracy(bundle.metrics),
     )
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto)

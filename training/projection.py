@@ -38,3 +38,14 @@ def fit_pca(rows: np.ndarray, dim: int, sha: str, *, centred: bool = False) -> P
     mean = rows.mean(axis=0) if centred else np.zeros(rows.shape[1], rows.dtype)
     _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
     return Projection(mean.astype(np.float32), np.ascontiguousarray(vt[:dim].T, dtype=np.float32), sha)
+
+
+COMPACT_DIM = 256  # the compact embedding's size (python -m studies.projection measures it against others)
+
+
+def fit_projection(engine: GenreEngine, segments: Iterable[np.ndarray], sha: str, dim: int = COMPACT_DIM) -> Projection:
+    """The compact projection for ``engine``'s model (``compact=False``; the checkpoint's sha256 is
+    ``sha``), fitted on the unit embeddings of ``segments`` (one ``[n, samples]`` array per clip, as
+    training decoded them)."""
+    rows = [unit(engine.predict_segments(np.asarray(clip))[1]) for clip in segments]
+    return fit_pca(np.concatenate(rows), dim, sha)

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from genre_engine.checkpoint import load_checkpoint, save_checkpoint
+from genre_engine.checkpoint import export_path, file_sha256, load_checkpoint, save_checkpoint
+from genre_engine.engine import GenreEngine
+from genre_engine.projection import projection_path
 from training.augment import precompute_copies
 from training.config import TrainConfig
 from training.data import (
@@ -28,8 +30,10 @@ from training.data import (
     load_segments,
 )
 from training.errors import ConfigError
+from training.export import export
 from training.fit import TrainingData, build_training_data, fit
 from training.metrics import plot_confusion, plot_losses, summarize
+from training.projection import COMPACT_DIM, fit_projection
 from training.runtime import describe_device, make_deterministic, resolve_device
 
 SplitChooser = Callable[[LabelledAudio], list[Split]]
@@ -200,7 +204,30 @@ def run_training(config: TrainConfig, *, command: str | None = None, progress: b
         bundle = load_checkpoint(out / "model.pt")
         bundle.metrics["cross_validation"] = metrics["summary"]
         save_checkpoint(out / "model.pt", bundle)
+    metrics["serving"] = make_servable(out / "model.pt", training_data.segments)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def make_servable(checkpoint: Path, segments: list[np.ndarray]) -> dict[str, str | None]:
+    """Write beside ``checkpoint`` what serving it needs, and say what was written: its ONNX export
+    (ONNX Runtime runs it without torch), and for a model whose embedding is larger than the compact
+    one, the projection fitted on the training clips' segments (``segments``). A model that is also
+    a tagger is served with the tag thresholds of its tagger (``data/tags.json`` for musicnn's)."""
+    onnx = export(checkpoint, export_path(checkpoint))
+    engine = GenreEngine.from_checkpoint(checkpoint, runtime="onnx", compact=False)
+    projection = None
+    if engine.embedding_dim > COMPACT_DIM:
+        fitted = fit_projection(engine, segments, file_sha256(checkpoint))
+        projection = fitted.save(projection_path(checkpoint), command="python -m training.train").name
+    return {
+        "onnx": onnx.name,
+        "projection": projection,
+        "projection_why": None
+        if projection
+        else f"the embedding has {engine.embedding_dim} values, no more than the compact {COMPACT_DIM}",
+        "tags": "the tagger's thresholds in data/tags.json" if engine.vocabulary is not None else None,
+    }
 
 
 def summary_line(metrics: dict[str, Any], out: Path) -> str:
@@ -221,4 +248,9 @@ def summary_line(metrics: dict[str, Any], out: Path) -> str:
         ]
         seconds = metrics["seconds_per_epoch"]
     held_out = "; ".join(parts) or "no held-out clips (--full)"
-    return f"{held_out}; {seconds:.1f} s per epoch\nwrote {out}/"
+    serving = metrics.get("serving", {})
+    beside = ", ".join(name for name in (serving.get("onnx"), serving.get("projection")) if name)
+    return (
+        f"{held_out}; {seconds:.1f} s per epoch\nwrote {out}/ (model.pt, {beside}); serve it with "
+        f"`python -m bot --checkpoint {out / 'model.pt'}`"
+    )

@@ -85,3 +85,16 @@ class JobMemoryError(GenreBotError):
             "Analysing that needed more memory than I give one song, so I stopped and stored nothing. "
             "The file may be damaged or built to expand without end when decoded."
         )
+
+
+class WrongModelError(GenreBotError):
+    """A classification job for another model than the worker runs (``job_model``, ``worker_model``):
+    left for a worker of that model. Members never read it: their wait ends in JobFailedError."""
+
+    def __init__(self, job_model: str, worker_model: str) -> None:
+        self.job_model = job_model
+        self.worker_model = worker_model
+        super().__init__(job_model, worker_model)
+
+    def __str__(self) -> str:
+        return f"a job for model {self.job_model} reached a worker of model {self.worker_model}"

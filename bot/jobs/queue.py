@@ -58,6 +58,7 @@ from bot.jobs.errors import (
     JobTimeoutError,
     QueueTooLongError,
     TooManyJobsError,
+    WrongModelError,
 )
 from bot.jobs.threads import MEAN_WEIGHT, Place, PlaceCallback
 from bot.links import errors as link_errors
@@ -69,8 +70,21 @@ from genre_engine.errors import GenreEngineError
 
 log = logging.getLogger("genrebot.job_queue")
 
-CLASSIFY, FETCH = "classify", "fetch"  # the queues, and the kinds of rows
+CLASSIFY, FETCH = "classify", "fetch"  # the kinds of jobs
 TASKS = {CLASSIFY: "genrebot.classify", FETCH: "genrebot.fetch"}
+
+
+def classify_queue(model_id: str) -> str:
+    """The queue of classifications for one model: a worker takes only those of the model it runs,
+    so an analysis is never made by weights other than the bot's (issue 19)."""
+    return f"{CLASSIFY}:{model_id}"
+
+
+def task_of(queue: str) -> str:
+    """The task a queue's jobs run: ``classify:<model>`` queues classify, ``fetch`` fetches."""
+    return TASKS[FETCH] if queue == FETCH else TASKS[CLASSIFY]
+
+
 ANSWERED = "genrebot_job_answered"  # the NOTIFY channel a worker announces an answered row on (payload: its id)
 # How often a waiting front end looks at its job without being told: its place in line, a job that
 # failed, a notification lost with the listening connection. Polling every 0.05-0.2 s instead made
@@ -178,12 +192,20 @@ async def _answer(context: JobContext, row: int, result: str, **columns: Any) ->
         await connection.execute("SELECT pg_notify(%s, %s)", (ANSWERED, str(row)))
 
 
-async def classify_job(context: JobContext, *, row: int) -> None:
+async def classify_job(context: JobContext, *, row: int, model: str | None = None) -> None:
     """Classify the audio of ``genrebot_job_audio`` row ``row`` and write the result into it. Bad
     audio, and audio that takes more time or memory than a job may, is a result (the error), not a
     failure; a row gone or answered (the caller gave up, or a stalled attempt finished after all) is
-    nothing to do."""
+    nothing to do. A job for another ``model`` than this worker runs is not answered: the queues keep
+    such jobs from it (:func:`classify_queue`), so one here means a job deferred by hand."""
     work: Work = context.additional_context["work"]
+    serving = context.additional_context["model"]
+    if model is not None and model != serving:
+        log.warning(
+            "job for another model left unanswered",
+            extra={"job": context.job.id, "job_model": model, "worker_model": serving},
+        )
+        raise WrongModelError(model, serving)
     found = await _row(context, row, "data, name")
     if found is None:
         return
@@ -276,6 +298,7 @@ async def run_worker(
     database_url: str,
     work: Work,
     *,
+    model_id: str,
     concurrency: int = 1,
     heartbeat_s: float = HEARTBEAT_S,
     stalled_after_s: float = STALLED_AFTER_S,
@@ -283,7 +306,8 @@ async def run_worker(
 ) -> None:
     """``python -m bot worker``: take classification and download jobs until stopped (SIGINT/SIGTERM,
     or ``stop``), ``concurrency`` at once (threads, each doing its job's ``work``: in a child process
-    within the job limits), and put back the jobs of dead workers."""
+    within the job limits), and put back the jobs of dead workers. Classifications are taken only
+    from the queue of ``model_id``, the model ``work`` runs."""
     app = make_app(database_url)
     async with app.open_async():
         await apply_schema(app)
@@ -299,10 +323,10 @@ async def run_worker(
         watcher = asyncio.create_task(watch_stalled())
         worker = asyncio.create_task(
             app.run_worker_async(
-                queues=[CLASSIFY, FETCH],
+                queues=[classify_queue(model_id), FETCH],
                 concurrency=concurrency,
                 name=f"genrebot@{socket.gethostname()}",
-                additional_context={"work": work},
+                additional_context={"work": work, "model": model_id},
                 update_heartbeat_interval=heartbeat_s,
                 stalled_worker_timeout=stalled_after_s,
                 install_signal_handlers=stop is None,
@@ -372,16 +396,26 @@ class QueueJobs:
     :meth:`open`."""
 
     def __init__(
-        self, app: App, answered: AnsweredRows, *, max_waiting: int, per_owner: int, initial_job_s: float = 2.0
+        self,
+        app: App,
+        answered: AnsweredRows,
+        *,
+        model_id: str,
+        max_waiting: int,
+        per_owner: int,
+        initial_job_s: float = 2.0,
     ) -> None:
         self.app = app
         self.answered = answered
+        self.model_id = model_id
+        self.classify_queue = classify_queue(model_id)
         self.max_waiting = max_waiting
         self.per_owner = per_owner
-        self.mean_job_s = {CLASSIFY: initial_job_s, FETCH: initial_job_s}
+        self.mean_job_s = {self.classify_queue: initial_job_s, FETCH: initial_job_s}
 
     @classmethod
-    async def open(cls, database_url: str, *, max_waiting: int, per_owner: int) -> QueueJobs:
+    async def open(cls, database_url: str, *, model_id: str, max_waiting: int, per_owner: int) -> QueueJobs:
+        """Jobs through the queue of ``database_url``, classified by workers running ``model_id``."""
         app = make_app(database_url)
         await app.open_async()
         answered = AnsweredRows(database_url)
@@ -396,7 +430,7 @@ class QueueJobs:
             await answered.close()
             await app.close_async()
             raise
-        return cls(app, answered, max_waiting=max_waiting, per_owner=per_owner)
+        return cls(app, answered, model_id=model_id, max_waiting=max_waiting, per_owner=per_owner)
 
     async def close(self) -> None:
         await self.answered.close()
@@ -406,8 +440,10 @@ class QueueJobs:
         async with self.app.connector.pool.connection() as connection:
             return await (await connection.execute(sql, params, binary=binary)).fetchone()
 
-    async def line(self, queue: str = CLASSIFY, job_id: int | None = None) -> tuple[int, int]:
-        """(jobs running, jobs waiting) in ``queue``; with ``job_id``, those waiting ahead of it."""
+    async def line(self, queue: str | None = None, job_id: int | None = None) -> tuple[int, int]:
+        """(jobs running, jobs waiting) in ``queue`` (default: the classifications of the bot's model);
+        with ``job_id``, those waiting ahead of it."""
+        queue = queue or self.classify_queue
         return await self._query(
             "SELECT count(*) FILTER (WHERE status = 'doing'), "
             "count(*) FILTER (WHERE status = 'todo' AND (%(id)s::bigint IS NULL OR id < %(id)s::bigint)) "
@@ -429,7 +465,8 @@ class QueueJobs:
     ) -> Prediction:
         """The prediction for ``data``, by a worker; raises the engine's error for unusable audio,
         the line's refusals, JobFailedError when workers failed it :data:`MAX_ATTEMPTS` times."""
-        result, embedding, _, _ = await self._run(CLASSIFY, {"name": name, "data": data}, owner, on_place, max_wait_s)
+        values = {"name": name, "data": data}
+        result, embedding, _, _ = await self._run(self.classify_queue, values, owner, on_place, max_wait_s)
         return decode_prediction(result, embedding)
 
     async def fetch(
@@ -459,7 +496,10 @@ class QueueJobs:
         started = time.monotonic()
         job_id = None
         try:
-            job_id = await self.app.configure_task(TASKS[queue]).defer_async(row=row)
+            task = self.app.configure_task(task_of(queue), queue=queue)
+            job_id = await (
+                task.defer_async(row=row, model=self.model_id) if queue != FETCH else task.defer_async(row=row)
+            )
             await self._wait(queue, job_id, row, on_place)
             answer = await self._query(
                 "SELECT result, embedding, data, name FROM genrebot_job_audio WHERE id = %s", (row,), binary=True

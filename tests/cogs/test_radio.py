@@ -231,6 +231,7 @@ async def fill_pool(
                 embedding=embedding_for(genre, index),
                 duration_s=seconds,
                 tags=None if tags is None else tags[index],
+                model_id=services.engine.model_id,
             )
         )
         ids.append(added.song.id)
@@ -679,6 +680,7 @@ async def test_a_song_without_audio_is_noted_in_the_text_channel_and_passed_over
             probabilities=genre_vector(JAZZ),
             embedding=embedding_for(JAZZ, 7),
             duration_s=3.0,
+            model_id=harness.services.engine.model_id,
         )
     )
     await harness.command("radio", subcommand="start")

@@ -63,7 +63,9 @@ async def test_a_failing_migration_leaves_the_file_at_the_previous_version(db_pa
         assert await schema_version(db) == len(MIGRATIONS)
         columns = [row[1] for row in await db.execute_fetchall("PRAGMA table_info(users)")]
     assert "locale" not in columns
-    assert f"update the database {db_path} from schema version 3 to 4" in str(caught.value)
+    assert f"update the database {db_path} from schema version {len(MIGRATIONS)} to {len(MIGRATIONS) + 1}" in str(
+        caught.value
+    )
     assert "Nothing was changed" in str(caught.value) and "no_such_table" not in str(caught.value)
 
 

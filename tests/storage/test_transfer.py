@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storage import PostgresStore, SQLiteStore
+from genre_engine.labels import GENRES
+from storage import PostgresStore, ServingModel, SQLiteStore
 from storage.errors import TransferMismatchError, TransferSourceMissingError
 from storage.transfer import copy_sqlite_to_postgres
 from tests.support.stores import (
     ALICE,
     BOB,
+    DIM,
     GUILD,
     NO_SERVER,
     OTHER_GUILD,
@@ -31,9 +33,14 @@ def backend() -> str:
     return "postgresql"
 
 
+MODEL = ServingModel("model-a", tuple(GENRES), DIM)
+
+
 async def _fill(path: Path) -> dict:
-    async with SQLiteStore(path) as store:
-        await store.add_songs([make_song(number, tags=[0.5, 0.1], confident=number % 2 == 0) for number in range(12)])
+    async with SQLiteStore(path, model=MODEL) as store:
+        await store.add_songs(
+            [make_song(number, tags=[0.5, 0.1], confident=number % 2 == 0, model_id=MODEL.id) for number in range(12)]
+        )
         kept = (await store.add_song(make_song(50, in_pool=False, added_by=BOB))).song
         there = (await store.add_song(make_song(60, guild_id=OTHER_GUILD, added_at=AT))).song
         await store.record_event(GUILD, BOB, kept.id, "liked", at=AT)
@@ -57,6 +64,7 @@ async def test_everything_is_copied_with_its_ids_and_again_adds_nothing(db_path:
     seen: list[tuple[str, int, int]] = []
     report = await copy_sqlite_to_postgres(db_path, database, progress=lambda *step: seen.append(step))
     assert report.counts == {
+        "models": 1,
         "users": 2,
         "guilds": 2,
         "index_channels": 1,
@@ -71,7 +79,7 @@ async def test_everything_is_copied_with_its_ids_and_again_adds_nothing(db_path:
     assert set(again.copied.values()) == {0}
     assert again.counts == report.counts
 
-    async with PostgresStore(database) as store:
+    async with PostgresStore(database, model=MODEL) as store:
         matrix = await store.pool_matrix(GUILD)
         np.testing.assert_array_equal(matrix.ids, before["matrix"].ids)
         np.testing.assert_array_equal(matrix.embeddings, before["matrix"].embeddings)

@@ -15,6 +15,8 @@ from genre_engine import GENRES, Prediction
 from genre_engine.errors import GenreEngineError, NotAudioError
 from genre_engine.tags import TagVocabulary, report
 
+DEFAULT_MODEL = "fake-model"
+
 
 class FakeEngine:
     """The genre engine's surface (``bot.classifier.Classifier``) without a model.
@@ -24,11 +26,16 @@ class FakeEngine:
     results. ``labels`` are the model's genres (the GTZAN ten unless given). ``gate``, when set,
     holds every classification until released (to fill the pool). With a ``vocabulary`` it is a
     tagger too: ``tags[name]`` gives the tag probabilities of the song called ``name`` (zeros
-    otherwise), and styles, moods and ``confident`` follow from them as in the real engine."""
+    otherwise), and styles, moods and ``confident`` follow from them as in the real engine.
+    ``model_id`` names the model; another fake model (``model_id`` other than the default) hears the
+    same audio otherwise, as other weights would."""
 
     embedding_dim = 8
 
-    def __init__(self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None) -> None:
+    def __init__(
+        self, labels: Sequence[str] = GENRES, vocabulary: TagVocabulary | None = None, model_id: str = DEFAULT_MODEL
+    ) -> None:
+        self.model_id = model_id
         self.labels = tuple(labels)
         self.vocabulary = vocabulary
         self.tags: dict[str, list[float]] = {}
@@ -47,6 +54,8 @@ class FakeEngine:
         except sf.LibsndfileError:
             raise NotAudioError() from None
         digest = hashlib.sha256(data).digest()
+        if self.model_id != DEFAULT_MODEL:
+            digest = hashlib.sha256(digest + self.model_id.encode()).digest()
         count = len(self.labels)
         probabilities = np.full(count, 0.3 / (count - 1))
         probabilities[digest[0] % count] = 0.7
@@ -64,6 +73,7 @@ class FakeEngine:
             timings_ms={"total": 1.0},
             content_hash=hashlib.sha256(data).hexdigest(),
             name=name,
+            model_id=self.model_id,
             **tagged,
         )
 

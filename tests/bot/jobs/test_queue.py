@@ -22,6 +22,7 @@ from bot.jobs.queue import (
     TASKS,
     WORKER_MODEL_THREADS,
     AnsweredRows,
+    classify_queue,
     retry_stalled,
     run_worker,
 )
@@ -62,10 +63,11 @@ async def queued(make_services, databases, link_policy):
     services = await make_services(database_url=url, queue_size=50)
     stops: list[tuple[asyncio.Event, asyncio.Task]] = []
 
-    def start_worker(**options) -> FakeEngine:
-        engine, stop = FakeEngine(), asyncio.Event()
+    def start_worker(engine: FakeEngine | None = None, **options) -> FakeEngine:
+        engine, stop = engine or FakeEngine(), asyncio.Event()
         work = InThread(engine, link_policy)
-        stops.append((stop, asyncio.create_task(run_worker(url, work, stop=stop, **options))))
+        task = run_worker(url, work, model_id=engine.model_id, stop=stop, **options)
+        stops.append((stop, asyncio.create_task(task)))
         return engine
 
     yield services, start_worker
@@ -207,6 +209,38 @@ async def test_the_line_admits_no_more_than_its_length_in_a_burst(make_services,
     assert rows == 2 and all(isinstance(error, BusyError) for error in errors)
 
 
+async def test_a_worker_running_other_weights_never_answers_a_classification(queued, caplog) -> None:
+    """The job names the bot's model and waits in that model's queue: a worker of other weights does
+    not take it (it takes links, which need no model), one of the same weights does."""
+    services, start_worker = queued
+    other = start_worker(FakeEngine(model_id="other-weights"))
+    task = asyncio.create_task(services.classify(CALLER, AudioInput(wav_bytes(), "tone")))
+    while not (await services.jobs.line())[1]:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5)
+    assert await services.jobs.line() == (0, 1) and other.calls == 0 and not task.done()
+    same = start_worker()
+    classified = await task
+    assert classified.song.model_id == same.model_id == services.engine.model_id and same.calls == 1
+
+
+async def test_a_job_for_other_weights_that_reaches_a_worker_is_refused_and_logged(queued, caplog) -> None:
+    services, start_worker = queued
+    app = services.jobs.app
+    start_worker(FakeEngine(model_id="other-weights"))
+    row = await services.jobs._admit(classify_queue("other-weights"), {"kind": CLASSIFY, "owner": None}, None)
+    job_id = await app.configure_task(TASKS[CLASSIFY], queue=classify_queue("other-weights")).defer_async(
+        row=row, model=services.engine.model_id
+    )
+    for _ in range(100):
+        status = str((await app.job_manager.list_jobs_async(id=job_id))[0].status)
+        if status.endswith("failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert status.endswith("failed")
+    assert "job for another model left unanswered" in caplog.text
+
+
 async def test_the_job_of_a_dead_worker_is_retried_by_another_and_the_listen_counted_once(queued) -> None:
     services, start_worker = queued
     app = services.jobs.app
@@ -214,7 +248,7 @@ async def test_the_job_of_a_dead_worker_is_retried_by_another_and_the_listen_cou
     while not (await services.jobs.line())[1]:
         await asyncio.sleep(0.05)
     dead = await app.job_manager.register_worker()  # takes the job, then never beats again
-    job = await app.job_manager.fetch_job([CLASSIFY], dead)
+    job = await app.job_manager.fetch_job([services.jobs.classify_queue], dead)
     assert job is not None and job.task_name == TASKS[CLASSIFY]
     await asyncio.sleep(1.1)
     assert await retry_stalled(app, stalled_after_s=1) == 1
@@ -276,7 +310,7 @@ async def test_a_job_another_worker_already_put_back_is_not_retried_twice(queued
     while not (await services.jobs.line())[1]:
         await asyncio.sleep(0.05)
     dead = await app.job_manager.register_worker()
-    job = await app.job_manager.fetch_job([CLASSIFY], dead)
+    job = await app.job_manager.fetch_job([services.jobs.classify_queue], dead)
     await asyncio.sleep(1.1)
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=1))
     await app.job_manager.retry_job(job)  # the other worker was quicker
