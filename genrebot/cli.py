@@ -1,10 +1,12 @@
 """The entry point, above the core and both front ends: ``genrebot`` (or ``python -m bot``).
 
 - ``genrebot``: the Discord bot when ``DISCORD_TOKEN`` is set, the console front end otherwise;
-- ``genrebot index --guild ID FOLDER``: seed a server's pool from local files;
+- ``genrebot index [--guild ID] FOLDER``: seed a server's pool (the console's by default) from local files;
 - ``genrebot radio --songs N --out FILE.ogg [--json]``: render the console user's radio to a file;
 - ``genrebot migrate-db --to postgresql://...``: copy the SQLite database into PostgreSQL;
-- ``genrebot worker [--concurrency N]``: classify the uploads and fetch the links queued in PostgreSQL.
+- ``genrebot worker [--concurrency N]``: classify the uploads and fetch the links queued in PostgreSQL;
+- ``genrebot reanalyse [--guild ID] [--json]``: analyse again every song another model analysed;
+- ``genrebot model [--json]``: the serving model and how many songs it analysed.
 
 The settings (``--db``, ``--workers`` ...) come from :mod:`bot.config`, where each is declared once;
 a subcommand's own options are declared with it here (:data:`COMMANDS`). The Discord package
@@ -95,7 +97,12 @@ async def run_front_end(config: Config, options: Options) -> int:
 
 
 def index_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--guild", type=int, required=True, help="Discord server id whose pool to seed")
+    parser.add_argument(
+        "--guild",
+        type=int,
+        default=LOCAL_GUILD_ID,
+        help="Discord server id whose pool to seed (default: the console's local server)",
+    )
     parser.add_argument("folder", type=Path)
 
 

@@ -208,6 +208,11 @@ async def test_discord_examples(engine, make_bot, shared_dir):
     assert masked(fresh) == masked(block)
 
 
+def test_the_refresh_example_names_the_shipped_model():
+    shipped = GenreEngine.from_checkpoint().model_id
+    assert f"Model {shipped}: 21 song(s); 21 analysed again now" in README.read_text(encoding="utf-8")
+
+
 def table_after(text: str, mark: str) -> tuple[int, int]:
     """Start and end offsets of the Markdown table on the lines after ``mark`` (up to the first line
     that is not a table row)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_HOME
+from console.repl import LOCAL_GUILD_ID
 from genrebot.cli import adopt_old_state, parse
 
 URL = "postgresql://genrebot:s3cret@db.example:5432/genrebot"
@@ -15,6 +16,7 @@ URL = "postgresql://genrebot:s3cret@db.example:5432/genrebot"
 def test_index_subcommand():
     invocation = parse(["index", "--guild", "42", "music/"], env={})
     assert (invocation.command, invocation.options.guild, invocation.options.folder) == ("index", 42, Path("music/"))
+    assert parse(["index", "music/"], env={}).options.guild == LOCAL_GUILD_ID  # the console's server
 
 
 def test_without_a_subcommand_genrebot_runs_the_front_end():
