@@ -131,6 +131,11 @@ def _song(row: Sequence) -> Song:
     )
 
 
+async def _fetch_song(cursor: psycopg.AsyncCursor) -> Song | None:
+    row = await cursor.fetchone()
+    return None if row is None else _song(row)
+
+
 def _floats(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
 
@@ -245,10 +250,19 @@ class PostgresStore(Store):
             yield conn
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        """One transaction; rolled back on any error so a failed write changes nothing."""
-        async with self._reading() as conn, conn.transaction():
-            yield conn
+    async def _writing(self, *, pipelined: bool = False) -> AsyncIterator[psycopg.AsyncConnection]:
+        """One transaction; rolled back on any error so a failed write changes nothing.
+
+        ``pipelined`` sends statements without waiting for each answer (libpq's pipeline mode):
+        those whose results are not fetched travel with the next fetch, in one round trip. Only
+        for writes that read results by fetching (``rowcount`` is unknown until then)."""
+        async with self._reading() as conn:
+            if not pipelined:
+                async with conn.transaction():
+                    yield conn
+                return
+            async with conn.pipeline(), conn.transaction():
+                yield conn
 
     @staticmethod
     async def _one(conn: psycopg.AsyncConnection, sql: str, params: Sequence = ()) -> Any:
@@ -281,16 +295,12 @@ class PostgresStore(Store):
         writers on the same servers cannot deadlock, and with NO KEY UPDATE, which does not wait
         for the KEY SHARE locks that foreign-key checks of concurrent inserts hold on the same
         rows. Returns the new versions in id order."""
-        ordered = sorted(set(guild_ids))
         rows = await self._all(
             conn,
-            "SELECT id FROM guilds WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
-            (ordered,),
-        )
-        rows = await self._all(
-            conn,
-            "UPDATE guilds SET pool_version = pool_version + 1 WHERE id = ANY(%s::bigint[]) RETURNING id, pool_version",
-            ([row[0] for row in rows],),
+            "UPDATE guilds SET pool_version = pool_version + 1 WHERE id IN "
+            "(SELECT id FROM guilds WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE) "
+            "RETURNING id, pool_version",
+            (sorted(set(guild_ids)),),
         )
         for guild_id, _ in rows:
             self._pools.pop(guild_id)
@@ -307,8 +317,7 @@ class PostgresStore(Store):
             raise IncompatibleEmbeddingError(guild_id, row[0] // 4, dim)
 
     async def _song_by(self, conn: psycopg.AsyncConnection, where: str, params: Sequence) -> Song | None:
-        row = await self._one(conn, f"SELECT {_SONG_COLUMNS} FROM songs WHERE {where}", params)
-        return None if row is None else _song(row)
+        return await _fetch_song(await conn.execute(f"SELECT {_SONG_COLUMNS} FROM songs WHERE {where}", params))
 
     async def _require_song(self, conn: psycopg.AsyncConnection, guild_id: int, song_id: int) -> Song:
         song = await self._song_by(conn, "id = %s AND guild_id = %s", (song_id, guild_id))
@@ -321,7 +330,7 @@ class PostgresStore(Store):
     async def add_song(self, song: NewSong) -> AddedSong:
         checked = check_song(song, self.genre_count)
         cached = self._pools.get(checked.guild_id)
-        async with self._writing() as conn:
+        async with self._writing(pipelined=True) as conn:
             added, version = await self._add_song(conn, checked, song)
         if added.created and added.song.in_pool:
             self._grow_cache(cached, version, added.song)  # only once committed
@@ -333,11 +342,14 @@ class PostgresStore(Store):
         """The song added or found, and the server's pool version after this transaction (0 when
         the pool did not change)."""
         by_hash = ("guild_id = %s AND content_hash = %s", (checked.guild_id, checked.content_hash))
-        existing = await self._song_by(conn, *by_hash)
+        # pipelined: these four statements travel in one round trip with the BEGIN, sent when
+        # the dimension check fetches its answer
+        await self._ensure_guilds(conn, [checked.guild_id])
+        await self._ensure_users(conn, [checked.added_by])
+        found = await conn.execute(f"SELECT {_SONG_COLUMNS} FROM songs WHERE {by_hash[0]}", by_hash[1])
+        await self._check_dim(conn, checked.guild_id, checked.embedding_dim, checked.model_id)
+        existing = await _fetch_song(found)
         if existing is None:
-            await self._check_dim(conn, checked.guild_id, checked.embedding_dim, checked.model_id)
-            await self._ensure_guilds(conn, [checked.guild_id])
-            await self._ensure_users(conn, [checked.added_by])
             row = await self._one(
                 conn,
                 f"INSERT INTO songs ({_INSERT_COLUMNS}) "

@@ -249,6 +249,13 @@ async def test_concurrent_writes_do_not_interleave_transactions(store: Store) ->
     assert len(await store.pool_matrix(GUILD)) == 40
 
 
+async def test_the_same_song_shared_at_once_is_stored_once(store: Store) -> None:
+    added = await asyncio.gather(*(store.add_song(make_song(7)) for _ in range(8)))
+    assert [result.created for result in added].count(True) == 1
+    assert len({result.song.id for result in added}) == 1
+    assert await store.pool_size(GUILD) == 1 and len(await store.pool_matrix(GUILD)) == 1
+
+
 async def test_pool_matrix_rows_of_and_locate(store: Store) -> None:
     ids = [(await store.add_song(make_song(number))).song.id for number in range(4)]
     matrix = await store.pool_matrix(GUILD)
