@@ -1,5 +1,5 @@
-"""The README's examples and tables are what genrebot says and is: the console transcript and the
-Discord examples are re-run with the shipped model on a fresh database and compared, leaving out what
+"""The README's examples and tables are what genrebot says and is: the console transcript (README)
+and the Discord examples (``docs/discord.md``) are re-run with the shipped model on a fresh database and compared, leaving out what
 depends on chance or on the clock (playlist picks, percentages, similarities, times); the command
 table is the one ``/help`` shows (``bot.texts.COMMANDS``); the architecture table says what each package
 may import, as ``tests/test_architecture.py`` enforces; and every relative link points to a file.
@@ -39,6 +39,7 @@ from tests.support.discord_harness import Call
 from tests.test_architecture import ALLOWED
 
 README = REPO_ROOT / "README.md"
+DISCORD_DOC = REPO_ROOT / "docs" / "discord.md"
 WRITE = os.environ.get("GENREBOT_WRITE_README") == "1"
 CONSOLE_MARK = "<!-- console transcript: tests/test_readme.py -->"
 DISCORD_MARK = "<!-- discord examples: tests/test_readme.py -->"
@@ -52,17 +53,17 @@ def block_after(text: str, mark: str) -> tuple[int, int]:
     return start, text.index("```", start)
 
 
-def readme_block(mark: str) -> str:
-    text = README.read_text()
+def readme_block(mark: str, page: Path = README) -> str:
+    text = page.read_text()
     start, end = block_after(text, mark)
     return text[start:end]
 
 
-def replace_block(mark: str, body: str) -> str:
-    """Write ``body`` as the block after ``mark``; returns it."""
-    text = README.read_text()
+def replace_block(mark: str, body: str, page: Path = README) -> str:
+    """Write ``body`` as the block after ``mark`` in ``page``; returns it."""
+    text = page.read_text()
     start, end = block_after(text, mark)
-    README.write_text(text[:start] + body + text[end:])
+    page.write_text(text[:start] + body + text[end:])
     return body
 
 
@@ -149,7 +150,7 @@ def describe(calls: list[Call]) -> list[str]:
 
 
 async def discord_session(harness: BotHarness, refusing: BotHarness, shared: Path) -> list[str]:
-    """The README's Discord examples, each a command and what the user saw."""
+    """The Discord examples of ``docs/discord.md``, each a command and what the user saw."""
     out: list[str] = []
 
     async def example(title: str, calls: list[Call]) -> None:
@@ -204,7 +205,7 @@ async def test_discord_examples(engine, make_bot, shared_dir):
     lines = await discord_session(harness, refusing, shared_dir)
     fresh = "\n".join(lines) + "\n"
 
-    block = replace_block(DISCORD_MARK, fresh) if WRITE else readme_block(DISCORD_MARK)
+    block = replace_block(DISCORD_MARK, fresh, DISCORD_DOC) if WRITE else readme_block(DISCORD_MARK, DISCORD_DOC)
     assert masked(fresh) == masked(block)
 
 
