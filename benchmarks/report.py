@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.record import BENCHMARK_RESULTS, STUDY_RESULTS, read
-from studies import compare
+from studies import compare, level
 
 SOURCES = (("benchmarks", BENCHMARK_RESULTS), ("studies", STUDY_RESULTS))
 FOLDER = "measurements"
 
 
 def header(record: dict[str, Any]) -> str:
-    """The page's title and what measured it: the command, then the date, commit, machine and load
+    """The page's title and what measured it (:func:`provenance`)."""
+    return f"# {record['title']}\n\n{provenance(record)}\n\n"
+
+
+def provenance(record: dict[str, Any]) -> str:
+    """What measured a record, as a sentence: the command, then the date, commit, machine and load
     where the record has them."""
     sentence = f"Measured by `{record['command']}`"
     if record.get("date"):
@@ -37,7 +42,14 @@ def header(record: dict[str, Any]) -> str:
         sentence += f", on {machine['cpu']} ({machine['cores']} cores{memory}; Python {machine['python']})"
     if load := record.get("load"):
         sentence += f", load average {load['before'][0]} at the start and {load['after'][0]} at the end"
-    return f"# {record['title']}\n\n{sentence}.\n\n"
+    return sentence + "."
+
+
+def level_excerpt() -> str:
+    """The level study's short table (``studies.level.summary``) with what measured it: the same
+    text in the README and the model card, from ``studies/results/level.json``."""
+    record = read(STUDY_RESULTS / "level.json")
+    return f"{level.summary(record['results'])}\n\n{provenance(record)}\n"
 
 
 def records() -> list[tuple[str, dict[str, Any]]]:

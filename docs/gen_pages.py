@@ -2,6 +2,8 @@
 
 - ``configuration.md``: the prose of ``docs/configuration.md`` with, in place of its markers, the
   settings table (``bot.config.settings_table``) and each subcommand's ``--help`` (``genrebot.cli``);
+- ``model-card.md``: the prose of ``docs/model-card.md`` with the level study's short table
+  (``benchmarks.report.level_excerpt``, also in the README) in place of its marker;
 - ``capacity.md``: the prose of ``docs/capacity.md`` with the capacity model rendered from the
   simulation's record (``benchmarks.capacity.from_record``) in place of its marker;
 - ``measurements/NAME.md`` and ``measurements/index.md``: one page per JSON record a benchmark or a
@@ -22,13 +24,14 @@ import mkdocs_gen_files
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.capacity import from_record  # noqa: E402
-from benchmarks.report import pages  # noqa: E402
+from benchmarks.report import level_excerpt, pages  # noqa: E402
 from bot.config import settings_table  # noqa: E402
 from genrebot.cli import COMMANDS  # noqa: E402
 
 SETTINGS_MARK = "<!-- settings table: docs/gen_pages.py -->"
 SUBCOMMANDS_MARK = "<!-- subcommand options: docs/gen_pages.py -->"
 CAPACITY_MARK = "<!-- capacity model: docs/gen_pages.py -->"
+LEVEL_MARK = "<!-- level study: docs/gen_pages.py -->"
 
 
 def subcommand_help() -> str:
@@ -59,6 +62,7 @@ def fill(name: str, marks: dict[str, str]) -> None:
 
 fill("configuration.md", {SETTINGS_MARK: settings_table(), SUBCOMMANDS_MARK: subcommand_help()})
 fill("capacity.md", {CAPACITY_MARK: from_record()})
+fill("model-card.md", {LEVEL_MARK: level_excerpt()})
 
 for name, text in pages().items():
     with mkdocs_gen_files.open(name, "w") as page:

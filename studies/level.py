@@ -239,6 +239,30 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def summary(results: dict[str, Any]) -> str:
+    """The study in one table, for the README and the model card: per gain, how often the shipped
+    model keeps its full-level top genre and how far a probability moves at most, and the
+    cross-validated accuracy, with the shipped loudness normalisation and without any."""
+    shipped = results["by_target"][str(results["shipped_target_lufs"])]
+    before = results["by_target"]["None"]
+    header = (
+        "gain",
+        "same top genre as at full level (normalised / not)",
+        "largest change of a probability (normalised / not)",
+        "CV accuracy (normalised / not)",
+    )
+    cells = [
+        (
+            f"{float(gain):+g} dB",
+            f"{percent(row['shipped_same_top'], 0)} / {percent(before[gain]['shipped_same_top'], 0)}",
+            f"{row['shipped_delta_p_max']:.4f} / {before[gain]['shipped_delta_p_max']:.4f}",
+            f"{_accuracy(row)} / {_accuracy(before[gain])}",
+        )
+        for gain, row in shipped.items()
+    ]
+    return table(header, cells)
+
+
 def _target(text: str) -> float | None:
     return None if text.strip().lower() == "none" else float(text)
 

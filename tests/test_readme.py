@@ -1,11 +1,13 @@
 """The README's examples and tables are what genrebot says and is: the console transcript (README)
-and the Discord examples (``docs/discord.md``) are re-run with the shipped model on a fresh database and compared, leaving out what
-depends on chance or on the clock (playlist picks, percentages, similarities, times); the command
-table is the one ``/help`` shows (``bot.texts.COMMANDS``); the architecture table says what each package
-may import, as ``tests/test_architecture.py`` enforces; and every relative link points to a file.
+and the Discord examples (``docs/discord.md``) are re-run with the shipped model on a fresh database
+and compared, leaving out what depends on chance or on the clock (playlist picks, percentages,
+similarities, times); the command table is the one ``/help`` shows (``bot.texts.COMMANDS``); the
+level study's table is its record's (``studies/results/level.json``); the architecture table says
+what each package may import, as ``tests/test_architecture.py`` enforces; and every relative link
+points to a file.
 
-Regenerate the transcript, the examples and the command table after a change to the model or to what
-the bot says:
+Regenerate the transcript, the examples and the tables after a change to the model, to a record or
+to what the bot says:
 
     GENREBOT_WRITE_README=1 .venv/bin/python -m pytest tests/test_readme.py
 
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.report import level_excerpt
 from bot import texts
 from bot.config import Config
 from bot.services import Services
@@ -44,6 +47,8 @@ WRITE = os.environ.get("GENREBOT_WRITE_README") == "1"
 CONSOLE_MARK = "<!-- console transcript: tests/test_readme.py -->"
 DISCORD_MARK = "<!-- discord examples: tests/test_readme.py -->"
 COMMAND_TABLE_MARK = "<!-- command table: tests/test_readme.py -->"
+LEVEL_MARK = "<!-- level study: tests/test_readme.py -->"
+LEVEL_END = "<!-- end of level study -->"
 
 
 def block_after(text: str, mark: str) -> tuple[int, int]:
@@ -212,6 +217,17 @@ async def test_discord_examples(engine, make_bot, shared_dir):
 def test_the_refresh_example_names_the_shipped_model():
     shipped = GenreEngine.from_checkpoint().model_id
     assert f"Model {shipped}: 21 song(s); 21 analysed again now" in README.read_text(encoding="utf-8")
+
+
+def test_the_level_study_is_its_record():
+    text = README.read_text()
+    start = text.index("\n", text.index(LEVEL_MARK)) + 1
+    end = text.index(LEVEL_END, start)
+    fresh = level_excerpt()
+    if WRITE:
+        README.write_text(text[:start] + fresh + text[end:])
+    else:
+        assert text[start:end] == fresh
 
 
 def table_after(text: str, mark: str) -> tuple[int, int]:
