@@ -19,7 +19,7 @@ import numpy as np
 from genre_engine.labels import GENRES
 from storage.base import NewSong, PoolMatrix, PoolStats, ServingModel, Store
 from storage.errors import IncompatibleEmbeddingError
-from storage.validation import CheckedSong
+from storage.validation import CheckedAnalysis, CheckedSong
 
 BULK_CHUNK = 5_000
 TOP_CONTRIBUTORS = 10
@@ -51,6 +51,18 @@ def chunks(items: Iterable[NewSong], size: int = BULK_CHUNK) -> Iterator[list[Ne
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def analysis_row(analysis: CheckedAnalysis) -> tuple:
+    """The columns a new analysis replaces, in the order both stores' UPDATE names them."""
+    return (
+        analysis.probabilities,
+        analysis.embedding,
+        analysis.duration_s,
+        analysis.tags,
+        None if analysis.confident is None else bool(analysis.confident),
+        analysis.model_id,
+    )
 
 
 def check_same_dims(checked: Sequence[CheckedSong]) -> None:

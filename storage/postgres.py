@@ -53,6 +53,7 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
+    analysis_row,
     aware_utc,
     check_same_dims,
     chunks,
@@ -71,7 +72,6 @@ from storage.errors import (
 from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.postgres_schema import migrate
 from storage.validation import (
-    CheckedAnalysis,
     CheckedSong,
     check_analysis,
     check_id,
@@ -156,17 +156,6 @@ def _song_row(song: CheckedSong, new: NewSong) -> tuple:
         song.tags,
         None if song.confident is None else bool(song.confident),
         song.model_id,
-    )
-
-
-def _analysis_row(analysis: CheckedAnalysis) -> tuple:
-    return (
-        analysis.probabilities,
-        analysis.embedding,
-        analysis.duration_s,
-        analysis.tags,
-        None if analysis.confident is None else bool(analysis.confident),
-        analysis.model_id,
     )
 
 
@@ -591,7 +580,7 @@ class PostgresStore(Store):
                     conn,
                     "UPDATE songs SET probabilities = %s, embedding = %s, duration_s = coalesce(%s, duration_s), "
                     f"tags = %s, confident = %s, model_id = %s WHERE id = %s RETURNING {_SONG_COLUMNS}",
-                    (*_analysis_row(checked), song_id),
+                    (*analysis_row(checked), song_id),
                 )
                 songs.append(_song(row))
         return songs

@@ -49,6 +49,7 @@ from storage.base import (
 )
 from storage.common import (
     BULK_CHUNK,
+    analysis_row,
     check_same_dims,
     chunks,
     comparable_models,
@@ -69,7 +70,6 @@ from storage.errors import (
 from storage.migrations import migrate
 from storage.pool_cache import DEFAULT_POOL_CACHE_MB, CachedPool, PoolCache, budget_bytes
 from storage.validation import (
-    CheckedAnalysis,
     CheckedSong,
     check_analysis,
     check_id,
@@ -135,17 +135,6 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
         song.tags,
         song.confident,
         song.model_id,
-    )
-
-
-def _analysis_row(analysis: CheckedAnalysis) -> tuple:
-    return (
-        analysis.probabilities,
-        analysis.embedding,
-        analysis.duration_s,
-        analysis.tags,
-        analysis.confident,
-        analysis.model_id,
     )
 
 
@@ -535,7 +524,7 @@ class SQLiteStore(Store):
             await db.executemany(
                 "UPDATE songs SET probabilities = ?, embedding = ?, duration_s = coalesce(?, duration_s), "
                 "tags = ?, confident = ?, model_id = ? WHERE id = ?",
-                [(*_analysis_row(checked), song_id) for song_id, _ in rows],
+                [(*analysis_row(checked), song_id) for song_id, _ in rows],
             )
             return [await self._require_song(db, guild_id, song_id) for song_id, guild_id in rows]
 
