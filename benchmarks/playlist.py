@@ -29,7 +29,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,13 +38,13 @@ import numpy as np
 from benchmarks.databases import fresh_postgres
 from benchmarks.markdown import table
 from benchmarks.record import Recorder, add_record_option
-from benchmarks.synthetic import SyntheticPool, make_listener, make_pool
+from benchmarks.synthetic import SyntheticPool, make_listener, make_pool, new_songs
 from benchmarks.timing import quantile
 from genre_engine.checkpoint import DEFAULT_CHECKPOINT
 from genre_engine.projection import Projection, projection_path
 from recommender.service import playlist_for
 from storage import is_postgres_url, store_for
-from storage.base import NewSong, PoolMatrix, ProgressCallback, Store
+from storage.base import PoolMatrix, ProgressCallback, Store
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 GUILD_ID = 1
@@ -64,19 +64,6 @@ class BenchRow:
     load_s: float
     p50_ms: float
     p95_ms: float
-
-
-def _songs(pool: SyntheticPool) -> Iterator[NewSong]:
-    for index, (probabilities, embedding) in enumerate(zip(pool.probabilities, pool.embeddings)):
-        yield NewSong(
-            guild_id=GUILD_ID,
-            title=f"Synthetic song {index}",
-            content_hash=f"{index:064x}",
-            probabilities=probabilities,
-            embedding=embedding,
-            added_by=1_000 + index % CONTRIBUTORS,
-            duration_s=180.0,
-        )
 
 
 def _progress(size: int, started: float) -> ProgressCallback:
@@ -118,7 +105,9 @@ async def bench_size(size: int, location: str, dim: int, seed: int = 0) -> Bench
     pool = make_pool(size, dim, rng)
     async with store_for(location) as store:
         started = time.perf_counter()
-        await store.add_songs(_songs(pool), progress=_progress(size, started))
+        await store.add_songs(
+            new_songs(GUILD_ID, pool, rng, contributors=CONTRIBUTORS), progress=_progress(size, started)
+        )
         build_s = time.perf_counter() - started
         # listeners need only the probabilities: free the embeddings before the store loads its copy
         pool = SyntheticPool(pool.probabilities, pool.embeddings[:0])
