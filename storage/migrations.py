@@ -125,7 +125,10 @@ MODEL_IDS: Migration = (
     "ALTER TABLE taught_models ADD COLUMN model_id TEXT",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES, MODEL_IDS)
+# A server's recent events ("this week" under /pool stats) read without scanning every server's.
+EVENTS_BY_TIME: Migration = ("CREATE INDEX events_by_guild_time ON events (guild_id, at)",)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, TAGS_AND_TAUGHT_GENRES, MODEL_IDS, EVENTS_BY_TIME)
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:

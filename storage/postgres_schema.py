@@ -132,7 +132,16 @@ V4_MODEL_IDS: Migration = (
     "ALTER TABLE taught_models ADD COLUMN model_id text",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_INITIAL, V2_RADIO, V3_TAGS_AND_TAUGHT_GENRES, V4_MODEL_IDS)
+# As migration 5 of the SQLite store: a server's recent events read without scanning every server's.
+V5_EVENTS_BY_TIME: Migration = ("CREATE INDEX events_by_guild_time ON events (guild_id, at)",)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    V1_INITIAL,
+    V2_RADIO,
+    V3_TAGS_AND_TAUGHT_GENRES,
+    V4_MODEL_IDS,
+    V5_EVENTS_BY_TIME,
+)
 
 
 async def schema_version(conn: psycopg.AsyncConnection) -> int:

@@ -138,6 +138,10 @@ def _song_row(song: CheckedSong, added_at: float) -> tuple:
     )
 
 
+# a server's events from a moment on (index events_by_guild_time, migration 5)
+EVENTS_SINCE_SQL = "SELECT id, user_id, song_id, kind, at FROM events WHERE guild_id = ? AND at >= ? ORDER BY at, id"
+
+
 def _bulk_rows(chunk: list[NewSong], genre_count: int) -> tuple[list[CheckedSong], list[tuple]]:
     checked = check_songs(chunk, genre_count)
     check_same_dims(checked)
@@ -582,7 +586,7 @@ class SQLiteStore(Store):
         guild_id = check_id("server", guild_id)
         async with self._reading() as db:
             rows = await db.execute_fetchall(
-                "SELECT id, user_id, song_id, kind, at FROM events WHERE guild_id = ? AND at >= ? ORDER BY at, id",
+                EVENTS_SINCE_SQL,
                 (guild_id, timestamp(since)),
             )
         return [

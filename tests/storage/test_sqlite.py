@@ -12,6 +12,7 @@ import pytest
 from storage import DEFAULT_VARIETY, SQLiteStore, open_store
 from storage.errors import MigrationFailedError, SchemaTooNewError, StoreClosedError
 from storage.migrations import MIGRATIONS, migrate, schema_version
+from storage.sqlite import EVENTS_SINCE_SQL
 from tests.support.stores import ALICE, BOB, GUILD, make_song
 
 EXTRA = ("ALTER TABLE users ADD COLUMN locale TEXT",)
@@ -25,6 +26,14 @@ async def test_a_new_file_gets_the_whole_schema_wal_and_foreign_keys(db_path: Pa
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"songs_by_pool", "songs_by_adder", "events_by_user", "events_by_song"} <= indexes
+
+
+async def test_a_servers_recent_events_are_read_by_index_not_by_scanning_every_server(db_path: Path) -> None:
+    async with SQLiteStore(db_path):
+        pass
+    with sqlite3.connect(db_path) as raw:
+        plan = raw.execute(f"EXPLAIN QUERY PLAN {EVENTS_SINCE_SQL}", (GUILD, 0.0)).fetchall()
+    assert any("USING INDEX events_by_guild_time" in row[-1] for row in plan), plan
 
 
 async def test_foreign_keys_are_enforced(sqlite_store: SQLiteStore) -> None:
