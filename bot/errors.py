@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 
 from bot.render import duration
-from genre_engine.errors import CheckpointError, GenreEngineError
+from genre_engine.errors import CheckpointError, GenreEngineError, PortableError
 from recommender.errors import RecommenderError
 from storage.errors import StorageError, StoreClosedError
 
@@ -34,7 +34,7 @@ def cut(text: str) -> str:
     return text[:100]
 
 
-class GenreBotError(Exception):
+class GenreBotError(PortableError):
     """A refusal the bot makes on purpose; ``str()`` is the sentence the user sees."""
 
 

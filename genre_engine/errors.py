@@ -11,7 +11,24 @@ from __future__ import annotations
 AUDIO_KINDS_HINT = "mp3, ogg, opus, wav, flac, m4a, aiff or webm"
 
 
-class GenreEngineError(Exception):
+def _rebuilt(cls: type[BaseException], args: tuple, facts: dict) -> BaseException:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(facts)
+    return error
+
+
+class PortableError(Exception):
+    """An error that crosses process boundaries intact: pickled by its facts (its attributes), not by
+    calling its constructor again, whose parameters need not match ``args``. Engine errors are raised
+    in the child processes that classify (``bot.jobs.children``), and the parent must get them back
+    as they were. Every package's error base derives from it."""
+
+    def __reduce__(self) -> tuple:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+class GenreEngineError(PortableError):
     """Base of everything the engine raises on purpose."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from genre_engine.errors import PortableError
 
-class RecommenderError(Exception):
+
+class RecommenderError(PortableError):
     """Base of every error the recommender raises on purpose."""
 
 

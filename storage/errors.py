@@ -7,8 +7,10 @@ place without parsing text.
 
 from __future__ import annotations
 
+from genre_engine.errors import PortableError
 
-class StorageError(Exception):
+
+class StorageError(PortableError):
     """Base of every error the store raises on purpose."""
 
 

@@ -4,10 +4,10 @@ import logging
 import sys
 from collections.abc import Callable
 
-from genre_engine.errors import CheckpointError
+from genre_engine.errors import CheckpointError, PortableError
 
 
-class TrainingError(Exception):
+class TrainingError(PortableError):
     """Base of the problems a user can fix by changing the command or the data."""
 
 

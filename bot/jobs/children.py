@@ -23,10 +23,12 @@ its child has ended or been killed, never longer than the time limit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import multiprocessing
 import resource
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +38,7 @@ from typing import Any, Protocol, TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from bot.classifier import Classifier
-from bot.jobs.errors import JobMemoryError, JobTimeoutError
+from bot.jobs.errors import JobFailedError, JobMemoryError, JobTimeoutError
 from bot.links.errors import DownloadTimeoutError
 from bot.links.fetch import FetchedAudio, LinkPolicy, fetch_audio, warm_up
 from genre_engine import GenreEngine, Prediction
@@ -72,29 +74,51 @@ class Children:
         self.name = name
         self.time_limit_s = time_limit_s
         self.memory_limit_bytes = memory_limit_bytes
-        self._pool = ProcessPool(
+        self._new_pool = functools.partial(
+            ProcessPool,
             max_workers=workers,
             initializer=_start_child,
             initargs=(memory_limit_bytes, initializer, tuple(initargs)),
             context=multiprocessing.get_context("forkserver"),
         )
+        self._pool = self._new_pool()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _live_pool(self) -> ProcessPool:
+        """The pool, replaced by a new one first when it broke: pebble leaves a broken pool (a child's
+        answer it could not read, children that could not start) refusing every later job."""
+        with self._lock:
+            if self._closed or self._pool.active:
+                return self._pool
+            broken, self._pool = self._pool, self._new_pool()
+        log.error("pool of children broken: a new one replaces it", extra={"pool": self.name})
+        broken.stop()
+        broken.join()
+        return self._pool
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a child (``fn`` and its arguments are pickled: a module-level function).
         Raises what ``fn`` raised, JobTimeoutError when it ran past the time limit (its child is
-        killed), JobMemoryError when its child ran out of memory or died."""
-        future = self._pool.schedule(fn, args=args, timeout=self.time_limit_s)
+        killed), JobMemoryError when its child ran out of memory or died, JobFailedError when the
+        pool broke (the next job gets a new one)."""
+        future = self._live_pool().schedule(fn, args=args, timeout=self.time_limit_s)
         try:
             return future.result()
         except FutureTimeoutError:
             log.warning("job killed at its time limit", extra={"pool": self.name, "limit_s": self.time_limit_s})
             raise JobTimeoutError(self.time_limit_s) from None
-        except (MemoryError, ProcessExpired, BrokenProcessPool) as error:  # broken: its children cannot start
+        except (MemoryError, ProcessExpired) as error:
             log.warning("job ran out of memory", extra={"pool": self.name, "error": repr(error)})
             raise JobMemoryError(self.memory_limit_bytes) from None
+        except BrokenProcessPool as error:  # children that cannot start, an answer that cannot be read
+            log.error("pool of children broke", extra={"pool": self.name, "error": repr(error.__cause__ or error)})
+            raise JobFailedError("broken pool") from None
 
     def close(self) -> None:
         """Let running jobs end (within their time limit), then stop the children."""
+        with self._lock:
+            self._closed = True
         self._pool.close()
         self._pool.join()
 

@@ -8,14 +8,25 @@ from pathlib import Path
 import numpy as np
 
 from genre_engine import Prediction
+from genre_engine.errors import NoSoundTrackError
 from tests.support.fake_engine import FakeEngine
 
 ENDLESS, GREEDY = "endless", "greedy"  # names of audio that never finishes, or wants 4 GiB
+VIDEO, UNREADABLE = "video", "unreadable"  # names of a video without sound, and of an answer no parent can read
+
+
+class UnreadableError(Exception):
+    """An error whose pickle cannot be loaded again (its constructor takes other arguments than
+    ``args``), like any library's error might be."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
 
 
 class StubbornEngine(FakeEngine):
-    """FakeEngine, except that audio named ``endless`` is analysed forever and audio named ``greedy``
-    asks for 4 GiB of memory."""
+    """FakeEngine, except that audio named ``endless`` is analysed forever, audio named ``greedy``
+    asks for 4 GiB of memory, ``video`` is a video without sound and ``unreadable`` raises an
+    error the parent cannot unpickle."""
 
     def classify(self, source: bytes | str | Path, *, name: str | None = None) -> Prediction:
         if name == ENDLESS:
@@ -23,4 +34,8 @@ class StubbornEngine(FakeEngine):
                 time.sleep(0.01)
         if name == GREEDY:
             np.ones(2**30, np.float32)
+        if name == VIDEO:
+            raise NoSoundTrackError(["video"])
+        if name == UNREADABLE:
+            raise UnreadableError("cannot", "rebuild")
         return super().classify(source, name=name)

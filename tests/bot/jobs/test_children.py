@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs.errors import JobMemoryError, JobTimeoutError
+from bot.jobs.errors import JobFailedError, JobMemoryError, JobTimeoutError
 from bot.links.errors import DownloadTimeoutError
 from bot.services import AudioInput, Caller
+from genre_engine.errors import NoSoundTrackError
 from tests.support.bot_fixtures import GUILD_ID, USER_ID, wav_bytes
-from tests.support.child_engines import ENDLESS, GREEDY, StubbornEngine
+from tests.support.child_engines import ENDLESS, GREEDY, UNREADABLE, VIDEO, StubbornEngine
 
 CALLER = Caller(GUILD_ID, USER_ID)
 
@@ -50,6 +51,22 @@ async def test_a_song_that_needs_more_memory_than_a_job_has_is_refused_and_the_n
     await nothing_stored(bounded)
 
     assert (await bounded.classify(CALLER, AudioInput(wav_bytes(), "fine"))).new
+
+
+async def test_what_the_engine_says_in_a_child_reaches_the_member_and_the_next_song_is_classified(bounded) -> None:
+    with pytest.raises(NoSoundTrackError) as caught:
+        await bounded.classify(CALLER, AudioInput(wav_bytes(), VIDEO))
+    assert caught.value.streams == ["video"] and "no sound track" in str(caught.value)
+
+    assert (await bounded.classify(CALLER, AudioInput(wav_bytes(), "fine"))).new
+
+
+async def test_a_pool_broken_by_an_answer_it_cannot_read_is_replaced(bounded) -> None:
+    with pytest.raises(JobFailedError):
+        await bounded.classify(CALLER, AudioInput(wav_bytes(), UNREADABLE))
+    await nothing_stored(bounded)
+
+    assert (await bounded.classify(CALLER, AudioInput(wav_bytes(), "fine"))).new  # a new pool took its place
 
 
 async def test_parsing_a_page_of_thirty_thousand_players_ends_at_the_link_deadline(bounded, public) -> None:
