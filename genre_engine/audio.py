@@ -144,15 +144,19 @@ def sniff(head: bytes) -> tuple[Sniffed, str | None]:
     return Sniffed.UNKNOWN, None
 
 
-def content_verdict(path: Path) -> NotAudioError | None:
+def content_verdict(path: Path) -> NotAudioError | EmptyAudioError | None:
     """Why the file at ``path`` is not audio, or None when it is worth decoding: its first bytes are
     those of an audio or video container, or else FFmpeg or libsndfile opens it and finds a sound
     track. Nothing is decoded: a file accepted here may still turn out damaged or silent.
 
-    The reason is a :class:`NotAudioError` (``kind`` says what the first bytes showed), or a
+    The reason is an :class:`EmptyAudioError` for an empty file (what decoding it says too), a
+    :class:`NotAudioError` (``kind`` says what the first bytes showed), or a
     :class:`NoSoundTrackError` for a container that holds no audio track."""
     with open(path, "rb") as handle:
-        verdict, kind = sniff(handle.read(SNIFF_BYTES))
+        head = handle.read(SNIFF_BYTES)
+        if not head:
+            return EmptyAudioError()
+        verdict, kind = sniff(head)
         if verdict is not Sniffed.UNKNOWN:
             return None if verdict is Sniffed.AUDIO else NotAudioError(kind=kind)
         failures = []
@@ -194,13 +198,13 @@ class FolderScan:
     decoding, and ``skipped``, each with why it is not audio (see :func:`content_verdict`)."""
 
     audio: list[Path]
-    skipped: list[tuple[Path, NotAudioError]]
+    skipped: list[tuple[Path, NotAudioError | EmptyAudioError]]
 
 
 def scan_folder(folder: Path) -> FolderScan:
     """Sort every file under ``folder`` by content into audio and skipped (names play no part)."""
     audio: list[Path] = []
-    skipped: list[tuple[Path, NotAudioError]] = []
+    skipped: list[tuple[Path, NotAudioError | EmptyAudioError]] = []
     for path in sorted(folder.rglob("*")):
         if path.is_file() and _visible(path, folder):
             reason = content_verdict(path)

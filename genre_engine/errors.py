@@ -123,7 +123,7 @@ class EmptyAudioError(AudioError):
     """The file is empty, or the decoder (FFmpeg included) found no samples in it."""
 
     def __str__(self) -> str:
-        return "That audio file contains no sound data."
+        return "That file contains no sound data."
 
 
 class SilentAudioError(AudioError):

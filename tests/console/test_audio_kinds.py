@@ -4,7 +4,7 @@ the engine's CLI, the console's /classify and /index, and Discord's /classify up
 
 The files: containers named in issue 9 (AIFF-C, QuickTime, Matroska audio, Core Audio), issue 20's
 Musepack (../shared/field2), DSD and an Ogg voice note without an extension, all accepted; a video
-without a sound track, a zip archive named .mp3 (../shared/field) and a text, refused.
+without a sound track, a zip archive named .mp3 (../shared/field), a text and an empty file, refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cogs.markdown import literal
 from console.repl import Console
 from genre_engine import GenreEngine
 from genre_engine.__main__ import main
-from genre_engine.errors import NoSoundTrackError, NotAudioError
+from genre_engine.errors import EmptyAudioError, NoSoundTrackError, NotAudioError
 from tests.genre_engine.test_formats import RATE, write_case
 from tests.support.audio_files import dsf, ogg_opus
 
@@ -32,6 +32,7 @@ REFUSED = {  # file -> the one sentence every front end says
     "screen.mp4": str(NoSoundTrackError(["video"])),
     "archive.mp3": str(NotAudioError(kind="zip archive")),
     "notes.txt": str(NotAudioError()),
+    "empty.mp3": str(EmptyAudioError()),
 }
 
 
@@ -55,6 +56,7 @@ def files(tmp_path: Path, shared_dir: Path) -> dict[str, Path]:
     )
     (folder / "archive.mp3").write_bytes((shared_dir / "field" / "zip_archive_named.mp3").read_bytes())
     (folder / "notes.txt").write_text("side A: 1. intro 2. outro\n")
+    (folder / "empty.mp3").write_bytes(b"")
     return {path.name: path for path in sorted(folder.iterdir())}
 
 
@@ -88,7 +90,8 @@ async def test_the_console_classify_and_index(files, engine, tmp_path):
         await services.close()
 
     out = stdout.getvalue()
-    assert f"Indexed {folder}: {len(accepted(files))} added, 0 already in the pool, 0 failed, 3 skipped." in out
+    added, skipped = len(accepted(files)), len(REFUSED)
+    assert f"Indexed {folder}: {added} added, 0 already in the pool, 0 failed, {skipped} skipped." in out
     for name, sentence in REFUSED.items():
         assert f"   – skipped {name}: {sentence}" in out
     answers = [line for line in out.splitlines() if line.startswith(("🎵", "⚠"))]
