@@ -227,7 +227,9 @@ def link_policy(config: Config) -> LinkPolicy:
 
 
 def _within(path: str | Path, folder: Path) -> str:
-    return str(Path(path).relative_to(folder))
+    """``path`` as the indexing report names it: below ``folder``, or by its name when it is ``folder``."""
+    path = Path(path)
+    return path.name if path == folder else str(path.relative_to(folder))
 
 
 def bounded_work(config: Config, make_engine: Callable[[], Classifier], *, workers: int | None = None) -> InChildren:
@@ -244,7 +246,8 @@ def bounded_work(config: Config, make_engine: Callable[[], Classifier], *, worke
 
 
 def audio_files(folder: Path) -> FolderScan:
-    """The files under ``folder``, recursively, sorted by content into audio and skipped."""
+    """The files under ``folder``, recursively (or ``folder`` alone when it is a file), sorted by
+    content into audio and skipped."""
     if not folder.exists():
         raise FileMissingError(str(folder))
     return scan_folder(folder)

@@ -112,7 +112,7 @@ COMMANDS = (
     Command("/genre list", "/genre list", "The genres this server taught, with examples and accuracy."),
     Command("/genre forget label:", "/genre forget LABEL", "Forget a taught genre."),
     Command("/genre role role:", None, "Admins: the role whose members may teach genres."),
-    Command(None, "/index FOLDER", "Add every audio file under FOLDER to the pool."),
+    Command(None, "/index FOLDER", "Add every audio file under FOLDER (or one file) to the pool."),
     Command(None, "/user NAME", "Act as another local user."),
     Command(None, "/help", "This list."),
 )

@@ -202,11 +202,12 @@ class FolderScan:
 
 
 def scan_folder(folder: Path) -> FolderScan:
-    """Sort every file under ``folder`` by content into audio and skipped (names play no part)."""
+    """Sort every file under ``folder`` (or ``folder`` alone, when it is a file) by content into audio
+    and skipped (names play no part)."""
     audio: list[Path] = []
     skipped: list[tuple[Path, NotAudioError | EmptyAudioError]] = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and _visible(path, folder):
+    for path in [folder] if folder.is_file() else sorted(folder.rglob("*")):
+        if path.is_file() and (path == folder or _visible(path, folder)):
             reason = content_verdict(path)
             if reason is None:
                 audio.append(path)

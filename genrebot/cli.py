@@ -103,7 +103,7 @@ def index_arguments(parser: argparse.ArgumentParser) -> None:
         default=LOCAL_GUILD_ID,
         help="Discord server id whose pool to seed (default: the console's local server)",
     )
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, help="folder whose audio files to add, recursively (or one audio file)")
 
 
 async def index(config: Config, options: Options) -> int:

@@ -99,6 +99,21 @@ async def test_the_console_classify_and_index(files, engine, tmp_path):
     assert len(answers) == len(expected) and all(a.startswith(e) for a, e in zip(answers, expected)), answers
 
 
+async def test_the_console_indexes_a_single_file_too(files, engine, tmp_path):
+    song, notes = files["tone.dsf"], files["notes.txt"]
+    services = await Services.open(Config(db=tmp_path / "db.sqlite"), engine)
+    stdout = io.StringIO()
+    try:
+        await Console(services, io.StringIO(f"/index {song}\n/index {notes}\n"), stdout).run()
+    finally:
+        await services.close()
+
+    out = stdout.getvalue()
+    assert f"Indexed {song}: 1 added, 0 already in the pool, 0 failed." in out
+    assert f"Indexed {notes}: 0 added, 0 already in the pool, 0 failed, 1 skipped." in out
+    assert f"   – skipped notes.txt: {REFUSED['notes.txt']}" in out
+
+
 async def test_discord_uploads(files, make_bot, engine):
     harness = await make_bot(engine=engine)
 
