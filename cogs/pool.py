@@ -25,6 +25,15 @@ log = logging.getLogger("genrebot.discord")
 MAP_NAME = "map.png"
 
 
+async def runs_the_bot(interaction: discord.Interaction[GenreBot]) -> bool:
+    """Whether the caller owns the bot's application (its owner, or a member of its team): anyone can
+    be an admin of a server they make, but only the operator may read about the whole process."""
+    try:
+        return await interaction.client.is_owner(interaction.user)
+    except discord.HTTPException:  # the application's owner could not be looked up: nobody is
+        return False
+
+
 @app_commands.guild_only()
 class PoolCog(commands.GroupCog, group_name="pool", group_description="This server's song pool."):
     def __init__(self, services: Services) -> None:
@@ -42,9 +51,10 @@ class PoolCog(commands.GroupCog, group_name="pool", group_description="This serv
             description=f"**{stats.songs}** song(s), {render.duration(stats.total_duration_s)} "
             f"of music, from {stats.contributors} member(s).",
         )
-        if interaction.permissions.manage_guild:  # admins see how the bot process holds the pools
-            reanalysing = texts.reanalysis_line(await self.services.model_state(guild_id))
-            footer = [texts.pool_cache_line(self.services.pool_cache_stats()), reanalysing]
+        if interaction.permissions.manage_guild:  # admins see how far re-analysis is in their server
+            footer = [texts.reanalysis_line(await self.services.model_state(guild_id))]
+            if await runs_the_bot(interaction):  # the process's cache is its operator's business alone
+                footer.insert(0, texts.pool_cache_line(self.services.pool_cache_stats()))
             embed.set_footer(text="\n".join(line for line in footer if line))
         if not stats.songs:
             embed.description += "\nShare songs with /classify to fill it."

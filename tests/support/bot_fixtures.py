@@ -253,6 +253,7 @@ async def make_bot(make_services, monkeypatch) -> AsyncIterator[Callable[..., Aw
         # what the gateway's READY would have told the client about itself
         bot._connection.user = discord.ClientUser(state=bot._connection, data=user_payload(APPLICATION_ID, "genrebot"))
         bot._connection.application_id = APPLICATION_ID
+        bot.owner_id = APPLICATION_ID  # what is_owner() would fetch from the application: no test member
         await bot.setup_hook()
         return harness
 
