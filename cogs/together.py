@@ -111,7 +111,7 @@ async def send_comparison(
             for suggestion in comparison.suggestions
         ]
         embed.add_field(
-            name=f"Songs of {literal(name)}'s you would probably like",
+            name=f"Songs from {literal(name)} you would probably like",
             value=fit.lines(lines, fit.FIELD_VALUE),
             inline=False,
         )

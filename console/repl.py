@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import hashlib
+import re
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,7 +31,7 @@ from storage import EventKind
 
 LOCAL_GUILD_ID = 1
 DEFAULT_USER = "me"
-MAP_FILE = "pool-map.png"  # in the config's maps folder, replaced by each /pool map
+MAP_FILE = "pool-map{}.png"  # in the config's maps folder: one per genre picked out, replaced each time
 
 
 class UsageError(GenreBotError):
@@ -297,7 +298,7 @@ class Console:
         for line in render.pair_bars(mine, theirs, ("you", name[:10])):
             self.say(f"   {line}")
         if comparison.suggestions:
-            self.say(f"Songs of {name}'s you would probably like:")
+            self.say(f"Songs from {name} you would probably like:")
         for place, suggestion in enumerate(comparison.suggestions, 1):
             song = suggestion.song
             self.say(f"{place:2d}. #{song.id} {song.title} — {texts.suggestion_reason(suggestion, name)}")
@@ -398,7 +399,8 @@ class Console:
 
     async def _pool_map(self, genre: str | None) -> None:
         drawn = await self.services.pool_map(self.caller, genre=genre)
-        path = self.services.config.maps_folder / MAP_FILE
+        picked = "" if drawn.genre is None else "-" + re.sub(r"[^a-z0-9]+", "-", drawn.genre.lower()).strip("-")[:40]
+        path = self.services.config.maps_folder / MAP_FILE.format(picked)
 
         def write() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)

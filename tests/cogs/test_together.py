@@ -20,7 +20,7 @@ async def test_taste_member_compares_two_tastes_with_a_chart_and_songs_for_you(m
     assert defer.response_type == 5 and not reply.ephemeral
     assert "Compatibility with user3: **" in reply.text and "genres " in reply.text
     assert "You share: " in reply.text and "Where you differ: " in reply.text
-    assert "Songs of user3's you would probably like: " in reply.text and "user3 shared it · " in reply.text
+    assert "Songs from user3 you would probably like: " in reply.text and "user3 shared it · " in reply.text
     assert "`#1`" not in reply.text.split("probably like")[1]  # my own songs are not suggested to me
     assert reply.files == ["genres.png"]
 

@@ -48,7 +48,7 @@ async def test_taste_compare_says_how_close_two_members_are_and_suggests_their_s
     assert compare[0].startswith("Compatibility with alice: ") and compare[0].split(": ")[1][0].isdigit()
     assert compare[1].startswith("You share: ") and compare[2].startswith("Where you differ: ")
     assert compare[3].startswith("   ") and " you " in compare[3] and " alice " in compare[3]
-    suggested = compare[compare.index("Songs of alice's you would probably like:") + 1 :]
+    suggested = compare[compare.index("Songs from alice you would probably like:") + 1 :]
     assert 1 <= len(suggested) <= 5 and all(" — alice " in line for line in suggested)
     assert not any(f"#{song} " in line for line in suggested for song in (1, 2, 3))  # mine already
     assert answer(out, "/taste compare me")[0].startswith("⚠ That's you")
@@ -109,7 +109,8 @@ async def test_pool_map_writes_a_png_and_says_where(make_services, tmp_path):
     path = Path(line.removeprefix("Map: "))
     assert line.startswith("Map: ") and path.parent == tmp_path / "maps"
     assert path.read_bytes().startswith(b"\x89PNG")
-    assert answer(out, "/pool map jazz") == [line]
+    assert path.name == "pool-map.png"
+    assert answer(out, "/pool map jazz") == [f"Map: {tmp_path / 'maps' / 'pool-map-jazz.png'}"]  # beside it
     assert answer(out, "/pool map polka")[0].startswith("⚠ I don't know the genre `polka`")
 
 
