@@ -254,7 +254,7 @@ def fit(
 
     epochs = tqdm(
         range(state.epoch, optim.epochs),
-        desc=split.name,
+        desc=f"training ({split.name} split)",
         unit="epoch",
         disable=not progress,
         initial=state.epoch,
