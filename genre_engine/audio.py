@@ -291,7 +291,8 @@ def decode_windows(
     ``MAX_COUNT_S``), ``SilentAudioError`` (no content anywhere), ``TooShortAudioError`` (under
     ``MIN_DURATION_S``), ``EmptyAudioError`` (no bytes, or no samples), ``CorruptAudioError``
     (starts like audio but no backend decodes it; any library failure, expected or not, becomes
-    this or ``NotAudioError``).
+    this or ``NotAudioError``). ``MemoryError`` is not a verdict on the file and passes through:
+    whoever bounds the job's memory (``bot.jobs.children``) answers it.
     """
     _check_size(source, max_bytes)
     with _open(source) as handle:
@@ -305,12 +306,16 @@ def decode_windows(
             handle.seek(0)
             try:
                 reader = backend(handle, meter)
+            except MemoryError:  # the job's memory, not the file's fault alone: its runner says so
+                raise
             except Exception as exc:  # noqa: BLE001 - any failure inside a decoding library is bad input
                 failures.append((name, exc))
                 continue
             try:
                 decoded = _decode(reader, sample_rate, window_s, max_windows)
                 return dataclasses.replace(decoded, track=reader.track, decoded_s=meter.seconds)
+            except MemoryError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the other backend may read what this one misreads
                 failures.append((name, exc))
             finally:

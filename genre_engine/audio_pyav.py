@@ -133,8 +133,10 @@ class _Pass:
         self.position = 0  # samples consumed from the start of the pass
 
     def take(self, skip: int, count: int) -> np.ndarray:
-        """``count`` samples after dropping ``skip``, ``[channels, n]`` (fewer where the audio ends)."""
-        kept: list[np.ndarray] = [self._left[:, :0]]
+        """``count`` samples after dropping ``skip``, ``[channels, n]`` (fewer where the audio ends).
+        Only the blocks that hold kept samples stay in memory: a view of a skipped block would keep
+        all of it, and a file read forward (no timeline to seek by) skips hours between windows."""
+        kept: list[np.ndarray] = [np.zeros((self._left.shape[0], 0), np.float32)]
         have = 0
         while have < count:
             block = self._next()
@@ -143,7 +145,8 @@ class _Pass:
             dropped = min(skip, block.shape[1])
             skip -= dropped
             used = block[:, dropped : dropped + count - have]
-            kept.append(used)
+            if used.shape[1]:
+                kept.append(used)
             have += used.shape[1]
             self._left = block[:, dropped + used.shape[1] :]
             self.position += dropped + used.shape[1]

@@ -66,6 +66,25 @@ class NotForSoundfile(Exception):
     """libsndfile cannot read this input, or not believably; FFmpeg should."""
 
 
+class _SeekWithinFile:
+    """The input as libsndfile sees it, through soundfile's virtual I/O: a seek it asks for before
+    the start (a truncated header's arithmetic) leaves the position where it was. Raised inside
+    soundfile's callback, the error would tell libsndfile nothing and print a traceback on stderr;
+    libsndfile then finds the header short and gives up, as it should."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        try:
+            return self._handle.seek(offset, whence)
+        except (OSError, ValueError):
+            return self._handle.tell()
+
+    def __getattr__(self, name: str) -> object:  # read, tell, name...: the handle's own
+        return getattr(self._handle, name)
+
+
 class SoundfileReader:
     """An open input: ``rate`` (Hz), ``duration_s`` (a hint from the header), mono float32 reads,
     each counted by ``meter``. ``track`` is always None: these formats hold one."""
@@ -76,7 +95,7 @@ class SoundfileReader:
         if len(ogg_links(handle)) > 1:
             raise NotForSoundfile()
         try:
-            self._file = _quietly(lambda: sf.SoundFile(handle))
+            self._file = _quietly(lambda: sf.SoundFile(_SeekWithinFile(handle)))
         except sf.LibsndfileError:
             raise NotForSoundfile() from None
         f = self._file

@@ -48,6 +48,16 @@ log = logging.getLogger("genrebot.children")
 T = TypeVar("T")
 
 
+def _answer(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, in a child. An error goes back without its traceback: pebble holds the error
+    until the child's next job, and the traceback's frames hold this job's data (decoded audio, a
+    download), which would count against the next job's memory."""
+    try:
+        return fn(*args)
+    except Exception as error:  # noqa: BLE001 - raised again as it is, only lighter
+        raise error.with_traceback(None) from None
+
+
 def _start_child(memory_limit_bytes: int | None, initializer: Callable[..., None] | None, initargs: Sequence) -> None:
     """In each new child: cap its memory, then prepare what its jobs need."""
     if memory_limit_bytes is not None:
@@ -102,7 +112,7 @@ class Children:
         Raises what ``fn`` raised, JobTimeoutError when it ran past the time limit (its child is
         killed), JobMemoryError when its child ran out of memory or died, JobFailedError when the
         pool broke (the next job gets a new one)."""
-        future = self._live_pool().schedule(fn, args=args, timeout=self.time_limit_s)
+        future = self._live_pool().schedule(_answer, args=(fn, *args), timeout=self.time_limit_s)
         try:
             return future.result()
         except FutureTimeoutError:

@@ -64,6 +64,15 @@ def test_a_file_holding_a_little_more_than_it_says_is_refused_at_the_whole_reads
     assert WHOLE_S < refused.decoded_s <= WHOLE_S + 1.0 + 1 / RATE
 
 
+def test_a_bomb_whose_frames_claim_no_time_is_read_forward_keeping_only_its_windows() -> None:
+    # no timeline to believe or to seek by: counted by decoding, then read forward, window by window;
+    # what lies between two windows is dropped as it goes (kept, those 2 min would be 23 MB of floats,
+    # and 3 h of 192 kHz audio a gigabyte)
+    decoded, peak_mib = decode_traced(craft(20, 0))
+    assert decoded.duration_s == pytest.approx(1201.0, abs=1.5) and len(decoded.windows) == 10
+    assert peak_mib < 16
+
+
 def test_the_same_audio_honestly_stored_costs_only_its_windows() -> None:
     decoded, peak_mib = decode_traced(craft(10, None))
     assert decoded.duration_s == pytest.approx(600.7, abs=0.1) and len(decoded.windows) == 10

@@ -92,6 +92,21 @@ def test_a_damaged_mp3_says_damaged_without_the_libraries_notes(capfd: pytest.Ca
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # what stderr would show
+@pytest.mark.parametrize("as_file", [False, True], ids=["upload", "file"])
+def test_a_header_cut_short_says_damaged_and_nothing_on_stderr(
+    as_file: bool, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    whole = io.BytesIO()
+    sf.write(whole, glide(1.0), SR, format="AIFF")
+    cut = whole.getvalue()[:22]  # the COMM chunk's header: libsndfile seeks before the start to read it
+    path = tmp_path / "cut.aiff"
+    path.write_bytes(cut)
+    with pytest.raises(CorruptAudioError):
+        decode_windows(path if as_file else cut, SR, 1.0, 5)
+    assert capfd.readouterr().err == ""  # no traceback from soundfile's seek callback
+
+
 def test_dsd_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "tone.dsf"
     path.write_bytes(dsf(3.0))

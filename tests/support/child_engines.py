@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from genre_engine import Prediction
-from genre_engine.errors import NoSoundTrackError
+from genre_engine.errors import CorruptAudioError, NoSoundTrackError
 from tests.support.fake_engine import FakeEngine
 
 ENDLESS, GREEDY = "endless", "greedy"  # names of audio that never finishes, or wants 4 GiB
 VIDEO, UNREADABLE = "video", "unreadable"  # names of a video without sound, and of an answer no parent can read
+HOARD, HUNGRY = "hoard", "hungry"  # names of audio that takes 400 MiB before it fails, or takes 500 MiB
 
 
 class UnreadableError(Exception):
@@ -26,7 +27,8 @@ class UnreadableError(Exception):
 class StubbornEngine(FakeEngine):
     """FakeEngine, except that audio named ``endless`` is analysed forever, audio named ``greedy``
     asks for 4 GiB of memory, ``video`` is a video without sound and ``unreadable`` raises an
-    error the parent cannot unpickle."""
+    error the parent cannot unpickle; ``hoard`` holds 400 MiB when it turns out damaged, ``hungry``
+    needs 500 MiB to succeed."""
 
     def classify(self, source: bytes | str | Path, *, name: str | None = None) -> Prediction:
         if name == ENDLESS:
@@ -38,4 +40,8 @@ class StubbornEngine(FakeEngine):
             raise NoSoundTrackError(["video"])
         if name == UNREADABLE:
             raise UnreadableError("cannot", "rebuild")
+        if name in (HOARD, HUNGRY):
+            decoded = np.empty(400 * 2**20 if name == HOARD else 500 * 2**20, np.uint8)
+            if name == HOARD:
+                raise CorruptAudioError(f"{decoded.size} bytes decoded")
         return super().classify(source, name=name)

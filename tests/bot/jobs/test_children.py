@@ -9,9 +9,9 @@ import pytest
 from bot.jobs.errors import JobFailedError, JobMemoryError, JobTimeoutError
 from bot.links.errors import DownloadTimeoutError
 from bot.services import AudioInput, Caller
-from genre_engine.errors import NoSoundTrackError
+from genre_engine.errors import CorruptAudioError, NoSoundTrackError
 from tests.support.bot_fixtures import GUILD_ID, USER_ID, wav_bytes
-from tests.support.child_engines import ENDLESS, GREEDY, UNREADABLE, VIDEO, StubbornEngine
+from tests.support.child_engines import ENDLESS, GREEDY, HOARD, HUNGRY, UNREADABLE, VIDEO, StubbornEngine
 
 CALLER = Caller(GUILD_ID, USER_ID)
 
@@ -59,6 +59,15 @@ async def test_what_the_engine_says_in_a_child_reaches_the_member_and_the_next_s
     assert caught.value.streams == ["video"] and "no sound track" in str(caught.value)
 
     assert (await bounded.classify(CALLER, AudioInput(wav_bytes(), "fine"))).new
+
+
+async def test_a_failed_job_leaves_the_next_one_in_its_child_all_of_the_memory(bounded) -> None:
+    # one child (workers=1) within 768 MiB: the failed job's 400 MiB, kept alive by the error's
+    # traceback, would leave the next job too little for its 500
+    with pytest.raises(CorruptAudioError):
+        await bounded.classify(CALLER, AudioInput(wav_bytes(), HOARD))
+
+    assert (await bounded.classify(CALLER, AudioInput(wav_bytes(), HUNGRY))).new
 
 
 async def test_a_pool_broken_by_an_answer_it_cannot_read_is_replaced(bounded) -> None:
