@@ -34,6 +34,8 @@ _SUM_TOLERANCE = 1e-3
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# bidirectional embeddings, overrides, marks and isolates, and characters that show as nothing
+_HIDDEN = frozenset("\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -41,11 +43,18 @@ def clean_title(text: str) -> str:
     """A title or name safe to store and show: every surrogate (how Python carries the bytes of a
     non-UTF-8 file name, e.g. ``caf\udce9.mp3``) becomes U+FFFD, line breaks and tabs become
     spaces, other control characters are removed, runs of whitespace collapse to one space, and
-    the result is trimmed and cut to ``MAX_TITLE_CHARS``. May return ``""``."""
+    the result is trimmed and cut to ``MAX_TITLE_CHARS``. Bidirectional overrides and isolates and
+    invisible characters (zero-width space, word joiner, byte-order mark) are removed too: a title
+    must not reverse the text shown after it, or hide a word's letters; the joiners that emoji
+    sequences and some scripts need (U+200C, U+200D) stay. May return ``""``."""
     if text.isprintable() and len(text) <= MAX_TITLE_CHARS and text == text.strip() and "  " not in text:
         return text  # the common case, kept cheap for bulk indexing
     text = _SURROGATES.sub("\ufffd", text)
-    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
+    text = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or (unicodedata.category(ch) != "Cc" and ch not in _HIDDEN)
+    )
     return _WHITESPACE.sub(" ", text).strip()[:MAX_TITLE_CHARS].rstrip()
 
 

@@ -20,6 +20,9 @@ from tests.support.stores import GUILD, make_song
         ("bell\x07 and \x1b[31mescape\x00", "bell and [31mescape"),
         ("  padded  title  ", "padded title"),
         ("Ünïcödé ♫ song", "Ünïcödé ♫ song"),
+        ("\u202etxt.exe\u202c song", "txt.exe song"),  # a right-to-left override would turn what follows
+        ("ad\u200bmin\ufeff", "admin"),  # invisible letters
+        ("family \U0001f468\u200d\U0001f469\u200d\U0001f467", "family \U0001f468\u200d\U0001f469\u200d\U0001f467"),
     ],
 )
 def test_clean_title(raw: str, clean: str) -> None:
