@@ -17,7 +17,8 @@ tried; where it seeks nowhere, that stream too is read forward.
 *Samples*: every frame goes through FFmpeg's resampler (``av.AudioResampler``) to float at the
 reader's rate, one resampler per format, layout and rate met, so a stream that changes midway (two
 mp3s of different rates joined) is converted frame by frame; layouts above stereo are downmixed by
-FFmpeg's matrix, then :func:`genre_engine.samples.downmix` makes mono.
+FFmpeg's matrix (channels in no order it knows a matrix for, e.g. 9 of a WAV without a channel
+mask, are averaged instead), then :func:`genre_engine.samples.downmix` makes mono.
 
 *Bounds*: reads decode only what they return, plus what they skip to reach it, never keeping the
 skipped audio. On a timed stream, decoding may not run ahead of the timestamps (by more than
@@ -111,17 +112,45 @@ def resampled(frames: Iterable[av.AudioFrame], layout: str, rate: int) -> Iterat
     format, layout and rate: a stream that changes midway (two mp3s of different rates joined) is
     converted frame by frame where one resampler would stop at the change. Timestamps play no part
     (a stream with broken ones converts all the same)."""
-    resampler, source = None, None
+    resampler, source, averaged = None, None, False
     for frame in frames:
         signature = (frame.format.name, frame.layout.name, frame.sample_rate)
         if signature != source:
             if resampler is not None:
                 yield from resampler.resample(None)
             resampler, source = av.AudioResampler(format="fltp", layout=layout, rate=rate), signature
+            averaged = False
         frame.pts = None
-        yield from resampler.resample(frame)
+        if not averaged:
+            try:
+                converted = resampler.resample(frame)
+            except av.error.ArgumentError:  # no matrix from channels of no known order (a 9-channel WAV)
+                averaged = True
+                resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        if averaged:
+            converted = resampler.resample(_averaged(frame))
+        yield from converted
     if resampler is not None:
         yield from resampler.resample(None)
+
+
+_FULL_SCALE = {"u8": 128.0, "s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
+
+
+def _averaged(frame: av.AudioFrame) -> av.AudioFrame:
+    """A frame's channels mixed to one (``samples.downmix``), as float: for channels FFmpeg's
+    resampler has no downmix matrix for. Given as stereo of two equal channels, which the resampler
+    turns into either layout at the same level (from mono it would make stereo 3 dB down)."""
+    channels = len(frame.layout.channels)
+    data = frame.to_ndarray()  # planar: [channels, n]; packed: [1, n * channels]
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    kind = frame.format.name.removesuffix("p")
+    samples = data.astype(np.float32) - (128.0 if kind == "u8" else 0.0)
+    samples /= _FULL_SCALE.get(kind, 1.0)
+    mixed = av.AudioFrame.from_ndarray(np.repeat(downmix(samples)[None, :], 2, axis=0), format="fltp", layout="stereo")
+    mixed.sample_rate = frame.sample_rate
+    return mixed
 
 
 class _Pass:

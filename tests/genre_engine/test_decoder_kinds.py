@@ -107,6 +107,17 @@ def test_a_header_cut_short_says_damaged_and_nothing_on_stderr(
     assert capfd.readouterr().err == ""  # no traceback from soundfile's seek callback
 
 
+@pytest.mark.parametrize("channels", [9, 64])
+def test_channels_of_no_known_order_are_mixed_to_one(channels: int) -> None:
+    # FFmpeg's resampler has no downmix matrix for 9 or 64 channels without a layout: mixed here
+    mono = glide(2.0)
+    wav = io.BytesIO()
+    sf.write(wav, np.repeat(mono[:, None], channels, axis=1), SR, format="WAV", subtype="PCM_16")
+    decoded = decode_windows(wav.getvalue(), SR, 1.0, None)
+    assert decoded.whole and decoded.duration_s == pytest.approx(2.0)
+    assert np.allclose(decoded.windows[0], mono, atol=1e-3)  # the mean of equal channels is the channel
+
+
 def test_dsd_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "tone.dsf"
     path.write_bytes(dsf(3.0))
