@@ -70,6 +70,7 @@ AudioSource = str | Path | bytes
 
 MAX_BYTES = 200_000_000
 MIN_DURATION_S = 1.0
+MIN_RATE = 4000  # Hz: below the lowest rate audio is stored at (telephony's 8 kHz), a file holds no music
 MAX_WHOLE_S = 600.0  # read whole at most, when every length is (training's clips)
 MAX_COUNT_S = 4 * 3600.0  # counted by decoding at most: 200 MB of a 128-kbit/s mp3 is 3.5 h
 SNIFF_BYTES = 64
@@ -379,6 +380,8 @@ def _open(source: AudioSource) -> BinaryIO:
 
 
 def _decode(reader: _Reader, rate: int, window_s: float, max_windows: int | None) -> DecodedAudio:
+    if reader.rate < MIN_RATE:  # 30 samples at 1 Hz would pass for a 30-s song
+        raise CorruptAudioError(f"sample rate {reader.rate} Hz")
     whole_s = max_windows * window_s if max_windows is not None else MAX_WHOLE_S
     if reader.duration_s > whole_s:
         if max_windows is None:

@@ -74,7 +74,7 @@ def check_variety(value: object) -> float:
     number = float(value)
     if math.isnan(number) or not 0.0 <= number <= 1.0:
         raise InvalidVarietyError(value)
-    return number
+    return number + 0.0  # -0.0 is 0
 
 
 def check_kind(value: object) -> EventKind:

@@ -118,6 +118,13 @@ def test_channels_of_no_known_order_are_mixed_to_one(channels: int) -> None:
     assert np.allclose(decoded.windows[0], mono, atol=1e-3)  # the mean of equal channels is the channel
 
 
+def test_a_sample_rate_too_low_for_music_is_damaged() -> None:
+    wav = io.BytesIO()
+    sf.write(wav, np.random.default_rng(0).uniform(-0.5, 0.5, 30).astype(np.float32), 1, format="WAV")
+    with pytest.raises(CorruptAudioError):  # 30 samples at 1 Hz: not a 30-s song
+        decode_windows(wav.getvalue(), SR, 1.0, 5)
+
+
 def test_dsd_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "tone.dsf"
     path.write_bytes(dsf(3.0))

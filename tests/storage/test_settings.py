@@ -16,6 +16,7 @@ async def test_variety_defaults_and_is_stored_per_user(store: Store) -> None:
     assert (await store.user_settings(ALICE)).variety == DEFAULT_VARIETY
     assert (await store.set_variety(ALICE, 0.8)).variety == 0.8
     assert (await store.set_variety(ALICE, 0)).variety == 0.0
+    assert math.copysign(1.0, (await store.set_variety(ALICE, -0.0)).variety) == 1.0  # shown as 0.00, not -0.00
     await store.set_variety(BOB, np.float32(1.0))
     assert (await store.user_settings(ALICE)).variety == 0.0
     assert (await store.user_settings(BOB)).variety == 1.0
