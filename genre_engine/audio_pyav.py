@@ -45,6 +45,7 @@ from genre_engine.samples import downmix
 
 _OPTIONS = {"protocol_whitelist": "none"}  # no protocol: nothing but the handle is ever opened
 _PREROLL_S = 0.25  # decoded before a window's start and dropped: mp3/aac decoders need warming up
+COUNT_RATE = 48_000  # Hz: streams measured by decoding are held to their count limit in samples at this rate
 _SECONDARY = Disposition.comment | Disposition.descriptions | Disposition.visual_impaired | Disposition.hearing_impaired
 # Honest streams decode what their timestamps say, give or take codec priming (under 0.1 s), and a
 # damaged frame skipped only puts decoding behind; a bomb runs ahead by its first frame.
@@ -234,12 +235,15 @@ class PyavReader:
         return end
 
     def _count(self, max_s: float) -> float:
-        """The length (s) by decoding from the start, at each frame's own rate, keeping nothing."""
+        """The length (s) by decoding from the start, at each frame's own rate, keeping nothing. What
+        counting costs is samples: above ``COUNT_RATE`` the limit shrinks in proportion (4 h of
+        192 kHz audio would cost as much as 16 h at 48 kHz)."""
         seconds = 0.0
         for frame in self._from_first_byte():
             seconds += frame.samples / frame.sample_rate
-            if seconds > max_s:
-                raise TooLongAudioError(seconds, max_s)
+            limit = max_s * min(1.0, COUNT_RATE / frame.sample_rate)
+            if seconds > limit:
+                raise TooLongAudioError(seconds, limit)
         return seconds
 
     def _checked(self, frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame]:

@@ -104,7 +104,8 @@ class TooLongAudioError(AudioError):
     """More audio than the engine reads in one piece, or measures by decoding.
 
     ``duration_s``: the length found (a lower bound when counting stopped at the limit);
-    ``limit_s``: the most the engine reads that way (``genre_engine.audio.MAX_WHOLE_S``, ``MAX_COUNT_S``)."""
+    ``limit_s``: the most the engine reads that way (``genre_engine.audio.MAX_WHOLE_S``, ``MAX_COUNT_S``,
+    less for a stream above 48 kHz: ``genre_engine.audio_pyav.COUNT_RATE``)."""
 
     def __init__(self, duration_s: float, limit_s: float) -> None:
         self.duration_s = duration_s
@@ -116,7 +117,7 @@ class TooLongAudioError(AudioError):
 
 
 def _minutes(seconds: float) -> str:
-    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
+    return f"{seconds / 3600:.3g} h" if seconds >= 3600 else f"{seconds / 60:.3g} min"
 
 
 class EmptyAudioError(AudioError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.decode_bounds import BLOCK, RATE, craft, flac_frames, mux
@@ -87,6 +88,17 @@ def test_a_stream_measured_by_decoding_stops_at_the_count_limit(monkeypatch: pyt
         decode_windows(chain, SR, 1.0, 5)
     assert caught.value.limit_s == 30.0 and 30.0 < caught.value.duration_s < 31.0
     assert str(caught.value) == "That recording lasts over 0.5 min, more than I can read."
+
+
+def test_a_stream_above_48_khz_is_counted_for_less_time_in_proportion(monkeypatch: pytest.MonkeyPatch) -> None:
+    # counting costs samples: 60 s at 48 kHz is 30 s at 96 kHz
+    monkeypatch.setattr(audio, "MAX_COUNT_S", 60.0)
+    rate = 96_000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(20 * rate) / rate)).astype(np.float32)
+    chain = ogg_vorbis(tone, rate) + ogg_vorbis(tone, rate)  # 40 s, untimed (a chain): counted by decoding
+    with pytest.raises(TooLongAudioError) as caught:
+        decode_windows(chain, SR, 1.0, 5)
+    assert caught.value.limit_s == 30.0 and 30.0 < caught.value.duration_s < 31.0
 
 
 def test_reading_whole_stops_at_its_limit_when_every_length_is_read_whole(
