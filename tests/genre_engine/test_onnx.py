@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from genre_engine.errors import CheckpointError
 from genre_engine.runtime_onnx import OnnxModel
 from genre_engine.runtime_torch import TorchModel
 from tests.conftest import REPO_ROOT, tiny_bundle
+from tests.support.no_torch import run_module_without_torch
 
 
 def test_export_records_labels_features_and_the_checkpoint_hash(exported: Path) -> None:
@@ -127,42 +126,17 @@ def test_onnx_and_torch_agree_on_real_audio(shared_dir: Path) -> None:
         assert cosine.min() >= 0.9999
 
 
-# torch (and librosa, a training-only dependency) made unimportable, as in the base install, where they
-# are absent (not blocked with a None entry in sys.modules, which SciPy's array-API helpers, under
-# pyloudnorm, would mistake for an imported torch).
-_WITHOUT_TORCH = """
-import runpy, sys
-class Absent:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision", "librosa"):
-            raise ImportError(f"No module named {name!r}")
-sys.meta_path.insert(0, Absent())
-sys.argv = ["genre_engine", *sys.argv[1:]]
-runpy.run_module("genre_engine", run_name="__main__")
-"""
-
-
 def test_the_default_engine_classifies_without_torch(shared_dir: Path) -> None:
     song = shared_dir / "gtzan" / "clips" / "metal" / "metal.00001.wav"
-    result = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_TORCH, str(song), "--json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_module_without_torch("genre_engine", str(song), "--json", timeout=120)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["genre"] == "metal" and record["confident"] is True and "metal" in record["styles"]
 
 
 def test_without_torch_a_checkpoint_without_export_is_refused_with_a_hint(tiny_checkpoint: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_TORCH, str(REPO_ROOT / "README.md"), "--checkpoint", str(tiny_checkpoint)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_module_without_torch(
+        "genre_engine", str(REPO_ROOT / "README.md"), "--checkpoint", str(tiny_checkpoint), timeout=120
     )
     assert result.returncode != 0
     assert "genrebot[train]" in result.stderr and "Traceback" not in result.stderr
@@ -170,17 +144,7 @@ def test_without_torch_a_checkpoint_without_export_is_refused_with_a_hint(tiny_c
 
 def test_the_console_classifies_without_torch(shared_dir: Path, tmp_path: Path) -> None:
     # What `scripts/run` starts on the base install: the bot's console over the shipped model.
-    wrapper = _WITHOUT_TORCH.replace('sys.argv = ["genre_engine"', 'sys.argv = ["bot"').replace(
-        'run_module("genre_engine"', 'run_module("bot"'
-    )
     song = shared_dir / "gtzan" / "clips" / "jazz" / "jazz.00000.wav"
-    result = subprocess.run(
-        [sys.executable, "-c", wrapper, "--db", str(tmp_path / "bot.db")],
-        cwd=REPO_ROOT,
-        input=f"/classify {song}\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_module_without_torch("bot", "--db", str(tmp_path / "bot.db"), input=f"/classify {song}\n", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "jazz.00000: jazz" in result.stdout

@@ -21,36 +21,17 @@ import soundfile as sf
 from genre_engine.checkpoint import export_path, save_checkpoint
 from storage import SQLiteStore
 from tests.conftest import REPO_ROOT, tiny_bundle, tone
+from tests.support.no_torch import run_module_without_torch
 from training.export import export
 
-# torch unimportable, as on the runtime install (scripts/run), where it is absent
-WITHOUT_TORCH = """
-import runpy, sys
-class NoTorch:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision"):
-            raise ImportError(f"No module named {name!r}")
-sys.meta_path.insert(0, NoTorch())
-module = sys.argv[1]
-sys.argv = [module, *sys.argv[2:]]
-runpy.run_module(module, run_name="__main__", alter_sys=True)
-"""
 SONGS = ("muldjord/armygeddon.ogg", "sectoid/Feelings.ogg", "singularity/Coherence.ogg")
 KILLED_SONGS = 120  # enough that the first few are done well before the last
 GENRES_TRAINED = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 
 
-def without_torch(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python -m module args`` in a process that cannot import torch."""
-    return subprocess.run(
-        [sys.executable, "-c", WITHOUT_TORCH, module, *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-
-
 def genrebot(*args: str, env: dict[str, str], torch: bool = True) -> subprocess.CompletedProcess[str]:
     if not torch:
-        return without_torch("bot", *args, env=env)
+        return run_module_without_torch("bot", *args, env=env, timeout=600)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
     )
@@ -113,7 +94,9 @@ def test_train_serve_reanalyse_and_back(user: dict) -> None:
 
     now = stored(db)
     for path in sorted(user["music"].iterdir()):
-        answer = without_torch("genre_engine", "--checkpoint", checkpoint, "--json", str(path), env=env)
+        answer = run_module_without_torch(
+            "genre_engine", "--checkpoint", checkpoint, "--json", str(path), env=env, timeout=600
+        )
         assert answer.returncode == 0, answer.stderr
         probabilities = json.loads(answer.stdout)["probabilities"]
         model_id, vector = now[path.stem]

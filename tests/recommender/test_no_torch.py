@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from tests.conftest import REPO_ROOT
+from tests.support.no_torch import run_without_torch
 
 
 def test_storage_and_recommender_import_neither_torch_nor_discord() -> None:
@@ -15,15 +16,7 @@ def test_storage_and_recommender_import_neither_torch_nor_discord() -> None:
     assert out.stdout.strip() == "[]"
 
 
-# torch made unimportable as in the base install, where it is absent (not blocked with a None entry
-# in sys.modules, which SciPy's array-API helpers would mistake for an imported torch).
-WITHOUT_TORCH = """
-import sys
-class NoTorch:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchvision"):
-            raise ImportError(f"No module named {name!r}")
-sys.meta_path.insert(0, NoTorch())
+FIT_TAUGHT_GENRES = """
 import numpy as np
 from recommender.taught import fit
 embeddings = np.random.default_rng(0).normal(size=(12, 4))
@@ -35,7 +28,5 @@ print(classifier.labels, classifier.quality("lo-fi").cv_accuracy > 0.9, "torch" 
 
 def test_taught_genres_are_fitted_without_torch() -> None:
     # The base install has scikit-learn but no torch: the bot fits a server's genres there.
-    out = subprocess.run(
-        [sys.executable, "-c", WITHOUT_TORCH], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    out = run_without_torch(FIT_TAUGHT_GENRES, check=True)
     assert out.stdout.strip() == "('lo-fi',) True False"
