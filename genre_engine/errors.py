@@ -8,10 +8,15 @@ where a library failure is the cause, its exception class name is kept in ``caus
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 AUDIO_KINDS_HINT = "mp3, ogg, opus, wav, flac, m4a, aiff or webm"
+E = TypeVar("E", bound=BaseException)
 
 
-def _rebuilt(cls: type[BaseException], args: tuple, facts: dict) -> BaseException:
+def rebuilt_error(cls: type[E], args: tuple, facts: dict) -> E:
+    """An error of class ``cls`` with these ``args`` and attributes (its facts), made without calling
+    its constructor: how an error that crossed a process boundary is made again."""
     error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(facts)
@@ -25,7 +30,7 @@ class PortableError(Exception):
     as they were. Every package's error base derives from it."""
 
     def __reduce__(self) -> tuple:
-        return _rebuilt, (type(self), self.args, self.__dict__)
+        return rebuilt_error, (type(self), self.args, self.__dict__)
 
 
 class GenreEngineError(PortableError):

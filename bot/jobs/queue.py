@@ -66,7 +66,7 @@ from bot.links.fetch import FetchedAudio
 from genre_engine import Prediction
 from genre_engine import errors as engine_errors
 from genre_engine.audio_report import AudioTrack
-from genre_engine.errors import GenreEngineError
+from genre_engine.errors import GenreEngineError, rebuilt_error
 
 log = logging.getLogger("genrebot.job_queue")
 
@@ -153,9 +153,7 @@ def raise_if_error(result: dict[str, Any]) -> None:
     for module in ANSWER_MODULES:
         cls = getattr(module, result["error"], None)
         if isinstance(cls, type) and issubclass(cls, Answer):
-            error = cls.__new__(cls)
-            error.__dict__.update(result["facts"])
-            raise error
+            raise rebuilt_error(cls, (), result["facts"])
     raise JobFailedError(result["error"])
 
 
