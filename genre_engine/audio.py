@@ -208,7 +208,7 @@ def scan_folder(folder: Path) -> FolderScan:
     audio: list[Path] = []
     skipped: list[tuple[Path, NotAudioError | EmptyAudioError]] = []
     for path in [folder] if folder.is_file() else sorted(folder.rglob("*")):
-        if path.is_file() and (path == folder or _visible(path, folder)):
+        if path.is_file() and _visible(path, folder):
             reason = content_verdict(path)
             if reason is None:
                 audio.append(path)
